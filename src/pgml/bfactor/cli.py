@@ -1,0 +1,173 @@
+"""``pgml bfactor <step>``: the command-line steps of the bfactor chain.
+
+Each step is a thin wrapper: it parses arguments and calls one library function. Heavy imports
+(torch, torch_geometric) happen inside the step functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+ARCHITECTURES = ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta")
+
+
+def _shard(args: argparse.Namespace) -> int:
+    from pgml.bfactor.select import shard_structures
+
+    shard_structures(args.structures, n_shards=args.n_shards, output_dir=args.output_dir)
+    return 0
+
+
+def _select(args: argparse.Namespace) -> int:
+    from pgml.bfactor.select import select_structures
+
+    select_structures(
+        args.manifest,
+        output=args.output,
+        max_resolution=args.max_resolution,
+        methods=tuple(args.methods),
+    )
+    return 0
+
+
+def _build_graphs(args: argparse.Namespace) -> int:
+    from pgml.bfactor.graphs import build_graphs
+
+    build_graphs(args.selection, output=args.output, target=args.target, radius=args.radius)
+    return 0
+
+
+def _split(args: argparse.Namespace) -> int:
+    from pgml.bfactor.split import split_dataset
+
+    split_dataset(
+        args.selection,
+        output=args.output,
+        report=args.report,
+        val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+    )
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pgml.bfactor.training import TrainConfig, train_model
+
+    config = TrainConfig(
+        architecture=args.architecture,
+        hidden=args.hidden,
+        layers=args.layers,
+        dropout=args.dropout,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        seed=args.seed,
+    )
+    train_model(args.graphs, split=args.split, output_dir=args.output_dir, config=config)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from pgml.bfactor.predict import predict_files, structures_from_split
+
+    files = list(args.files)
+    if args.from_split:
+        files += structures_from_split(args.from_split, subset=args.subset)
+    predict_files(args.model, files, output_dir=args.output_dir, device=args.device)
+    return 0
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from pgml.bfactor.baseline import contact_number_baseline
+
+    contact_number_baseline(args.graphs, split=args.split, output_dir=args.output_dir)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pgml.bfactor.evaluate import evaluate_predictions
+
+    evaluate_predictions(args.predictions, baseline=args.baseline, output_dir=args.output_dir)
+    return 0
+
+
+def register(steps: argparse._SubParsersAction) -> None:
+    """Add the bfactor steps to ``pgml bfactor``."""
+    p = steps.add_parser("shard", help="split a structure collection into N manifest files")
+    p.add_argument("--structures", nargs="+", required=True, type=Path,
+                   help="structure files, directories of them, or text files listing one path per line")
+    p.add_argument("--n-shards", type=int, required=True)
+    p.add_argument("--output-dir", type=Path, required=True, help="writes shard_<i>.txt, i = 0..N-1")
+    p.set_defaults(func=_shard)
+
+    p = steps.add_parser("select", help="keep X-ray entries under a resolution cutoff with varying B-factors")
+    p.add_argument("--manifest", type=Path, required=True, help="shard_<i>.txt from `shard`")
+    p.add_argument("--output", type=Path, required=True,
+                   help="TSV: id, file, method, resolution, n_atoms, status (kept|dropped), reason")
+    p.add_argument("--max-resolution", type=float, default=2.5, help="keep entries with resolution < this (Å)")
+    p.add_argument("--methods", nargs="+", default=["X-RAY DIFFRACTION"], help="accepted experimental methods")
+    p.set_defaults(func=_select)
+
+    p = steps.add_parser("build-graphs", help="atom graphs (heavy atoms, covalent bonds) for one shard")
+    p.add_argument("--selection", type=Path, required=True, help="TSV from `select`")
+    p.add_argument("--output", type=Path, required=True, help=".pt file with a list of torch_geometric Data")
+    p.add_argument("--target", choices=("raw", "zscore"), default="raw",
+                   help="raw B-factor (Å²) or z-scored per protein")
+    p.add_argument("--radius", type=float, default=5.0, help="radius for the neighbour-count feature (Å)")
+    p.set_defaults(func=_build_graphs)
+
+    p = steps.add_parser("split", help="train/validation/test split of the kept structures, by seed")
+    p.add_argument("--selection", nargs="+", type=Path, required=True, help="TSVs from `select`")
+    p.add_argument("--output", type=Path, required=True, help="TSV: id, file, split")
+    p.add_argument("--report", type=Path, required=True, help="merged selection report (kept and dropped)")
+    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--test-fraction", type=float, default=0.15)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_split)
+
+    p = steps.add_parser("train", help="train one architecture (resumes from the last checkpoint)")
+    p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
+    p.add_argument("--split", type=Path, required=True, help="TSV from `split`")
+    p.add_argument("--architecture", choices=ARCHITECTURES, required=True)
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes model.ckpt (best), last.ckpt, metrics.tsv, learning_curve.png")
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--optimizer", choices=("adamw", "adam", "sgd"), default="adamw")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=1, help="proteins per batch")
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--patience", type=int, default=10, help="early stopping on validation CC")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_train)
+
+    p = steps.add_parser("predict", help="predict B-factors for structures with a trained model")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt, or a directory holding one")
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes <stem>.pdb (predicted B in the B column) and <stem>.tsv per input, "
+                        "plus predictions.tsv with all atoms")
+    p.add_argument("--from-split", type=Path, help="also predict the structures of a split TSV")
+    p.add_argument("--subset", default="test", help="which split rows to take with --from-split")
+    p.add_argument("--device", default="auto", help="auto (CUDA if visible), cpu or cuda")
+    p.add_argument("files", nargs="*", type=Path, help="PDB/mmCIF files, gzipped or not")
+    p.set_defaults(func=_predict)
+
+    p = steps.add_parser("baseline", help="contact-number baseline: linear model of B on atom packing")
+    p.add_argument("--graphs", nargs="+", type=Path, required=True)
+    p.add_argument("--split", type=Path, required=True)
+    p.add_argument("--output-dir", type=Path, required=True, help="writes predictions.tsv like `predict`")
+    p.set_defaults(func=_baseline)
+
+    p = steps.add_parser("evaluate", help="CC, MAE, MAPE, RRSE per protein and per architecture, with plots")
+    p.add_argument("--predictions", nargs="+", type=Path, required=True,
+                   help="prediction directories, named <arch>/run<r> (from `predict`)")
+    p.add_argument("--baseline", type=Path, required=True, help="directory from `baseline`")
+    p.add_argument("--output-dir", type=Path, required=True)
+    p.set_defaults(func=_evaluate)

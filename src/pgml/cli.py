@@ -1,0 +1,58 @@
+"""The ``pgml`` console script: ``pgml <chain> <step> [options]``.
+
+Each chain registers its steps from ``pgml.<chain>.cli.register``. Step functions import their
+heavy dependencies (torch, ...) lazily, so ``pgml --help`` is fast. Errors caused by input
+(:class:`pgml.errors.InputError`) are printed as one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from pgml import __version__
+from pgml.errors import InputError
+
+#: chain name -> one-line description. A chain appears here once its subpackage has a ``cli`` module.
+CHAINS: dict[str, str] = {
+    "bfactor": "per-atom B-factors from X-ray structures with Meta-GNN and six other GNNs",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pgml",
+        description="Machine-learning methods for proteins and their interactions with the genome.",
+    )
+    parser.add_argument("--version", action="version", version=f"pgml {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    chains = parser.add_subparsers(dest="chain", metavar="CHAIN", title="chains")
+    chains.required = True
+    for name, description in CHAINS.items():
+        module = importlib.import_module(f"pgml.{name}.cli")
+        chain_parser = chains.add_parser(name, help=description, description=description)
+        steps = chain_parser.add_subparsers(dest="step", metavar="STEP", title="steps")
+        steps.required = True
+        module.register(steps)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result = args.func(args)
+    except InputError as err:
+        print(f"pgml {args.chain} {args.step}: error: {err}", file=sys.stderr)
+        return 2
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
