@@ -1,0 +1,127 @@
+"""Predict per-atom B-factors for any readable PDB/mmCIF file with a trained model.
+
+``pgml bfactor predict --model CHECKPOINT --output-dir DIR FILE...`` writes, for every input,
+``DIR/<stem>.pdb`` (a copy of the input with the predicted values in the B-factor column, for
+colouring in PyMOL/ChimeraX) and ``DIR/<stem>.tsv`` (one row per atom), plus ``DIR/predictions.tsv``
+with all atoms of all inputs, which ``pgml bfactor evaluate`` reads.
+
+With a model trained on z-scored targets (``target: zscore``) the written values are z-scores.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pgml.errors import InputError
+from pgml.fileio import atomic_dir, atomic_path
+
+log = logging.getLogger(__name__)
+
+#: columns of the per-atom tables written by `predict` (and, minus the atom identity, by `baseline`)
+ATOM_COLUMNS = [
+    "structure", "atom", "chain", "res_seq", "ins_code", "res_name", "atom_name", "element",
+    "b_factor", "target_true", "target_pred",
+]
+
+
+def structure_stem(path: str | Path) -> str:
+    """``/x/1ABC.cif.gz`` -> ``1ABC``: the name without ``.gz`` and the structure suffix."""
+    name = Path(path).name
+    for suffix in (".gz", ".pdb", ".cif", ".ent", ".mmcif"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def structures_from_split(split_tsv: str | Path, subset: str = "test") -> list[Path]:
+    """Files of the rows of a split TSV (from ``pgml bfactor split``) whose ``split`` is ``subset``."""
+    table = pd.read_csv(split_tsv, sep="\t", dtype=str)
+    missing = {"id", "file", "split"} - set(table.columns)
+    if missing:
+        raise InputError(f"missing columns {sorted(missing)}", path=split_tsv)
+    rows = table[table["split"] == subset]
+    if rows.empty:
+        raise InputError(f"no rows with split == {subset!r}", path=split_tsv)
+    return [Path(f) for f in rows["file"]]
+
+
+def atom_table(structure, data, prediction: np.ndarray) -> pd.DataFrame:
+    """One row per graph node with the atom's identity, true target and prediction."""
+    atoms = structure.atoms
+    index = getattr(data, "atom_index", None)
+    index = np.arange(len(atoms.coords)) if index is None else np.asarray(index)
+    if len(index) != len(prediction):
+        raise InputError(
+            f"graph has {len(prediction)} nodes but {len(index)} atoms were mapped", path=structure.path
+        )
+    y = data.y.detach().cpu().numpy() if getattr(data, "y", None) is not None else np.full(len(index), np.nan)
+    return pd.DataFrame(
+        {
+            "structure": structure.id,
+            "atom": np.arange(len(index)),
+            "chain": atoms.chain_id[index],
+            "res_seq": atoms.res_seq[index],
+            "ins_code": atoms.ins_code[index],
+            "res_name": atoms.res_name[index],
+            "atom_name": atoms.atom_name[index],
+            "element": atoms.element[index],
+            "b_factor": atoms.bfactor[index],
+            "target_true": y,
+            "target_pred": prediction,
+        },
+        columns=ATOM_COLUMNS,
+    )
+
+
+def predict_files(
+    model_path: str | Path,
+    files: list[str | Path],
+    output_dir: str | Path,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """Predict every file; write per-file PDB + TSV and ``predictions.tsv``; return all rows."""
+    import torch
+    from tqdm import tqdm
+
+    from pgml.bfactor.graphs import structure_to_graph
+    from pgml.bfactor.training import load_model
+    from pgml.structure.io import read_structure, write_bfactors
+    from pgml.train.seed import pick_device
+
+    if not files:
+        raise InputError("no structure files given (pass FILE... or --from-split)")
+    stems = [structure_stem(f) for f in files]
+    duplicates = sorted({s for s in stems if stems.count(s) > 1})
+    if duplicates:
+        raise InputError(f"several inputs share the output name(s) {duplicates}; rename them")
+    model, meta = load_model(model_path)
+    dev = pick_device(device)
+    model = model.to(dev)
+    tables = []
+    with atomic_dir(output_dir) as tmp, torch.no_grad():
+        for path, stem in tqdm(list(zip(files, stems, strict=True)), desc="predict", unit="structure"):
+            structure = read_structure(path)
+            data = structure_to_graph(structure, target=meta["target"], radius=meta["radius"])
+            prediction = model(data.to(dev)).detach().cpu().numpy().astype(np.float64)
+            table = atom_table(structure, data, prediction)
+            index = getattr(data, "atom_index", None)
+            index = np.arange(len(structure.atoms.coords)) if index is None else np.asarray(index)
+            values = np.zeros(len(structure.atoms.coords))
+            values[index] = prediction
+            write_bfactors(structure, structure.atoms, values, tmp / f"{stem}.pdb")
+            table.to_csv(tmp / f"{stem}.tsv", sep="\t", index=False, float_format="%.4f")
+            tables.append(table)
+        result = pd.concat(tables, ignore_index=True)
+        result.to_csv(tmp / "predictions.tsv", sep="\t", index=False, float_format="%.4f")
+    log.info("predicted %d atoms in %d structures -> %s", len(result), len(files), output_dir)
+    return result
+
+
+def write_predictions(table: pd.DataFrame, output: str | Path) -> None:
+    """Write a predictions table atomically (used by the baseline)."""
+    with atomic_path(output) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.4f")

@@ -1,0 +1,153 @@
+"""Sharding and selection of the bfactor chain's input structures.
+
+Selection follows the seed paper's data set: X-ray entries under a resolution cutoff whose B-factors
+vary (constant B-factors carry no signal; NMR entries have none). One unreadable file never stops a
+shard: it is recorded as dropped with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pgml.errors import InputError
+from pgml.fileio import atomic_path
+from pgml.structure.io import read_structure
+
+log = logging.getLogger(__name__)
+
+STRUCTURE_SUFFIXES = (".pdb", ".cif", ".ent", ".mmcif")
+SELECTION_COLUMNS = ("id", "file", "method", "resolution", "n_atoms", "status", "reason")
+
+
+def is_structure_file(path: Path) -> bool:
+    """True for ``*.pdb|cif|ent|mmcif`` and their ``.gz`` versions."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return name.endswith(STRUCTURE_SUFFIXES)
+
+
+def _read_list(path: Path) -> list[Path]:
+    out = []
+    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        p = Path(line)
+        if not p.is_absolute():
+            p = path.parent / p
+        if not p.exists():
+            raise InputError(f"listed path {line} does not exist", path=path, record=f"line {lineno}")
+        out.append(p)
+    return out
+
+
+def collect_structures(inputs: Iterable[str | Path]) -> list[Path]:
+    """Absolute, sorted, unique structure paths from files, directories and list files."""
+    found: set[Path] = set()
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            found.update(p.resolve() for p in item.iterdir() if p.is_file() and is_structure_file(p))
+        elif not item.exists():
+            raise InputError("no such file or directory", path=item)
+        elif is_structure_file(item):
+            found.add(item.resolve())
+        else:
+            for p in _read_list(item):
+                if p.is_dir():
+                    found.update(q.resolve() for q in p.iterdir() if q.is_file() and is_structure_file(q))
+                else:
+                    found.add(p.resolve())
+    return sorted(found)
+
+
+def shard_structures(paths: Sequence[str | Path], n_shards: int, output_dir: str | Path) -> list[Path]:
+    """Write ``shard_<i>.txt`` (i = 0..n_shards-1, possibly empty), structure k going to shard k mod n."""
+    if n_shards < 1:
+        raise InputError(f"n_shards must be >= 1, got {n_shards}")
+    files = collect_structures(paths)
+    if not files:
+        raise InputError("no structure files (*.pdb, *.cif, *.ent, *.mmcif, optionally .gz) found in "
+                         + ", ".join(str(p) for p in paths))
+    output_dir = Path(output_dir)
+    written = []
+    for i in range(n_shards):
+        target = output_dir / f"shard_{i}.txt"
+        lines = [str(p) + "\n" for p in files[i::n_shards]]
+        with atomic_path(target) as tmp:
+            tmp.write_text("".join(lines))
+        written.append(target)
+    log.info("%d structures in %d shards under %s", len(files), n_shards, output_dir)
+    return written
+
+
+def _fmt_res(resolution: float | None) -> str:
+    return "NA" if resolution is None else f"{resolution:.2f}"
+
+
+def select_one(path: Path, max_resolution: float, methods: Sequence[str]) -> dict[str, str]:
+    """The selection row of one file (never raises for bad input)."""
+    accepted = {m.strip().upper() for m in methods}
+    row = dict.fromkeys(SELECTION_COLUMNS, "NA")
+    row["file"] = str(path)
+    try:
+        st = read_structure(path)
+    except InputError as exc:
+        msg = str(exc)
+        if msg.startswith(str(path) + ": "):
+            msg = msg[len(str(path)) + 2:]
+        row.update(id=path.name.split(".")[0], status="dropped", reason=f"unreadable: {msg}")
+        return row
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the shard
+        row.update(id=path.name.split(".")[0], status="dropped",
+                   reason=f"unreadable: {type(exc).__name__}: {exc}".replace("\t", " ").replace("\n", " "))
+        return row
+    prot = st.atoms.protein_mask()
+    b = st.atoms.bfactor[prot]
+    row.update(id=st.id, method=st.method or "NA", resolution=_fmt_res(st.resolution),
+               n_atoms=str(int(prot.sum())))
+    if st.method.upper() not in accepted:
+        reason = f"method {st.method or 'missing'} not accepted"
+    elif st.resolution is None:
+        reason = "resolution missing"
+    elif st.resolution >= max_resolution:
+        reason = f"resolution {st.resolution:.2f} >= {max_resolution:.2f}"
+    elif np.ptp(b) < 1e-6:
+        reason = f"B-factors constant (all {b[0]:.2f})"
+    else:
+        reason = ""
+    row.update(status="dropped" if reason else "kept", reason=reason or ".")
+    return row
+
+
+def select_structures(
+    manifest: str | Path,
+    output: str | Path,
+    max_resolution: float = 2.5,
+    methods: Sequence[str] = ("X-RAY DIFFRACTION",),
+) -> list[dict[str, str]]:
+    """Write the selection TSV (``SELECTION_COLUMNS``) for every structure listed in ``manifest``."""
+    from tqdm import tqdm
+
+    manifest = Path(manifest)
+    if not manifest.exists():
+        raise InputError("manifest not found", path=manifest)
+    files = collect_structures([manifest]) if manifest.stat().st_size else []
+    rows = [select_one(p, max_resolution, methods)
+            for p in tqdm(files, desc=f"select {manifest.name}", unit="file", disable=None)]
+    with atomic_path(output) as tmp:
+        with open(tmp, "w") as fh:
+            fh.write("\t".join(SELECTION_COLUMNS) + "\n")
+            for r in rows:
+                fh.write("\t".join(str(r[c]) for c in SELECTION_COLUMNS) + "\n")
+    kept = sum(r["status"] == "kept" for r in rows)
+    reasons = Counter(r["reason"].split()[0].rstrip(":") for r in rows if r["status"] == "dropped")
+    log.info("%s: kept %d, dropped %d (%s)", manifest, kept, len(rows) - kept,
+             ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "none")
+    return rows

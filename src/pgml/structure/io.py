@@ -1,0 +1,370 @@
+"""Reading PDB and mmCIF files (gzipped or not) into flat per-atom arrays, with gemmi.
+
+gemmi does the parsing (fast, both formats, the PDB's own tables of modified residues). This module
+adds the policy the chains share: first model only; one conformer per atom (altloc A, else the
+highest-occupancy altloc); hydrogens, waters and ligands dropped unless asked for; insertion codes kept
+as distinct residues; modified amino acids mapped to their standard parent (MSE -> MET, with SE taking
+SD's place; atoms the parent does not have, e.g. the phosphate of SEP, are dropped) or reported with
+``nonstandard="error"``. Every problem with the input is an :class:`~pgml.errors.InputError` naming the
+file and the record.
+
+Files are decompressed in Python (``gzip``) rather than by gemmi because gemmi silently accepts a
+truncated gzip stream; Python raises, and the error is reported as a truncated file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import zlib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import gemmi
+import numpy as np
+
+from pgml.errors import InputError
+from pgml.fileio import atomic_path
+from pgml.structure.residues import (
+    BACKBONE_ATOMS,
+    PARENT_ATOM_RENAMES,
+    STANDARD_RESIDUES,
+    parent_residue,
+    residue_atoms,
+)
+
+log = logging.getLogger(__name__)
+
+NONSTANDARD_POLICIES = ("map", "error")
+_CIF_SUFFIXES = (".cif", ".mmcif")
+_STANDARD = frozenset(STANDARD_RESIDUES)
+
+
+@dataclass
+class AtomTable:
+    """One row per atom; all arrays have the same length N."""
+
+    coords: np.ndarray  # (N, 3) float64, Å
+    element: np.ndarray  # (N,) str, upper case ("C", "N", "O", "S", "SE")
+    atom_name: np.ndarray  # (N,) str
+    res_name: np.ndarray  # (N,) str, parent name after mapping (MSE -> MET)
+    res_seq: np.ndarray  # (N,) int
+    ins_code: np.ndarray  # (N,) str, "" when none
+    chain_id: np.ndarray  # (N,) str
+    res_index: np.ndarray  # (N,) int, running residue index 0..R-1
+    bfactor: np.ndarray  # (N,) float64, Å²
+    occupancy: np.ndarray  # (N,) float64
+    hetero: np.ndarray  # (N,) bool, HETATM record
+
+    def __len__(self) -> int:
+        return int(self.coords.shape[0])
+
+    @property
+    def n_residues(self) -> int:
+        return int(self.res_index.max()) + 1 if len(self) else 0
+
+    def subset(self, mask: np.ndarray) -> AtomTable:
+        """Rows where ``mask`` (bool or index array) selects; res_index is renumbered 0..R'-1."""
+        parts = {f.name: getattr(self, f.name)[mask] for f in fields(self)}
+        _, parts["res_index"] = np.unique(parts["res_index"], return_inverse=True)
+        parts["res_index"] = parts["res_index"].astype(np.int64)
+        return AtomTable(**parts)
+
+    def protein_mask(self) -> np.ndarray:
+        """Atoms of the 20 standard amino acids (after mapping of modified residues)."""
+        return np.isin(self.res_name, STANDARD_RESIDUES)
+
+
+@dataclass
+class Header:
+    """Entry-level facts: identifier, experimental method, resolution (Å, None if absent), models."""
+
+    id: str
+    method: str
+    resolution: float | None
+    n_models: int
+
+
+@dataclass
+class Structure:
+    id: str
+    path: Path
+    method: str
+    resolution: float | None
+    n_models: int
+    atoms: AtomTable
+
+
+def _is_cif(path: Path, text: str) -> bool:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    if name.endswith(_CIF_SUFFIXES):
+        return True
+    if name.endswith((".pdb", ".ent")):
+        return False
+    return text.lstrip().startswith("data_")
+
+
+def _file_stem(path: Path) -> str:
+    name = path.name
+    for sfx in (".gz",) + _CIF_SUFFIXES + (".pdb", ".ent"):
+        if name.lower().endswith(sfx):
+            name = name[: -len(sfx)]
+    return name
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(f"truncated or corrupt gzip stream ({exc})", path=path) from None
+    if not raw.strip():
+        raise InputError("empty file", path=path)
+    if b"\x00" in raw[:65536]:
+        raise InputError("binary content, not a PDB or mmCIF text file", path=path)
+    return raw.decode("utf-8", errors="replace")
+
+
+def load_gemmi(path: str | Path) -> gemmi.Structure:
+    """Parse a PDB or mmCIF file (optionally gzipped) into a ``gemmi.Structure``; errors -> InputError."""
+    path = Path(path)
+    text = _read_text(path)
+    try:
+        if _is_cif(path, text):
+            doc = gemmi.cif.read_string(text)
+            st = gemmi.make_structure_from_block(doc[0])
+        else:
+            st = gemmi.read_pdb_string(text)
+            st.name = dict(st.info).get("_entry.id", "").strip()
+    except (RuntimeError, ValueError, IndexError) as exc:
+        msg = str(exc).strip().replace("\n", " | ")
+        raise InputError(f"unparseable file ({msg})", path=path) from None
+    if len(st) == 0:
+        raise InputError("no models (no ATOM/HETATM records)", path=path)
+    if not st.name:
+        st.name = _file_stem(path)
+    return st
+
+
+def _header_of(st: gemmi.Structure, path: Path) -> Header:
+    info = dict(st.info)
+    method = info.get("_exptl.method", "")
+    if not method and len(st.meta.experiments):
+        method = st.meta.experiments[0].method
+    method = method.strip("'\" ").upper()
+    resolution = float(st.resolution) if st.resolution and st.resolution > 0 else None
+    return Header(id=st.name or _file_stem(path), method=method, resolution=resolution, n_models=len(st))
+
+
+def read_header(path: str | Path) -> Header:
+    """Identifier, method, resolution and model count of a structure file.
+
+    gemmi parses the whole file (it is fast: milliseconds for a typical entry), so this costs about
+    as much as :func:`read_structure` minus the atom-table build.
+    """
+    path = Path(path)
+    return _header_of(load_gemmi(path), path)
+
+
+def _record(chain: str, res: gemmi.Residue) -> str:
+    icode = res.seqid.icode.strip()
+    return f"model 1 chain {chain} residue {res.name} {res.seqid.num}{icode}"
+
+
+def _chosen_altloc(res: gemmi.Residue) -> str:
+    """Altloc to keep in a residue: 'A' if present, else the one with the highest total occupancy."""
+    occ: dict[str, float] = {}
+    for atom in res:
+        if atom.altloc != "\0":
+            occ[atom.altloc] = occ.get(atom.altloc, 0.0) + atom.occ
+    if not occ:
+        return "\0"
+    if "A" in occ:
+        return "A"
+    return max(sorted(occ), key=lambda k: occ[k])
+
+
+def read_structure(
+    path: str | Path,
+    *,
+    chains: list[str] | tuple[str, ...] | None = None,
+    keep_hydrogens: bool = False,
+    keep_water: bool = False,
+    keep_ligands: bool = False,
+    nonstandard: str = "map",
+) -> Structure:
+    """Read model 1 of a PDB/mmCIF file into an :class:`AtomTable` (see the module docstring).
+
+    ``nonstandard``: ``"map"`` maps modified amino acids to their parent and drops (with a warning)
+    polymer residues that have no known parent (e.g. UNK); ``"error"`` raises InputError for either.
+    Raises InputError when the file is missing, empty, truncated or unparseable, has no models, or has
+    no protein atoms after filtering.
+    """
+    if nonstandard not in NONSTANDARD_POLICIES:
+        raise ValueError(f"nonstandard must be one of {NONSTANDARD_POLICIES}, not {nonstandard!r}")
+    path = Path(path)
+    st = load_gemmi(path)
+    header = _header_of(st, path)
+    model = st[0]
+    wanted = set(chains) if chains else None
+
+    cols: dict[str, list] = {k: [] for k in (
+        "coords", "element", "atom_name", "res_name", "res_seq", "ins_code", "chain_id", "res_index",
+        "bfactor", "occupancy", "hetero")}
+    seen_res: set[tuple[str, int, str]] = set()
+    dropped_unknown: list[str] = []
+    res_index = 0
+    for chain in model:
+        if wanted is not None and chain.name not in wanted:
+            continue
+        for res in chain:
+            key = (chain.name, res.seqid.num, res.seqid.icode)
+            if key in seen_res:  # microheterogeneity: a second residue at the same position
+                continue
+            if res.is_water():
+                if not keep_water:
+                    continue
+                parent, ligand = res.name, True
+            else:
+                parent = parent_residue(res.name)
+                ligand = parent is None
+                if parent is not None and parent != res.name and nonstandard == "error":
+                    raise InputError(f"non-standard residue {res.name} (parent {parent}) with "
+                                     "nonstandard='error'", path=path, record=_record(chain.name, res))
+                if ligand:
+                    info = gemmi.find_tabulated_residue(res.name)
+                    polymer_like = res.het_flag == "A" or (info is not None and info.is_amino_acid())
+                    if polymer_like and not (info is not None and info.is_nucleic_acid()):
+                        if nonstandard == "error":
+                            raise InputError(f"unknown residue {res.name}: no standard amino-acid parent",
+                                             path=path, record=_record(chain.name, res))
+                        dropped_unknown.append(_record(chain.name, res))
+                        if not keep_ligands:
+                            continue
+                    if not keep_ligands:
+                        continue
+                    parent = res.name
+            renames = PARENT_ATOM_RENAMES.get(res.name, {}) if parent != res.name else {}
+            allowed = residue_atoms(parent) if (parent in _STANDARD and parent != res.name) else None
+            altloc = _chosen_altloc(res)
+            names_seen: set[str] = set()
+            n_before = len(cols["atom_name"])
+            for atom in res:
+                if atom.altloc not in ("\0", altloc):
+                    continue
+                if atom.is_hydrogen() and not keep_hydrogens:
+                    continue
+                name = renames.get(atom.name, atom.name)
+                if allowed is not None and name not in allowed:
+                    continue
+                if name in names_seen:
+                    continue
+                names_seen.add(name)
+                pos = atom.pos
+                cols["coords"].append((pos.x, pos.y, pos.z))
+                cols["element"].append(atom.element.name.upper())
+                cols["atom_name"].append(name)
+                cols["res_name"].append(parent)
+                cols["res_seq"].append(res.seqid.num)
+                cols["ins_code"].append(res.seqid.icode.strip())
+                cols["chain_id"].append(chain.name)
+                cols["res_index"].append(res_index)
+                cols["bfactor"].append(atom.b_iso)
+                cols["occupancy"].append(atom.occ)
+                cols["hetero"].append(res.het_flag == "H")
+            if len(cols["atom_name"]) > n_before:
+                seen_res.add(key)
+                res_index += 1
+    if dropped_unknown:
+        log.warning("%s: dropped %d residue(s) with no standard parent: %s%s", path, len(dropped_unknown),
+                    ", ".join(dropped_unknown[:5]), " ..." if len(dropped_unknown) > 5 else "")
+    atoms = AtomTable(
+        coords=np.asarray(cols["coords"], dtype=np.float64).reshape(-1, 3),
+        element=np.asarray(cols["element"], dtype=str),
+        atom_name=np.asarray(cols["atom_name"], dtype=str),
+        res_name=np.asarray(cols["res_name"], dtype=str),
+        res_seq=np.asarray(cols["res_seq"], dtype=np.int64),
+        ins_code=np.asarray(cols["ins_code"], dtype=str),
+        chain_id=np.asarray(cols["chain_id"], dtype=str),
+        res_index=np.asarray(cols["res_index"], dtype=np.int64),
+        bfactor=np.asarray(cols["bfactor"], dtype=np.float64),
+        occupancy=np.asarray(cols["occupancy"], dtype=np.float64),
+        hetero=np.asarray(cols["hetero"], dtype=bool),
+    )
+    if not atoms.protein_mask().any():
+        sel = f" in chains {','.join(sorted(wanted))}" if wanted else ""
+        raise InputError(f"no protein atoms{sel} (standard or mapped amino acids)", path=path,
+                         record="model 1")
+    return Structure(id=header.id, path=path, method=header.method, resolution=header.resolution,
+                     n_models=header.n_models, atoms=atoms)
+
+
+def check_backbone(structure: Structure, required: tuple[str, ...] = BACKBONE_ATOMS[:3]) -> None:
+    """Raise InputError naming the first protein residue that lacks one of the ``required`` atoms."""
+    atoms = structure.atoms
+    prot = atoms.protein_mask()
+    for r in np.unique(atoms.res_index[prot]):
+        rows = np.flatnonzero((atoms.res_index == r) & prot)
+        present = set(atoms.atom_name[rows].tolist())
+        missing = [a for a in required if a not in present]
+        if missing:
+            i = rows[0]
+            record = (f"model 1 chain {atoms.chain_id[i]} residue {atoms.res_name[i]} "
+                      f"{atoms.res_seq[i]}{atoms.ins_code[i]}")
+            raise InputError(f"missing backbone atom(s) {', '.join(missing)}", path=structure.path,
+                             record=record)
+
+
+def write_bfactors(
+    structure_or_path: Structure | str | Path,
+    atoms: AtomTable,
+    values: np.ndarray,
+    output_path: str | Path,
+    *,
+    fill: float = 0.0,
+) -> None:
+    """Write a copy of the input's model 1 with ``values`` (one per row of ``atoms``) in the B column.
+
+    Atoms are matched on chain, residue number, insertion code and atom name (after the same renaming
+    as :func:`read_structure`; every altloc copy of an atom gets its value). Atoms without a value
+    (waters, hydrogens, ligands) get ``fill``. The format follows the output suffix: ``.cif``/``.mmcif``
+    writes mmCIF, anything else PDB; a trailing ``.gz`` gzips. Written atomically.
+    """
+    path = structure_or_path.path if isinstance(structure_or_path, Structure) else Path(structure_or_path)
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if values.shape[0] != len(atoms):
+        raise ValueError(f"{len(atoms)} atoms but {values.shape[0]} values")
+    lookup = {
+        (c, int(s), i, n): float(v)
+        for c, s, i, n, v in zip(atoms.chain_id, atoms.res_seq, atoms.ins_code, atoms.atom_name, values,
+                                 strict=True)
+    }
+    st = load_gemmi(path)
+    while len(st) > 1:
+        del st[len(st) - 1]
+    for chain in st[0]:
+        for res in chain:
+            renames = PARENT_ATOM_RENAMES.get(res.name, {})
+            icode = res.seqid.icode.strip()
+            for atom in res:
+                name = renames.get(atom.name, atom.name)
+                atom.b_iso = lookup.get((chain.name, res.seqid.num, icode, name), fill)
+    output_path = Path(output_path)
+    name = output_path.name.lower()
+    gz = name.endswith(".gz")
+    if gz:
+        name = name[:-3]
+    if name.endswith(_CIF_SUFFIXES):
+        text = st.make_mmcif_document().as_string()
+    else:
+        text = st.make_pdb_string()
+    with atomic_path(output_path) as tmp:
+        if gz:
+            tmp.write_bytes(gzip.compress(text.encode(), mtime=0))
+        else:
+            tmp.write_text(text)

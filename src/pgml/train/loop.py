@@ -1,0 +1,269 @@
+"""The one training loop every chain uses: :func:`fit`.
+
+Why Lightning rather than a hand-written loop: it already provides what every chain needs and is easy
+to get subtly wrong by hand - checkpoints with optimizer state (``ModelCheckpoint``), resuming a killed
+job exactly where it stopped (``Trainer.fit(ckpt_path=...)`` restores weights, optimizer, epoch counter
+and callback state), early stopping on a validation metric (``EarlyStopping``), a progress bar, and
+placing model and batches on the GPU when one is visible. This module only adds the project's
+conventions on top:
+
+* ``output_dir/last.ckpt`` written every epoch and ``output_dir/model.ckpt`` holding the best epoch by
+  ``monitor``; both written atomically (temporary file + rename), so a kill never leaves a torn file.
+* A rerun with ``last.ckpt`` present resumes from it and ends with the same weights and metrics as an
+  uninterrupted run: every training step reseeds the RNGs from ``(seed, epoch, batch)`` (dropout), and
+  :class:`EpochShuffleSampler` draws each epoch's order from ``(seed, epoch)`` alone.
+* ``metrics.tsv`` (epoch, train_loss, validation metrics) and ``learning_curve.png`` rewritten
+  atomically after every epoch; the history is part of the checkpoint so it survives a resume.
+* Lightning's own log directories are switched off (``logger=False``); its progress bar stays.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.plugins.environments import LightningEnvironment
+
+from pgml.fileio import atomic_path
+from pgml.train.seed import cuda_usable, seed_everything
+
+log = logging.getLogger(__name__)
+
+BEST_NAME = "model.ckpt"
+LAST_NAME = "last.ckpt"
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Outcome of :func:`fit`: the best checkpoint, its monitored score and the epochs trained in total."""
+
+    best_path: Path
+    best_score: float
+    epochs_run: int
+
+
+class EpochShuffleSampler(torch.utils.data.Sampler[int]):
+    """Random order of ``n`` items that depends only on ``(seed, epoch)``.
+
+    Lightning calls :meth:`set_epoch` before every epoch, so a resumed run sees exactly the orders an
+    uninterrupted run would (a stateful ``torch.Generator`` would restart from epoch 0 after a kill).
+    """
+
+    def __init__(self, n: int, seed: int = 0) -> None:
+        self.n = int(n)
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the permutation of ``epoch``."""
+        self.epoch = int(epoch)
+
+    def __iter__(self) -> Iterator[int]:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        return iter(torch.randperm(self.n, generator=g).tolist())
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class _AtomicCheckpoint(ModelCheckpoint):
+    """``ModelCheckpoint`` that writes through a temporary file and renames it into place."""
+
+    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        with atomic_path(filepath) as tmp:
+            trainer.save_checkpoint(str(tmp), self.save_weights_only)
+        self._last_global_step_saved = trainer.global_step
+        self._last_checkpoint_saved = filepath
+
+
+def _scalar(value: Any) -> float:
+    if isinstance(value, torch.Tensor):
+        return float(value.detach().cpu().item())
+    return float(value)
+
+
+class EpochHistory(Callback):
+    """Reseeds every training step from ``(seed, epoch, batch)`` and records one metrics row per epoch.
+
+    The rows are part of the checkpoint (``state_dict``), so ``metrics.tsv`` and the learning curve
+    stay complete across a resume. Runs before the checkpoint callbacks at the end of an epoch, so the
+    saved state already holds that epoch's row.
+    """
+
+    def __init__(self, output_dir: Path, seed: int, monitor: str) -> None:
+        self.output_dir = Path(output_dir)
+        self.seed = int(seed)
+        self.monitor = monitor
+        self.rows: list[dict[str, float]] = []
+
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        # Seeding per (epoch, batch) rather than per epoch: when the data-loader iterator draws from the
+        # global RNG differs between a fresh and a resumed run, so only a seed set right before the
+        # step makes dropout identical in both.
+        seed_everything((self.seed * 1_000_003 + trainer.current_epoch) * 100_003 + batch_idx,
+                        deterministic=False)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        row: dict[str, float] = {"epoch": float(trainer.current_epoch)}
+        for key, value in sorted(trainer.callback_metrics.items()):
+            if key.endswith("_step"):
+                continue
+            name = key[: -len("_epoch")] if key.endswith("_epoch") else key
+            row[name] = _scalar(value)
+        self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
+        write_metrics(self.rows, self.output_dir / "metrics.tsv")
+        plot_learning_curve(self.rows, self.output_dir / "learning_curve.png", monitor=self.monitor)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rows": [dict(r) for r in self.rows]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.rows = [dict(r) for r in state_dict.get("rows", [])]
+
+
+def write_metrics(rows: list[dict[str, float]], path: Path) -> None:
+    """Write ``rows`` as a TSV (epoch first, then train_loss, then the other columns sorted)."""
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    rest = sorted(c for c in cols if c not in ("epoch", "train_loss"))
+    ordered = [c for c in ("epoch", "train_loss") if c in cols] + rest
+    lines = ["\t".join(ordered)]
+    for r in rows:
+        vals = []
+        for c in ordered:
+            v = r.get(c, math.nan)
+            vals.append(str(int(v)) if c == "epoch" else f"{v:.6g}")
+        lines.append("\t".join(vals))
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+
+
+def plot_learning_curve(rows: list[dict[str, float]], path: Path, *, monitor: str) -> None:
+    """Plot losses (left) and the monitored validation metric (right) against the epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = np.array([r["epoch"] for r in rows])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for key in ("train_loss", "val_loss"):
+        vals = [r.get(key, math.nan) for r in rows]
+        if not all(math.isnan(v) for v in vals):
+            ax1.plot(epochs, vals, marker="o", ms=3, label=key)
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("loss")
+    ax1.legend()
+    vals = [r.get(monitor, math.nan) for r in rows]
+    ax2.plot(epochs, vals, marker="o", ms=3, color="C2")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel(monitor)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+
+
+def _finished_state(last: Path, max_epochs: int) -> FitResult | None:
+    """If ``last`` records a run that already ended (max epochs or early stop), return its result."""
+    ckpt = torch.load(last, map_location="cpu", weights_only=False)
+    epoch = int(ckpt.get("epoch", -1))
+    stopped = False
+    best_path, best_score = None, math.nan
+    for key, state in ckpt.get("callbacks", {}).items():
+        if key.startswith("EarlyStopping"):
+            stopped = state.get("wait_count", 0) >= state.get("patience", math.inf)
+        if key.startswith("_AtomicCheckpoint") and state.get("best_model_path"):
+            best_path = Path(state["best_model_path"])
+            best_score = _scalar(state["best_model_score"])
+    if (epoch + 1 >= max_epochs or stopped) and best_path is not None and best_path.exists():
+        return FitResult(best_path, best_score, epoch + 1)
+    return None
+
+
+def fit(
+    module: pl.LightningModule,
+    train_loader: torch.utils.data.DataLoader,
+    val_loader: torch.utils.data.DataLoader,
+    output_dir: str | Path,
+    *,
+    max_epochs: int,
+    monitor: str,
+    mode: str,
+    patience: int,
+    seed: int,
+    device: str = "auto",
+    progress: bool = True,
+) -> FitResult:
+    """Train ``module``; keep ``model.ckpt`` (best by ``monitor``) and ``last.ckpt`` in ``output_dir``.
+
+    Resumes from ``output_dir/last.ckpt`` when it exists (returns at once if that run had finished).
+    Stops early after ``patience`` epochs without improvement of ``monitor`` (``mode`` min or max).
+    ``device`` is ``auto`` (GPU when usable), ``cpu`` or ``cuda``.
+    """
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be min or max, got {mode!r}")
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    last = out / LAST_NAME
+    ckpt_path: str | None = None
+    if last.exists():
+        done = _finished_state(last, max_epochs)
+        if done is not None:
+            log.info("%s: training already finished (%d epochs), nothing to do", last, done.epochs_run)
+            return done
+        ckpt_path = str(last)
+        log.info("resuming from %s", last)
+
+    seed_everything(seed)
+    use_gpu = device != "cpu" and cuda_usable()
+    if device.startswith("cuda") and not use_gpu:
+        log.warning("no usable GPU visible, training on CPU")
+    elif device == "auto" and not use_gpu:
+        log.info("no usable GPU visible, training on CPU")
+
+    history = EpochHistory(out, seed, monitor)
+    checkpoint = _AtomicCheckpoint(
+        dirpath=out, filename=BEST_NAME.removesuffix(".ckpt"), monitor=monitor, mode=mode,
+        save_top_k=1, save_last=True, save_on_train_epoch_end=True, enable_version_counter=False,
+        auto_insert_metric_name=False,
+    )
+    stopper = EarlyStopping(monitor=monitor, mode=mode, patience=patience, check_on_train_epoch_end=True,
+                            check_finite=False)
+    trainer = pl.Trainer(
+        max_epochs=max_epochs,
+        accelerator="gpu" if use_gpu else "cpu",
+        devices=1,
+        logger=False,
+        callbacks=[history, stopper, checkpoint],
+        deterministic="warn",
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        default_root_dir=out,
+        # One process per job: do not let Lightning reinterpret SLURM's task variables of the job that
+        # Snakemake submitted (it would otherwise try to act as a multi-task SLURM launcher).
+        plugins=[LightningEnvironment()],
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        warnings.filterwarnings("ignore", message=".*Checkpoint directory.*exists and is not empty.*")
+        trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=ckpt_path)
+
+    best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else out / BEST_NAME
+    score = _scalar(checkpoint.best_model_score) if checkpoint.best_model_score is not None else math.nan
+    return FitResult(best, score, int(trainer.current_epoch))
