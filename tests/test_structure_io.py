@@ -182,9 +182,11 @@ def test_demo_matches_gemmi_counts(demo_dir):
     """Heavy protein atoms of 1UBI (no altlocs, no modified residues) = gemmi's own count."""
     import gemmi
 
+    from pgml.structure.residues import STANDARD_RESIDUES
+
     st = gemmi.read_structure(str(demo_dir / "1UBI.pdb.gz"))
-    expected = sum(1 for res in st[0][0] if res.name in gemmi.find_tabulated_residue("ALA").name or
-                   gemmi.find_tabulated_residue(res.name).is_amino_acid() for a in res if not a.is_hydrogen())
+    expected = sum(1 for ch in st[0] for res in ch if res.name in STANDARD_RESIDUES
+                   for a in res if not a.is_hydrogen())
     atoms = read_structure(demo_dir / "1UBI.pdb.gz").atoms
     assert len(atoms) == expected
     assert atoms.n_residues == 76  # ubiquitin

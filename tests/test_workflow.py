@@ -41,6 +41,8 @@ def tiny_config(dest: Path) -> Path:
         split={"val_fraction": 0.2, "test_fraction": 0.3},
     )
     config["bfactor"]["train"].update(epochs=2, hidden=16, layers=2)
+    config["bfactor"]["explain"] = {"architecture": "meta", "structure": str(DEMO / "1UBI.pdb.gz"),
+                                    "atoms": ["A:30:CA", "A:74:CA"]}
     path = dest / "config" / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -70,5 +72,8 @@ def test_bfactor_chain_end_to_end(tmp_path: Path) -> None:
         predicted = sorted(p.name for p in (out / "predictions" / arch / "run0").glob("*.pdb"))
         assert predicted, f"no predicted PDB for {arch}"
     assert (out / "evaluation" / "scatter.png").exists()
+    importance = pd.read_csv(out / "explain" / "meta" / "feature_importance.tsv", sep="\t")
+    assert set(importance["atom"]) == {"A:30:CA", "A:74:CA"}
+    assert importance.groupby("atom")["importance"].sum().to_numpy() == pytest.approx([1.0, 1.0], abs=1e-3)
     # no temporary leftovers from atomic writes
     assert not list(out.rglob("*.tmp*"))

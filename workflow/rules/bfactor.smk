@@ -2,36 +2,19 @@
 # select structures -> build atom graphs (sharded) -> split -> train (per architecture, per run)
 # -> predict (held-out test set) -> evaluate (+ contact-number baseline) -> report.
 
-BF = config["bfactor"]
-BF_SHARDS = list(range(BF["shards"]))
-BF_RUNS = list(range(BF["n_runs"]))
-BF_OUT = "results/bfactor"
-BF_LOG = "logs/bfactor"
-
-
-def bfactor_targets():
-    return [
-        f"{BF_OUT}/evaluation/metrics.tsv",
-        f"{BF_OUT}/evaluation/per_protein.tsv",
-    ]
-
-
-def bfactor_structure_args():
-    return " ".join(str(p) for p in BF["structures"])
-
-
 rule shard_structures:
     output:
         expand(f"{BF_OUT}/shards/shard_{{shard}}.txt", shard=BF_SHARDS),
     params:
         structures=bfactor_structure_args(),
-        outdir=f"{BF_OUT}/shards",
+        n_shards=BF["shards"],
+        outdir=lambda wc, output: os.path.dirname(output[0]),
     log:
         f"{BF_LOG}/shard_structures.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "{PGML} bfactor shard --structures {params.structures} --n-shards {BF[shards]}"
+        "pgml bfactor shard --structures {params.structures} --n-shards {params.n_shards}"
         " --output-dir {params.outdir} > {log} 2>&1"
 
 
@@ -42,13 +25,14 @@ rule select_structures:
         f"{BF_OUT}/selection/shard_{{shard}}.tsv",
     params:
         methods=" ".join(f"'{m}'" for m in BF["methods"]),
+        max_resolution=BF["max_resolution"],
     log:
         f"{BF_LOG}/select_structures/shard_{{shard}}.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "{PGML} bfactor select --manifest {input} --output {output}"
-        " --max-resolution {BF[max_resolution]} --methods {params.methods} > {log} 2>&1"
+        "pgml bfactor select --manifest {input} --output {output}"
+        " --max-resolution {params.max_resolution} --methods {params.methods} > {log} 2>&1"
 
 
 rule build_graphs:
@@ -56,13 +40,16 @@ rule build_graphs:
         f"{BF_OUT}/selection/shard_{{shard}}.tsv",
     output:
         f"{BF_OUT}/graphs/shard_{{shard}}.pt",
+    params:
+        target=BF["target"],
+        radius=BF["neighbour_radius"],
     log:
         f"{BF_LOG}/build_graphs/shard_{{shard}}.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "{PGML} bfactor build-graphs --selection {input} --output {output}"
-        " --target {BF[target]} --radius {BF[neighbour_radius]} > {log} 2>&1"
+        "pgml bfactor build-graphs --selection {input} --output {output}"
+        " --target {params.target} --radius {params.radius} > {log} 2>&1"
 
 
 rule split_dataset:
@@ -76,14 +63,17 @@ rule split_dataset:
             subcategory="data",
             caption="../report/bfactor_selection.rst",
         ),
+    params:
+        split=BF["split"],
+        seed=SEED,
     log:
         f"{BF_LOG}/split_dataset.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "{PGML} bfactor split --selection {input} --output {output.split} --report {output.report}"
-        " --val-fraction {BF[split][val_fraction]} --test-fraction {BF[split][test_fraction]}"
-        " --seed {SEED} > {log} 2>&1"
+        "pgml bfactor split --selection {input} --output {output.split} --report {output.report}"
+        " --val-fraction {params.split[val_fraction]} --test-fraction {params.split[test_fraction]}"
+        " --seed {params.seed} > {log} 2>&1"
 
 
 rule train_model:
@@ -101,7 +91,7 @@ rule train_model:
             caption="../report/bfactor_learning_curve.rst",
         ),
     params:
-        outdir=f"{BF_OUT}/models/{{arch}}/run{{run}}",
+        outdir=lambda wc, output: os.path.dirname(output.model),
         seed=lambda wc: SEED + int(wc.run),
         t=BF["train"],
     log:
@@ -111,7 +101,7 @@ rule train_model:
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "{PGML} bfactor train --graphs {input.graphs} --split {input.split} --architecture {wildcards.arch}"
+        "pgml bfactor train --graphs {input.graphs} --split {input.split} --architecture {wildcards.arch}"
         " --output-dir {params.outdir} --seed {params.seed} --epochs {params.t[epochs]}"
         " --hidden {params.t[hidden]} --layers {params.t[layers]} --dropout {params.t[dropout]}"
         " --optimizer {params.t[optimizer]} --lr {params.t[lr]} --weight-decay {params.t[weight_decay]}"
@@ -131,7 +121,7 @@ rule predict_bfactors:
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "{PGML} bfactor predict --model {input.model} --from-split {input.split} --subset test"
+        "pgml bfactor predict --model {input.model} --from-split {input.split} --subset test"
         " --output-dir {output} > {log} 2>&1"
 
 
@@ -146,7 +136,7 @@ rule fit_baseline:
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "{PGML} bfactor baseline --graphs {input.graphs} --split {input.split} --output-dir {output}"
+        "pgml bfactor baseline --graphs {input.graphs} --split {input.split} --output-dir {output}"
         " > {log} 2>&1"
 
 
@@ -177,11 +167,37 @@ rule evaluate_models:
             caption="../report/bfactor_cc.rst",
         ),
     params:
-        outdir=f"{BF_OUT}/evaluation",
+        outdir=lambda wc, output: os.path.dirname(output.metrics),
     log:
         f"{BF_LOG}/evaluate_models.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "{PGML} bfactor evaluate --predictions {input.predictions} --baseline {input.baseline}"
+        "pgml bfactor evaluate --predictions {input.predictions} --baseline {input.baseline}"
         " --output-dir {params.outdir} > {log} 2>&1"
+
+
+rule explain_atoms:
+    input:
+        model=f"{BF_OUT}/models/{{arch}}/run0/model.ckpt",
+        structure=lambda wc: BF["explain"]["structure"],
+    output:
+        table=f"{BF_OUT}/explain/{{arch}}/feature_importance.tsv",
+        plot=report(
+            f"{BF_OUT}/explain/{{arch}}/feature_importance.png",
+            category="bfactor",
+            subcategory="explanation",
+            labels={"architecture": "{arch}"},
+            caption="../report/bfactor_explain.rst",
+        ),
+    params:
+        atoms=lambda wc: " ".join(BF["explain"]["atoms"]),
+        outdir=lambda wc, output: os.path.dirname(output.table),
+        seed=SEED,
+    log:
+        f"{BF_LOG}/explain_atoms/{{arch}}.log",
+    conda:
+        f"{ENVS}/pgml.yaml"
+    shell:
+        "pgml bfactor explain --model {input.model} --structure {input.structure} --atoms {params.atoms}"
+        " --output-dir {params.outdir} --seed {params.seed} > {log} 2>&1"

@@ -2,9 +2,27 @@
 import os
 from pathlib import Path
 
-PGML = config.get("pgml_command", "pgml")
 SEED = config["seed"]
 ENVS = "../../envs"
+
+
+# ---- bfactor ----
+BF = config["bfactor"]
+BF_SHARDS = list(range(BF["shards"]))
+BF_RUNS = list(range(BF["n_runs"]))
+BF_OUT = "results/bfactor"
+BF_LOG = "logs/bfactor"
+
+
+def bfactor_targets():
+    targets = [f"{BF_OUT}/evaluation/metrics.tsv", f"{BF_OUT}/evaluation/per_protein.tsv"]
+    if BF.get("explain"):
+        targets.append(f"{BF_OUT}/explain/{BF['explain']['architecture']}/feature_importance.tsv")
+    return targets
+
+
+def bfactor_structure_args():
+    return " ".join(str(p) for p in BF["structures"])
 
 
 def chain_enabled(chain):

@@ -96,6 +96,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from pgml.bfactor.explain import explain_atoms
+
+    explain_atoms(args.model, args.structure, args.atoms, output_dir=args.output_dir, epochs=args.epochs,
+                  seed=args.seed)
+    return 0
+
+
 def register(steps: argparse._SubParsersAction) -> None:
     """Add the bfactor steps to ``pgml bfactor``."""
     p = steps.add_parser("shard", help="split a structure collection into N manifest files")
@@ -171,3 +179,13 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", type=Path, required=True, help="directory from `baseline`")
     p.add_argument("--output-dir", type=Path, required=True)
     p.set_defaults(func=_evaluate)
+
+    p = steps.add_parser("explain", help="GNNExplainer feature importance for chosen atoms (appendix 15)")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt, or a directory holding one")
+    p.add_argument("--structure", type=Path, required=True, help="PDB/mmCIF file")
+    p.add_argument("--atoms", nargs="+", required=True, help="CHAIN:RESSEQ[INS]:ATOM, e.g. A:45:CA")
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes feature_importance.tsv and feature_importance.png")
+    p.add_argument("--epochs", type=int, default=200, help="GNNExplainer optimisation steps")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_explain)

@@ -1,0 +1,139 @@
+"""The seven GNN architectures of the bfactor chain, selectable by name with :func:`build_model`.
+
+The Meta-GNN paper (B-factor prediction from atom graphs) compares a Meta-GNN against GCN, GAT, MPN,
+Graph U-Net, graph transformer and EGNN baselines on the same atom graphs. Here all seven share one
+frame so that only the message-passing core differs:
+
+    h = Linear(x)                                    input encoder
+    h = h + Dropout(act(Norm(Conv_l(h, ...))))       l = 1..layers, residual
+    B = MLP(h)                                       per-atom output head, shape (N,)
+
+Cores (all from torch_geometric, except EGNN and the Meta node/edge blocks in :mod:`.layers`):
+
+* ``gcn`` - ``GCNConv`` (Kipf & Welling 2017); bond features are not used.
+* ``gat`` - ``GATv2Conv(edge_dim=...)`` (Brody et al. 2022): bond features enter the attention scores.
+* ``mpn`` - ``NNConv`` edge network (Gilmer et al. 2017, eq. for the edge-conditioned message
+  A(e_vw) h_w): the bond features produce a hidden x hidden matrix per edge.
+* ``unet`` - ``GraphUNet`` (Gao & Ji 2019): gPool/gUnpool with ``TopKPooling``; bond features unused.
+* ``transformer`` - ``TransformerConv(edge_dim=...)`` (Shi et al. 2021, eqs. 3-5).
+* ``egnn`` - :class:`~pgml.bfactor.layers.EGNNConv` (Satorras et al. 2021, eqs. 3-6); reads ``pos``
+  and is invariant to rotations/translations of the structure.
+* ``meta`` - ``MetaLayer`` of :class:`~pgml.bfactor.layers.EdgeModel` (edge update from
+  [h_i, h_j, e_ij]) and :class:`~pgml.bfactor.layers.AttentionNodeModel` (attention over updated edges).
+
+LayerNorm rather than BatchNorm: batches hold one to a few proteins, and per-atom normalisation keeps a
+protein's prediction independent of what else is in the batch. None of the layers needs pyg-lib,
+torch-scatter or torch-sparse (checked in the tests on an install without them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import GATv2Conv, GCNConv, GraphUNet, MetaLayer, NNConv, TransformerConv
+
+from pgml.bfactor.layers import AttentionNodeModel, EdgeModel, EGNNConv
+
+ARCHITECTURES = ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta")
+
+
+def _reset(module: nn.Module) -> None:
+    for m in module.modules():
+        if m is not module and hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+
+
+class BFactorGNN(nn.Module):
+    """Encoder -> ``layers`` residual message-passing blocks -> per-atom MLP head.
+
+    ``forward(data)`` takes a ``Data`` or ``Batch`` with ``x``, ``edge_index``, ``edge_attr`` (and
+    ``pos`` for ``egnn``) and returns one prediction per atom, shape ``(N,)``.
+    """
+
+    def __init__(self, name: str, node_dim: int, edge_dim: int, hidden: int = 64, layers: int = 4,
+                 dropout: float = 0.1, heads: int = 4) -> None:
+        super().__init__()
+        if name not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
+        if layers < 1 or hidden < 1:
+            raise ValueError("layers and hidden must be positive")
+        if name in ("gat", "transformer", "meta") and hidden % heads:
+            raise ValueError(f"hidden ({hidden}) must be divisible by heads ({heads}) for {name}")
+        self.name, self.node_dim, self.edge_dim = name, node_dim, edge_dim
+        self.hidden, self.num_layers, self.dropout = hidden, layers, dropout
+        self.encoder = nn.Linear(node_dim, hidden)
+        self.convs = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        self.edge_encoder: nn.Module | None = None
+        self.unet: GraphUNet | None = None
+        if name == "unet":
+            self.unet = GraphUNet(hidden, hidden, hidden, depth=layers, pool_ratios=0.5, sum_res=True)
+            self.norms.append(nn.LayerNorm(hidden))
+        else:
+            if name == "meta":
+                self.edge_encoder = nn.Linear(edge_dim, hidden)
+            for i in range(layers):
+                self.convs.append(self._conv(name, hidden, edge_dim, heads, dropout, last=i == layers - 1))
+                self.norms.append(nn.LayerNorm(hidden))
+        self.act = nn.SiLU()
+        self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
+        self.reset_parameters()
+
+    @staticmethod
+    def _conv(name: str, hidden: int, edge_dim: int, heads: int, dropout: float, *, last: bool) -> nn.Module:
+        if name == "gcn":
+            return GCNConv(hidden, hidden)
+        if name == "gat":
+            return GATv2Conv(hidden, hidden // heads, heads=heads, edge_dim=edge_dim, dropout=dropout)
+        if name == "mpn":
+            edge_net = nn.Sequential(nn.Linear(edge_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden * hidden))
+            return NNConv(hidden, hidden, edge_net, aggr="mean")
+        if name == "transformer":
+            return TransformerConv(hidden, hidden // heads, heads=heads, edge_dim=edge_dim, dropout=dropout)
+        if name == "egnn":
+            return EGNNConv(hidden, edge_dim, update_coords=not last)
+        if name == "meta":
+            return MetaLayer(EdgeModel(hidden, hidden, hidden), AttentionNodeModel(hidden, hidden, heads, dropout))
+        raise ValueError(name)
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every sub-layer."""
+        _reset(self)
+
+    def forward(self, data: Any) -> Tensor:
+        x, edge_index = data.x, data.edge_index
+        edge_attr = getattr(data, "edge_attr", None)
+        batch = getattr(data, "batch", None)
+        if batch is None:
+            batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
+        h = self.encoder(x)
+        if self.unet is not None:
+            h = h + nn.functional.dropout(self.act(self.norms[0](self.unet(h, edge_index, batch))),
+                                          self.dropout, self.training)
+            return self.head(h).squeeze(-1)
+        pos = data.pos if self.name == "egnn" else None
+        e = self.edge_encoder(edge_attr) if self.edge_encoder is not None else edge_attr
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            if self.name == "gcn":
+                out = conv(h, edge_index)
+            elif self.name == "egnn":
+                out, pos = conv(h, pos, edge_index, edge_attr)
+                out = out - h  # EGNNConv is residual itself; keep only its update
+            elif self.name == "meta":
+                out, e, _ = conv(h, edge_index, e, None, batch)
+                out = out - h
+            else:
+                out = conv(h, edge_index, edge_attr)
+            h = h + nn.functional.dropout(self.act(norm(out)), self.dropout, self.training)
+        return self.head(h).squeeze(-1)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, hidden={self.hidden}, layers={self.num_layers}"
+
+
+def build_model(name: str, node_dim: int, edge_dim: int, hidden: int = 64, layers: int = 4,
+                dropout: float = 0.1) -> BFactorGNN:
+    """Return the architecture ``name`` (one of :data:`ARCHITECTURES`) for per-atom B-factor regression."""
+    return BFactorGNN(name, node_dim, edge_dim, hidden=hidden, layers=layers, dropout=dropout)
