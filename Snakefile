@@ -18,6 +18,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/bfactor.smk"
+include: "workflow/rules/grn.smk"
 
 
 rule all:

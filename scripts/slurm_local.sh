@@ -12,6 +12,10 @@
 # one directory, $PGML_SLURM_DIR (default /tmp/pgml-slurm); nothing in /etc is touched, so clients
 # (sbatch, squeue, snakemake) find the cluster through SLURM_CONF:
 #   export SLURM_CONF=$PGML_SLURM_DIR/etc/slurm.conf
+# The one thing outside it: the symlink /run/slurm/conf -> $PGML_SLURM_DIR/etc, the place SLURM's
+# clients look when neither SLURM_CONF nor /etc/slurm/slurm.conf exists (as on configless nodes). The
+# Snakemake SLURM plugin strips SLURM_* variables before its `srun` inside each job, so that `srun`
+# finds the cluster only there. `stop` removes the link (only if it still points here).
 # The node is this host with its CPUs, most of its memory and one fake GPU (`Gres=gpu:1`, device
 # /dev/null), so `sbatch --gpus=1` is scheduled and sees CUDA_VISIBLE_DEVICES=0 without a GPU.
 # Memory limits are enforced by polling (jobacct_gather/linux + OverMemoryKill), so no cgroups are
@@ -25,11 +29,12 @@ SLURMD_PORT="${PGML_SLURM_SLURMD_PORT:-6818}"
 PARTITION="${PGML_SLURM_PARTITION:-pgml}"
 CONF="$DIR/etc/slurm.conf"
 RUN="$DIR/run"
+RUNLINK="${PGML_SLURM_RUNLINK:-/run/slurm/conf}"
 MUNGE="$DIR/munge"
 DAEMONS=(slurmd slurmctld munged)   # stop order
 
 log() { echo "[slurm_local] $*" >&2; }
-die() { log "error: $*"; exit "${2:-1}"; }
+die() { log "error: $1"; exit "${2:-1}"; }
 
 pidfile() { echo "$RUN/$1.pid"; }
 
@@ -193,7 +198,15 @@ cmd_start() {
             port_busy "$port" && die "TCP port $port is in use (another SLURM?); set PGML_SLURM_CTLD_PORT / PGML_SLURM_SLURMD_PORT" 3
         done
     fi
+    if [ -e /etc/slurm/slurm.conf ]; then
+        die "/etc/slurm/slurm.conf exists (a site SLURM configuration): job steps would read it instead of this cluster's; not starting" 3
+    fi
+    if [ -e "$RUNLINK" ] && [ "$(readlink "$RUNLINK")" != "$DIR/etc" ]; then
+        die "$RUNLINK exists and is not ours ($(readlink "$RUNLINK" || echo 'not a link')): another SLURM (configless?) uses it" 3
+    fi
     write_config
+    mkdir -p "$(dirname "$RUNLINK")"
+    ln -sfn "$DIR/etc" "$RUNLINK"
     start_munged
     wait_for 10 munged test -S "$MUNGE/munge.socket"
     if ! our_pid slurmctld >/dev/null; then
@@ -232,6 +245,7 @@ cmd_stop() {
     require_root stop
     export SLURM_CONF="$CONF"
     if ! any_ours_running; then
+        unlink_run
         log "not running ($DIR)"
         return 0
     fi
@@ -251,6 +265,14 @@ cmd_stop() {
     fi
     local d
     for d in "${DAEMONS[@]}"; do stop_daemon "$d"; done
+    unlink_run
+}
+
+unlink_run() {
+    if [ -L "$RUNLINK" ] && [ "$(readlink "$RUNLINK")" = "$DIR/etc" ]; then
+        rm -f "$RUNLINK"
+        rmdir "$(dirname "$RUNLINK")" 2>/dev/null || true
+    fi
 }
 
 cmd_status() {

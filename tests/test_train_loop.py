@@ -15,7 +15,6 @@ from pgml.train.loop import EpochShuffleSampler, fit
 from pgml.train.optim import make_optimizer
 from pgml.train.seed import pick_device, seed_everything
 
-
 DROP = 0.2
 
 

@@ -18,6 +18,7 @@ from pgml.errors import InputError
 #: chain name -> one-line description. A chain appears here once its subpackage has a ``cli`` module.
 CHAINS: dict[str, str] = {
     "bfactor": "per-atom B-factors from X-ray structures with Meta-GNN and six other GNNs",
+    "grn": "gene regulatory modules and edges from expression data with GNET2 (+ CLR, ARACNE, MRNET, GENIE3)",
 }
 
 

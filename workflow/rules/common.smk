@@ -34,4 +34,6 @@ def all_targets():
     targets = []
     if chain_enabled("bfactor"):
         targets += bfactor_targets()
+    if chain_enabled("grn"):
+        targets += grn_targets()
     return targets

@@ -28,6 +28,7 @@ torch-scatter or torch-sparse (checked in the tests on an install without them).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -79,7 +80,18 @@ class BFactorGNN(nn.Module):
                 self.norms.append(nn.LayerNorm(hidden))
         self.act = nn.SiLU()
         self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
+        # Output = head * scale + shift, set from the training targets (raw B-factors are ~10-100 A^2);
+        # buffers, so they travel with the checkpoint and prediction needs no extra file.
+        self.register_buffer("target_shift", torch.zeros(()))
+        self.register_buffer("target_scale", torch.ones(()))
         self.reset_parameters()
+
+    def set_target_scaling(self, shift: float, scale: float) -> None:
+        """Make the head predict ``(y - shift) / scale`` (e.g. the training mean and std of the target)."""
+        if not scale > 0:
+            raise ValueError(f"target scale must be positive, got {scale}")
+        self.target_shift.fill_(float(shift))
+        self.target_scale.fill_(float(scale))
 
     @staticmethod
     def _conv(name: str, hidden: int, edge_dim: int, heads: int, dropout: float, *, last: bool) -> nn.Module:
@@ -110,9 +122,11 @@ class BFactorGNN(nn.Module):
             batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
         h = self.encoder(x)
         if self.unet is not None:
-            h = h + nn.functional.dropout(self.act(self.norms[0](self.unet(h, edge_index, batch))),
-                                          self.dropout, self.training)
-            return self.head(h).squeeze(-1)
+            with warnings.catch_warnings():  # torch's "sparse CSR is beta" notes from GraphUNet.augment_adj
+                warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
+                out = self.unet(h, edge_index, batch)
+            h = h + nn.functional.dropout(self.act(self.norms[0](out)), self.dropout, self.training)
+            return self._output(h)
         pos = data.pos if self.name == "egnn" else None
         e = self.edge_encoder(edge_attr) if self.edge_encoder is not None else edge_attr
         for conv, norm in zip(self.convs, self.norms, strict=True):
@@ -127,7 +141,10 @@ class BFactorGNN(nn.Module):
             else:
                 out = conv(h, edge_index, edge_attr)
             h = h + nn.functional.dropout(self.act(norm(out)), self.dropout, self.training)
-        return self.head(h).squeeze(-1)
+        return self._output(h)
+
+    def _output(self, h: Tensor) -> Tensor:
+        return self.head(h).squeeze(-1) * self.target_scale + self.target_shift
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, hidden={self.hidden}, layers={self.num_layers}"

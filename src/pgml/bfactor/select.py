@@ -1,7 +1,8 @@
 """Sharding and selection of the bfactor chain's input structures.
 
 Selection follows the seed paper's data set: X-ray entries under a resolution cutoff whose B-factors
-vary (constant B-factors carry no signal; NMR entries have none). One unreadable file never stops a
+vary (constant B-factors carry no signal; NMR entries have none) and that are full-atom models (a
+CA-only trace has no covalent bonds to build a graph from). One unreadable file never stops a
 shard: it is recorded as dropped with the reason.
 """
 
@@ -21,6 +22,8 @@ from pgml.structure.io import read_structure
 log = logging.getLogger(__name__)
 
 STRUCTURE_SUFFIXES = (".pdb", ".cif", ".ent", ".mmcif")
+#: A model with fewer heavy atoms per residue than this is a CA trace: its atom graph has no bonds.
+MIN_ATOMS_PER_RESIDUE = 3.0
 SELECTION_COLUMNS = ("id", "file", "method", "resolution", "n_atoms", "status", "reason")
 
 
@@ -120,6 +123,8 @@ def select_one(path: Path, max_resolution: float, methods: Sequence[str]) -> dic
         reason = f"resolution {st.resolution:.2f} >= {max_resolution:.2f}"
     elif np.ptp(b) < 1e-6:
         reason = f"B-factors constant (all {b[0]:.2f})"
+    elif (per_res := prot.sum() / len(np.unique(st.atoms.res_index[prot]))) < MIN_ATOMS_PER_RESIDUE:
+        reason = f"CA-only or incomplete model ({per_res:.2f} heavy atoms per residue)"
     else:
         reason = ""
     row.update(status="dropped" if reason else "kept", reason=reason or ".")

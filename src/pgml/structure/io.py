@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import zlib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -130,6 +131,31 @@ def _read_text(path: Path) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+_CIF_RESOLUTION_TAGS = ("_refine.ls_d_res_high", "_reflns.d_resolution_high", "_em_3d_reconstruction.resolution")
+_PDB_RESOLUTION = re.compile(r"^REMARK   3   RESOLUTION RANGE HIGH \(ANGSTROMS?\) *: *([0-9.]+)", re.MULTILINE)
+
+
+def _fallback_resolution(text: str, block: gemmi.cif.Block | None) -> float:
+    """Resolution where gemmi finds none (it skips e.g. ``_refine`` without ``pdbx_refine_id``):
+    ``_refine.ls_d_res_high``, ``_reflns.d_resolution_high``, ``_em_3d_reconstruction.resolution``
+    in mmCIF, ``REMARK 3 RESOLUTION RANGE HIGH`` in PDB. 0.0 when absent."""
+    values: list[str] = []
+    if block is not None:
+        for tag in _CIF_RESOLUTION_TAGS:
+            values = [v for v in block.find_values(tag) if v not in ("?", ".")]
+            if values:
+                break
+    else:
+        values = _PDB_RESOLUTION.findall(text)
+    for v in values:
+        try:
+            if float(v) > 0:
+                return float(v)
+        except ValueError:
+            continue
+    return 0.0
+
+
 def load_gemmi(path: str | Path) -> gemmi.Structure:
     """Parse a PDB or mmCIF file (optionally gzipped) into a ``gemmi.Structure``; errors -> InputError."""
     path = Path(path)
@@ -146,6 +172,8 @@ def load_gemmi(path: str | Path) -> gemmi.Structure:
         raise InputError(f"unparseable file ({msg})", path=path) from None
     if len(st) == 0:
         raise InputError("no models (no ATOM/HETATM records)", path=path)
+    if not st.resolution or st.resolution <= 0:
+        st.resolution = _fallback_resolution(text, doc[0] if _is_cif(path, text) else None)
     if not st.name:
         st.name = _file_stem(path)
     return st
@@ -359,10 +387,14 @@ def write_bfactors(
     gz = name.endswith(".gz")
     if gz:
         name = name[:-3]
-    if name.endswith(_CIF_SUFFIXES):
-        text = st.make_mmcif_document().as_string()
-    else:
-        text = st.make_pdb_string()
+    try:
+        if name.endswith(_CIF_SUFFIXES):
+            text = st.make_mmcif_document().as_string()
+        else:
+            text = st.make_pdb_string()
+    except RuntimeError as exc:  # e.g. chain names or atom counts that do not fit the PDB columns
+        raise InputError(f"cannot be written as {output_path.name} ({exc}); write mmCIF (.cif) instead",
+                         path=path) from None
     with atomic_path(output_path) as tmp:
         if gz:
             tmp.write_bytes(gzip.compress(text.encode(), mtime=0))

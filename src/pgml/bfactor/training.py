@@ -1,0 +1,192 @@
+"""``pgml bfactor train``: train one architecture on the split's train structures.
+
+Selects the train and validation graphs by the split TSV (columns ``id, file, split``; ``id`` matches
+``Data.structure_id``), batches whole proteins with torch_geometric's ``DataLoader`` (shuffled by a
+sampler seeded from ``(seed, epoch)``, so resumed runs see the same orders), and runs the shared loop
+:func:`pgml.train.loop.fit` with early stopping on the validation CC (per-protein Pearson averaged over
+proteins, the Meta-GNN paper's main metric). The output head is scaled by the mean and standard
+deviation of the training targets so raw B-factors (tens of A^2) and z-scores train alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from pgml.bfactor.models import ARCHITECTURES
+from pgml.errors import InputError
+from pgml.fileio import write_text
+from pgml.train.loop import BEST_NAME, LAST_NAME, FitResult, fit
+from pgml.train.optim import OPTIMIZERS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of one training run (the ``pgml bfactor train`` options)."""
+
+    architecture: str = "meta"
+    hidden: int = 64
+    layers: int = 4
+    dropout: float = 0.1
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 1
+    max_epochs: int = 50
+    patience: int = 10
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise InputError(f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        for name in ("hidden", "layers", "batch_size", "max_epochs"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.patience < 1:
+            raise InputError(f"patience must be at least 1, got {self.patience}")
+
+
+def _load_graphs(paths: list[str | Path]) -> tuple[list[Any], dict[str, Any]]:
+    from pgml.bfactor.graphs import load_graphs
+
+    return load_graphs([Path(p) for p in paths])
+
+
+def read_split(path: str | Path) -> dict[str, str]:
+    """``{id: split}`` from a split TSV; :class:`InputError` on missing columns or unknown split names."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str)
+    except FileNotFoundError:
+        raise InputError("split file not found", path=path) from None
+    missing = {"id", "split"} - set(table.columns)
+    if missing:
+        raise InputError(f"missing column(s) {sorted(missing)}; expected id, file, split", path=path)
+    bad = table[~table["split"].isin(["train", "val", "test"])]
+    if len(bad):
+        row = bad.iloc[0]
+        raise InputError(f"split must be train, val or test, got {row['split']!r}", path=path,
+                         record=f"id {row['id']}")
+    dup = table["id"][table["id"].duplicated()]
+    if len(dup):
+        raise InputError("id listed more than once", path=path, record=f"id {dup.iloc[0]}")
+    return dict(zip(table["id"], table["split"], strict=True))
+
+
+def select_graphs(graphs: list[Any], split: dict[str, str], split_path: str | Path) -> dict[str, list[Any]]:
+    """Group ``graphs`` by the split of their ``structure_id``; check that graphs and split agree."""
+    ids = [str(g.structure_id) for g in graphs]
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise InputError("structure present in more than one graph", record=f"id {i}")
+        seen.add(i)
+    unknown = [i for i in ids if i not in split]
+    if unknown:
+        raise InputError(f"{len(unknown)} graph(s) have ids not in the split, e.g. {unknown[:5]}; were the "
+                         "graphs and the split built from the same selection?", path=split_path)
+    needed = [i for i, s in split.items() if s in ("train", "val") and i not in seen]
+    if needed:
+        raise InputError(f"{len(needed)} train/val structure(s) of the split have no graph, e.g. {needed[:5]}",
+                         path=split_path)
+    groups: dict[str, list[Any]] = {"train": [], "val": [], "test": []}
+    for g, i in zip(graphs, ids, strict=True):
+        groups[split[i]].append(g)
+    for name in ("train", "val"):
+        if not groups[name]:
+            raise InputError(f"the split has no {name} structures", path=split_path)
+    return groups
+
+
+def train_model(graph_files: list[str | Path], split: str | Path, output_dir: str | Path,
+                config: TrainConfig) -> FitResult:
+    """Train ``config.architecture``; write model.ckpt, last.ckpt, metrics.tsv, learning_curve.png.
+
+    Reruns resume from ``output_dir/last.ckpt``. Returns the best checkpoint and its validation CC.
+    """
+    from torch_geometric.loader import DataLoader
+
+    from pgml.bfactor.module import BFactorModule
+    from pgml.train.loop import EpochShuffleSampler
+    from pgml.train.seed import seed_everything
+
+    graphs, meta = _load_graphs(list(graph_files))
+    groups = select_graphs(graphs, read_split(split), split)
+    train, val = groups["train"], groups["val"]
+    log.info("%s: %d train and %d validation structures", config.architecture, len(train), len(val))
+
+    y = torch.cat([g.y.float() for g in train])
+    shift, scale = float(y.mean()), float(y.std()) if y.numel() > 1 else 1.0
+    if not scale > 0:
+        scale = 1.0
+    node_dim = int(meta.get("node_feature_dim") or train[0].x.size(1))
+    edge_dim = int(meta.get("edge_feature_dim") or train[0].edge_attr.size(1))
+
+    seed_everything(config.seed)
+    module = BFactorModule(
+        architecture=config.architecture, node_dim=node_dim, edge_dim=edge_dim, hidden=config.hidden,
+        layers=config.layers, dropout=config.dropout, optimizer=config.optimizer, lr=config.lr,
+        weight_decay=config.weight_decay, target=str(meta.get("target", "raw")),
+        radius=float(meta.get("radius", 5.0)), target_shift=shift, target_scale=scale,
+    )
+    train_loader = DataLoader(train, batch_size=config.batch_size,
+                              sampler=EpochShuffleSampler(len(train), seed=config.seed))
+    val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_resumable(out / LAST_NAME, dict(module.hparams))
+    write_text(out / "config.tsv", "".join(f"{k}\t{v}\n" for k, v in asdict(config).items()))
+    return fit(module, train_loader, val_loader, out, max_epochs=config.max_epochs, monitor="val_cc",
+               mode="max", patience=config.patience, seed=config.seed)
+
+
+def _check_resumable(last: Path, hparams: dict[str, Any]) -> None:
+    """Refuse to resume from a ``last.ckpt`` written with a different model or data."""
+    if not last.exists():
+        return
+    old = torch.load(last, map_location="cpu", weights_only=False).get("hyper_parameters", {})
+    keys = ("architecture", "node_dim", "edge_dim", "hidden", "layers", "target", "radius")
+    diff = {k: (old.get(k), hparams.get(k)) for k in keys if old.get(k) != hparams.get(k)}
+    if diff:
+        raise InputError(f"checkpoint was trained with different settings {diff} (old, new); remove the "
+                         "output directory to start over", path=last)
+
+
+def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """Load a trained model from ``model.ckpt`` (or a directory holding one), in eval mode on CPU.
+
+    Returns ``(model, meta)`` with meta keys target, radius, architecture, node_dim, edge_dim (plus the
+    other hyperparameters).
+    """
+    from pgml.bfactor.models import build_model
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / BEST_NAME
+    if not path.exists():
+        raise InputError("model checkpoint not found", path=path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        hp = dict(ckpt["hyper_parameters"])
+        state = ckpt["state_dict"]
+    except (KeyError, TypeError, RuntimeError, EOFError) as exc:
+        raise InputError(f"not a bfactor checkpoint ({type(exc).__name__}: {exc})", path=path) from None
+    model = build_model(hp["architecture"], hp["node_dim"], hp["edge_dim"], hidden=hp["hidden"],
+                        layers=hp["layers"], dropout=hp["dropout"])
+    model.load_state_dict({k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
+    model.eval()
+    meta = {k: hp[k] for k in ("target", "radius", "architecture", "node_dim", "edge_dim")}
+    meta.update({k: v for k, v in hp.items() if k not in meta})
+    return model, meta

@@ -1,0 +1,196 @@
+"""``pgml grn <step>``: the command-line steps of the grn chain (GNET2).
+
+Steps: ``simulate`` (SynTReN-style network + expression), ``infer`` (GNET2 modules and edges),
+``baseline`` (CLR, ARACNE, MRNET, GENIE3, |correlation|), ``evaluate`` (AUROC/AUPR vs the true
+network), ``plot`` (module heatmaps, trees, correlation summary) and ``coherence`` (module sample groups
+vs sample labels). Each step parses arguments and calls one library function; numpy-heavy modules
+are imported inside the step functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from pgml.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+def _infer(args: argparse.Namespace) -> int:
+    from pgml.grn.data import load_dataset
+    from pgml.grn.gnet import GnetParams, fit_gnet
+    from pgml.grn.result import write_result
+
+    dataset = load_dataset(args.expression, args.regulators, samples_in_rows=args.samples_in_rows,
+                           log_transform=args.log_transform, top_percent=args.top_percent)
+    log.info("%d regulators, %d target genes, %d samples", len(dataset.regulators), len(dataset.targets),
+             dataset.n_samples)
+    params = GnetParams(init=args.init, init_group_num=args.init_group_num, max_depth=args.max_depth,
+                        cor_cutoff=args.cor_cutoff, min_divide_size=args.min_divide_size,
+                        min_group_size=args.min_group_size, max_iter=args.max_iter,
+                        force_split=args.force_split, seed=args.seed)
+    fit = fit_gnet(dataset, params)
+    write_result(fit, args.output_dir, max_edges=args.max_edges)
+    log.info("%d modules (converged: %s) in %.1f s; results in %s", len(fit.modules), fit.converged,
+             fit.timings.get("total", 0.0), args.output_dir)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from pgml.grn.simulate import simulate_network, write_simulation
+
+    sim = simulate_network(args.n_genes, args.n_samples, n_external=args.n_external, tf_fraction=args.tf_fraction,
+                           max_in_degree=args.max_in_degree, topology=args.topology,
+                           seed_network=args.seed_network, n_conditions=args.n_conditions,
+                           bio_noise=args.bio_noise, noise=args.noise, seed=args.seed)
+    write_simulation(sim, args.output_dir)
+    log.info("%d genes, %d regulators, %d true edges, %d samples", sim.expression.shape[0],
+             len(sim.regulators), len(sim.edges), sim.expression.shape[1])
+    return 0
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from pgml.fileio import atomic_path
+    from pgml.grn.baselines import edges_from_matrix, score_network
+    from pgml.grn.data import read_expression, read_regulators
+
+    frame = read_expression(args.expression, samples_in_rows=args.samples_in_rows, log_transform=args.log_transform)
+    regs_all = read_regulators(args.regulators)
+    regs = [r for r in regs_all if r in set(frame.index)]
+    missing = [r for r in regs_all if r not in set(frame.index)]
+    if missing:
+        log.warning("%d regulators not in the matrix: %s", len(missing), ", ".join(missing[:10]))
+    if not regs:
+        raise InputError("none of the regulators is a gene of the expression matrix", path=args.regulators)
+    scores = score_network(args.method, frame, regs, n_trees=args.n_trees, seed=args.seed)
+    edges = edges_from_matrix(scores, regs, list(frame.index))
+    with atomic_path(args.output) as tmp:
+        edges.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pgml.grn.evaluate import evaluate_networks
+
+    methods = {}
+    for item in args.method:
+        if "=" not in item:
+            raise InputError(f"--method expects NAME=EDGES.tsv, got {item!r}")
+        name, path = item.split("=", 1)
+        methods[name] = Path(path)
+    table = evaluate_networks(args.truth, methods, args.expression, args.regulators, args.output_dir,
+                              samples_in_rows=args.samples_in_rows)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from pgml.grn.plots import plot_module_correlation, plot_module_heatmaps, plot_module_trees
+    from pgml.grn.result import load_result
+
+    fit = load_result(args.result)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_module_heatmaps(fit, out / "module_heatmaps.pdf")
+    plot_module_heatmaps(fit, out / "module_heatmap.png")
+    plot_module_trees(fit, out / "module_trees.pdf")
+    plot_module_correlation(fit, out / "module_correlation.png")
+    return 0
+
+
+def _coherence(args: argparse.Namespace) -> int:
+    from pgml.fileio import atomic_path
+    from pgml.grn.coherence import coherence_table
+    from pgml.grn.data import read_sample_labels
+    from pgml.grn.result import load_result
+
+    fit = load_result(args.result)
+    labels = read_sample_labels(args.labels, fit.dataset.samples)
+    table = coherence_table([m.tree.leaf_labels for m in fit.modules], labels.to_numpy(), ordinal=args.ordinal,
+                            n_perm=args.n_perm, seed=args.seed)
+    with atomic_path(args.output) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    print(table.to_string(index=False))
+    return 0
+
+
+def register(steps: argparse._SubParsersAction) -> None:
+    """Add the grn steps to ``pgml grn``."""
+    p = steps.add_parser("infer", help="GNET2: regulatory modules, trees and scored edges")
+    p.add_argument("--expression", type=Path, required=True,
+                   help="genes x samples TSV/CSV(.gz) (first column gene IDs) or AnnData .h5ad")
+    p.add_argument("--regulators", type=Path, required=True, help="regulator IDs, one per line")
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes edges.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
+                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt")
+    p.add_argument("--init", choices=("boosting", "kmeans"), default="boosting", help="initial grouping")
+    p.add_argument("--samples-in-rows", action="store_true", help="the text matrix has samples in rows")
+    p.add_argument("--log-transform", action="store_true", help="values are counts: use log2(x + 1)")
+    p.add_argument("--top-percent", type=float, default=None,
+                   help="keep only this %% of most variable genes (regulators are always kept)")
+    p.add_argument("--init-group-num", type=int, default=4, help="initial groups: best k in 2..this")
+    p.add_argument("--max-depth", type=int, default=3, help="splits per tree")
+    p.add_argument("--cor-cutoff", type=float, default=0.9,
+                   help="a node whose samples correlate at least this much is not split")
+    p.add_argument("--min-divide-size", type=int, default=3, help="a node of <= this many samples is a leaf")
+    p.add_argument("--min-group-size", type=int, default=2, help="fewest genes in a module")
+    p.add_argument("--max-iter", type=int, default=5)
+    p.add_argument("--force-split", type=float, default=0.5,
+                   help="re-split the largest group when it holds more than this fraction of genes")
+    p.add_argument("--max-edges", type=int, default=None, help="write only the best N edges")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_infer)
+
+    p = steps.add_parser("simulate", help="SynTReN-style network with Michaelis-Menten/Hill kinetics")
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes expression.tsv, regulators.txt, true_edges.tsv, sample_labels.tsv")
+    p.add_argument("--n-genes", type=int, default=100)
+    p.add_argument("--n-samples", type=int, default=100)
+    p.add_argument("--n-external", type=int, default=5, help="external regulators (no inputs)")
+    p.add_argument("--tf-fraction", type=float, default=0.12, help="fraction of genes that are TFs")
+    p.add_argument("--max-in-degree", type=int, default=3)
+    p.add_argument("--topology", choices=("scale-free", "seed"), default="scale-free")
+    p.add_argument("--seed-network", type=Path, default=None, help="regulator<TAB>target file for 'seed'")
+    p.add_argument("--n-conditions", type=int, default=4)
+    p.add_argument("--bio-noise", type=float, default=0.1, help="sd of log-normal biological noise")
+    p.add_argument("--noise", type=float, default=0.1, help="sd of measurement noise (log2 scale)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_simulate)
+
+    p = steps.add_parser("baseline", help="baseline network: clr, aracne, mrnet, genie3 or correlation")
+    p.add_argument("--method", choices=("clr", "aracne", "mrnet", "genie3", "correlation"), required=True)
+    p.add_argument("--expression", type=Path, required=True)
+    p.add_argument("--regulators", type=Path, required=True)
+    p.add_argument("--output", type=Path, required=True, help="edges TSV: regulator, target, score")
+    p.add_argument("--samples-in-rows", action="store_true")
+    p.add_argument("--log-transform", action="store_true")
+    p.add_argument("--n-trees", type=int, default=300, help="GENIE3 trees per target")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_baseline)
+
+    p = steps.add_parser("evaluate", help="AUROC/AUPR of ranked edges vs the true network")
+    p.add_argument("--truth", type=Path, required=True, help="true edges TSV (regulator, target)")
+    p.add_argument("--expression", type=Path, required=True, help="the matrix the methods ran on")
+    p.add_argument("--regulators", type=Path, required=True)
+    p.add_argument("--method", nargs="+", required=True, metavar="NAME=EDGES.tsv")
+    p.add_argument("--output-dir", type=Path, required=True, help="writes metrics.tsv, metrics.md, roc.png")
+    p.add_argument("--samples-in-rows", action="store_true")
+    p.add_argument("--log-transform", action="store_true", help="accepted for symmetry; not needed here")
+    p.set_defaults(func=_evaluate)
+
+    p = steps.add_parser("plot", help="module heatmaps, trees and correlation summary")
+    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`")
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes module_heatmaps.pdf, module_heatmap.png, module_trees.pdf, module_correlation.png")
+    p.set_defaults(func=_plot)
+
+    p = steps.add_parser("coherence", help="module sample groups vs sample labels (ARI or KL score)")
+    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`")
+    p.add_argument("--labels", type=Path, required=True, help="TSV: sample, label")
+    p.add_argument("--ordinal", action="store_true", help="labels are ordered (dose, time): KL score")
+    p.add_argument("--n-perm", type=int, default=1000)
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_coherence)

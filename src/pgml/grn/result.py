@@ -1,0 +1,130 @@
+"""Writing and reloading a GNET2 result directory.
+
+``pgml grn infer`` writes, into ``DIR`` (each file atomically):
+
+- ``edges.tsv``: regulator, target, score (eq. 3.19), every scored pair, best first;
+- ``gene_modules.tsv``: gene, module (modules numbered from 1; genes in no module are left out, as in
+  R's ``gene_group_table``);
+- ``modules.tsv``: module, n_targets, n_regulators, n_leaves, score (eq. 3.18), regulators;
+- ``module_regulators.tsv``: the trees, one split per row: module, node, parent, side, regulator,
+  split (``high``: low+neutral | high, ``low``: low | neutral+high), threshold (samples with the
+  regulator above it go right), gain (eq. 3.16), n_left, n_right (R's ``reg_group_table``);
+- ``leaf_groups.tsv``: module x samples leaf index of every sample (the sample groups of each tree);
+- ``result.json`` + ``result.npz``: the whole result (names, parameters, trees, iteration history,
+  timings; expression, split table and assignment arrays), reloaded by :func:`load_result`;
+- ``missing_regulators.txt``: regulator IDs that were not in the expression matrix.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pgml.fileio import atomic_path, write_text
+from pgml.grn.data import Dataset
+from pgml.grn.edges import edge_scores
+from pgml.grn.gnet import GnetFit, GnetParams, Module
+from pgml.grn.tree import RegulatoryTree, SplitNode
+
+FORMAT_VERSION = 1
+
+
+def edges_table(fit: GnetFit) -> pd.DataFrame:
+    """All scored regulator -> target pairs with eq. 3.19 scores, best first."""
+    ds = fit.dataset
+    modules = [(m.regulators, m.targets, m.score) for m in fit.modules]
+    scores, scored = edge_scores(ds.regulator_expr, ds.target_expr, modules)
+    cols = ds.regulators + ds.targets
+    ri, ci = np.nonzero(scored)
+    table = pd.DataFrame({
+        "regulator": np.asarray(ds.regulators, dtype=object)[ri],
+        "target": np.asarray(cols, dtype=object)[ci],
+        "score": scores[ri, ci],
+    })
+    return table.sort_values(["score", "regulator", "target"], ascending=[False, True, True],
+                             kind="stable").reset_index(drop=True)
+
+
+def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+
+def write_result(fit: GnetFit, out_dir: str | Path, *, max_edges: int | None = None) -> dict[str, Path]:
+    """Write every output file of a fit into ``out_dir``; returns name -> path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ds = fit.dataset
+    paths = {name: out / name for name in (
+        "edges.tsv", "gene_modules.tsv", "modules.tsv", "module_regulators.tsv", "leaf_groups.tsv",
+        "result.json", "result.npz", "missing_regulators.txt")}
+    edges = edges_table(fit)
+    if max_edges is not None:
+        edges = edges.head(max_edges)
+    _write_tsv(edges, paths["edges.tsv"])
+    genes = [(ds.targets[g], k + 1) for k, m in enumerate(fit.modules) for g in m.targets]
+    _write_tsv(pd.DataFrame(genes, columns=["gene", "module"]), paths["gene_modules.tsv"])
+    _write_tsv(pd.DataFrame([{
+        "module": k + 1, "n_targets": len(m.targets), "n_regulators": len(m.regulators),
+        "n_leaves": m.tree.n_leaves, "score": m.score,
+        "regulators": ",".join(ds.regulators[r] for r in m.regulators)} for k, m in enumerate(fit.modules)],
+        columns=["module", "n_targets", "n_regulators", "n_leaves", "score", "regulators"]), paths["modules.tsv"])
+    rows = []
+    for k, m in enumerate(fit.modules):
+        for s in m.tree.splits:
+            rows.append({"module": k + 1, "node": s.node, "parent": s.parent, "side": s.side,
+                         "regulator": ds.regulators[s.regulator], "split": s.kind, "threshold": s.threshold,
+                         "gain": s.gain, "n_left": len(s.left), "n_right": len(s.right)})
+    _write_tsv(pd.DataFrame(rows, columns=["module", "node", "parent", "side", "regulator", "split", "threshold",
+                                           "gain", "n_left", "n_right"]), paths["module_regulators.tsv"])
+    leaves = pd.DataFrame([m.tree.leaf_labels for m in fit.modules], columns=ds.samples)
+    leaves.insert(0, "module", np.arange(1, len(fit.modules) + 1))
+    _write_tsv(leaves, paths["leaf_groups.tsv"])
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "params": fit.params_dict(),
+        "samples": ds.samples, "regulators": ds.regulators, "targets": ds.targets,
+        "missing_regulators": ds.missing_regulators, "dropped_constant": ds.dropped_constant,
+        "converged": fit.converged, "history": fit.history, "timings": fit.timings,
+        "modules": [{
+            "targets": m.targets, "score": m.score,
+            "splits": [{"node": s.node, "parent": s.parent, "side": s.side, "regulator": s.regulator,
+                        "kind": s.kind, "threshold": s.threshold, "gain": s.gain,
+                        "left": s.left.tolist(), "right": s.right.tolist()} for s in m.tree.splits],
+        } for m in fit.modules],
+    }
+    with atomic_path(paths["result.json"]) as tmp:
+        tmp.write_text(json.dumps(meta, indent=1))
+    with atomic_path(paths["result.npz"]) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, regulator_expr=ds.regulator_expr, target_expr=ds.target_expr,
+                                levels=fit.levels, assignment=fit.assignment,
+                                leaf_labels=np.array([m.tree.leaf_labels for m in fit.modules]).reshape(
+                                    len(fit.modules), len(ds.samples)))
+    write_text(paths["missing_regulators.txt"], "".join(f"{r}\n" for r in ds.missing_regulators))
+    return paths
+
+
+def load_result(path: str | Path) -> GnetFit:
+    """Reload a result written by :func:`write_result` (``path`` is the directory or its result.json)."""
+    path = Path(path)
+    directory = path if path.is_dir() else path.parent
+    meta = json.loads((directory / "result.json").read_text())
+    arrays = np.load(directory / "result.npz")
+    ds = Dataset(samples=meta["samples"], regulators=meta["regulators"], regulator_expr=arrays["regulator_expr"],
+                 targets=meta["targets"], target_expr=arrays["target_expr"],
+                 missing_regulators=meta["missing_regulators"], dropped_constant=meta["dropped_constant"])
+    modules = []
+    for k, m in enumerate(meta["modules"]):
+        splits = [SplitNode(node=s["node"], parent=s["parent"], side=s["side"], regulator=s["regulator"],
+                            kind=s["kind"], threshold=s["threshold"], gain=s["gain"],
+                            left=np.asarray(s["left"], dtype=np.int64), right=np.asarray(s["right"], dtype=np.int64))
+                  for s in m["splits"]]
+        tree = RegulatoryTree(splits=splits, leaf_labels=arrays["leaf_labels"][k].astype(np.int64))
+        modules.append(Module(targets=list(m["targets"]), tree=tree, score=m["score"]))
+    return GnetFit(dataset=ds, params=GnetParams(**meta["params"]), modules=modules,
+                   assignment=arrays["assignment"], levels=arrays["levels"], history=meta["history"],
+                   converged=meta["converged"], timings=meta["timings"])

@@ -1,0 +1,272 @@
+"""Tests for the bfactor GNNs (pgml.bfactor.models/layers) and their training (module, training)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+
+from pgml.bfactor.layers import AttentionNodeModel, EdgeModel, EGNNConv
+from pgml.bfactor.models import ARCHITECTURES, build_model
+from pgml.errors import InputError
+
+NODE_DIM, EDGE_DIM = 6, 5
+
+
+def _graph(n: int, seed: int, name: str = "g") -> Data:
+    """A chain of n atoms plus a few ring closures; target = 2 * x[:, 0] + 1 (learnable, linear)."""
+    g = torch.Generator().manual_seed(seed)
+    src = torch.arange(n - 1)
+    pairs = torch.stack([src, src + 1])
+    extra = torch.tensor([[0, 2], [n // 2, n - 1]]).T if n > 4 else torch.empty(2, 0, dtype=torch.long)
+    pairs = torch.cat([pairs, extra], dim=1)
+    edge_index = torch.cat([pairs, pairs.flip(0)], dim=1)
+    x = torch.randn(n, NODE_DIM, generator=g)
+    pos = torch.cumsum(torch.randn(n, 3, generator=g), dim=0)
+    length = (pos[edge_index[0]] - pos[edge_index[1]]).norm(dim=-1, keepdim=True)
+    order = torch.nn.functional.one_hot(torch.randint(0, 4, (pairs.size(1),), generator=g), 4).float()
+    edge_attr = torch.cat([torch.cat([order, order]), length], dim=1)
+    y = 2.0 * x[:, 0] + 1.0
+    return Data(x=x, pos=pos, edge_index=edge_index, edge_attr=edge_attr, y=y, y_raw=y.clone(),
+                b_mean=torch.tensor(0.0), b_std=torch.tensor(1.0), structure_id=f"{name}{seed}")
+
+
+def _batch() -> Batch:
+    return Batch.from_data_list([_graph(12, 0), _graph(9, 1), _graph(15, 2)])
+
+
+def _rotation(seed: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    q, _ = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(seed), dtype=dtype))
+    return q
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_forward_backward_every_architecture(name: str) -> None:
+    torch.manual_seed(0)
+    model = build_model(name, NODE_DIM, EDGE_DIM, hidden=16, layers=2, dropout=0.1)
+    batch = _batch()
+    out = model(batch)
+    assert out.shape == (batch.num_nodes,)
+    assert torch.isfinite(out).all()
+    torch.nn.functional.l1_loss(out, batch.y).backward()
+    no_grad = [n for n, p in model.named_parameters()
+               if p.grad is None or not torch.isfinite(p.grad).all() or p.grad.abs().sum() == 0]
+    assert no_grad == [], f"{name}: parameters without gradient: {no_grad}"
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_batched_prediction_equals_single(name: str) -> None:
+    """A protein's prediction must not depend on the other proteins in its batch (eval mode)."""
+    torch.manual_seed(0)
+    model = build_model(name, NODE_DIM, EDGE_DIM, hidden=16, layers=2).eval()
+    graphs = [_graph(12, 0), _graph(9, 1)]
+    with torch.no_grad():
+        together = model(Batch.from_data_list(graphs))
+        alone = torch.cat([model(g) for g in graphs])
+    torch.testing.assert_close(together, alone, atol=1e-5, rtol=1e-4)
+
+
+def test_reset_parameters_reinitialises() -> None:
+    model = build_model("meta", NODE_DIM, EDGE_DIM, hidden=16, layers=2)
+    before = [p.detach().clone() for p in model.parameters()]
+    model.reset_parameters()
+    changed = sum(not torch.equal(a, p) for a, p in zip(before, model.parameters(), strict=True))
+    assert changed > len(before) // 2
+
+
+def test_unknown_architecture() -> None:
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build_model("resnet", NODE_DIM, EDGE_DIM)
+
+
+def test_egnn_predictions_invariant_to_rotation_translation() -> None:
+    torch.manual_seed(0)
+    model = build_model("egnn", NODE_DIM, EDGE_DIM, hidden=16, layers=3).double().eval()
+    for conv in model.convs:  # make the coordinate updates large enough to matter
+        if conv.phi_x is not None:
+            torch.nn.init.normal_(conv.phi_x[-1].weight, std=0.5)
+    data = _graph(14, 3)
+    data.x, data.pos, data.edge_attr = data.x.double(), data.pos.double(), data.edge_attr.double()
+    moved = data.clone()
+    moved.pos = data.pos @ _rotation(1).T + torch.tensor([5.0, -3.0, 2.0], dtype=torch.float64)
+    with torch.no_grad():
+        a, b = model(data), model(moved)
+    torch.testing.assert_close(a, b, atol=1e-9, rtol=1e-9)
+    other = data.clone()
+    other.pos = data.pos * 1.5  # not an isometry: predictions must change
+    with torch.no_grad():
+        assert not torch.allclose(a, model(other), atol=1e-6)
+
+
+def test_egnn_coordinate_update_is_equivariant() -> None:
+    torch.manual_seed(0)
+    conv = EGNNConv(8, EDGE_DIM).double()
+    torch.nn.init.normal_(conv.phi_x[-1].weight, std=0.5)
+    data = _graph(10, 4)
+    h = torch.randn(10, 8, dtype=torch.float64)
+    ea = data.edge_attr.double()
+    R, t = _rotation(2), torch.tensor([1.0, 2.0, -4.0], dtype=torch.float64)
+    h1, x1 = conv(h, data.pos.double(), data.edge_index, ea)
+    h2, x2 = conv(h, data.pos.double() @ R.T + t, data.edge_index, ea)
+    torch.testing.assert_close(h1, h2)
+    torch.testing.assert_close(x2, x1 @ R.T + t)
+    assert not torch.allclose(x1, data.pos.double())  # coordinates did move
+
+
+def test_egnn_message_matches_equation_by_hand() -> None:
+    """Two atoms: m_ij = phi_e([h_i, h_j, |x_i - x_j|^2, a_ij]); x_i' = x_i + (x_i - x_j) phi_x(m_ij)."""
+    torch.manual_seed(1)
+    conv = EGNNConv(4, 2).double()
+    torch.nn.init.normal_(conv.phi_x[-1].weight, std=0.5)
+    h = torch.randn(2, 4, dtype=torch.float64)
+    x = torch.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]], dtype=torch.float64)
+    ei = torch.tensor([[1, 0], [0, 1]])
+    ea = torch.tensor([[0.3, 0.7], [0.3, 0.7]], dtype=torch.float64)
+    h_new, x_new = conv(h, x, ei, ea)
+    m_01 = conv.phi_e(torch.cat([h[0], h[1], torch.tensor([9.0], dtype=torch.float64), ea[0]]))
+    torch.testing.assert_close(h_new[0], h[0] + conv.phi_h(torch.cat([h[0], m_01])))
+    torch.testing.assert_close(x_new[0], x[0] + (x[0] - x[1]) * conv.phi_x(m_01))
+
+
+def test_meta_layer_updates_edges_from_nodes() -> None:
+    from torch_geometric.nn import MetaLayer
+
+    torch.manual_seed(0)
+    layer = MetaLayer(EdgeModel(8, 8, 16), AttentionNodeModel(8, 8, heads=2))
+    data = _graph(10, 5)
+    h = torch.randn(10, 8)
+    e = torch.randn(data.edge_index.size(1), 8)
+    h1, e1, _ = layer(h, data.edge_index, e)
+    assert e1.shape == e.shape and not torch.allclose(e1, e)
+    h2 = h.clone()
+    h2[0] += 1.0  # changing atom 0 changes exactly the edges that touch it
+    _, e2, _ = layer(h2, data.edge_index, e)
+    touches = (data.edge_index == 0).any(dim=0)
+    assert not torch.allclose(e2[touches], e1[touches])
+    torch.testing.assert_close(e2[~touches], e1[~touches])
+    # node update: attention weights over a node's incoming edges sum to one
+    node = layer.node_model
+    row, col = data.edge_index
+    hq = node.lin_q(h[col]) + node.lin_k(h[row]) + node.lin_e(e1)
+    score = (torch.nn.functional.leaky_relu(hq.view(-1, 2, 4), 0.2) * node.att).sum(-1)
+    from torch_geometric.utils import softmax
+    alpha = softmax(score, col, num_nodes=10)
+    sums = torch.zeros(10, 2).index_add_(0, col, alpha)
+    torch.testing.assert_close(sums, torch.ones(10, 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# training (pgml.bfactor.module / pgml.bfactor.training)
+
+
+def _dataset(tmp: Path, n_train: int = 8, n_val: int = 3) -> tuple[list[Path], Path]:
+    graphs = [_graph(10 + (i % 4), i, "p") for i in range(n_train + n_val + 1)]
+    files = []
+    for k, part in enumerate((graphs[: len(graphs) // 2], graphs[len(graphs) // 2:])):
+        f = tmp / f"graphs_{k}.pt"
+        torch.save({"graphs": part, "target": "raw", "radius": 5.0, "node_feature_dim": NODE_DIM,
+                    "edge_feature_dim": EDGE_DIM}, f)
+        files.append(f)
+    splits = ["train"] * n_train + ["val"] * n_val + ["test"]
+    table = pd.DataFrame({"id": [g.structure_id for g in graphs],
+                          "file": [f"{g.structure_id}.pdb" for g in graphs], "split": splits})
+    split = tmp / "split.tsv"
+    table.to_csv(split, sep="\t", index=False)
+    return files, split
+
+
+def _config(**kw):
+    from pgml.bfactor.training import TrainConfig
+
+    base = dict(architecture="gcn", hidden=16, layers=2, dropout=0.0, lr=1e-2, max_epochs=8, patience=20,
+                batch_size=2, seed=0)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_train_model_learns_linear_target(tmp_path: Path) -> None:
+    from pgml.bfactor.training import load_model, train_model
+
+    files, split = _dataset(tmp_path)
+    res = train_model(files, split=split, output_dir=tmp_path / "run", config=_config(max_epochs=10))
+    out = tmp_path / "run"
+    for name in ("model.ckpt", "last.ckpt", "metrics.tsv", "learning_curve.png"):
+        assert (out / name).exists()
+    m = pd.read_csv(out / "metrics.tsv", sep="\t")
+    assert {"epoch", "train_loss", "val_loss", "val_cc", "val_mae"} <= set(m.columns)
+    assert m["train_loss"].iloc[-1] < 0.5 * m["train_loss"].iloc[0]
+    assert m["val_mae"].min() < 0.5 * m["val_mae"].iloc[0]
+    assert res.best_score == pytest.approx(m["val_cc"].max(), rel=1e-5)
+    assert res.best_score > 0.9
+    model, meta = load_model(out)
+    assert not model.training
+    assert meta["architecture"] == "gcn" and meta["target"] == "raw" and meta["radius"] == 5.0
+    assert (meta["node_dim"], meta["edge_dim"]) == (NODE_DIM, EDGE_DIM)
+    val = _graph(10 + (9 % 4), 9, "p")  # a validation protein
+    with torch.no_grad():
+        pred = model(val)
+    cc = torch.corrcoef(torch.stack([pred, val.y]))[0, 1].item()
+    assert cc > 0.9
+
+
+def test_bfactor_training_deterministic_and_resumable(tmp_path: Path) -> None:
+    from pgml.bfactor.training import train_model
+
+    files, split = _dataset(tmp_path, n_train=4, n_val=2)
+    cfg = _config(architecture="meta", dropout=0.2, max_epochs=4)
+    train_model(files, split=split, output_dir=tmp_path / "a", config=cfg)
+    train_model(files, split=split, output_dir=tmp_path / "b", config=_config(architecture="meta", dropout=0.2,
+                                                                              max_epochs=2))
+    train_model(files, split=split, output_dir=tmp_path / "b", config=cfg)  # resumes from last.ckpt
+    a = pd.read_csv(tmp_path / "a" / "metrics.tsv", sep="\t")
+    b = pd.read_csv(tmp_path / "b" / "metrics.tsv", sep="\t")
+    assert len(a) == 4
+    pd.testing.assert_frame_equal(a, b)
+    wa = torch.load(tmp_path / "a" / "last.ckpt", weights_only=False)["state_dict"]
+    wb = torch.load(tmp_path / "b" / "last.ckpt", weights_only=False)["state_dict"]
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+    with pytest.raises(InputError, match="different settings"):
+        train_model(files, split=split, output_dir=tmp_path / "b", config=_config(architecture="gcn", max_epochs=6))
+
+
+def test_train_model_input_errors(tmp_path: Path) -> None:
+    from pgml.bfactor.training import train_model
+
+    files, split = _dataset(tmp_path, n_train=3, n_val=1)
+    table = pd.read_csv(split, sep="\t")
+    no_val = tmp_path / "no_val.tsv"
+    table.assign(split=table["split"].replace("val", "test")).to_csv(no_val, sep="\t", index=False)
+    with pytest.raises(InputError, match="no val structures"):
+        train_model(files, split=no_val, output_dir=tmp_path / "x", config=_config())
+    renamed = tmp_path / "renamed.tsv"
+    table.assign(id=table["id"] + "_other").to_csv(renamed, sep="\t", index=False)
+    with pytest.raises(InputError, match="not in the split"):
+        train_model(files, split=renamed, output_dir=tmp_path / "x", config=_config())
+    bad = tmp_path / "bad.tsv"
+    table.assign(split="training").to_csv(bad, sep="\t", index=False)
+    with pytest.raises(InputError, match="train, val or test"):
+        train_model(files, split=bad, output_dir=tmp_path / "x", config=_config())
+    with pytest.raises(InputError, match="unknown architecture"):
+        _config(architecture="cnn")
+    from pgml.bfactor.training import load_model
+    with pytest.raises(InputError, match="not found"):
+        load_model(tmp_path / "nowhere")
+
+
+def test_val_cc_is_mean_of_per_protein_cc() -> None:
+    from pgml.bfactor.module import BFactorModule
+
+    module = BFactorModule("gcn", NODE_DIM, EDGE_DIM, hidden=8, layers=1)
+    logged: dict[str, float] = {}
+    module.log = lambda name, value, **kw: logged.__setitem__(name, float(value))  # type: ignore[method-assign]
+    # Two proteins: predictions perfectly correlated in one, anti-correlated in the other.
+    module._val = [(1.0, 2.0, 4), (-1.0, 6.0, 4)]
+    module.on_validation_epoch_end()
+    assert logged["val_cc"] == pytest.approx(0.0)
+    assert logged["val_mae"] == pytest.approx(1.0) and logged["val_loss"] == pytest.approx(1.0)
+    assert not math.isnan(logged["val_cc"])

@@ -1,0 +1,399 @@
+"""The workflow under a live SLURM controller (scripts/slurm_local.sh), with faults.
+
+Marked ``cluster``: a session fixture installs ``slurm-wlm`` and ``munge`` with apt-get when they are
+missing (root only), starts a one-node SLURM with one fake GPU under a pytest temporary directory,
+and stops it at the end. Without root or apt-get the tests skip and say why. Each test runs a copy of
+the workflow (Snakefile, workflow/, config/, envs/, profiles/, resources/) in its own temporary
+directory with ``--profile profiles/slurm-local``, so the repository's results/ is never touched.
+
+What they show:
+- the trivial test workflow and the demo's chains run through sbatch to completion, and the demo's
+  metrics equal those of a local ``--cores 2`` run with the same seed;
+- rules with ``resources: gpu=1`` are submitted with a GPU request (``TresPerJob=gres:gpu:1``), see
+  ``CUDA_VISIBLE_DEVICES`` inside the job, and still train on CPU when that "GPU" is not real;
+- a training job killed with ``scancel`` is reported with its log, and the same command resumes from
+  its last checkpoint to the same metrics as an uninterrupted run, with no partial output left;
+- a job over its memory (or time) limit fails with a message naming the rule and the limit, and the
+  retry with resources scaled by ``attempt`` passes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SLURM_LOCAL = REPO / "scripts" / "slurm_local.sh"
+WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resources")
+TEST_WORKFLOWS = REPO / "tests" / "workflows"
+PROFILE = "profiles/slurm-local"
+
+pytestmark = [pytest.mark.cluster, pytest.mark.workflow]
+
+
+# --------------------------------------------------------------------------------------------------
+# the cluster
+# --------------------------------------------------------------------------------------------------
+
+
+def _missing_slurm_tools() -> list[str]:
+    tools = ("slurmctld", "slurmd", "munged", "sbatch", "squeue", "scancel", "scontrol")
+    return [t for t in tools if shutil.which(t) is None and not Path("/usr/sbin", t).exists()]
+
+
+def _install_slurm() -> None:
+    """apt-get install slurm-wlm munge (root only); skip with the reason when that cannot work."""
+    if not _missing_slurm_tools():
+        return
+    if shutil.which("apt-get") is None:
+        pytest.skip(f"local SLURM needs {', '.join(_missing_slurm_tools())} and apt-get is not available")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    steps = (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "slurm-wlm", "munge"],
+    )
+    for cmd in steps:
+        proc = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+        )
+        if proc.returncode != 0:
+            msg = f"`{' '.join(cmd)}` failed ({proc.returncode}): {proc.stderr.strip()[-500:]}"
+            if os.environ.get("CI"):
+                pytest.fail(msg)  # CI runs as root with the package mirror: this is a real failure
+            pytest.skip(msg)
+
+
+def _slurm_local(action: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(SLURM_LOCAL), action],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="session")
+def slurm() -> dict[str, str]:
+    """A running one-node SLURM; yields the environment (SLURM_CONF, PATH) clients need."""
+    if os.geteuid() != 0:
+        pytest.skip("local SLURM needs root (to install slurm-wlm/munge and start slurmctld, slurmd, munged)")
+    _install_slurm()
+    # Not under pytest's basetemp, which a concurrent pytest session may prune while the daemons run;
+    # a short path, since the munge socket lives under it (unix socket paths are limited to 107 bytes).
+    state = Path(tempfile.mkdtemp(prefix="pgml-slurm-"))
+    env = dict(os.environ)
+    env["PGML_SLURM_DIR"] = str(state)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), "/usr/sbin", env.get("PATH", "")])
+    started = _slurm_local("start", env)
+    if started.returncode == 3:  # another SLURM on this machine
+        pytest.skip(f"cannot start a local SLURM: {started.stderr.strip()}")
+    assert started.returncode == 0, f"slurm_local.sh start failed:\n{started.stdout}\n{started.stderr}"
+    env["SLURM_CONF"] = str(state / "etc" / "slurm.conf")
+    # idempotent: a second start leaves the running cluster alone
+    again = _slurm_local("start", env)
+    assert again.returncode == 0 and "already running" in again.stderr
+    try:
+        yield env
+    finally:
+        stopped = _slurm_local("stop", env)
+        assert stopped.returncode == 0, stopped.stderr
+        assert _slurm_local("status", env).returncode == 3
+        shutil.rmtree(state, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def copy_workflow(dest: Path, extra: Path | None = None) -> Path:
+    """The repository's workflow (and optionally a test workflow's Snakefile) copied to ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in WORKFLOW_PARTS:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.exists():
+            shutil.copy2(src, dest / part)
+    if extra is not None:
+        shutil.copy2(extra, dest / "Snakefile")
+    return dest
+
+
+def snakemake(
+    workdir: Path, args: list[str], env: dict[str, str], timeout: int = 600
+) -> subprocess.CompletedProcess:
+    """Run snakemake in ``workdir``; stdout and stderr together in ``.stdout``."""
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def local_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.pop("SLURM_CONF", None)
+    return env
+
+
+def slurm_jobs(env: dict[str, str]) -> list[dict[str, str]]:
+    """Every job slurmctld still remembers (MinJobAge is 10 min), as ``scontrol -o show job`` fields."""
+    out = subprocess.run(
+        ["scontrol", "-o", "show", "job"], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    jobs = []
+    for line in out.splitlines():
+        fields = dict(m.groups() for m in re.finditer(r"(\w+)=(\S*)", line))
+        if "JobId" in fields:
+            jobs.append(fields)
+    return jobs
+
+
+def jobs_of_rule(env: dict[str, str], rule: str, since: int = 0) -> list[dict[str, str]]:
+    """Jobs the Snakemake SLURM plugin submitted for ``rule`` (it names the rule in --comment)."""
+    return [
+        j
+        for j in slurm_jobs(env)
+        if j.get("Comment", "").startswith(f"rule_{rule}") and int(j["JobId"]) > since
+    ]
+
+
+def last_job_id(env: dict[str, str]) -> int:
+    return max((int(j["JobId"]) for j in slurm_jobs(env)), default=0)
+
+
+def assert_ok(proc: subprocess.CompletedProcess, what: str) -> None:
+    assert proc.returncode == 0, f"{what} failed ({proc.returncode}):\n{proc.stdout[-6000:]}"
+
+
+# --------------------------------------------------------------------------------------------------
+# the trivial workflow: the plumbing
+# --------------------------------------------------------------------------------------------------
+
+
+def test_trivial_workflow_runs_through_sbatch(slurm, tmp_path):
+    wd = copy_workflow(tmp_path / "wf", TEST_WORKFLOWS / "trivial" / "Snakefile")
+    before = last_job_id(slurm)
+    proc = snakemake(wd, ["--profile", PROFILE, "--config", "items=4"], slurm, timeout=300)
+    assert_ok(proc, "trivial workflow under SLURM")
+
+    assert (wd / "results/trivial/items.txt").read_text().split("\n")[:4] == [f"item {i}" for i in range(4)]
+    # every job went through sbatch: 4 items + probe + gather
+    assert len(jobs_of_rule(slurm, "make_item", before)) == 4
+    assert all(j["JobState"] == "COMPLETED" for j in slurm_jobs(slurm) if int(j["JobId"]) > before)
+    # the gpu=1 rule asked SLURM for a GPU and saw the fake one
+    (probe,) = jobs_of_rule(slurm, "probe_gpu", before)
+    assert "gpu:1" in probe.get("TresPerJob", ""), probe
+    seen = (wd / "results/trivial/gpu.txt").read_text()
+    assert "CUDA_VISIBLE_DEVICES=0" in seen and f"SLURM_JOB_ID={probe['JobId']}" in seen
+    # the other rules did not
+    assert all("gpu" not in j.get("TresPerJob", "") for j in jobs_of_rule(slurm, "make_item", before))
+
+
+# --------------------------------------------------------------------------------------------------
+# resource limits
+# --------------------------------------------------------------------------------------------------
+
+
+def error_block(out: str, rule: str) -> str:
+    """Snakemake's report of the first failed ``rule`` job, up to the next job event."""
+    start = out.index(f"Error in rule {rule}")
+    end = re.search(r"\n(Trying to restart job|\[\w{3} \w{3} |Shutting down)", out[start:])
+    return out[start : start + end.start()] if end else out[start:]
+
+
+def test_memory_limit_fails_with_rule_and_limit_then_retry_passes(slurm, tmp_path):
+    wd = copy_workflow(tmp_path / "wf", TEST_WORKFLOWS / "limits" / "Snakefile")
+    before = last_job_id(slurm)
+    proc = snakemake(
+        wd, ["--profile", PROFILE, "--retries", "1", "--config", "hold_mb=600"], slurm, timeout=300
+    )
+    assert_ok(proc, "limits workflow with one retry")
+    out = proc.stdout
+
+    # attempt 1 (mem_mb=300) was killed by SLURM; the report names the rule, its logs, and the limit
+    assert "Error in rule grab_memory" in out, out[-4000:]
+    block = error_block(out, "grab_memory")
+    assert "logs/limits/grab_memory.log" in block and "logs/slurm/rule_grab_memory/" in block, block
+    assert re.search(r"exceeded memory limit \(\d+ > 314572800\)", block), block  # 300 MB in bytes
+    assert "Trying to restart job" in out
+    # attempt 2 (mem_mb=1200) passed
+    jobs = jobs_of_rule(slurm, "grab_memory", before)
+    assert [j["JobState"] for j in jobs] == ["FAILED", "COMPLETED"], jobs
+    assert [j["MinMemoryNode"] for j in jobs] == ["300M", "1200M"], jobs
+    assert (wd / "results/limits/memory.txt").read_text().strip() == "held 600 MB with mem_mb=1200"
+
+
+@pytest.mark.slow
+def test_time_limit_fails_with_rule_and_limit_then_retry_passes(slurm, tmp_path):
+    wd = copy_workflow(tmp_path / "wf", TEST_WORKFLOWS / "limits" / "Snakefile")
+    before = last_job_id(slurm)
+    proc = snakemake(
+        wd,
+        ["--profile", PROFILE, "--retries", "1", "--config", "sleep_s=65", "--", "results/limits/time.txt"],
+        slurm,
+        timeout=420,
+    )
+    assert_ok(proc, "time-limit workflow with one retry")
+    out = proc.stdout
+    block = error_block(out, "sleep_past")
+    assert "SLURM status is: 'TIMEOUT'" in block, block
+    assert "DUE TO TIME LIMIT" in block and "logs/slurm/rule_sleep_past/" in block, block
+    jobs = jobs_of_rule(slurm, "sleep_past", before)
+    assert [(j["JobState"], j["TimeLimit"]) for j in jobs] == [
+        ("TIMEOUT", "00:01:00"),
+        ("COMPLETED", "00:02:00"),
+    ]
+    assert (wd / "results/limits/time.txt").read_text().strip() == "slept 65 s with runtime=2"
+
+
+# --------------------------------------------------------------------------------------------------
+# the demo's chains
+# --------------------------------------------------------------------------------------------------
+
+TIMING_COLUMN = re.compile(r"time|seconds|duration|wall|elapsed", re.I)
+TRAIN_LOG = "logs/bfactor/train_model/{arch}_run0.log"
+MODEL_DIR = "results/bfactor/models/{arch}/run0"
+
+
+def read_table(path: Path) -> list[dict[str, str]]:
+    """A TSV as rows, without columns that measure time (they differ between any two runs)."""
+    lines = [line.split("\t") for line in path.read_text().splitlines() if line.strip()]
+    header = lines[0]
+    keep = [i for i, name in enumerate(header) if not TIMING_COLUMN.search(name)]
+    return [{header[i]: row[i] for i in keep} for row in lines[1:]]
+
+
+def metrics_files(workdir: Path) -> list[Path]:
+    """Every metrics table the run wrote, relative to its working directory."""
+    return sorted(p.relative_to(workdir) for p in (workdir / "results").rglob("metrics*.tsv"))
+
+
+def assert_same_metrics(reference: Path, other: Path, files: list[Path]) -> None:
+    assert files, f"no metrics tables under {reference}/results"
+    for rel in files:
+        assert (other / rel).exists(), f"{rel} missing"
+        assert read_table(other / rel) == read_table(reference / rel), f"{rel} differs"
+
+
+def leftovers(directory: Path) -> list[str]:
+    """Temporary files of atomic writes (pgml.fileio: '.<name>.<random>.tmp<suffix>')."""
+    return sorted(p.name for p in directory.rglob(".*.tmp*"))
+
+
+@pytest.fixture(scope="module")
+def demo_local(tmp_path_factory) -> Path:
+    """The demo run locally with ``--cores 2``: the reference every cluster run must match."""
+    wd = copy_workflow(tmp_path_factory.mktemp("demo_local"))
+    proc = snakemake(wd, ["--cores", "2"], local_env(), timeout=900)
+    assert_ok(proc, "the demo with --cores 2")
+    return wd
+
+
+@pytest.mark.slow
+def test_demo_chains_under_slurm_match_local_run(slurm, demo_local, tmp_path):
+    wd = copy_workflow(tmp_path / "wf")
+    before = last_job_id(slurm)
+    proc = snakemake(wd, ["--profile", PROFILE], slurm, timeout=900)
+    assert_ok(proc, "the demo under SLURM")
+
+    # every rule but `all` went through sbatch, and all of it completed
+    jobs = [j for j in slurm_jobs(slurm) if int(j["JobId"]) > before]
+    rules = {re.sub(r"_wildcards_.*", "", j["Comment"]).removeprefix("rule_") for j in jobs}
+    assert {"shard_structures", "build_graphs", "train_model", "evaluate_models"} <= rules, rules
+    assert all(j["JobState"] == "COMPLETED" for j in jobs), [(j["JobId"], j["JobState"]) for j in jobs]
+
+    # same seed, same metrics as the local run, for every chain in the demo
+    assert_same_metrics(demo_local, wd, metrics_files(demo_local))
+
+    # the GPU-tagged training rule asked SLURM for a GPU, got the fake one, and trained on CPU
+    train_jobs = jobs_of_rule(slurm, "train_model", before)
+    assert len(train_jobs) == 2
+    for job in train_jobs:
+        assert "gpu:1" in job.get("TresPerJob", ""), job
+    for job in jobs_of_rule(slurm, "shard_structures", before):
+        assert "gpu" not in job.get("TresPerJob", ""), job
+    for arch in ("meta", "gcn"):
+        log = (wd / TRAIN_LOG.format(arch=arch)).read_text()
+        assert "no usable GPU visible, training on CPU" in log, log[-2000:]
+
+
+def test_scancel_during_training_then_rerun_resumes(slurm, demo_local, tmp_path):
+    """Kill a running train_model job; the rerun resumes from last.ckpt to the uninterrupted metrics."""
+    arch = "gcn"
+    model_dir = MODEL_DIR.format(arch=arch)
+    wd = copy_workflow(tmp_path / "wf")
+    target = f"{model_dir}/metrics.tsv"
+    # the same command twice; no automatic retry, so the kill surfaces as a failure
+    cmd = [sys.executable, "-m", "snakemake", "--profile", PROFILE, "--retries", "0", target]
+    before = last_job_id(slurm)
+    run = subprocess.Popen(
+        cmd,
+        cwd=wd,
+        env=slurm,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        last = wd / model_dir / "last.ckpt"
+        deadline = time.monotonic() + 600
+        job = None
+        while time.monotonic() < deadline and run.poll() is None:
+            running = [j for j in jobs_of_rule(slurm, "train_model", before) if j["JobState"] == "RUNNING"]
+            if running and last.exists():  # at least one epoch done, training still running
+                job = running[0]
+                break
+            time.sleep(0.2)
+        assert job is not None, "training never ran long enough to be cancelled"
+        subprocess.run(["scancel", job["JobId"]], env=slurm, check=True)
+        out, _ = run.communicate(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+
+    # Snakemake reports the failure, names the job's logs
+    assert run.returncode != 0, out[-4000:]
+    block = error_block(out, "train_model")
+    assert f"SLURM-job '{job['JobId']}' failed, SLURM status is: 'CANCELLED'" in block, block
+    assert TRAIN_LOG.format(arch=arch) in block and "logs/slurm/rule_train_model/" in block, block
+    # no partial output: the declared outputs are gone, no temporary file is left, the checkpoint stays
+    for name in ("model.ckpt", "metrics.tsv", "learning_curve.png"):
+        assert not (wd / model_dir / name).exists(), name
+    assert leftovers(wd / model_dir) == []
+    assert (wd / model_dir / "last.ckpt").exists()
+
+    # the same command again resumes from the checkpoint and ends where an uninterrupted run ends
+    rerun = subprocess.run(
+        cmd,
+        cwd=wd,
+        env=slurm,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    assert_ok(rerun, "the rerun after scancel")
+    assert "resuming from" in (wd / TRAIN_LOG.format(arch=arch)).read_text()
+    assert_same_metrics(demo_local, wd, [Path(target)])
+    assert leftovers(wd / model_dir) == []
