@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import copy
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import snakemake_executable
 from snakemake.utils import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
-SNAKEMAKE = shutil.which("snakemake")
+SNAKEMAKE = snakemake_executable()
 
 
 def demo_config() -> dict:
@@ -46,7 +46,6 @@ def test_wrong_type_names_the_key() -> None:
 
 
 def dry_run(*args: str) -> subprocess.CompletedProcess:
-    assert SNAKEMAKE, "snakemake not on PATH"
     return subprocess.run(
         [SNAKEMAKE, "-n", "--quiet", "all", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from helpers import snakemake_executable, venv_env
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "structures"
@@ -49,13 +50,12 @@ def tiny_config(dest: Path) -> Path:
 
 
 def test_bfactor_chain_end_to_end(tmp_path: Path) -> None:
-    snakemake = shutil.which("snakemake")
-    assert snakemake, "snakemake not on PATH"
+    snakemake = snakemake_executable()
     copy_workflow(tmp_path)
     config = tiny_config(tmp_path)
     result = subprocess.run(
         [snakemake, "--cores", "2", "--configfile", str(config), "all"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        cwd=tmp_path, capture_output=True, text=True, timeout=900, env=venv_env(),
     )
     assert result.returncode == 0, result.stderr[-4000:]
 

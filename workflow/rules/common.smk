@@ -25,6 +25,11 @@ def bfactor_structure_args():
     return " ".join(str(p) for p in BF["structures"])
 
 
+def grn_targets():
+    """Final outputs of the grn chain (GRN_TARGETS is built from config in workflow/rules/grn.smk)."""
+    return GRN_TARGETS
+
+
 def chain_enabled(chain):
     return chain in config["chains"]
 

@@ -38,36 +38,22 @@ wildcard_constraints:
     grn_method="clr|aracne|mrnet|genie3|correlation",
 
 
-def grn_targets():
-    targets = []
-    for init in GRN["inits"]:
-        targets += [
-            f"{GRN_OUT}/gnet2_{init}/plots/module_correlation.png",
-            f"{GRN_OUT}/gnet2_{init}/plots/module_heatmaps.pdf",
-        ]
-        if GRN_LABELS:
-            targets.append(f"{GRN_OUT}/gnet2_{init}/coherence.tsv")
-    if GRN_TRUTH:
-        targets.append(f"{GRN_OUT}/evaluation/metrics.tsv")
-    return targets
-
-
-def grn_gnet_args():
-    g = GRN["gnet"]
-    args = (
-        f"--init-group-num {g['init_group_num']} --max-depth {g['max_depth']} --cor-cutoff {g['cor_cutoff']}"
-        f" --min-divide-size {g['min_divide_size']} --min-group-size {g['min_group_size']}"
-        f" --max-iter {g['max_iter']} --force-split {g['force_split']}"
-    )
-    if g.get("top_percent", 100) < 100:
-        args += f" --top-percent {g['top_percent']}"
-    return args
-
-
-def grn_method_args():
-    paths = [f"gnet2_{init}={GRN_OUT}/gnet2_{init}/edges.tsv" for init in GRN["inits"]]
-    paths += [f"{m}={GRN_OUT}/baselines/{m}.tsv" for m in GRN["baselines"]]
-    return " ".join(paths)
+GRN_TARGETS = [
+    f"{GRN_OUT}/gnet2_{init}/{name}"
+    for init in GRN["inits"]
+    for name in ["plots/module_correlation.png", "plots/module_heatmaps.pdf"]
+    + (["coherence.tsv"] if GRN_LABELS else [])
+] + ([f"{GRN_OUT}/evaluation/metrics.tsv"] if GRN_TRUTH else [])
+GRN_GNET_ARGS = (
+    "--init-group-num {init_group_num} --max-depth {max_depth} --cor-cutoff {cor_cutoff}"
+    " --min-divide-size {min_divide_size} --min-group-size {min_group_size} --max-iter {max_iter}"
+    " --force-split {force_split}".format(**GRN["gnet"])
+    + (f" --top-percent {GRN['gnet']['top_percent']}" if GRN["gnet"].get("top_percent", 100) < 100 else "")
+)
+GRN_METHOD_ARGS = " ".join(
+    [f"gnet2_{init}={GRN_OUT}/gnet2_{init}/edges.tsv" for init in GRN["inits"]]
+    + [f"{m}={GRN_OUT}/baselines/{m}.tsv" for m in GRN["baselines"]]
+)
 
 
 rule simulate_network:
@@ -79,7 +65,7 @@ rule simulate_network:
     params:
         seed=SEED,
         s=GRN["simulate"],
-        outdir=GRN_SIM,
+        outdir=lambda wc, output: os.path.dirname(output.expression),
     log:
         f"{GRN_LOG}/simulate_network.log",
     conda:
@@ -111,8 +97,8 @@ rule infer_modules:
         arrays=f"{GRN_OUT}/gnet2_{{grn_init}}/result.npz",
     params:
         seed=SEED,
-        outdir=f"{GRN_OUT}/gnet2_{{grn_init}}",
-        gnet=grn_gnet_args(),
+        outdir=lambda wc, output: os.path.dirname(output.edges),
+        gnet=GRN_GNET_ARGS,
         read=GRN_READ_ARGS,
     threads: 2
     log:
@@ -153,8 +139,8 @@ rule plot_modules:
             caption="../report/grn_correlation.rst",
         ),
     params:
-        result=f"{GRN_OUT}/gnet2_{{grn_init}}",
-        outdir=f"{GRN_OUT}/gnet2_{{grn_init}}/plots",
+        result=lambda wc, input: os.path.dirname(input.result),
+        outdir=lambda wc, output: os.path.dirname(output.correlation),
     log:
         f"{GRN_LOG}/plot_modules/{{grn_init}}.log",
     conda:
@@ -178,7 +164,7 @@ rule score_label_coherence:
         ),
     params:
         seed=SEED,
-        result=f"{GRN_OUT}/gnet2_{{grn_init}}",
+        result=lambda wc, input: os.path.dirname(input.result),
         ordinal="--ordinal" if GRN_INPUT.get("labels_ordinal", False) else "",
         n_perm=GRN["coherence_permutations"],
     log:
@@ -233,8 +219,8 @@ rule evaluate_networks:
             caption="../report/grn_roc.rst",
         ),
     params:
-        methods=grn_method_args(),
-        outdir=f"{GRN_OUT}/evaluation",
+        methods=GRN_METHOD_ARGS,
+        outdir=lambda wc, output: os.path.dirname(output.metrics),
         read=GRN_READ_ARGS,
     log:
         f"{GRN_LOG}/evaluate_networks.log",

@@ -35,12 +35,15 @@ def structure_to_graph(structure: Structure, target: str = "raw", radius: float 
 
     Fields: ``x`` (N, NODE_FEATURE_DIM) float32, ``pos`` (N, 3), ``edge_index`` (2, E), ``edge_attr``
     (E, 5), ``y`` (N,) float32 target, ``y_raw`` (N,) float32 B-factors (Å²), ``b_mean``/``b_std``
-    (float, of the raw B-factors), ``structure_id`` (str), ``file`` (str), ``n_atoms`` (int).
+    (float, of the raw B-factors), ``structure_id`` (str), ``file`` (str), ``n_atoms`` (int),
+    ``atom_rows`` (N,) int64: each node's row in ``structure.atoms`` (used to write predictions back).
+    Not called ``*_index``: torch_geometric would offset such a field when batching.
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
     atoms = structure.atoms
-    atoms = atoms.subset(atoms.protein_mask() & (atoms.element != "H") & (atoms.element != "D"))
+    keep = atoms.protein_mask() & (atoms.element != "H") & (atoms.element != "D")
+    atoms = atoms.subset(keep)
     b = atoms.bfactor.astype(np.float64)
     b_mean, b_std = float(b.mean()), float(b.std())
     if target == "zscore":
@@ -56,6 +59,7 @@ def structure_to_graph(structure: Structure, target: str = "raw", radius: float 
     data.structure_id = structure.id
     data.file = str(structure.path)
     data.n_atoms = len(atoms)
+    data.atom_rows = torch.as_tensor(np.flatnonzero(keep), dtype=torch.long)
     return data
 
 

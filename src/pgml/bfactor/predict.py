@@ -52,8 +52,7 @@ def structures_from_split(split_tsv: str | Path, subset: str = "test") -> list[P
 def atom_table(structure, data, prediction: np.ndarray) -> pd.DataFrame:
     """One row per graph node with the atom's identity, true target and prediction."""
     atoms = structure.atoms
-    index = getattr(data, "atom_index", None)
-    index = np.arange(len(atoms.coords)) if index is None else np.asarray(index)
+    index = data.atom_rows.numpy()
     if len(index) != len(prediction):
         raise InputError(
             f"graph has {len(prediction)} nodes but {len(index)} atoms were mapped", path=structure.path
@@ -108,10 +107,8 @@ def predict_files(
             data = structure_to_graph(structure, target=meta["target"], radius=meta["radius"])
             prediction = model(data.to(dev)).detach().cpu().numpy().astype(np.float64)
             table = atom_table(structure, data, prediction)
-            index = getattr(data, "atom_index", None)
-            index = np.arange(len(structure.atoms.coords)) if index is None else np.asarray(index)
             values = np.zeros(len(structure.atoms.coords))
-            values[index] = prediction
+            values[data.atom_rows.cpu().numpy()] = prediction
             write_bfactors(structure, structure.atoms, values, tmp / f"{stem}.pdb")
             table.to_csv(tmp / f"{stem}.tsv", sep="\t", index=False, float_format="%.4f")
             tables.append(table)
