@@ -97,3 +97,34 @@ def test_constant_genes_dropped():
     frame.iloc[5] = 1.0
     ds = build_dataset(frame, ["TF0", "TF1"])
     assert "g2" in ds.dropped_constant and "g2" not in ds.targets
+
+
+def test_h5ad_is_read_as_genes_by_samples(tmp_path, monkeypatch):
+    """AnnData stores samples x genes; the reader transposes (anndata itself is optional)."""
+    import sys
+    import types
+
+    frame = _frame()
+    fake = types.ModuleType("anndata")
+
+    class _AnnData:
+        X = frame.to_numpy().T
+        var_names = pd.Index(frame.index)
+        obs_names = pd.Index(frame.columns)
+
+    fake.read_h5ad = lambda path: _AnnData()
+    monkeypatch.setitem(sys.modules, "anndata", fake)
+    path = tmp_path / "x.h5ad"
+    path.write_bytes(b"")
+    out = read_expression(path)
+    pd.testing.assert_frame_equal(out, frame, check_names=False)
+
+
+def test_h5ad_without_anndata_is_a_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "anndata", None)  # import fails
+    path = tmp_path / "x.h5ad"
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match="anndata"):
+        read_expression(path)

@@ -43,23 +43,30 @@ def n_threads() -> int:
 
 
 def importance_matrix(reg_expr: np.ndarray, target_expr: np.ndarray, *, max_depth: int = 3, eta: float = 0.1,
-                      n_rounds: int = 2, seed: int = 0, chunk: int = 2000,
+                      n_rounds: int = 2, seed: int = 0, chunk: int = 2000, max_bin: int | None = None,
                       progress: bool = True) -> np.ndarray:
     """Fractional total gain of each regulator in each target gene's xgboost model (genes x regulators).
 
     ``reg_expr`` is regulators x samples, ``target_expr`` targets x samples. Row g sums to 1 unless
-    gene g's model has no split (then it is all zeros).
+    gene g's model has no split (then it is all zeros). Regulators are quantised into at most
+    ``max_bin`` bins (xgboost ``hist``; default 64 for up to 64 samples, else 32). With no more samples
+    than bins every value has its own bin and the trees are those of the exact greedy algorithm R's
+    xgboost uses on such data; the cost of a tree grows with the bins, so larger studies use 32
+    quantile bins (the importances only seed the k-means initialisation).
     """
     import xgboost as xgb
 
     x = np.ascontiguousarray(reg_expr.T, dtype=np.float32)
     n_targets, p = target_expr.shape[0], reg_expr.shape[0]
+    if max_bin is None:
+        max_bin = 64 if x.shape[0] <= 64 else 32
     out = np.zeros((n_targets, p), dtype=np.float64)
     # one xgboost thread per model and models in parallel threads (xgboost releases the GIL): OpenMP
     # threads inside tiny models mostly wait on each other
     params = {
         "max_depth": max_depth, "eta": eta, "objective": "reg:squarederror", "tree_method": "hist",
         "multi_strategy": "one_output_per_tree", "nthread": 1, "seed": seed,
+        "max_bin": max_bin,
     }
     workers = n_threads()
     size = max(1, min(chunk, -(-n_targets // workers)))
@@ -68,7 +75,7 @@ def importance_matrix(reg_expr: np.ndarray, target_expr: np.ndarray, *, max_dept
     def fit_chunk(start: int) -> None:
         stop = min(start + size, n_targets)
         y = np.ascontiguousarray(target_expr[start:stop].T, dtype=np.float32)
-        dtrain = xgb.QuantileDMatrix(x, label=y, max_bin=256, nthread=1)
+        dtrain = xgb.QuantileDMatrix(x, label=y, max_bin=max_bin, nthread=1)
         booster = xgb.train(params, dtrain, num_boost_round=n_rounds)
         model = json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["model"]
         for tree, target in zip(model["trees"], model["tree_info"], strict=True):

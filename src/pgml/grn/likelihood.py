@@ -21,7 +21,7 @@ import numpy as np
 LOG_2PI = float(np.log(2.0 * np.pi))
 #: A group whose sum of squares is below this fraction of its raw sum of squares is constant.
 _REL_TOL = 1e-10
-_GENE_CHUNK = 4096
+_GENE_CHUNK = 1024
 
 
 def loglik_from_moments(m: np.ndarray, ss: np.ndarray, raw: np.ndarray | None = None) -> np.ndarray:

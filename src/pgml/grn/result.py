@@ -32,13 +32,16 @@ from pgml.grn.tree import RegulatoryTree, SplitNode
 FORMAT_VERSION = 1
 
 
-def edges_table(fit: GnetFit) -> pd.DataFrame:
-    """All scored regulator -> target pairs with eq. 3.19 scores, best first."""
+def edges_table(fit: GnetFit, max_edges: int | None = None) -> pd.DataFrame:
+    """Scored regulator -> target pairs with eq. 3.19 scores, best first (all, or the best ``max_edges``)."""
     ds = fit.dataset
     modules = [(m.regulators, m.targets, m.score) for m in fit.modules]
     scores, scored = edge_scores(ds.regulator_expr, ds.target_expr, modules)
     cols = ds.regulators + ds.targets
     ri, ci = np.nonzero(scored)
+    if max_edges is not None and ri.size > max_edges:
+        keep = np.argpartition(-scores[ri, ci], max_edges - 1)[:max_edges]
+        ri, ci = ri[keep], ci[keep]
     table = pd.DataFrame({
         "regulator": np.asarray(ds.regulators, dtype=object)[ri],
         "target": np.asarray(cols, dtype=object)[ci],
@@ -61,9 +64,7 @@ def write_result(fit: GnetFit, out_dir: str | Path, *, max_edges: int | None = N
     paths = {name: out / name for name in (
         "edges.tsv", "gene_modules.tsv", "modules.tsv", "module_regulators.tsv", "leaf_groups.tsv",
         "result.json", "result.npz", "missing_regulators.txt")}
-    edges = edges_table(fit)
-    if max_edges is not None:
-        edges = edges.head(max_edges)
+    edges = edges_table(fit, max_edges)
     _write_tsv(edges, paths["edges.tsv"])
     genes = [(ds.targets[g], k + 1) for k, m in enumerate(fit.modules) for g in m.targets]
     _write_tsv(pd.DataFrame(genes, columns=["gene", "module"]), paths["gene_modules.tsv"])
