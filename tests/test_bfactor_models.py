@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from pgml.bfactor.layers import AttentionNodeModel, EdgeModel, EGNNConv
+from pgml.bfactor.layers import EdgeModel, EGNNConv, MetaBlock
 from pgml.bfactor.models import ARCHITECTURES, build_model
 from pgml.errors import InputError
 
@@ -133,30 +133,45 @@ def test_egnn_message_matches_equation_by_hand() -> None:
 
 
 def test_meta_layer_updates_edges_from_nodes() -> None:
-    from torch_geometric.nn import MetaLayer
-
     torch.manual_seed(0)
-    layer = MetaLayer(EdgeModel(8, 8, 16), AttentionNodeModel(8, 8, heads=2))
+    layer = MetaBlock(8, 8, heads=2)
     data = _graph(10, 5)
     h = torch.randn(10, 8)
     e = torch.randn(data.edge_index.size(1), 8)
-    h1, e1, _ = layer(h, data.edge_index, e)
+    h1, e1 = layer(h, data.edge_index, e)
     assert e1.shape == e.shape and not torch.allclose(e1, e)
     h2 = h.clone()
     h2[0] += 1.0  # changing atom 0 changes exactly the edges that touch it
-    _, e2, _ = layer(h2, data.edge_index, e)
+    _, e2 = layer(h2, data.edge_index, e)
     touches = (data.edge_index == 0).any(dim=0)
     assert not torch.allclose(e2[touches], e1[touches])
     torch.testing.assert_close(e2[~touches], e1[~touches])
     # node update: attention weights over a node's incoming edges sum to one
     node = layer.node_model
     row, col = data.edge_index
-    hq = node.lin_q(h[col]) + node.lin_k(h[row]) + node.lin_e(e1)
+    e_score = node.lin_edge(e1)[:, :8]
+    hq = node.lin_q(h)[col] + node.lin_k(h)[row] + e_score
     score = (torch.nn.functional.leaky_relu(hq.view(-1, 2, 4), 0.2) * node.att).sum(-1)
     from torch_geometric.utils import softmax
     alpha = softmax(score, col, num_nodes=10)
     sums = torch.zeros(10, 2).index_add_(0, col, alpha)
     torch.testing.assert_close(sums, torch.ones(10, 2))
+
+
+def test_edge_model_equals_mlp_on_concatenation() -> None:
+    """W_s h_i + W_d h_j + W_e e_ij is the first layer of the MLP on [h_i, h_j, e_ij]."""
+    torch.manual_seed(1)
+    model = EdgeModel(6, 4, 5).double()
+    data = _graph(7, 3)
+    h = torch.randn(7, 6, dtype=torch.float64)
+    e = torch.randn(data.edge_index.size(1), 4, dtype=torch.float64)
+    src, dst = data.edge_index
+    first = torch.nn.Linear(16, 5).double()
+    with torch.no_grad():
+        first.weight.copy_(torch.cat([model.lin_src.weight, model.lin_dst.weight, model.lin_edge.weight], 1))
+        first.bias.copy_(model.lin_edge.bias)
+    expected = model.norm(e + model.lin_out(torch.nn.functional.silu(first(torch.cat([h[src], h[dst], e], 1)))))
+    torch.testing.assert_close(model(h, data.edge_index, e), expected)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 * :class:`EGNNConv` - the E(n)-equivariant graph convolution of Satorras, Hoogeboom & Welling (2021),
   "E(n) Equivariant Graph Neural Networks", ICML, eqs. (3)-(6). torch_geometric has no EGNN layer.
 * :class:`EdgeModel` and :class:`AttentionNodeModel` - the edge and node blocks of the Meta-GNN used
-  for B-factor prediction, combined with ``torch_geometric.nn.MetaLayer`` (Battaglia et al. 2018,
-  "Relational inductive biases...", Alg. 1: edge update phi^e then node update phi^v). The node block is
+  for B-factor prediction, combined by :class:`MetaBlock` as ``torch_geometric.nn.MetaLayer`` combines
+  them (Battaglia et al. 2018, "Relational inductive biases...", Alg. 1: edge update phi^e then node
+  update phi^v), but with node projections computed per node rather than per edge. The node block is
   GAT-style attention (Velickovic et al. 2018, eq. 3) whose scores and messages see the *updated* edge
   features, which torch_geometric's GAT layers (fixed edge features, no edge update) do not provide.
 
@@ -93,27 +94,33 @@ class EGNNConv(MessagePassing):
 
 
 class EdgeModel(nn.Module):
-    r"""Meta-GNN edge block: :math:`e'_{ij} = e_{ij} + \mathrm{MLP}([h_i, h_j, e_{ij}])`.
+    r"""Meta-GNN edge block: :math:`e'_{ij} = \mathrm{LN}\big(e_{ij} + \mathrm{MLP}([h_i, h_j, e_{ij}])\big)`.
 
-    Signature follows ``torch_geometric.nn.MetaLayer``: ``(src, dst, edge_attr, u, batch)``.
+    The MLP's first layer is applied to the concatenation as the sum of three projections,
+    :math:`W[h_i, h_j, e_{ij}] = (W_s h)_i + (W_d h)_j + W_e e_{ij}` (the same function), so the node
+    terms are computed once per node and gathered, not once per edge (there are about twice as many
+    edges as atoms).
     """
 
     def __init__(self, node_dim: int, edge_dim: int, hidden: int) -> None:
         super().__init__()
-        self.mlp = nn.Sequential(
-            nn.Linear(2 * node_dim + edge_dim, hidden), nn.SiLU(), nn.Linear(hidden, edge_dim)
-        )
+        self.lin_src = nn.Linear(node_dim, hidden, bias=False)
+        self.lin_dst = nn.Linear(node_dim, hidden, bias=False)
+        self.lin_edge = nn.Linear(edge_dim, hidden)
+        self.lin_out = nn.Linear(hidden, edge_dim)
         self.norm = nn.LayerNorm(edge_dim)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Re-initialise the MLP and the norm."""
-        reset(self.mlp)
+        """Re-initialise the projections and the norm."""
+        for lin in (self.lin_src, self.lin_dst, self.lin_edge, self.lin_out):
+            lin.reset_parameters()
         self.norm.reset_parameters()
 
-    def forward(self, src: Tensor, dst: Tensor, edge_attr: Tensor, u: Tensor | None = None,
-                batch: Tensor | None = None) -> Tensor:
-        return self.norm(edge_attr + self.mlp(torch.cat([src, dst, edge_attr], dim=-1)))
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+        src, dst = edge_index
+        hidden = self.lin_src(x)[src] + self.lin_dst(x)[dst] + self.lin_edge(edge_attr)
+        return self.norm(edge_attr + self.lin_out(nn.functional.silu(hidden)))
 
 
 class AttentionNodeModel(MessagePassing):
@@ -121,10 +128,11 @@ class AttentionNodeModel(MessagePassing):
 
     .. math::
         \alpha_{ij} &= \mathrm{softmax}_j\big(a^\top \mathrm{LeakyReLU}(W_q h_i + W_k h_j + W_e e'_{ij})\big) \\
-        h_i' &= h_i + W_o \Big[h_i \,\Vert\, \sum_j \alpha_{ij} (W_v h_j + W_u e'_{ij})\Big]
+        h_i' &= \mathrm{LN}\Big(h_i + W_o \Big[h_i \,\Vert\, \sum_j \alpha_{ij} (W_v h_j + W_u e'_{ij})\Big]\Big)
 
     (GATv2 scoring, Brody et al. 2022, with the edge term of the Meta-GNN; several heads concatenated).
-    Signature follows ``torch_geometric.nn.MetaLayer``: ``(x, edge_index, edge_attr, u, batch)``.
+    As in torch_geometric's GAT layers, the node projections are computed per node before
+    ``propagate`` and gathered per edge; :math:`W_e` and :math:`W_u` share one matrix multiply.
     """
 
     def __init__(self, channels: int, edge_dim: int, heads: int = 4, dropout: float = 0.0) -> None:
@@ -134,9 +142,8 @@ class AttentionNodeModel(MessagePassing):
         self.channels, self.heads, self.dropout = channels, heads, dropout
         self.lin_q = nn.Linear(channels, channels)
         self.lin_k = nn.Linear(channels, channels, bias=False)
-        self.lin_e = nn.Linear(edge_dim, channels, bias=False)
         self.lin_v = nn.Linear(channels, channels)
-        self.lin_u = nn.Linear(edge_dim, channels, bias=False)
+        self.lin_edge = nn.Linear(edge_dim, 2 * channels, bias=False)  # [W_e; W_u]
         self.att = nn.Parameter(torch.empty(1, heads, channels // heads))
         self.lin_o = nn.Linear(2 * channels, channels)
         self.norm = nn.LayerNorm(channels)
@@ -144,25 +151,51 @@ class AttentionNodeModel(MessagePassing):
 
     def reset_parameters(self) -> None:
         """Re-initialise all projections, the attention vector and the norm."""
-        for lin in (self.lin_q, self.lin_k, self.lin_e, self.lin_v, self.lin_u, self.lin_o):
+        for lin in (self.lin_q, self.lin_k, self.lin_v, self.lin_edge, self.lin_o):
             lin.reset_parameters()
         nn.init.xavier_uniform_(self.att)
         self.norm.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, u: Tensor | None = None,
-                batch: Tensor | None = None) -> Tensor:
-        agg = self.propagate(edge_index, x=x, edge_attr=edge_attr, size=(x.size(0), x.size(0)))
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+        H, C = self.heads, self.channels // self.heads
+        q = self.lin_q(x).view(-1, H, C)
+        k = self.lin_k(x).view(-1, H, C)
+        v = self.lin_v(x).view(-1, H, C)
+        e_score, e_value = self.lin_edge(edge_attr).view(-1, 2, H, C).unbind(dim=1)
+        agg = self.propagate(edge_index, q=q, k=k, v=v, e_score=e_score, e_value=e_value,
+                             size=(x.size(0), x.size(0)))
         return self.norm(x + self.lin_o(torch.cat([x, agg.reshape(x.size(0), -1)], dim=-1)))
 
-    def message(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor, index: Tensor,
-                size_i: int | None) -> Tensor:
-        H, C = self.heads, self.channels // self.heads
-        score = (self.lin_q(x_i) + self.lin_k(x_j) + self.lin_e(edge_attr)).view(-1, H, C)
-        score = (nn.functional.leaky_relu(score, 0.2) * self.att).sum(dim=-1)
+    def message(self, q_i: Tensor, k_j: Tensor, v_j: Tensor, e_score: Tensor, e_value: Tensor,
+                index: Tensor, size_i: int | None) -> Tensor:
+        score = (nn.functional.leaky_relu(q_i + k_j + e_score, 0.2) * self.att).sum(dim=-1)
         alpha = softmax(score, index, num_nodes=size_i)
         alpha = nn.functional.dropout(alpha, p=self.dropout, training=self.training)
-        value = (self.lin_v(x_j) + self.lin_u(edge_attr)).view(-1, H, C)
-        return value * alpha.unsqueeze(-1)
+        return (v_j + e_value) * alpha.unsqueeze(-1)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.channels}, heads={self.heads})"
+
+
+class MetaBlock(nn.Module):
+    r"""One Meta-GNN layer: edge update, then node update from the updated edges.
+
+    The graph-network block of Battaglia et al. (2018), Alg. 1 without the global term, as
+    ``torch_geometric.nn.MetaLayer`` composes it: :math:`e' = \phi^e(h, e)`, :math:`h' = \phi^v(h, e')`.
+    MetaLayer itself hands ``phi^e`` per-edge copies of the node features; this block hands it the
+    node features and the edge index instead, so both blocks can project nodes once per node.
+    """
+
+    def __init__(self, channels: int, edge_dim: int, heads: int = 4, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.edge_model = EdgeModel(channels, edge_dim, channels)
+        self.node_model = AttentionNodeModel(channels, edge_dim, heads, dropout)
+
+    def reset_parameters(self) -> None:
+        """Re-initialise both blocks."""
+        self.edge_model.reset_parameters()
+        self.node_model.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+        edge_attr = self.edge_model(x, edge_index, edge_attr)
+        return self.node_model(x, edge_index, edge_attr), edge_attr

@@ -18,8 +18,9 @@ Cores (all from torch_geometric, except EGNN and the Meta node/edge blocks in :m
 * ``transformer`` - ``TransformerConv(edge_dim=...)`` (Shi et al. 2021, eqs. 3-5).
 * ``egnn`` - :class:`~pgml.bfactor.layers.EGNNConv` (Satorras et al. 2021, eqs. 3-6); reads ``pos``
   and is invariant to rotations/translations of the structure.
-* ``meta`` - ``MetaLayer`` of :class:`~pgml.bfactor.layers.EdgeModel` (edge update from
-  [h_i, h_j, e_ij]) and :class:`~pgml.bfactor.layers.AttentionNodeModel` (attention over updated edges).
+* ``meta`` - :class:`~pgml.bfactor.layers.MetaBlock` (MetaLayer composition) of
+  :class:`~pgml.bfactor.layers.EdgeModel` (edge update from [h_i, h_j, e_ij]) and
+  :class:`~pgml.bfactor.layers.AttentionNodeModel` (attention over updated edges).
 
 LayerNorm rather than BatchNorm: batches hold one to a few proteins, and per-atom normalisation keeps a
 protein's prediction independent of what else is in the batch. None of the layers needs pyg-lib,
@@ -33,9 +34,9 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import GATv2Conv, GCNConv, GraphUNet, MetaLayer, NNConv, TransformerConv
+from torch_geometric.nn import GATv2Conv, GCNConv, GraphUNet, NNConv, TransformerConv
 
-from pgml.bfactor.layers import AttentionNodeModel, EdgeModel, EGNNConv
+from pgml.bfactor.layers import EGNNConv, MetaBlock
 
 ARCHITECTURES = ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta")
 
@@ -107,7 +108,7 @@ class BFactorGNN(nn.Module):
         if name == "egnn":
             return EGNNConv(hidden, edge_dim, update_coords=not last)
         if name == "meta":
-            return MetaLayer(EdgeModel(hidden, hidden, hidden), AttentionNodeModel(hidden, hidden, heads, dropout))
+            return MetaBlock(hidden, hidden, heads, dropout)
         raise ValueError(name)
 
     def reset_parameters(self) -> None:
@@ -136,7 +137,7 @@ class BFactorGNN(nn.Module):
                 out, pos = conv(h, pos, edge_index, edge_attr)
                 out = out - h  # EGNNConv is residual itself; keep only its update
             elif self.name == "meta":
-                out, e, _ = conv(h, edge_index, e, None, batch)
+                out, e = conv(h, edge_index, e)
                 out = out - h
             else:
                 out = conv(h, edge_index, edge_attr)
