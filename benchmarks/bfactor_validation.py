@@ -41,9 +41,10 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--layers", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--max-atoms", type=int, default=8000)
     parser.add_argument("--max-resolution", type=float, default=2.5)
+    parser.add_argument("--target", choices=("raw", "zscore"), default="zscore")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work-dir", type=Path, default=ROOT / "results" / "benchmarks" / "bfactor_validation")
@@ -63,9 +64,9 @@ def main() -> int:
     shard_structures([listing], n_shards=1, output_dir=work / "shards")
     select_structures(work / "shards" / "shard_0.txt", output=work / "selection_0.tsv",
                       max_resolution=args.max_resolution, methods=("X-RAY DIFFRACTION",))
-    graphs = work / "graphs.pt"
+    graphs = work / f"graphs_{args.target}.pt"
     if not graphs.exists():
-        build_graphs(work / "selection_0.tsv", output=graphs, target="raw", radius=5.0)
+        build_graphs(work / "selection_0.tsv", output=graphs, target=args.target, radius=5.0)
     split_dataset([work / "selection_0.tsv"], output=work / "split.tsv", report=work / "selection.tsv",
                   val_fraction=0.15, test_fraction=0.15, seed=args.seed)
     split = pd.read_csv(work / "split.tsv", sep="\t")

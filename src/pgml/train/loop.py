@@ -19,6 +19,7 @@ conventions on top:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import warnings
@@ -195,6 +196,20 @@ def _finished_state(last: Path, max_epochs: int) -> FitResult | None:
     return None
 
 
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Hide Lightning's info lines (accelerator summary, product tips); our own log says the device."""
+    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def fit(
     module: pl.LightningModule,
     train_loader: torch.utils.data.DataLoader,
@@ -259,9 +274,12 @@ def fit(
         # Snakemake submitted (it would otherwise try to act as a multi-task SLURM launcher).
         plugins=[LightningEnvironment()],
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_lightning():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*Checkpoint directory.*exists and is not empty.*")
+        # the job is one process: Lightning's hint to launch it with srun does not apply
+        warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated.*")
         trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=ckpt_path)
 
     best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else out / BEST_NAME
