@@ -47,7 +47,7 @@ def test_wrong_type_names_the_key() -> None:
 
 def dry_run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [SNAKEMAKE, "-n", "--quiet", "all", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [SNAKEMAKE, "all", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
 
 

@@ -54,7 +54,7 @@ def test_bfactor_chain_end_to_end(tmp_path: Path) -> None:
     copy_workflow(tmp_path)
     config = tiny_config(tmp_path)
     result = subprocess.run(
-        [snakemake, "--cores", "2", "--configfile", str(config), "all"],
+        [snakemake, "all", "--cores", "2", "--configfile", str(config)],
         cwd=tmp_path, capture_output=True, text=True, timeout=900, env=venv_env(),
     )
     assert result.returncode == 0, result.stderr[-4000:]
