@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pgml.errors import InputError
-from pgml.fileio import atomic_path
+from pgml.fileio import atomic_path, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +106,7 @@ def plot_scatter(tables: dict[str, pd.DataFrame], output: Path) -> None:
         ax.set_xlabel("true")
         ax.set_ylabel("predicted")
     fig.tight_layout()
-    with atomic_path(output) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, output)
 
 
 def plot_cc_distribution(per_protein: pd.DataFrame, output: Path) -> None:
@@ -129,9 +127,7 @@ def plot_cc_distribution(per_protein: pd.DataFrame, output: Path) -> None:
     ax.set_ylabel("per-protein Pearson CC")
     ax.axhline(0, color="grey", lw=0.5)
     fig.tight_layout()
-    with atomic_path(output) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, output)
 
 
 def evaluate_predictions(

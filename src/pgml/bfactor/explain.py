@@ -21,7 +21,7 @@ from torch import nn
 from torch_geometric.data import Data
 
 from pgml.errors import InputError
-from pgml.fileio import atomic_dir
+from pgml.fileio import atomic_dir, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,7 @@ def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: lis
         ax.barh(mean.index[::-1], mean.to_numpy()[::-1])
         ax.set_xlabel(f"GNNExplainer feature importance (mean over {len(atoms)} atom(s))")
         fig.tight_layout()
-        fig.savefig(tmp / "feature_importance.png", dpi=120)
-        plt.close(fig)
+        save_figure(fig, tmp / "feature_importance.png")
     log.info("top features: %s", ", ".join(f"{k} {v:.3f}" for k, v in mean.head(5).items()))
     return result
 

@@ -58,36 +58,55 @@ def group_loglik(y: np.ndarray, labels: np.ndarray) -> float:
     return total
 
 
+def _summed_loglik(m: np.ndarray, ss: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """sum over genes (columns of ``ss``) of eq. 3.15, for each row (group size ``m`` per row).
+
+    sum_g L = n_valid * (-m/2 log 2pi - (m-1)/2 + m/2 log(m-1)) - m/2 sum_{valid g} log SS_g,
+    where a gene is valid when SS_g > tol_g (not constant in the group); rows with m <= 1 give 0.
+    ``ss`` is overwritten.
+    """
+    valid = ss > tol
+    n_valid = valid.sum(axis=1)
+    np.copyto(ss, 1.0, where=~valid)
+    np.log(ss, out=ss)
+    sum_log = ss.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        const = -0.5 * m * LOG_2PI - 0.5 * (m - 1.0) + 0.5 * m * np.log(np.maximum(m - 1.0, 1.0))
+    return np.where(m > 1, n_valid * const - 0.5 * m * sum_log, 0.0)
+
+
 def split_gains(y: np.ndarray, left: np.ndarray) -> np.ndarray:
     """Likelihood gain (eq. 3.16) of every candidate split of one node, summed over genes.
 
     ``y`` is node samples x genes, ``left`` a candidates x node-samples boolean matrix (True = the
     sample goes left; the rest go right). Returns one gain per candidate; candidates that leave one
-    side empty get -inf. No Python loop over genes or candidates: two matrix products per gene chunk.
+    side empty get -inf. No Python loop over genes or candidates: per chunk of genes, two matrix
+    products give every candidate's left sums and sums of squares (the right side's follow by
+    subtraction from the node totals), and the per-gene logs are summed in place.
     """
     y = np.asarray(y, dtype=np.float64)
     n, q = y.shape
     masks = np.asarray(left, dtype=np.float64)
     m_left = masks.sum(axis=1)
     m_right = n - m_left
+    inv_left = (1.0 / np.maximum(m_left, 1.0))[:, None]
+    inv_right = (1.0 / np.maximum(m_right, 1.0))[:, None]
     gains = np.zeros(masks.shape[0])
     for start in range(0, q, _GENE_CHUNK):
         yc = y[:, start:start + _GENE_CHUNK]
         yc = yc - yc.mean(axis=0)
         sq = yc * yc
         tot2 = sq.sum(axis=0)
-        s1 = masks @ yc
-        s2 = masks @ sq
-        r1 = -s1
-        r2 = tot2[None, :] - s2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ss_left = s2 - s1 * s1 / np.maximum(m_left, 1.0)[:, None]
-            ss_right = r2 - r1 * r1 / np.maximum(m_right, 1.0)[:, None]
-        raw = np.maximum(tot2, 1e-300)[None, :]
-        ll_left = loglik_from_moments(m_left[:, None], ss_left, raw)
-        ll_right = loglik_from_moments(m_right[:, None], ss_right, raw)
+        tol = _REL_TOL * tot2[None, :] + 1e-300
+        s1 = masks @ yc  # left sums (right sums are -s1: the node is centred)
+        s2 = masks @ sq  # left sums of squares
+        np.multiply(s1, s1, out=s1)  # s1^2, shared by both sides
+        ss_right = tot2[None, :] - s2
+        ss_right -= s1 * inv_right
+        s1 *= inv_left
+        s2 -= s1  # ss_left
         ll_node = loglik_from_moments(float(n), tot2, tot2).sum()
-        gains += ll_left.sum(axis=1) + ll_right.sum(axis=1) - ll_node
+        gains += (_summed_loglik(m_left, s2, tol) + _summed_loglik(m_right, ss_right, tol) - ll_node)
     gains[(m_left == 0) | (m_right == 0)] = -np.inf
     return gains
 

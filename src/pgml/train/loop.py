@@ -34,7 +34,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.plugins.environments import LightningEnvironment
 
-from pgml.fileio import atomic_path
+from pgml.fileio import atomic_path, save_figure
 from pgml.train.seed import cuda_usable, seed_everything
 
 log = logging.getLogger(__name__)
@@ -174,9 +174,7 @@ def plot_learning_curve(rows: list[dict[str, float]], path: Path, *, monitor: st
     ax2.set_xlabel("epoch")
     ax2.set_ylabel(monitor)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def _finished_state(last: Path, max_epochs: int) -> FitResult | None:
