@@ -150,7 +150,8 @@ def test_meta_layer_updates_edges_from_nodes() -> None:
     node = layer.node_model
     row, col = data.edge_index
     e_score = node.lin_edge(e1)[:, :8]
-    hq = node.lin_q(h)[col] + node.lin_k(h)[row] + e_score
+    q, k, _ = node.lin_qkv(h).chunk(3, dim=-1)
+    hq = q[col] + k[row] + e_score
     score = (torch.nn.functional.leaky_relu(hq.view(-1, 2, 4), 0.2) * node.att).sum(-1)
     from torch_geometric.utils import softmax
     alpha = softmax(score, col, num_nodes=10)
@@ -168,7 +169,8 @@ def test_edge_model_equals_mlp_on_concatenation() -> None:
     src, dst = data.edge_index
     first = torch.nn.Linear(16, 5).double()
     with torch.no_grad():
-        first.weight.copy_(torch.cat([model.lin_src.weight, model.lin_dst.weight, model.lin_edge.weight], 1))
+        w_src, w_dst = model.lin_nodes.weight.chunk(2, dim=0)
+        first.weight.copy_(torch.cat([w_src, w_dst, model.lin_edge.weight], 1))
         first.bias.copy_(model.lin_edge.bias)
     expected = model.norm(e + model.lin_out(torch.nn.functional.silu(first(torch.cat([h[src], h[dst], e], 1)))))
     torch.testing.assert_close(model(h, data.edge_index, e), expected)

@@ -104,8 +104,7 @@ class EdgeModel(nn.Module):
 
     def __init__(self, node_dim: int, edge_dim: int, hidden: int) -> None:
         super().__init__()
-        self.lin_src = nn.Linear(node_dim, hidden, bias=False)
-        self.lin_dst = nn.Linear(node_dim, hidden, bias=False)
+        self.lin_nodes = nn.Linear(node_dim, 2 * hidden, bias=False)  # [W_s; W_d] in one multiply
         self.lin_edge = nn.Linear(edge_dim, hidden)
         self.lin_out = nn.Linear(hidden, edge_dim)
         self.norm = nn.LayerNorm(edge_dim)
@@ -113,13 +112,14 @@ class EdgeModel(nn.Module):
 
     def reset_parameters(self) -> None:
         """Re-initialise the projections and the norm."""
-        for lin in (self.lin_src, self.lin_dst, self.lin_edge, self.lin_out):
+        for lin in (self.lin_nodes, self.lin_edge, self.lin_out):
             lin.reset_parameters()
         self.norm.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         src, dst = edge_index
-        hidden = self.lin_src(x)[src] + self.lin_dst(x)[dst] + self.lin_edge(edge_attr)
+        from_src, from_dst = self.lin_nodes(x).chunk(2, dim=-1)
+        hidden = from_src[src] + from_dst[dst] + self.lin_edge(edge_attr)
         return self.norm(edge_attr + self.lin_out(nn.functional.silu(hidden)))
 
 
@@ -132,7 +132,8 @@ class AttentionNodeModel(MessagePassing):
 
     (GATv2 scoring, Brody et al. 2022, with the edge term of the Meta-GNN; several heads concatenated).
     As in torch_geometric's GAT layers, the node projections are computed per node before
-    ``propagate`` and gathered per edge; :math:`W_e` and :math:`W_u` share one matrix multiply.
+    ``propagate`` and gathered per edge; :math:`W_q, W_k, W_v` share one matrix multiply, and so do
+    :math:`W_e, W_u`.
     """
 
     def __init__(self, channels: int, edge_dim: int, heads: int = 4, dropout: float = 0.0) -> None:
@@ -140,9 +141,7 @@ class AttentionNodeModel(MessagePassing):
         if channels % heads:
             raise ValueError(f"channels ({channels}) must be divisible by heads ({heads})")
         self.channels, self.heads, self.dropout = channels, heads, dropout
-        self.lin_q = nn.Linear(channels, channels)
-        self.lin_k = nn.Linear(channels, channels, bias=False)
-        self.lin_v = nn.Linear(channels, channels)
+        self.lin_qkv = nn.Linear(channels, 3 * channels)  # [W_q; W_k; W_v] in one multiply
         self.lin_edge = nn.Linear(edge_dim, 2 * channels, bias=False)  # [W_e; W_u]
         self.att = nn.Parameter(torch.empty(1, heads, channels // heads))
         self.lin_o = nn.Linear(2 * channels, channels)
@@ -151,16 +150,14 @@ class AttentionNodeModel(MessagePassing):
 
     def reset_parameters(self) -> None:
         """Re-initialise all projections, the attention vector and the norm."""
-        for lin in (self.lin_q, self.lin_k, self.lin_v, self.lin_edge, self.lin_o):
+        for lin in (self.lin_qkv, self.lin_edge, self.lin_o):
             lin.reset_parameters()
         nn.init.xavier_uniform_(self.att)
         self.norm.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         H, C = self.heads, self.channels // self.heads
-        q = self.lin_q(x).view(-1, H, C)
-        k = self.lin_k(x).view(-1, H, C)
-        v = self.lin_v(x).view(-1, H, C)
+        q, k, v = self.lin_qkv(x).view(-1, 3, H, C).unbind(dim=1)
         e_score, e_value = self.lin_edge(edge_attr).view(-1, 2, H, C).unbind(dim=1)
         agg = self.propagate(edge_index, q=q, k=k, v=v, e_score=e_score, e_value=e_value,
                              size=(x.size(0), x.size(0)))
@@ -184,11 +181,12 @@ class MetaBlock(nn.Module):
     ``torch_geometric.nn.MetaLayer`` composes it: :math:`e' = \phi^e(h, e)`, :math:`h' = \phi^v(h, e')`.
     MetaLayer itself hands ``phi^e`` per-edge copies of the node features; this block hands it the
     node features and the edge index instead, so both blocks can project nodes once per node.
+    ``edge_dim`` is the width of the edge state (and of the edge MLP's hidden layer).
     """
 
     def __init__(self, channels: int, edge_dim: int, heads: int = 4, dropout: float = 0.0) -> None:
         super().__init__()
-        self.edge_model = EdgeModel(channels, edge_dim, channels)
+        self.edge_model = EdgeModel(channels, edge_dim, edge_dim)
         self.node_model = AttentionNodeModel(channels, edge_dim, heads, dropout)
 
     def reset_parameters(self) -> None:

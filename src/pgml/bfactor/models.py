@@ -75,7 +75,8 @@ class BFactorGNN(nn.Module):
             self.norms.append(nn.LayerNorm(hidden))
         else:
             if name == "meta":
-                self.edge_encoder = nn.Linear(edge_dim, hidden)
+                # the edge state is carried at half the node width: there are ~2x more edges than atoms
+                self.edge_encoder = nn.Linear(edge_dim, self.meta_edge_width(hidden))
             for i in range(layers):
                 self.convs.append(self._conv(name, hidden, edge_dim, heads, dropout, last=i == layers - 1))
                 self.norms.append(nn.LayerNorm(hidden))
@@ -108,8 +109,13 @@ class BFactorGNN(nn.Module):
         if name == "egnn":
             return EGNNConv(hidden, edge_dim, update_coords=not last)
         if name == "meta":
-            return MetaBlock(hidden, hidden, heads, dropout)
+            return MetaBlock(hidden, BFactorGNN.meta_edge_width(hidden), heads, dropout)
         raise ValueError(name)
+
+    @staticmethod
+    def meta_edge_width(hidden: int) -> int:
+        """Width of the Meta-GNN's edge state for node width ``hidden``."""
+        return max(8, hidden // 2)
 
     def reset_parameters(self) -> None:
         """Re-initialise every sub-layer."""
