@@ -344,26 +344,57 @@ def snapshot(tmp_path_factory) -> Path:
     return wd
 
 
-def clone(snapshot: Path, dest: Path) -> Path:
-    shutil.copytree(snapshot, dest, ignore=shutil.ignore_patterns(".snakemake", "results", "logs"))
+def clone(source: Path, dest: Path, *, results: bool = False) -> Path:
+    """A copy of a workflow directory, without Snakemake's state (and without results unless asked)."""
+    skip = [".snakemake"] if results else [".snakemake", "results", "logs"]
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(*skip))
     return dest
 
 
+class DemoRuns:
+    """The demo (``CONFIG``) run twice from one snapshot: locally with ``--cores 2`` and under SLURM."""
+
+    def __init__(self, local: Path, cluster: Path, first_job: int) -> None:
+        self.local, self.cluster, self.first_job = local, cluster, first_job
+
+
 @pytest.fixture(scope="module")
-def demo_local(snapshot, tmp_path_factory) -> Path:
-    """The demo (``CONFIG``) run locally with ``--cores 2``: what every cluster run must match."""
-    wd = clone(snapshot, tmp_path_factory.mktemp("local") / "wf")
-    proc = snakemake(wd, ["--cores", "2", "--configfile", CONFIG], local_env(), timeout=900)
-    assert_ok(proc, "the demo with --cores 2")
-    return wd
+def demo_runs(slurm, snapshot, tmp_path_factory) -> DemoRuns:
+    """Both runs at once (results do not depend on load; the 2 cores are used while SLURM polls)."""
+    local = clone(snapshot, tmp_path_factory.mktemp("local") / "wf")
+    cluster = clone(snapshot, tmp_path_factory.mktemp("cluster") / "wf")
+    first_job = last_job_id(slurm) + 1
+    runs = {
+        "the demo with --cores 2": (local, ["--cores", "2"], local_env()),
+        "the demo under SLURM": (cluster, ["--profile", PROFILE], slurm),
+    }
+    procs = {
+        what: subprocess.Popen(
+            [sys.executable, "-m", "snakemake", *args, "--configfile", CONFIG],
+            cwd=wd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for what, (wd, args, env) in runs.items()
+    }
+    try:
+        outputs = {what: proc.communicate(timeout=1200)[0] for what, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    for what, proc in procs.items():
+        assert_ok(subprocess.CompletedProcess(proc.args, proc.returncode, outputs[what]), what)
+    return DemoRuns(local, cluster, first_job)
 
 
 @pytest.mark.slow
-def test_demo_chains_under_slurm_match_local_run(slurm, snapshot, demo_local, tmp_path):
-    wd = clone(snapshot, tmp_path / "wf")
-    before = last_job_id(slurm)
-    proc = snakemake(wd, ["--profile", PROFILE, "--configfile", CONFIG], slurm, timeout=900)
-    assert_ok(proc, "the demo under SLURM")
+def test_demo_chains_under_slurm_match_local_run(slurm, demo_runs):
+    wd, before = demo_runs.cluster, demo_runs.first_job - 1
 
     # every rule but `all` went through sbatch, and all of it completed
     jobs = [j for j in slurm_jobs(slurm) if int(j["JobId"]) > before]
@@ -372,7 +403,7 @@ def test_demo_chains_under_slurm_match_local_run(slurm, snapshot, demo_local, tm
     assert all(j["JobState"] == "COMPLETED" for j in jobs), [(j["JobId"], j["JobState"]) for j in jobs]
 
     # same seed, same metrics as the local run, for every chain in the demo
-    assert_same_metrics(demo_local, wd, metrics_files(demo_local))
+    assert_same_metrics(demo_runs.local, wd, metrics_files(demo_runs.local))
 
     # the GPU-tagged training rule asked SLURM for a GPU, got the fake one, and trained on CPU
     bf = yaml.safe_load((wd / CONFIG).read_text())["bfactor"]
@@ -387,11 +418,14 @@ def test_demo_chains_under_slurm_match_local_run(slurm, snapshot, demo_local, tm
         assert "no usable GPU visible, training on CPU" in log, log[-2000:]
 
 
-def test_scancel_during_training_then_rerun_resumes(slurm, snapshot, demo_local, tmp_path):
+@pytest.mark.slow
+def test_scancel_during_training_then_rerun_resumes(slurm, demo_runs, tmp_path):
     """Kill a running train_model job; the rerun resumes from last.ckpt to the uninterrupted metrics."""
     arch = "gcn"
     model_dir = MODEL_DIR.format(arch=arch)
-    wd = clone(snapshot, tmp_path / "wf")
+    # the finished cluster run without this model: its graphs and split are there, only training runs
+    wd = clone(demo_runs.cluster, tmp_path / "wf", results=True)
+    shutil.rmtree(wd / model_dir)
     target = f"{model_dir}/metrics.tsv"
     # the same command twice; no automatic retry, so the kill surfaces as a failure
     cmd = [
@@ -425,6 +459,7 @@ def test_scancel_during_training_then_rerun_resumes(slurm, snapshot, demo_local,
         if run.poll() is None:
             run.kill()
             run.communicate()
+    assert [j["JobId"] for j in jobs_of_rule(slurm, "train_model", before)] == [job["JobId"]]
 
     # Snakemake reports the failure, names the job's logs
     assert run.returncode != 0, out[-4000:]
@@ -450,5 +485,5 @@ def test_scancel_during_training_then_rerun_resumes(slurm, snapshot, demo_local,
     )
     assert_ok(rerun, "the rerun after scancel")
     assert "resuming from" in (wd / TRAIN_LOG.format(arch=arch)).read_text()
-    assert_same_metrics(demo_local, wd, [Path(target)])
+    assert_same_metrics(demo_runs.local, wd, [Path(target)])
     assert leftovers(wd / model_dir) == []

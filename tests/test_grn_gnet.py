@@ -148,3 +148,21 @@ def test_outputs_hold_the_same_tables_as_the_r_package(tmp_path):
     # regulator x target scores, like R's extract_edges() matrix
     edges = pd.read_csv(paths["edges.tsv"], sep="\t")
     assert set(edges.regulator) <= set(ds.regulators) and (edges.score > 0).all()
+
+
+def test_force_split_breaks_up_a_dominant_group():
+    from pgml.grn.gnet import _force_split
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(2, 30))
+    # 40 genes in one group made of two correlated halves, 10 genes in another
+    expr = np.vstack([base[0] + rng.normal(0, 0.1, (20, 30)), base[1] + rng.normal(0, 0.1, (20, 30)),
+                      rng.normal(size=(10, 30))])
+    labels = np.array([0] * 40 + [1] * 10)
+    params = GnetParams(init="kmeans", init_group_num=2, force_split=0.5)
+    out = _force_split(labels, expr, expr, params)
+    assert out.max() >= 2  # the 40-gene group became two groups
+    assert adjusted_rand_index(out[:40], np.repeat([0, 1], 20)) == 1.0
+    assert np.all(out[40:] == out[40])  # the small group is untouched
+    # a group at or below the limit is left alone
+    np.testing.assert_array_equal(_force_split(np.repeat([0, 1], 25), expr, expr, params), np.repeat([0, 1], 25))

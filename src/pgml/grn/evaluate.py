@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pgml.errors import InputError
-from pgml.fileio import atomic_path, write_text
+from pgml.fileio import atomic_path, save_figure, write_text
 
 
 def read_edges(path: str | Path) -> pd.DataFrame:
@@ -115,9 +115,7 @@ def plot_curves(curves: dict[str, tuple[np.ndarray, ...]], table: pd.DataFrame, 
     ax1.legend(fontsize=8, loc="lower right")
     ax2.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    with atomic_path(output) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, output)
 
 
 def evaluate_networks(truth_path: str | Path, method_paths: dict[str, str | Path], expression: str | Path,

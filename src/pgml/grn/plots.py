@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pgml.fileio import atomic_path
+from pgml.fileio import atomic_path, save_figure
 from pgml.grn.gnet import GnetFit
 
 
@@ -183,6 +183,4 @@ def plot_module_correlation(fit: GnetFit, output: str | Path, seed: int = 0) -> 
     ax2.set_xlabel("module")
     ax2.set_ylabel("|pairwise Pearson correlation| of targets")
     fig.tight_layout()
-    with atomic_path(output) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, output)
