@@ -67,7 +67,7 @@ def per_protein_metrics(table: pd.DataFrame) -> pd.DataFrame:
 
 def summarise(per_protein: pd.DataFrame) -> pd.DataFrame:
     """Average over proteins within a run, then mean ± sd over runs, per method."""
-    per_run = per_protein.groupby(["method", "run"])[list(METRICS)].mean().reset_index()
+    per_run = per_protein.groupby(["method", "run"], sort=False)[list(METRICS)].mean().reset_index()
     proteins = per_protein.groupby("method")["structure"].nunique()
     rows = []
     for method, group in per_run.groupby("method", sort=False):
