@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 SLURM_LOCAL = REPO / "scripts" / "slurm_local.sh"
 PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resources")
 PROFILE = "profiles/slurm-local"
+JOBS = 200
 
 
 @dataclass
@@ -138,6 +139,8 @@ def main() -> int:
     )
     parser.add_argument("--no-demo", action="store_true", help="skip the full demo runs")
     args = parser.parse_args()
+    if max(args.items, args.shards) >= JOBS:
+        sys.exit(f"--items and --shards must stay below {JOBS} (see JOBS)")
     if os.geteuid() != 0:
         sys.exit("cluster_overhead.py needs root: it starts a local SLURM with scripts/slurm_local.sh")
 

@@ -247,8 +247,13 @@ def test_bfactor_training_deterministic_and_resumable(tmp_path: Path) -> None:
     wb = torch.load(tmp_path / "b" / "last.ckpt", weights_only=False)["state_dict"]
     for k in wa:
         assert torch.equal(wa[k], wb[k]), k
-    with pytest.raises(InputError, match="different settings"):
-        train_model(files, split=split, output_dir=tmp_path / "b", config=_config(architecture="gcn", max_epochs=6))
+    # other settings (here the architecture and the seed): the stale checkpoint is dropped, training
+    # starts over and ends as a fresh run in an empty directory does
+    other = _config(architecture="gcn", max_epochs=2, seed=7)
+    train_model(files, split=split, output_dir=tmp_path / "b", config=other)
+    train_model(files, split=split, output_dir=tmp_path / "c", config=other)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "b" / "metrics.tsv", sep="\t"),
+                                  pd.read_csv(tmp_path / "c" / "metrics.tsv", sep="\t"))
 
 
 def test_train_model_input_errors(tmp_path: Path) -> None:

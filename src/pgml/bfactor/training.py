@@ -146,22 +146,41 @@ def train_model(graph_files: list[str | Path], split: str | Path, output_dir: st
     val_loader = DataLoader(val, batch_size=config.batch_size, shuffle=False)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _check_resumable(out / LAST_NAME, dict(module.hparams))
+    _discard_stale_checkpoint(out, dict(module.hparams), config)
     write_text(out / "config.tsv", "".join(f"{k}\t{v}\n" for k, v in asdict(config).items()))
     return fit(module, train_loader, val_loader, out, max_epochs=config.max_epochs, monitor="val_cc",
                mode="max", patience=config.patience, seed=config.seed)
 
 
-def _check_resumable(last: Path, hparams: dict[str, Any]) -> None:
-    """Refuse to resume from a ``last.ckpt`` written with a different model or data."""
+#: settings that may change between a killed run and its resumption (training then runs longer)
+RESUMABLE_CHANGES = frozenset({"max_epochs", "patience"})
+
+
+def _read_config(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    return dict(line.split("\t", 1) for line in path.read_text().splitlines() if "\t" in line)
+
+
+def _discard_stale_checkpoint(out: Path, hparams: dict[str, Any], config: TrainConfig) -> None:
+    """Resume only a run with the same model, data and training settings; start over otherwise.
+
+    A ``last.ckpt`` left by a killed job is resumed. One written with other settings (the config or
+    the graphs changed, and Snakemake reruns the job) is stale: it and the files derived from it are
+    removed, with a warning, and training starts from scratch.
+    """
+    last = out / LAST_NAME
     if not last.exists():
         return
-    old = torch.load(last, map_location="cpu", weights_only=False).get("hyper_parameters", {})
-    keys = ("architecture", "node_dim", "edge_dim", "hidden", "layers", "target", "radius")
-    diff = {k: (old.get(k), hparams.get(k)) for k in keys if old.get(k) != hparams.get(k)}
+    old_hparams = torch.load(last, map_location="cpu", weights_only=False).get("hyper_parameters", {})
+    diff = {k: (old_hparams.get(k), v) for k, v in hparams.items() if old_hparams.get(k) != v}
+    old_config = _read_config(out / "config.tsv")
+    diff |= {k: (old_config.get(k), str(v)) for k, v in asdict(config).items()
+             if k not in RESUMABLE_CHANGES and old_config.get(k) != str(v)}
     if diff:
-        raise InputError(f"checkpoint was trained with different settings {diff} (old, new); remove the "
-                         "output directory to start over", path=last)
+        log.warning("%s was written with other settings %s (old, new): starting over", last, diff)
+        for name in (LAST_NAME, BEST_NAME, "metrics.tsv", "learning_curve.png"):
+            (out / name).unlink(missing_ok=True)
 
 
 def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
