@@ -279,7 +279,9 @@ def test_time_limit_fails_with_rule_and_limit_then_retry_passes(slurm, tmp_path)
     out = proc.stdout
     block = error_block(out, "sleep_past")
     assert "SLURM status is: 'TIMEOUT'" in block, block
-    assert "DUE TO TIME LIMIT" in block and "logs/slurm/rule_sleep_past/" in block, block
+    assert "logs/limits/sleep_past.log" in block and "logs/slurm/rule_sleep_past/" in block, block
+    # the limit itself: SLURM's state says which one, the job's resources line its value
+    assert re.search(r"resources: .*runtime=1\b", out), out[-4000:]
     jobs = jobs_of_rule(slurm, "sleep_past", before)
     assert [(j["JobState"], j["TimeLimit"]) for j in jobs] == [
         ("TIMEOUT", "00:01:00"),
