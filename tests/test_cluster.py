@@ -480,16 +480,7 @@ def test_scancel_during_training_then_rerun_resumes(slurm, demo_runs, tmp_path):
     assert (wd / model_dir / "last.ckpt").exists()
 
     # the same command again resumes from the checkpoint and ends where an uninterrupted run ends
-    rerun = subprocess.run(
-        cmd,
-        cwd=wd,
-        env=slurm,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
-    )
+    rerun = snakemake(wd, cmd[3:], slurm)
     assert_ok(rerun, "the rerun after scancel")
     assert "resuming from" in (wd / TRAIN_LOG.format(arch=arch)).read_text()
     assert_same_metrics(demo_runs.local, wd, [Path(target)])
