@@ -54,6 +54,5 @@ def write_pdb(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def demo_dir() -> Path:
-    if not DEMO_STRUCTURES.is_dir():
-        pytest.skip("demo structures absent")
+    assert DEMO_STRUCTURES.is_dir(), f"{DEMO_STRUCTURES} is part of the repository but missing"
     return DEMO_STRUCTURES

@@ -313,3 +313,17 @@ def test_gzip_and_plain_agree(tmp_path, demo_dir):
     b = read_structure(demo_dir / "1UBI.pdb.gz").atoms
     np.testing.assert_array_equal(a.coords, b.coords)
     assert collect_structures([tmp_path]) == [plain.resolve()]
+
+
+def test_feature_names_match_node_feature_columns(demo_dir) -> None:
+    from pgml.bfactor.features import NODE_FEATURE_DIM, feature_names, node_features
+    from pgml.structure.io import read_structure
+
+    names = feature_names()
+    assert len(names) == NODE_FEATURE_DIM == len(set(names))
+    atoms = read_structure(demo_dir / "1UBI.pdb.gz").atoms
+    x = node_features(atoms)
+    # ubiquitin residue 1 is MET: its CA is carbon, locant CA, residue MET
+    row = int(np.flatnonzero((atoms.res_seq == 1) & (atoms.atom_name == "CA"))[0])
+    hot = {names[j] for j in np.flatnonzero(x[row] == 1.0)}
+    assert hot == {"element_C", "locant_CA", "residue_MET"}

@@ -136,6 +136,19 @@ def copy_workflow(dest: Path, extra: Path | None = None) -> Path:
     return dest
 
 
+def start_snakemake(workdir: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start snakemake in ``workdir`` without waiting; stdout and stderr together."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def snakemake(
     workdir: Path, args: list[str], env: dict[str, str], timeout: int = 600
 ) -> subprocess.CompletedProcess:
@@ -376,15 +389,7 @@ def demo_runs(slurm, snapshot, tmp_path_factory) -> DemoRuns:
         "the demo under SLURM": (cluster, ["--profile", PROFILE], slurm),
     }
     procs = {
-        what: subprocess.Popen(
-            [sys.executable, "-m", "snakemake", *args, "--configfile", CONFIG],
-            cwd=wd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
+        what: start_snakemake(wd, [*args, "--configfile", CONFIG], env)
         for what, (wd, args, env) in runs.items()
     }
     try:
@@ -435,20 +440,9 @@ def test_scancel_during_training_then_rerun_resumes(slurm, demo_runs, tmp_path):
     shutil.rmtree(wd / model_dir)
     target = f"{model_dir}/metrics.tsv"
     # the same command twice; no automatic retry, so the kill surfaces as a failure
-    cmd = [
-        *[sys.executable, "-m", "snakemake", "--profile", PROFILE],
-        *["--configfile", CONFIG, "--retries", "0", target],
-    ]
+    args = ["--profile", PROFILE, "--configfile", CONFIG, "--retries", "0", target]
     before = last_job_id(slurm)
-    run = subprocess.Popen(
-        cmd,
-        cwd=wd,
-        env=slurm,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    run = start_snakemake(wd, args, slurm)
     try:
         last = wd / model_dir / "last.ckpt"
         deadline = time.monotonic() + 600
@@ -480,7 +474,7 @@ def test_scancel_during_training_then_rerun_resumes(slurm, demo_runs, tmp_path):
     assert (wd / model_dir / "last.ckpt").exists()
 
     # the same command again resumes from the checkpoint and ends where an uninterrupted run ends
-    rerun = snakemake(wd, cmd[3:], slurm)
+    rerun = snakemake(wd, args, slurm)
     assert_ok(rerun, "the rerun after scancel")
     assert "resuming from" in (wd / TRAIN_LOG.format(arch=arch)).read_text()
     assert_same_metrics(demo_runs.local, wd, [Path(target)])

@@ -26,19 +26,6 @@ from pgml.fileio import atomic_dir, save_figure
 log = logging.getLogger(__name__)
 
 
-def feature_names() -> list[str]:
-    """Names of the node-feature columns, in the order of :func:`pgml.bfactor.features.node_features`."""
-    from pgml.bfactor.features import ELEMENTS, LOCANTS, NODE_FEATURE_DIM
-    from pgml.structure.residues import STANDARD_RESIDUES
-
-    names = [f"element_{e}" for e in ELEMENTS] + ["element_other"]
-    names += [f"locant_{loc}" for loc in LOCANTS] + ["locant_other"]
-    names += ["neighbour_count"]
-    names += [f"residue_{r}" for r in STANDARD_RESIDUES]
-    assert len(names) == NODE_FEATURE_DIM, "feature names out of step with node_features"
-    return names
-
-
 class DataAdapter(nn.Module):
     """Calls a ``forward(data)`` model with torch_geometric.explain's ``(x, edge_index, **kwargs)``."""
 
@@ -76,6 +63,7 @@ def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: lis
     import matplotlib.pyplot as plt
     from torch_geometric.explain import Explainer, GNNExplainer
 
+    from pgml.bfactor.features import feature_names
     from pgml.bfactor.graphs import structure_to_graph
     from pgml.bfactor.predict import atom_table
     from pgml.bfactor.training import load_model

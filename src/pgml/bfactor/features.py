@@ -59,3 +59,12 @@ def node_features(atoms: AtomTable, radius: float = 5.0) -> np.ndarray:
     known = res_col >= 0
     out[rows[known], off + res_col[known]] = 1.0
     return out
+
+
+def feature_names() -> list[str]:
+    """Names of the node-feature columns, in the order of :func:`node_features`."""
+    names = [f"element_{e}" for e in ELEMENTS] + ["element_other"]
+    names += [f"locant_{loc}" for loc in LOCANTS] + ["locant_other"]
+    names += ["neighbour_count"]
+    names += [f"residue_{r}" for r in STANDARD_RESIDUES]
+    return names

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pgml.errors import InputError
-from pgml.fileio import atomic_dir, atomic_path
+from pgml.fileio import atomic_dir
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,3 @@ def predict_files(
     log.info("predicted %d atoms in %d structures -> %s", len(result), len(files), output_dir)
     return result
 
-
-def write_predictions(table: pd.DataFrame, output: str | Path) -> None:
-    """Write a predictions table atomically (used by the baseline)."""
-    with atomic_path(output) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
