@@ -152,17 +152,15 @@ def start_snakemake(workdir: Path, args: list[str], env: dict[str, str]) -> subp
 def snakemake(
     workdir: Path, args: list[str], env: dict[str, str], timeout: int = 600
 ) -> subprocess.CompletedProcess:
-    """Run snakemake in ``workdir``; stdout and stderr together in ``.stdout``."""
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    """Run snakemake in ``workdir`` to the end; stdout and stderr together in ``.stdout``."""
+    proc = start_snakemake(workdir, args, env)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out)
 
 
 def local_env() -> dict[str, str]:
