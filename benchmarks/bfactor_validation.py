@@ -27,9 +27,10 @@ from pgml.bfactor.cli import ARCHITECTURES
 from pgml.bfactor.evaluate import evaluate_predictions
 from pgml.bfactor.graphs import build_graphs
 from pgml.bfactor.predict import predict_files, structures_from_split
-from pgml.bfactor.select import select_structures, shard_structures
+from pgml.bfactor.select import select_structures
 from pgml.bfactor.split import split_dataset
 from pgml.bfactor.training import TrainConfig, train_model
+from pgml.structure.collection import shard_structures
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "structures"
@@ -78,7 +79,7 @@ def main() -> int:
         start = time.perf_counter()
         config = TrainConfig(architecture=arch, hidden=args.hidden, layers=args.layers, dropout=0.1,
                              optimizer="adamw", lr=args.lr, weight_decay=1e-4, batch_size=1,
-                             max_epochs=args.epochs, patience=10, seed=args.seed)
+                             epochs=args.epochs, patience=10, seed=args.seed)
         model_dir = work / "models" / arch / "run0"
         train_model([graphs], split=work / "split.tsv", output_dir=model_dir, config=config)
         out = work / "predictions" / arch / "run0"

@@ -1,7 +1,8 @@
 """The ``pgml`` console script: ``pgml <chain> <step> [options]``.
 
 Each chain registers its steps from ``pgml.<chain>.cli.register``. Step functions import their
-heavy dependencies (torch, ...) lazily, so ``pgml --help`` is fast. Errors caused by input
+heavy dependencies (torch, ...) lazily, so ``pgml --help`` is fast. Steps with ``--threads`` get
+their thread budget set (:mod:`pgml.runtime`) before they run. Errors caused by input
 (:class:`pgml.errors.InputError`) are printed as one line and exit with status 2.
 """
 
@@ -48,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        if hasattr(args, "threads"):
+            from pgml.runtime import configure_threads
+
+            configure_threads(args.threads)
         result = args.func(args)
     except InputError as err:
         print(f"pgml {args.chain} {args.step}: error: {err}", file=sys.stderr)

@@ -1,138 +1,170 @@
 # bfactor chain: X-ray structure -> atom graph -> per-atom B-factor (Meta-GNN and six other GNNs).
-# select structures -> build atom graphs (sharded) -> split -> train (per architecture, per run)
+# shard -> select + build atom graphs (one job per shard) -> split -> train (per architecture, per run)
 # -> predict (held-out test set) -> evaluate (+ contact-number baseline) -> report.
+# Rules mirror `pgml bfactor <step>`; flags come from the config section of the same name.
 
-rule shard_structures:
+BFACTOR = config["bfactor"]
+BFACTOR_OUT = "results/bfactor"
+BFACTOR_LOG = "logs/bfactor"
+BFACTOR_SHARDS = list(range(BFACTOR["shards"]))
+BFACTOR_RUNS = list(range(BFACTOR["n_runs"]))
+BFACTOR_EXPLAIN = BFACTOR.get("explain")
+
+
+# stop at parse time (also under -n) when the chain is on and its inputs are missing
+if chain_enabled("bfactor"):
+    if not BFACTOR["structures"]:
+        raise WorkflowError("bfactor.structures: empty; list structure files, directories or list files")
+    for path in BFACTOR["structures"]:
+        if not Path(path).exists():
+            raise WorkflowError(f"bfactor.structures: not found: {path} (working directory {Path.cwd()})")
+    if BFACTOR["split"]["method"] == "list" and not Path(BFACTOR["split"].get("list", "")).is_file():
+        raise WorkflowError("bfactor.split.list: a list split needs an existing list file, got "
+                            f"{BFACTOR['split'].get('list')!r}")
+    if BFACTOR_EXPLAIN and not Path(BFACTOR_EXPLAIN["structure"]).exists():
+        raise WorkflowError(f"bfactor.explain.structure: not found: {BFACTOR_EXPLAIN['structure']}")
+
+BFACTOR_TARGETS = [f"{BFACTOR_OUT}/evaluation/metrics.tsv", f"{BFACTOR_OUT}/evaluation/per_protein.tsv"] + (
+    [f"{BFACTOR_OUT}/explain/{BFACTOR_EXPLAIN['architecture']}/feature_importance.tsv"] if BFACTOR_EXPLAIN else []
+)
+
+
+wildcard_constraints:
+    bfactor_arch="|".join(CONFIG_SCHEMA["$defs"]["architecture"]["enum"]),
+    bfactor_run=r"\d+",
+    bfactor_shard=r"\d+",
+
+rule bfactor_shard_structures:
     output:
-        expand(f"{BF_OUT}/shards/shard_{{shard}}.txt", shard=BF_SHARDS),
+        expand(f"{BFACTOR_OUT}/shards/shard_{{bfactor_shard}}.txt", bfactor_shard=BFACTOR_SHARDS),
     params:
-        structures=bfactor_structure_args(),
-        n_shards=BF["shards"],
-        outdir=lambda wc, output: os.path.dirname(output[0]),
+        structures=" ".join(shlex.quote(str(p)) for p in BFACTOR["structures"]),
+        shards=cli_flags(BFACTOR, keys=("shards",)),
+        outdir=lambda wc, output: Path(output[0]).parent,
     log:
-        f"{BF_LOG}/shard_structures.log",
+        f"{BFACTOR_LOG}/shard_structures.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "pgml bfactor shard --structures {params.structures} --n-shards {params.n_shards}"
+        "pgml bfactor shard --structures {params.structures} {params.shards}"
         " --output-dir {params.outdir} > {log} 2>&1"
 
 
-rule select_structures:
+rule bfactor_select_structures:
     input:
-        f"{BF_OUT}/shards/shard_{{shard}}.txt",
+        f"{BFACTOR_OUT}/shards/shard_{{bfactor_shard}}.txt",
     output:
-        f"{BF_OUT}/selection/shard_{{shard}}.tsv",
+        f"{BFACTOR_OUT}/selection/shard_{{bfactor_shard}}.tsv",
     params:
-        methods=" ".join(f"'{m}'" for m in BF["methods"]),
-        max_resolution=BF["max_resolution"],
+        select=cli_flags(BFACTOR, keys=("max_resolution", "methods")),
     log:
-        f"{BF_LOG}/select_structures/shard_{{shard}}.log",
+        f"{BFACTOR_LOG}/select_structures/shard_{{bfactor_shard}}.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
         "pgml bfactor select --manifest {input} --output {output}"
-        " --max-resolution {params.max_resolution} --methods {params.methods} > {log} 2>&1"
+        " {params.select} > {log} 2>&1"
 
 
-rule build_graphs:
+rule bfactor_build_graphs:
     input:
-        f"{BF_OUT}/selection/shard_{{shard}}.tsv",
+        f"{BFACTOR_OUT}/selection/shard_{{bfactor_shard}}.tsv",
     output:
-        f"{BF_OUT}/graphs/shard_{{shard}}.pt",
+        f"{BFACTOR_OUT}/graphs/shard_{{bfactor_shard}}.pt",
     params:
-        target=BF["target"],
-        radius=BF["neighbour_radius"],
+        graph=cli_flags(BFACTOR, keys=("target", "neighbour_radius")),
+    threads: 1
     log:
-        f"{BF_LOG}/build_graphs/shard_{{shard}}.log",
+        f"{BFACTOR_LOG}/build_graphs/shard_{{bfactor_shard}}.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
         "pgml bfactor build-graphs --selection {input} --output {output}"
-        " --target {params.target} --radius {params.radius} > {log} 2>&1"
+        " {params.graph} --threads {threads} > {log} 2>&1"
 
 
-rule split_dataset:
+rule bfactor_split_dataset:
     input:
-        expand(f"{BF_OUT}/selection/shard_{{shard}}.tsv", shard=BF_SHARDS),
+        selection=expand(f"{BFACTOR_OUT}/selection/shard_{{bfactor_shard}}.tsv", bfactor_shard=BFACTOR_SHARDS),
+        listed=BFACTOR["split"].get("list", []),
     output:
-        split=f"{BF_OUT}/split.tsv",
+        split=f"{BFACTOR_OUT}/split.tsv",
         report=report(
-            f"{BF_OUT}/selection.tsv",
+            f"{BFACTOR_OUT}/selection.tsv",
             category="bfactor",
             subcategory="data",
             caption="../report/bfactor_selection.rst",
         ),
     params:
-        split=BF["split"],
+        split=cli_flags(BFACTOR["split"]),
         seed=SEED,
+    threads: 2
     log:
-        f"{BF_LOG}/split_dataset.log",
+        f"{BFACTOR_LOG}/split_dataset.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "pgml bfactor split --selection {input} --output {output.split} --report {output.report}"
-        " --val-fraction {params.split[val_fraction]} --test-fraction {params.split[test_fraction]}"
-        " --seed {params.seed} > {log} 2>&1"
+        "pgml bfactor split --selection {input.selection} --output {output.split} --report {output.report}"
+        " {params.split} --seed {params.seed} --threads {threads} > {log} 2>&1"
 
 
-rule train_model:
+rule bfactor_train_model:
     input:
-        graphs=expand(f"{BF_OUT}/graphs/shard_{{shard}}.pt", shard=BF_SHARDS),
-        split=f"{BF_OUT}/split.tsv",
+        graphs=expand(f"{BFACTOR_OUT}/graphs/shard_{{bfactor_shard}}.pt", bfactor_shard=BFACTOR_SHARDS),
+        split=f"{BFACTOR_OUT}/split.tsv",
     output:
-        model=f"{BF_OUT}/models/{{arch}}/run{{run}}/model.ckpt",
-        metrics=f"{BF_OUT}/models/{{arch}}/run{{run}}/metrics.tsv",
+        model=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/model.ckpt",
+        metrics=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/metrics.tsv",
         curve=report(
-            f"{BF_OUT}/models/{{arch}}/run{{run}}/learning_curve.png",
+            f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/learning_curve.png",
             category="bfactor",
             subcategory="training",
-            labels={"architecture": "{arch}", "run": "{run}"},
+            labels={"architecture": "{bfactor_arch}", "run": "{bfactor_run}"},
             caption="../report/bfactor_learning_curve.rst",
         ),
     params:
-        outdir=lambda wc, output: os.path.dirname(output.model),
-        seed=lambda wc: SEED + int(wc.run),
-        t=BF["train"],
+        outdir=lambda wc, output: Path(output.model).parent,
+        seed=lambda wc: SEED + int(wc.bfactor_run),
+        train=cli_flags(BFACTOR["train"]),
+    threads: 2
     log:
-        f"{BF_LOG}/train_model/{{arch}}_run{{run}}.log",
+        f"{BFACTOR_LOG}/train_model/{{bfactor_arch}}_run{{bfactor_run}}.log",
     resources:
         gpu=1,
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "pgml bfactor train --graphs {input.graphs} --split {input.split} --architecture {wildcards.arch}"
-        " --output-dir {params.outdir} --seed {params.seed} --epochs {params.t[epochs]}"
-        " --hidden {params.t[hidden]} --layers {params.t[layers]} --dropout {params.t[dropout]}"
-        " --optimizer {params.t[optimizer]} --lr {params.t[lr]} --weight-decay {params.t[weight_decay]}"
-        " --batch-size {params.t[batch_size]} --patience {params.t[patience]} > {log} 2>&1"
+        "pgml bfactor train --graphs {input.graphs} --split {input.split} --architecture {wildcards.bfactor_arch}"
+        " --output-dir {params.outdir} --seed {params.seed} {params.train} --threads {threads}"
+        " > {log} 2>&1"
 
 
-rule predict_bfactors:
+rule bfactor_predict_bfactors:
     input:
-        model=f"{BF_OUT}/models/{{arch}}/run{{run}}/model.ckpt",
-        split=f"{BF_OUT}/split.tsv",
+        model=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/model.ckpt",
+        split=f"{BFACTOR_OUT}/split.tsv",
     output:
-        directory(f"{BF_OUT}/predictions/{{arch}}/run{{run}}"),
+        directory(f"{BFACTOR_OUT}/predictions/{{bfactor_arch}}/run{{bfactor_run}}"),
     log:
-        f"{BF_LOG}/predict_bfactors/{{arch}}_run{{run}}.log",
+        f"{BFACTOR_LOG}/predict_bfactors/{{bfactor_arch}}_run{{bfactor_run}}.log",
+    threads: 1
     resources:
         gpu=1,
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
         "pgml bfactor predict --model {input.model} --from-split {input.split} --subset test"
-        " --output-dir {output} > {log} 2>&1"
+        " --output-dir {output} --threads {threads} > {log} 2>&1"
 
 
-rule fit_baseline:
+rule bfactor_fit_baseline:
     input:
-        graphs=expand(f"{BF_OUT}/graphs/shard_{{shard}}.pt", shard=BF_SHARDS),
-        split=f"{BF_OUT}/split.tsv",
+        graphs=expand(f"{BFACTOR_OUT}/graphs/shard_{{bfactor_shard}}.pt", bfactor_shard=BFACTOR_SHARDS),
+        split=f"{BFACTOR_OUT}/split.tsv",
     output:
-        directory(f"{BF_OUT}/predictions/baseline"),
+        directory(f"{BFACTOR_OUT}/predictions/baseline"),
     log:
-        f"{BF_LOG}/fit_baseline.log",
+        f"{BFACTOR_LOG}/fit_baseline.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
@@ -140,36 +172,36 @@ rule fit_baseline:
         " > {log} 2>&1"
 
 
-rule evaluate_models:
+rule bfactor_evaluate_models:
     input:
         predictions=expand(
-            f"{BF_OUT}/predictions/{{arch}}/run{{run}}", arch=BF["architectures"], run=BF_RUNS
+            f"{BFACTOR_OUT}/predictions/{{bfactor_arch}}/run{{bfactor_run}}", bfactor_arch=BFACTOR["architectures"], bfactor_run=BFACTOR_RUNS
         ),
-        baseline=f"{BF_OUT}/predictions/baseline",
+        baseline=f"{BFACTOR_OUT}/predictions/baseline",
     output:
         metrics=report(
-            f"{BF_OUT}/evaluation/metrics.tsv",
+            f"{BFACTOR_OUT}/evaluation/metrics.tsv",
             category="bfactor",
             subcategory="evaluation",
             caption="../report/bfactor_metrics.rst",
         ),
-        per_protein=f"{BF_OUT}/evaluation/per_protein.tsv",
+        per_protein=f"{BFACTOR_OUT}/evaluation/per_protein.tsv",
         scatter=report(
-            f"{BF_OUT}/evaluation/scatter.png",
+            f"{BFACTOR_OUT}/evaluation/scatter.png",
             category="bfactor",
             subcategory="evaluation",
             caption="../report/bfactor_scatter.rst",
         ),
         cc=report(
-            f"{BF_OUT}/evaluation/cc_by_architecture.png",
+            f"{BFACTOR_OUT}/evaluation/cc_by_architecture.png",
             category="bfactor",
             subcategory="evaluation",
             caption="../report/bfactor_cc.rst",
         ),
     params:
-        outdir=lambda wc, output: os.path.dirname(output.metrics),
+        outdir=lambda wc, output: Path(output.metrics).parent,
     log:
-        f"{BF_LOG}/evaluate_models.log",
+        f"{BFACTOR_LOG}/evaluate_models.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
@@ -177,25 +209,25 @@ rule evaluate_models:
         " --output-dir {params.outdir} > {log} 2>&1"
 
 
-rule explain_atoms:
+rule bfactor_explain_atoms:
     input:
-        model=f"{BF_OUT}/models/{{arch}}/run0/model.ckpt",
-        structure=lambda wc: BF["explain"]["structure"],
+        model=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run0/model.ckpt",
+        structure=lambda wc: BFACTOR_EXPLAIN["structure"],
     output:
-        table=f"{BF_OUT}/explain/{{arch}}/feature_importance.tsv",
+        table=f"{BFACTOR_OUT}/explain/{{bfactor_arch}}/feature_importance.tsv",
         plot=report(
-            f"{BF_OUT}/explain/{{arch}}/feature_importance.png",
+            f"{BFACTOR_OUT}/explain/{{bfactor_arch}}/feature_importance.png",
             category="bfactor",
             subcategory="explanation",
-            labels={"architecture": "{arch}"},
+            labels={"architecture": "{bfactor_arch}"},
             caption="../report/bfactor_explain.rst",
         ),
     params:
-        atoms=lambda wc: " ".join(BF["explain"]["atoms"]),
-        outdir=lambda wc, output: os.path.dirname(output.table),
+        atoms=lambda wc: " ".join(BFACTOR_EXPLAIN["atoms"]),
+        outdir=lambda wc, output: Path(output.table).parent,
         seed=SEED,
     log:
-        f"{BF_LOG}/explain_atoms/{{arch}}.log",
+        f"{BFACTOR_LOG}/explain_atoms/{{bfactor_arch}}.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:

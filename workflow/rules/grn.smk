@@ -2,40 +2,30 @@
 # simulate a network (demo; or read config grn.input) -> infer modules (per init method)
 # -> plot modules + score label coherence; baselines (CLR, ARACNE, MRNET, GENIE3, |correlation|)
 # -> evaluate all ranked edge lists against the true network (when one is known).
+# Rules mirror `pgml grn <step>`; flags come from the config section of the same name.
 
-# defaults (the demo's values) so that a config without a grn section still parses this file
-GRN_DEFAULTS = {
-    "simulate": {"n_genes": 100, "n_samples": 100, "n_external": 5, "tf_fraction": 0.12, "n_conditions": 4,
-                 "bio_noise": 0.1, "noise": 0.1},
-    "inits": ["boosting", "kmeans"],
-    "gnet": {"init_group_num": 8, "max_depth": 3, "cor_cutoff": 0.9, "min_divide_size": 3, "min_group_size": 2,
-             "max_iter": 5, "force_split": 0.5, "top_percent": 100},
-    "baselines": ["clr", "aracne", "mrnet", "genie3", "correlation"],
-    "genie3_trees": 200,
-    "coherence_permutations": 1000,
-}
-GRN = config.get("grn", GRN_DEFAULTS)
+GRN = config["grn"]
 GRN_OUT = "results/grn"
 GRN_LOG = "logs/grn"
 GRN_INPUT = GRN.get("input", {})
 GRN_SIM = f"{GRN_OUT}/data"
 GRN_EXPR = GRN_INPUT.get("expression", f"{GRN_SIM}/expression.tsv")
 GRN_REGS = GRN_INPUT.get("regulators", f"{GRN_SIM}/regulators.txt")
-GRN_TRUTH = GRN_INPUT.get("truth", None if "expression" in GRN_INPUT else f"{GRN_SIM}/true_edges.tsv")
-GRN_LABELS = GRN_INPUT.get("sample_labels", None if "expression" in GRN_INPUT else f"{GRN_SIM}/sample_labels.tsv")
-GRN_READ_ARGS = " ".join(
-    flag
-    for flag, on in (
-        ("--samples-in-rows", GRN_INPUT.get("samples_in_rows", False)),
-        ("--log-transform", GRN_INPUT.get("log_transform", False)),
-    )
-    if on
-)
+GRN_TRUTH = GRN_INPUT.get("truth", None if GRN_INPUT else f"{GRN_SIM}/true_edges.tsv")
+GRN_LABELS = GRN_INPUT.get("sample_labels", None if GRN_INPUT else f"{GRN_SIM}/sample_labels.tsv")
+GRN_READ_ARGS = cli_flags(GRN_INPUT, keys=("samples_in_rows", "log_transform"))
+
+
+# stop at parse time (also under -n) when the chain is on and a configured input is missing
+if chain_enabled("grn"):
+    for key in ("expression", "regulators", "truth", "sample_labels"):
+        if key in GRN_INPUT and not Path(GRN_INPUT[key]).is_file():
+            raise WorkflowError(f"grn.input.{key}: not found: {GRN_INPUT[key]} (working directory {Path.cwd()})")
 
 
 wildcard_constraints:
-    grn_init="boosting|kmeans",
-    grn_method="clr|aracne|mrnet|genie3|correlation",
+    grn_init="|".join(CONFIG_SCHEMA["$defs"]["grn_init"]["enum"]),
+    grn_method="|".join(CONFIG_SCHEMA["$defs"]["grn_baseline"]["enum"]),
 
 
 GRN_TARGETS = [
@@ -44,19 +34,13 @@ GRN_TARGETS = [
     for name in ["plots/module_correlation.png", "plots/module_heatmaps.pdf"]
     + (["coherence.tsv"] if GRN_LABELS else [])
 ] + ([f"{GRN_OUT}/evaluation/metrics.tsv"] if GRN_TRUTH else [])
-GRN_GNET_ARGS = (
-    "--init-group-num {init_group_num} --max-depth {max_depth} --cor-cutoff {cor_cutoff}"
-    " --min-divide-size {min_divide_size} --min-group-size {min_group_size} --max-iter {max_iter}"
-    " --force-split {force_split}".format(**GRN["gnet"])
-    + (f" --top-percent {GRN['gnet']['top_percent']}" if GRN["gnet"].get("top_percent", 100) < 100 else "")
-)
 GRN_METHOD_ARGS = " ".join(
     [f"gnet2_{init}={GRN_OUT}/gnet2_{init}/edges.tsv" for init in GRN["inits"]]
     + [f"{m}={GRN_OUT}/baselines/{m}.tsv" for m in GRN["baselines"]]
 )
 
 
-rule simulate_network:
+rule grn_simulate_network:
     output:
         expression=f"{GRN_SIM}/expression.tsv",
         regulators=f"{GRN_SIM}/regulators.txt",
@@ -64,20 +48,17 @@ rule simulate_network:
         labels=f"{GRN_SIM}/sample_labels.tsv",
     params:
         seed=SEED,
-        s=GRN["simulate"],
-        outdir=lambda wc, output: os.path.dirname(output.expression),
+        simulate=cli_flags(GRN["simulate"]),
+        outdir=lambda wc, output: Path(output.expression).parent,
     log:
         f"{GRN_LOG}/simulate_network.log",
     conda:
         f"{ENVS}/grn.yaml"
     shell:
-        "pgml grn simulate --output-dir {params.outdir} --n-genes {params.s[n_genes]}"
-        " --n-samples {params.s[n_samples]} --n-external {params.s[n_external]}"
-        " --tf-fraction {params.s[tf_fraction]} --n-conditions {params.s[n_conditions]}"
-        " --bio-noise {params.s[bio_noise]} --noise {params.s[noise]} --seed {params.seed} > {log} 2>&1"
+        "pgml grn simulate --output-dir {params.outdir} {params.simulate} --seed {params.seed} > {log} 2>&1"
 
 
-rule infer_modules:
+rule grn_infer_modules:
     input:
         expression=GRN_EXPR,
         regulators=GRN_REGS,
@@ -97,8 +78,8 @@ rule infer_modules:
         arrays=f"{GRN_OUT}/gnet2_{{grn_init}}/result.npz",
     params:
         seed=SEED,
-        outdir=lambda wc, output: os.path.dirname(output.edges),
-        gnet=GRN_GNET_ARGS,
+        outdir=lambda wc, output: Path(output.edges).parent,
+        gnet=cli_flags(GRN["gnet"]),
         read=GRN_READ_ARGS,
     threads: 2
     log:
@@ -106,12 +87,12 @@ rule infer_modules:
     conda:
         f"{ENVS}/grn.yaml"
     shell:
-        "PGML_THREADS={threads} pgml grn infer --expression {input.expression} --regulators {input.regulators}"
+        "pgml grn infer --expression {input.expression} --regulators {input.regulators}"
         " --output-dir {params.outdir} --init {wildcards.grn_init} {params.gnet} {params.read}"
-        " --seed {params.seed} > {log} 2>&1"
+        " --seed {params.seed} --threads {threads} > {log} 2>&1"
 
 
-rule plot_modules:
+rule grn_plot_modules:
     input:
         result=f"{GRN_OUT}/gnet2_{{grn_init}}/result.json",
         arrays=f"{GRN_OUT}/gnet2_{{grn_init}}/result.npz",
@@ -139,8 +120,8 @@ rule plot_modules:
             caption="../report/grn_correlation.rst",
         ),
     params:
-        result=lambda wc, input: os.path.dirname(input.result),
-        outdir=lambda wc, output: os.path.dirname(output.correlation),
+        result=lambda wc, input: Path(input.result).parent,
+        outdir=lambda wc, output: Path(output.correlation).parent,
     log:
         f"{GRN_LOG}/plot_modules/{{grn_init}}.log",
     conda:
@@ -149,7 +130,7 @@ rule plot_modules:
         "pgml grn plot --result {params.result} --output-dir {params.outdir} > {log} 2>&1"
 
 
-rule score_label_coherence:
+rule grn_score_label_coherence:
     input:
         result=f"{GRN_OUT}/gnet2_{{grn_init}}/result.json",
         arrays=f"{GRN_OUT}/gnet2_{{grn_init}}/result.npz",
@@ -164,19 +145,19 @@ rule score_label_coherence:
         ),
     params:
         seed=SEED,
-        result=lambda wc, input: os.path.dirname(input.result),
+        result=lambda wc, input: Path(input.result).parent,
         ordinal="--ordinal" if GRN_INPUT.get("labels_ordinal", False) else "",
-        n_perm=GRN["coherence_permutations"],
+        coherence=cli_flags(GRN["coherence"]),
     log:
         f"{GRN_LOG}/score_label_coherence/{{grn_init}}.log",
     conda:
         f"{ENVS}/grn.yaml"
     shell:
         "pgml grn coherence --result {params.result} --labels {input.labels} {params.ordinal}"
-        " --n-perm {params.n_perm} --seed {params.seed} --output {output} > {log} 2>&1"
+        " {params.coherence} --seed {params.seed} --output {output} > {log} 2>&1"
 
 
-rule infer_baseline_network:
+rule grn_infer_baseline_network:
     input:
         expression=GRN_EXPR,
         regulators=GRN_REGS,
@@ -184,7 +165,7 @@ rule infer_baseline_network:
         f"{GRN_OUT}/baselines/{{grn_method}}.tsv",
     params:
         seed=SEED,
-        n_trees=GRN["genie3_trees"],
+        genie3=cli_flags(GRN, keys=("genie3_trees",)),
         read=GRN_READ_ARGS,
     threads: 2
     log:
@@ -192,12 +173,12 @@ rule infer_baseline_network:
     conda:
         f"{ENVS}/grn.yaml"
     shell:
-        "PGML_THREADS={threads} pgml grn baseline --method {wildcards.grn_method}"
+        "pgml grn baseline --method {wildcards.grn_method}"
         " --expression {input.expression} --regulators {input.regulators} --output {output}"
-        " --n-trees {params.n_trees} {params.read} --seed {params.seed} > {log} 2>&1"
+        " {params.genie3} {params.read} --seed {params.seed} --threads {threads} > {log} 2>&1"
 
 
-rule evaluate_networks:
+rule grn_evaluate_networks:
     input:
         truth=GRN_TRUTH or [],
         expression=GRN_EXPR,
@@ -220,7 +201,7 @@ rule evaluate_networks:
         ),
     params:
         methods=GRN_METHOD_ARGS,
-        outdir=lambda wc, output: os.path.dirname(output.metrics),
+        outdir=lambda wc, output: Path(output.metrics).parent,
         read=GRN_READ_ARGS,
     log:
         f"{GRN_LOG}/evaluate_networks.log",

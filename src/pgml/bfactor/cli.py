@@ -9,13 +9,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-ARCHITECTURES = ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta")
+from pgml.bfactor.params import (
+    ARCHITECTURES,
+    SPLIT_METHODS,
+    TARGETS,
+    GraphConfig,
+    SelectConfig,
+    SplitConfig,
+    TrainConfig,
+)
+from pgml.runtime import add_device_argument, add_threads_argument
+from pgml.train.optim import OPTIMIZERS
 
 
 def _shard(args: argparse.Namespace) -> int:
-    from pgml.bfactor.select import shard_structures
+    from pgml.structure.collection import shard_structures
 
-    shard_structures(args.structures, n_shards=args.n_shards, output_dir=args.output_dir)
+    shard_structures(args.structures, n_shards=args.shards, output_dir=args.output_dir)
     return 0
 
 
@@ -34,26 +44,22 @@ def _select(args: argparse.Namespace) -> int:
 def _build_graphs(args: argparse.Namespace) -> int:
     from pgml.bfactor.graphs import build_graphs
 
-    build_graphs(args.selection, output=args.output, target=args.target, radius=args.radius)
+    build_graphs(args.selection, output=args.output, target=args.target, radius=args.neighbour_radius)
     return 0
 
 
 def _split(args: argparse.Namespace) -> int:
     from pgml.bfactor.split import split_dataset
 
-    split_dataset(
-        args.selection,
-        output=args.output,
-        report=args.report,
-        val_fraction=args.val_fraction,
-        test_fraction=args.test_fraction,
-        seed=args.seed,
-    )
+    config = SplitConfig(method=args.method, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+                         min_seq_id=args.min_seq_id, coverage=args.coverage,
+                         list=str(args.list) if args.list else None)
+    split_dataset(args.selection, output=args.output, report=args.report, config=config, seed=args.seed)
     return 0
 
 
 def _train(args: argparse.Namespace) -> int:
-    from pgml.bfactor.training import TrainConfig, train_model
+    from pgml.bfactor.training import train_model
 
     config = TrainConfig(
         architecture=args.architecture,
@@ -64,11 +70,11 @@ def _train(args: argparse.Namespace) -> int:
         lr=args.lr,
         weight_decay=args.weight_decay,
         batch_size=args.batch_size,
-        max_epochs=args.epochs,
+        epochs=args.epochs,
         patience=args.patience,
         seed=args.seed,
     )
-    train_model(args.graphs, split=args.split, output_dir=args.output_dir, config=config)
+    train_model(args.graphs, split=args.split, output_dir=args.output_dir, config=config, device=args.device)
     return 0
 
 
@@ -105,11 +111,12 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def register(steps: argparse._SubParsersAction) -> None:
-    """Add the bfactor steps to ``pgml bfactor``."""
+    """Add the bfactor steps to ``pgml bfactor`` (defaults and choices from :mod:`pgml.bfactor.params`)."""
+    sel, graph, split, train = SelectConfig(), GraphConfig(), SplitConfig(), TrainConfig()
     p = steps.add_parser("shard", help="split a structure collection into N manifest files")
     p.add_argument("--structures", nargs="+", required=True, type=Path,
                    help="structure files, directories of them, or text files listing one path per line")
-    p.add_argument("--n-shards", type=int, required=True)
+    p.add_argument("--shards", type=int, required=True, help="number of manifest files (one job each)")
     p.add_argument("--output-dir", type=Path, required=True, help="writes shard_<i>.txt, i = 0..N-1")
     p.set_defaults(func=_shard)
 
@@ -117,25 +124,36 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--manifest", type=Path, required=True, help="shard_<i>.txt from `shard`")
     p.add_argument("--output", type=Path, required=True,
                    help="TSV: id, file, method, resolution, n_atoms, status (kept|dropped), reason")
-    p.add_argument("--max-resolution", type=float, default=2.5, help="keep entries with resolution < this (Å)")
-    p.add_argument("--methods", nargs="+", default=["X-RAY DIFFRACTION"], help="accepted experimental methods")
+    p.add_argument("--max-resolution", type=float, default=sel.max_resolution,
+                   help="keep entries with resolution < this (Å)")
+    p.add_argument("--methods", nargs="+", default=list(sel.methods), help="accepted experimental methods")
     p.set_defaults(func=_select)
 
     p = steps.add_parser("build-graphs", help="atom graphs (heavy atoms, covalent bonds) for one shard")
     p.add_argument("--selection", type=Path, required=True, help="TSV from `select`")
     p.add_argument("--output", type=Path, required=True, help=".pt file with a list of torch_geometric Data")
-    p.add_argument("--target", choices=("raw", "zscore"), default="raw",
-                   help="raw B-factor (Å²) or z-scored per protein")
-    p.add_argument("--radius", type=float, default=5.0, help="radius for the neighbour-count feature (Å)")
+    p.add_argument("--target", choices=TARGETS, default=graph.target, help="raw B-factor (Å²) or z-scored per protein")
+    p.add_argument("--neighbour-radius", type=float, default=graph.neighbour_radius,
+                   help="radius for the neighbour-count feature (Å)")
+    add_threads_argument(p)
     p.set_defaults(func=_build_graphs)
 
-    p = steps.add_parser("split", help="train/validation/test split of the kept structures, by seed")
+    p = steps.add_parser("split", help="train/validation/test split of the kept structures")
     p.add_argument("--selection", nargs="+", type=Path, required=True, help="TSVs from `select`")
-    p.add_argument("--output", type=Path, required=True, help="TSV: id, file, split")
+    p.add_argument("--output", type=Path, required=True, help="TSV: id, file, split, group")
     p.add_argument("--report", type=Path, required=True, help="merged selection report (kept and dropped)")
-    p.add_argument("--val-fraction", type=float, default=0.15)
-    p.add_argument("--test-fraction", type=float, default=0.15)
+    p.add_argument("--method", choices=SPLIT_METHODS, default=split.method,
+                   help="identity: no test entry shares a sequence cluster with training (mmseqs2); "
+                        "random: by seed; list: from --list")
+    p.add_argument("--val-fraction", type=float, default=split.val_fraction)
+    p.add_argument("--test-fraction", type=float, default=split.test_fraction)
+    p.add_argument("--min-seq-id", type=float, default=split.min_seq_id,
+                   help="identity: chains at or above this sequence identity are clustered together")
+    p.add_argument("--coverage", type=float, default=split.coverage,
+                   help="identity: alignment coverage for clustering (mmseqs -c)")
+    p.add_argument("--list", type=Path, default=None, help="list: file with one `id split` per line")
     p.add_argument("--seed", type=int, default=0)
+    add_threads_argument(p)
     p.set_defaults(func=_split)
 
     p = steps.add_parser("train", help="train one architecture (resumes from the last checkpoint)")
@@ -144,16 +162,18 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--architecture", choices=ARCHITECTURES, required=True)
     p.add_argument("--output-dir", type=Path, required=True,
                    help="writes model.ckpt (best), last.ckpt, metrics.tsv, learning_curve.png")
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--layers", type=int, default=4)
-    p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--optimizer", choices=("adamw", "adam", "sgd"), default="adamw")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--batch-size", type=int, default=1, help="proteins per batch")
-    p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--patience", type=int, default=10, help="early stopping on validation CC")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hidden", type=int, default=train.hidden)
+    p.add_argument("--layers", type=int, default=train.layers)
+    p.add_argument("--dropout", type=float, default=train.dropout)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=train.optimizer)
+    p.add_argument("--lr", type=float, default=train.lr)
+    p.add_argument("--weight-decay", type=float, default=train.weight_decay)
+    p.add_argument("--batch-size", type=int, default=train.batch_size, help="proteins per batch")
+    p.add_argument("--epochs", type=int, default=train.epochs)
+    p.add_argument("--patience", type=int, default=train.patience, help="early stopping on validation CC")
+    p.add_argument("--seed", type=int, default=train.seed)
+    add_threads_argument(p)
+    add_device_argument(p)
     p.set_defaults(func=_train)
 
     p = steps.add_parser("predict", help="predict B-factors for structures with a trained model")
@@ -163,7 +183,8 @@ def register(steps: argparse._SubParsersAction) -> None:
                         "plus predictions.tsv with all atoms")
     p.add_argument("--from-split", type=Path, help="also predict the structures of a split TSV")
     p.add_argument("--subset", default="test", help="which split rows to take with --from-split")
-    p.add_argument("--device", default="auto", help="auto (CUDA if visible), cpu or cuda")
+    add_threads_argument(p)
+    add_device_argument(p)
     p.add_argument("files", nargs="*", type=Path, help="PDB/mmCIF files, gzipped or not")
     p.set_defaults(func=_predict)
 
@@ -180,7 +201,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--output-dir", type=Path, required=True)
     p.set_defaults(func=_evaluate)
 
-    p = steps.add_parser("explain", help="GNNExplainer feature importance for chosen atoms (appendix 15)")
+    p = steps.add_parser("explain", help="GNNExplainer feature importance for chosen atoms ([ying2019])")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt, or a directory holding one")
     p.add_argument("--structure", type=Path, required=True, help="PDB/mmCIF file")
     p.add_argument("--atoms", nargs="+", required=True, help="CHAIN:RESSEQ[INS]:ATOM, e.g. A:45:CA")

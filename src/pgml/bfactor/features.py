@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pgml.bfactor.params import GraphConfig
 from pgml.structure.io import AtomTable
 from pgml.structure.neighbors import neighbour_counts
 from pgml.structure.residues import STANDARD_RESIDUES
@@ -39,7 +40,7 @@ def locant_index(atom_name: str) -> int:
     return len(LOCANTS)
 
 
-def node_features(atoms: AtomTable, radius: float = 5.0) -> np.ndarray:
+def node_features(atoms: AtomTable, radius: float = GraphConfig.neighbour_radius) -> np.ndarray:
     """(N, NODE_FEATURE_DIM) float32 features of every atom row (see the module docstring)."""
     n = len(atoms)
     out = np.zeros((n, NODE_FEATURE_DIM), dtype=np.float32)

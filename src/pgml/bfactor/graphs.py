@@ -20,6 +20,7 @@ import torch
 from torch_geometric.data import Data
 
 from pgml.bfactor.features import NODE_FEATURE_DIM, node_features
+from pgml.bfactor.params import TARGETS, GraphConfig
 from pgml.errors import InputError
 from pgml.fileio import atomic_path
 from pgml.structure.graph import EDGE_FEATURE_DIM, atom_graph
@@ -27,10 +28,10 @@ from pgml.structure.io import Structure, read_structure
 
 log = logging.getLogger(__name__)
 
-TARGETS = ("raw", "zscore")
+_G = GraphConfig()
 
 
-def structure_to_graph(structure: Structure, target: str = "raw", radius: float = 5.0) -> Data:
+def structure_to_graph(structure: Structure, target: str = _G.target, radius: float = _G.neighbour_radius) -> Data:
     """Graph of the protein heavy atoms of ``structure``.
 
     Fields: ``x`` (N, NODE_FEATURE_DIM) float32, ``pos`` (N, 3), ``edge_index`` (2, E), ``edge_attr``
@@ -63,8 +64,8 @@ def structure_to_graph(structure: Structure, target: str = "raw", radius: float 
     return data
 
 
-def build_graphs(selection_tsv: str | Path, output: str | Path, target: str = "raw",
-                 radius: float = 5.0) -> list[Data]:
+def build_graphs(selection_tsv: str | Path, output: str | Path, target: str = _G.target,
+                 radius: float = _G.neighbour_radius) -> list[Data]:
     """Graphs of the kept rows of a selection TSV, saved with their metadata to ``output`` (.pt)."""
     from tqdm import tqdm
 

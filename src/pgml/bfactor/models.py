@@ -8,7 +8,7 @@ frame so that only the message-passing core differs:
     h = h + Dropout(act(Norm(Conv_l(h, ...))))       l = 1..layers, residual
     B = MLP(h)                                       per-atom output head, shape (N,)
 
-Cores (all from torch_geometric, except EGNN and the Meta node/edge blocks in :mod:`.layers`):
+Cores (all from torch_geometric, except EGNN and the Meta node/edge blocks in :mod:`pgml.nn`):
 
 * ``gcn`` - ``GCNConv`` (Kipf & Welling 2017); bond features are not used.
 * ``gat`` - ``GATv2Conv(edge_dim=...)`` (Brody et al. 2022): bond features enter the attention scores.
@@ -16,11 +16,11 @@ Cores (all from torch_geometric, except EGNN and the Meta node/edge blocks in :m
   A(e_vw) h_w): the bond features produce a hidden x hidden matrix per edge.
 * ``unet`` - ``GraphUNet`` (Gao & Ji 2019): gPool/gUnpool with ``TopKPooling``; bond features unused.
 * ``transformer`` - ``TransformerConv(edge_dim=...)`` (Shi et al. 2021, eqs. 3-5).
-* ``egnn`` - :class:`~pgml.bfactor.layers.EGNNConv` (Satorras et al. 2021, eqs. 3-6); reads ``pos``
+* ``egnn`` - :class:`~pgml.nn.EGNNConv` (Satorras et al. 2021, eqs. 3-6); reads ``pos``
   and is invariant to rotations/translations of the structure.
-* ``meta`` - :class:`~pgml.bfactor.layers.MetaBlock` (MetaLayer composition) of
-  :class:`~pgml.bfactor.layers.EdgeModel` (edge update from [h_i, h_j, e_ij]) and
-  :class:`~pgml.bfactor.layers.AttentionNodeModel` (attention over updated edges).
+* ``meta`` - :class:`~pgml.nn.MetaBlock` (MetaLayer composition) of
+  :class:`~pgml.nn.EdgeModel` (edge update from [h_i, h_j, e_ij]) and
+  :class:`~pgml.nn.AttentionNodeModel` (attention over updated edges).
 
 LayerNorm rather than BatchNorm: batches hold one to a few proteins, and per-atom normalisation keeps a
 protein's prediction independent of what else is in the batch. None of the layers needs pyg-lib,
@@ -36,9 +36,11 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import GATv2Conv, GCNConv, GraphUNet, NNConv, TransformerConv
 
-from pgml.bfactor.layers import EGNNConv, MetaBlock
+from pgml.bfactor.params import ARCHITECTURES, TrainConfig
+from pgml.nn import EGNNConv, MetaBlock
 
-ARCHITECTURES = ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta")
+_T = TrainConfig()
+
 
 
 def _reset(module: nn.Module) -> None:
@@ -54,8 +56,8 @@ class BFactorGNN(nn.Module):
     ``pos`` for ``egnn``) and returns one prediction per atom, shape ``(N,)``.
     """
 
-    def __init__(self, name: str, node_dim: int, edge_dim: int, hidden: int = 64, layers: int = 4,
-                 dropout: float = 0.1, heads: int = 4) -> None:
+    def __init__(self, name: str, node_dim: int, edge_dim: int, hidden: int = _T.hidden, layers: int = _T.layers,
+                 dropout: float = _T.dropout, heads: int = 4) -> None:
         super().__init__()
         if name not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
@@ -157,7 +159,7 @@ class BFactorGNN(nn.Module):
         return f"name={self.name!r}, hidden={self.hidden}, layers={self.num_layers}"
 
 
-def build_model(name: str, node_dim: int, edge_dim: int, hidden: int = 64, layers: int = 4,
-                dropout: float = 0.1) -> BFactorGNN:
+def build_model(name: str, node_dim: int, edge_dim: int, hidden: int = _T.hidden, layers: int = _T.layers,
+                dropout: float = _T.dropout) -> BFactorGNN:
     """Return the architecture ``name`` (one of :data:`ARCHITECTURES`) for per-atom B-factor regression."""
     return BFactorGNN(name, node_dim, edge_dim, hidden=hidden, layers=layers, dropout=dropout)

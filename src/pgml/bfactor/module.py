@@ -17,8 +17,11 @@ import torch
 from torch import Tensor
 
 from pgml.bfactor.models import build_model
+from pgml.bfactor.params import GraphConfig, TrainConfig
 from pgml.train.metrics import pearson
 from pgml.train.optim import make_optimizer
+
+_T, _G = TrainConfig(), GraphConfig()
 
 
 class BFactorModule(pl.LightningModule):
@@ -29,14 +32,14 @@ class BFactorModule(pl.LightningModule):
         architecture: str,
         node_dim: int,
         edge_dim: int,
-        hidden: int = 64,
-        layers: int = 4,
-        dropout: float = 0.1,
-        optimizer: str = "adamw",
-        lr: float = 1e-3,
-        weight_decay: float = 1e-4,
-        target: str = "raw",
-        radius: float = 5.0,
+        hidden: int = _T.hidden,
+        layers: int = _T.layers,
+        dropout: float = _T.dropout,
+        optimizer: str = _T.optimizer,
+        lr: float = _T.lr,
+        weight_decay: float = _T.weight_decay,
+        target: str = _G.target,
+        radius: float = _G.neighbour_radius,
         target_shift: float = 0.0,
         target_scale: float = 1.0,
     ) -> None:

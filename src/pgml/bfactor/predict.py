@@ -18,6 +18,7 @@ import pandas as pd
 
 from pgml.errors import InputError
 from pgml.fileio import atomic_dir
+from pgml.structure.collection import structure_stem
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,6 @@ ATOM_COLUMNS = [
     "structure", "atom", "chain", "res_seq", "ins_code", "res_name", "atom_name", "element",
     "b_factor", "target_true", "target_pred",
 ]
-
-
-def structure_stem(path: str | Path) -> str:
-    """``/x/1ABC.cif.gz`` -> ``1ABC``: the name without ``.gz`` and the structure suffix."""
-    name = Path(path).name
-    for suffix in (".gz", ".pdb", ".cif", ".ent", ".mmcif"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-    return name
 
 
 def structures_from_split(split_tsv: str | Path, subset: str = "test") -> list[Path]:
@@ -88,8 +80,8 @@ def predict_files(
 
     from pgml.bfactor.graphs import structure_to_graph
     from pgml.bfactor.training import load_model
+    from pgml.runtime import pick_device
     from pgml.structure.io import read_structure, write_bfactors
-    from pgml.train.seed import pick_device
 
     if not files:
         raise InputError("no structure files given (pass FILE... or --from-split)")
@@ -97,8 +89,8 @@ def predict_files(
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise InputError(f"several inputs share the output name(s) {duplicates}; rename them")
-    model, meta = load_model(model_path)
     dev = pick_device(device)
+    model, meta = load_model(model_path)
     model = model.to(dev)
     tables = []
     with atomic_dir(output_dir) as tmp, torch.no_grad():

@@ -1,4 +1,4 @@
-"""Sharding and selection of the bfactor chain's input structures.
+"""Selection of the bfactor chain's input structures (collection and sharding: :mod:`pgml.structure.collection`).
 
 Selection follows the seed paper's data set: X-ray entries under a resolution cutoff whose B-factors
 vary (constant B-factors carry no signal; NMR entries have none) and that are full-atom models (a
@@ -10,84 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from pgml.bfactor.params import SelectConfig
 from pgml.errors import InputError
 from pgml.fileio import atomic_path
+from pgml.structure.collection import collect_structures
 from pgml.structure.io import read_structure
 
 log = logging.getLogger(__name__)
 
-STRUCTURE_SUFFIXES = (".pdb", ".cif", ".ent", ".mmcif")
 #: A model with fewer heavy atoms per residue than this is a CA trace: its atom graph has no bonds.
 MIN_ATOMS_PER_RESIDUE = 3.0
 SELECTION_COLUMNS = ("id", "file", "method", "resolution", "n_atoms", "status", "reason")
-
-
-def is_structure_file(path: Path) -> bool:
-    """True for ``*.pdb|cif|ent|mmcif`` and their ``.gz`` versions."""
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    return name.endswith(STRUCTURE_SUFFIXES)
-
-
-def _read_list(path: Path) -> list[Path]:
-    out = []
-    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        p = Path(line)
-        if not p.is_absolute():
-            p = path.parent / p
-        if not p.exists():
-            raise InputError(f"listed path {line} does not exist", path=path, record=f"line {lineno}")
-        out.append(p)
-    return out
-
-
-def collect_structures(inputs: Iterable[str | Path]) -> list[Path]:
-    """Absolute, sorted, unique structure paths from files, directories and list files."""
-    found: set[Path] = set()
-    for item in inputs:
-        item = Path(item)
-        if item.is_dir():
-            found.update(p.resolve() for p in item.iterdir() if p.is_file() and is_structure_file(p))
-        elif not item.exists():
-            raise InputError("no such file or directory", path=item)
-        elif is_structure_file(item):
-            found.add(item.resolve())
-        else:
-            for p in _read_list(item):
-                if p.is_dir():
-                    found.update(q.resolve() for q in p.iterdir() if q.is_file() and is_structure_file(q))
-                else:
-                    found.add(p.resolve())
-    return sorted(found)
-
-
-def shard_structures(paths: Sequence[str | Path], n_shards: int, output_dir: str | Path) -> list[Path]:
-    """Write ``shard_<i>.txt`` (i = 0..n_shards-1, possibly empty), structure k going to shard k mod n."""
-    if n_shards < 1:
-        raise InputError(f"n_shards must be >= 1, got {n_shards}")
-    files = collect_structures(paths)
-    if not files:
-        raise InputError("no structure files (*.pdb, *.cif, *.ent, *.mmcif, optionally .gz) found in "
-                         + ", ".join(str(p) for p in paths))
-    output_dir = Path(output_dir)
-    written = []
-    for i in range(n_shards):
-        target = output_dir / f"shard_{i}.txt"
-        lines = [str(p) + "\n" for p in files[i::n_shards]]
-        with atomic_path(target) as tmp:
-            tmp.write_text("".join(lines))
-        written.append(target)
-    log.info("%d structures in %d shards under %s", len(files), n_shards, output_dir)
-    return written
 
 
 def _fmt_res(resolution: float | None) -> str:
@@ -134,8 +72,8 @@ def select_one(path: Path, max_resolution: float, methods: Sequence[str]) -> dic
 def select_structures(
     manifest: str | Path,
     output: str | Path,
-    max_resolution: float = 2.5,
-    methods: Sequence[str] = ("X-RAY DIFFRACTION",),
+    max_resolution: float = SelectConfig.max_resolution,
+    methods: Sequence[str] = SelectConfig.methods,
 ) -> list[dict[str, str]]:
     """Write the selection TSV (``SELECTION_COLUMNS``) for every structure listed in ``manifest``."""
     from tqdm import tqdm

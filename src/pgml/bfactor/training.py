@@ -11,7 +11,7 @@ deviation of the training targets so raw B-factors (tens of A^2) and z-scores tr
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,43 +19,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from pgml.bfactor.models import ARCHITECTURES
+from pgml.bfactor.params import TrainConfig
 from pgml.errors import InputError
 from pgml.fileio import write_text
 from pgml.train.loop import BEST_NAME, LAST_NAME, FitResult, fit
-from pgml.train.optim import OPTIMIZERS
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters of one training run (the ``pgml bfactor train`` options)."""
-
-    architecture: str = "meta"
-    hidden: int = 64
-    layers: int = 4
-    dropout: float = 0.1
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    batch_size: int = 1
-    max_epochs: int = 50
-    patience: int = 10
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            raise InputError(f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise InputError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        for name in ("hidden", "layers", "batch_size", "max_epochs"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.patience < 1:
-            raise InputError(f"patience must be at least 1, got {self.patience}")
 
 
 def _load_graphs(paths: list[str | Path]) -> tuple[list[Any], dict[str, Any]]:
@@ -111,7 +80,7 @@ def select_graphs(graphs: list[Any], split: dict[str, str], split_path: str | Pa
 
 
 def train_model(graph_files: list[str | Path], split: str | Path, output_dir: str | Path,
-                config: TrainConfig) -> FitResult:
+                config: TrainConfig, device: str = "auto") -> FitResult:
     """Train ``config.architecture``; write model.ckpt, last.ckpt, metrics.tsv, learning_curve.png.
 
     Reruns resume from ``output_dir/last.ckpt``. Returns the best checkpoint and its validation CC.
@@ -148,12 +117,12 @@ def train_model(graph_files: list[str | Path], split: str | Path, output_dir: st
     out.mkdir(parents=True, exist_ok=True)
     _discard_stale_checkpoint(out, dict(module.hparams), config)
     write_text(out / "config.tsv", "".join(f"{k}\t{v}\n" for k, v in asdict(config).items()))
-    return fit(module, train_loader, val_loader, out, max_epochs=config.max_epochs, monitor="val_cc",
-               mode="max", patience=config.patience, seed=config.seed)
+    return fit(module, train_loader, val_loader, out, max_epochs=config.epochs, monitor="val_cc",
+               mode="max", patience=config.patience, seed=config.seed, device=device)
 
 
 #: settings that may change between a killed run and its resumption (training then runs longer)
-RESUMABLE_CHANGES = frozenset({"max_epochs", "patience"})
+RESUMABLE_CHANGES = frozenset({"epochs", "patience"})
 
 
 def _read_config(path: Path) -> dict[str, str]:

@@ -31,7 +31,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-METHODS = ("clr", "aracne", "mrnet", "genie3", "correlation")
+from pgml.grn.params import BASELINES, GENIE3_TREES
+
+METHODS = BASELINES
 
 
 def discretize_equalfreq(x: np.ndarray, n_bins: int | None = None) -> np.ndarray:
@@ -121,7 +123,7 @@ def mrnet(mi: np.ndarray) -> np.ndarray:
     return np.maximum(net, net.T)
 
 
-def genie3(reg_expr: np.ndarray, all_expr: np.ndarray, reg_index: np.ndarray, *, n_trees: int = 300,
+def genie3(reg_expr: np.ndarray, all_expr: np.ndarray, reg_index: np.ndarray, *, n_trees: int = GENIE3_TREES,
            seed: int = 0, n_jobs: int | None = None, progress: bool = True) -> np.ndarray:
     """GENIE3 scores: regulators x genes (random forest per target gene on the regulators).
 
@@ -130,7 +132,7 @@ def genie3(reg_expr: np.ndarray, all_expr: np.ndarray, reg_index: np.ndarray, *,
     """
     from sklearn.ensemble import RandomForestRegressor
 
-    from pgml.grn.initialise import n_threads
+    from pgml.runtime import n_threads
 
     p, g = reg_expr.shape[0], all_expr.shape[0]
     out = np.zeros((p, g))
@@ -160,7 +162,7 @@ def correlation(reg_expr: np.ndarray, all_expr: np.ndarray) -> np.ndarray:
     return np.abs(_std(reg_expr) @ _std(all_expr).T)
 
 
-def score_network(method: str, expression: pd.DataFrame, regulators: list[str], *, n_trees: int = 300,
+def score_network(method: str, expression: pd.DataFrame, regulators: list[str], *, n_trees: int = GENIE3_TREES,
                   seed: int = 0, progress: bool = True) -> np.ndarray:
     """Regulators x genes score matrix of a baseline on a genes x samples frame."""
     genes = list(expression.index)

@@ -14,13 +14,14 @@ import logging
 from pathlib import Path
 
 from pgml.errors import InputError
+from pgml.grn.params import BASELINES, GENIE3_TREES, INIT_METHODS, PERMUTATIONS, GnetParams, SimulateParams
 
 log = logging.getLogger(__name__)
 
 
 def _infer(args: argparse.Namespace) -> int:
     from pgml.grn.data import load_dataset
-    from pgml.grn.gnet import GnetParams, fit_gnet
+    from pgml.grn.gnet import fit_gnet
     from pgml.grn.result import write_result
 
     dataset = load_dataset(args.expression, args.regulators, samples_in_rows=args.samples_in_rows,
@@ -64,7 +65,7 @@ def _baseline(args: argparse.Namespace) -> int:
         log.warning("%d regulators not in the matrix: %s", len(missing), ", ".join(missing[:10]))
     if not regs:
         raise InputError("none of the regulators is a gene of the expression matrix", path=args.regulators)
-    scores = score_network(args.method, frame, regs, n_trees=args.n_trees, seed=args.seed)
+    scores = score_network(args.method, frame, regs, n_trees=args.genie3_trees, seed=args.seed)
     edges = edges_from_matrix(scores, regs, list(frame.index))
     with atomic_path(args.output) as tmp:
         edges.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
@@ -109,7 +110,7 @@ def _coherence(args: argparse.Namespace) -> int:
     fit = load_result(args.result)
     labels = read_sample_labels(args.labels, fit.dataset.samples)
     table = coherence_table([m.tree.leaf_labels for m in fit.modules], labels.to_numpy(), ordinal=args.ordinal,
-                            n_perm=args.n_perm, seed=args.seed)
+                            n_perm=args.permutations, seed=args.seed)
     with atomic_path(args.output) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     print(table.to_string(index=False))
@@ -117,7 +118,10 @@ def _coherence(args: argparse.Namespace) -> int:
 
 
 def register(steps: argparse._SubParsersAction) -> None:
-    """Add the grn steps to ``pgml grn``."""
+    """Add the grn steps to ``pgml grn`` (defaults and choices from :mod:`pgml.grn.params`)."""
+    from pgml.runtime import add_threads_argument
+
+    gnet, sim = GnetParams(), SimulateParams()
     p = steps.add_parser("infer", help="GNET2: regulatory modules, trees and scored edges")
     p.add_argument("--expression", type=Path, required=True,
                    help="genes x samples TSV/CSV(.gz) (first column gene IDs) or AnnData .h5ad")
@@ -125,49 +129,53 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--output-dir", type=Path, required=True,
                    help="writes edges.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
                         "leaf_groups.tsv, result.json/.npz, missing_regulators.txt")
-    p.add_argument("--init", choices=("boosting", "kmeans"), default="boosting", help="initial grouping")
+    p.add_argument("--init", choices=INIT_METHODS, default=gnet.init, help="initial grouping")
     p.add_argument("--samples-in-rows", action="store_true", help="the text matrix has samples in rows")
     p.add_argument("--log-transform", action="store_true", help="values are counts: use log2(x + 1)")
     p.add_argument("--top-percent", type=float, default=None,
                    help="keep only this %% of most variable genes (regulators are always kept)")
-    p.add_argument("--init-group-num", type=int, default=4, help="initial groups: best k in 2..this")
-    p.add_argument("--max-depth", type=int, default=3, help="splits per tree")
-    p.add_argument("--cor-cutoff", type=float, default=0.9,
+    p.add_argument("--init-group-num", type=int, default=gnet.init_group_num,
+                   help="initial groups: best k in 2..this")
+    p.add_argument("--max-depth", type=int, default=gnet.max_depth, help="splits per tree")
+    p.add_argument("--cor-cutoff", type=float, default=gnet.cor_cutoff,
                    help="a node whose samples correlate at least this much is not split")
-    p.add_argument("--min-divide-size", type=int, default=3, help="a node of <= this many samples is a leaf")
-    p.add_argument("--min-group-size", type=int, default=2, help="fewest genes in a module")
-    p.add_argument("--max-iter", type=int, default=5)
-    p.add_argument("--force-split", type=float, default=0.5,
+    p.add_argument("--min-divide-size", type=int, default=gnet.min_divide_size,
+                   help="a node of <= this many samples is a leaf")
+    p.add_argument("--min-group-size", type=int, default=gnet.min_group_size, help="fewest genes in a module")
+    p.add_argument("--max-iter", type=int, default=gnet.max_iter)
+    p.add_argument("--force-split", type=float, default=gnet.force_split,
                    help="re-split the largest group when it holds more than this fraction of genes")
     p.add_argument("--max-edges", type=int, default=None, help="write only the best N edges")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=gnet.seed)
+    add_threads_argument(p)
     p.set_defaults(func=_infer)
 
     p = steps.add_parser("simulate", help="SynTReN-style network with Michaelis-Menten/Hill kinetics")
     p.add_argument("--output-dir", type=Path, required=True,
                    help="writes expression.tsv, regulators.txt, true_edges.tsv, sample_labels.tsv")
-    p.add_argument("--n-genes", type=int, default=100)
-    p.add_argument("--n-samples", type=int, default=100)
-    p.add_argument("--n-external", type=int, default=5, help="external regulators (no inputs)")
-    p.add_argument("--tf-fraction", type=float, default=0.12, help="fraction of genes that are TFs")
-    p.add_argument("--max-in-degree", type=int, default=3)
-    p.add_argument("--topology", choices=("scale-free", "seed"), default="scale-free")
+    p.add_argument("--n-genes", type=int, default=sim.n_genes)
+    p.add_argument("--n-samples", type=int, default=sim.n_samples)
+    p.add_argument("--n-external", type=int, default=sim.n_external, help="external regulators (no inputs)")
+    p.add_argument("--tf-fraction", type=float, default=sim.tf_fraction, help="fraction of genes that are TFs")
+    p.add_argument("--max-in-degree", type=int, default=sim.max_in_degree)
+    p.add_argument("--topology", choices=("scale-free", "seed"), default=sim.topology)
     p.add_argument("--seed-network", type=Path, default=None, help="regulator<TAB>target file for 'seed'")
-    p.add_argument("--n-conditions", type=int, default=4)
-    p.add_argument("--bio-noise", type=float, default=0.1, help="sd of log-normal biological noise")
-    p.add_argument("--noise", type=float, default=0.1, help="sd of measurement noise (log2 scale)")
+    p.add_argument("--n-conditions", type=int, default=sim.n_conditions)
+    p.add_argument("--bio-noise", type=float, default=sim.bio_noise, help="sd of log-normal biological noise")
+    p.add_argument("--noise", type=float, default=sim.noise, help="sd of measurement noise (log2 scale)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_simulate)
 
-    p = steps.add_parser("baseline", help="baseline network: clr, aracne, mrnet, genie3 or correlation")
-    p.add_argument("--method", choices=("clr", "aracne", "mrnet", "genie3", "correlation"), required=True)
+    p = steps.add_parser("baseline", help="baseline network: " + ", ".join(BASELINES))
+    p.add_argument("--method", choices=BASELINES, required=True)
     p.add_argument("--expression", type=Path, required=True)
     p.add_argument("--regulators", type=Path, required=True)
     p.add_argument("--output", type=Path, required=True, help="edges TSV: regulator, target, score")
     p.add_argument("--samples-in-rows", action="store_true")
     p.add_argument("--log-transform", action="store_true")
-    p.add_argument("--n-trees", type=int, default=300, help="GENIE3 trees per target")
+    p.add_argument("--genie3-trees", type=int, default=GENIE3_TREES, help="GENIE3 trees per target")
     p.add_argument("--seed", type=int, default=0)
+    add_threads_argument(p)
     p.set_defaults(func=_baseline)
 
     p = steps.add_parser("evaluate", help="AUROC/AUPR of ranked edges vs the true network")
@@ -190,7 +198,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--result", type=Path, required=True, help="output directory of `infer`")
     p.add_argument("--labels", type=Path, required=True, help="TSV: sample, label")
     p.add_argument("--ordinal", action="store_true", help="labels are ordered (dose, time): KL score")
-    p.add_argument("--n-perm", type=int, default=1000)
+    p.add_argument("--permutations", type=int, default=PERMUTATIONS, help="permutations for the p-values")
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_coherence)

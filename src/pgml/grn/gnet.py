@@ -28,36 +28,11 @@ from pgml.grn.data import Dataset
 from pgml.grn.edges import module_quality
 from pgml.grn.initialise import choose_initial_groups, importance_matrix
 from pgml.grn.likelihood import gene_module_loglik
+from pgml.grn.params import INIT_METHODS, GnetParams  # noqa: F401 - re-exported
 from pgml.grn.splits import kmeans3_levels
 from pgml.grn.tree import RegulatoryTree, build_tree
 
 log = logging.getLogger(__name__)
-
-INIT_METHODS = ("boosting", "kmeans")
-
-
-@dataclass
-class GnetParams:
-    """Parameters of :func:`fit_gnet`; defaults are those of GNET2 1.5.5's ``gnet()``."""
-
-    init: str = "boosting"
-    init_group_num: int = 4
-    max_depth: int = 3
-    cor_cutoff: float = 0.9
-    min_divide_size: int = 3
-    min_group_size: int = 2
-    max_iter: int = 5
-    force_split: float = 0.5
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.init not in INIT_METHODS:
-            raise ValueError(f"init must be one of {INIT_METHODS}, got {self.init!r}")
-        if self.init_group_num < 2:
-            raise ValueError("init_group_num must be >= 2")
-        if self.max_depth < 1 or self.max_iter < 1:
-            raise ValueError("max_depth and max_iter must be >= 1")
-
 
 @dataclass
 class Module:

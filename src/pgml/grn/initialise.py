@@ -19,27 +19,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from pgml.runtime import n_threads
+
 log = logging.getLogger(__name__)
 
 #: genes per within-group correlation estimate (groups larger than this are subsampled, seeded)
 _COR_SAMPLE = 600
-
-
-def n_threads() -> int:
-    """CPU threads to use: ``PGML_THREADS``, else the CPUs available to this process."""
-    env = os.environ.get("PGML_THREADS")
-    if env:
-        return max(1, int(env))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 def importance_matrix(reg_expr: np.ndarray, target_expr: np.ndarray, *, max_depth: int = 3, eta: float = 0.1,

@@ -38,6 +38,7 @@ import pandas as pd
 
 from pgml.errors import InputError
 from pgml.fileio import atomic_path, write_text
+from pgml.grn.params import SimulateParams
 
 
 @dataclass
@@ -130,11 +131,14 @@ def _acyclic_order(n: int, edges: list[tuple[int, int]]) -> list[int]:
     return post[::-1]
 
 
-def simulate_network(n_genes: int = 100, n_samples: int = 100, *, n_external: int = 5,
-                     tf_fraction: float = 0.12, max_in_degree: int = 3, topology: str = "scale-free",
-                     seed_network: str | Path | None = None, n_conditions: int = 4, p_activation: float = 0.7,
-                     p_michaelis: float = 0.5, bio_noise: float = 0.1, noise: float = 0.1,
-                     seed: int = 0) -> SimulatedNetwork:
+_D = SimulateParams()
+
+
+def simulate_network(n_genes: int = _D.n_genes, n_samples: int = _D.n_samples, *, n_external: int = _D.n_external,
+                     tf_fraction: float = _D.tf_fraction, max_in_degree: int = _D.max_in_degree,
+                     topology: str = _D.topology, seed_network: str | Path | None = None,
+                     n_conditions: int = _D.n_conditions, p_activation: float = 0.7, p_michaelis: float = 0.5,
+                     bio_noise: float = _D.bio_noise, noise: float = _D.noise, seed: int = 0) -> SimulatedNetwork:
     """Simulate a network and expression data (see the module docstring)."""
     rng = np.random.default_rng(seed)
     if n_samples < 2 or n_genes < 3:

@@ -35,7 +35,8 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.plugins.environments import LightningEnvironment
 
 from pgml.fileio import atomic_path, save_figure
-from pgml.train.seed import cuda_usable, seed_everything
+from pgml.runtime import pick_device
+from pgml.train.seed import seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,8 @@ def fit(
 
     Resumes from ``output_dir/last.ckpt`` when it exists (returns at once if that run had finished).
     Stops early after ``patience`` epochs without improvement of ``monitor`` (``mode`` min or max).
-    ``device`` is ``auto`` (GPU when usable), ``cpu`` or ``cuda``.
+    ``device`` is ``auto`` (GPU when usable), ``cpu`` or ``cuda`` (an error without a GPU; see
+    :func:`pgml.runtime.pick_device`).
     """
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be min or max, got {mode!r}")
@@ -243,11 +245,7 @@ def fit(
         log.info("resuming from %s", last)
 
     seed_everything(seed)
-    use_gpu = device != "cpu" and cuda_usable()
-    if device.startswith("cuda") and not use_gpu:
-        log.warning("no usable GPU visible, training on CPU")
-    elif device == "auto" and not use_gpu:
-        log.info("no usable GPU visible, training on CPU")
+    use_gpu = pick_device(device).type == "cuda"
 
     history = EpochHistory(out, seed, monitor)
     checkpoint = _AtomicCheckpoint(

@@ -1,10 +1,12 @@
-"""Optimiser factory shared by every chain."""
+"""Optimiser factory shared by every chain (torch is imported on use, so ``OPTIMIZERS`` is cheap)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 
@@ -13,6 +15,8 @@ def make_optimizer(
     name: str, params: Iterable[torch.nn.Parameter], lr: float, weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
     """Return an ``adamw``, ``adam`` or ``sgd`` (momentum 0.9) optimiser over ``params``."""
+    import torch
+
     key = name.lower()
     if lr <= 0:
         raise ValueError(f"learning rate must be positive, got {lr}")

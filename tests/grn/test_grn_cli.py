@@ -23,7 +23,7 @@ def test_simulate_infer_plot_coherence_baseline_evaluate(tmp_path, capsys):
     for name in ("module_heatmaps.pdf", "module_heatmap.png", "module_trees.pdf", "module_correlation.png"):
         assert (tmp_path / "plots" / name).stat().st_size > 1000
     assert main(["grn", "coherence", "--result", str(tmp_path / "boosting"), "--labels",
-                 str(sim / "sample_labels.tsv"), "--n-perm", "50", "--output", str(tmp_path / "coh.tsv")]) == 0
+                 str(sim / "sample_labels.tsv"), "--permutations", "50", "--output", str(tmp_path / "coh.tsv")]) == 0
     assert set(pd.read_csv(tmp_path / "coh.tsv", sep="\t").statistic) == {"adjusted_rand_index"}
     assert main(["grn", "baseline", "--method", "clr", "--expression", expr, "--regulators", regs,
                  "--output", str(tmp_path / "clr.tsv")]) == 0

@@ -15,13 +15,14 @@ from pgml.bfactor.cli import ARCHITECTURES
 from pgml.bfactor.graphs import build_graphs, structure_to_graph
 from pgml.bfactor.models import build_model
 from pgml.bfactor.predict import predict_files
-from pgml.bfactor.select import select_structures, shard_structures
+from pgml.bfactor.select import select_structures
 from pgml.bfactor.split import split_dataset
 from pgml.bfactor.training import TrainConfig, load_model, train_model
 from pgml.cli import main
+from pgml.structure.collection import shard_structures
 from pgml.structure.io import Structure, read_structure
 
-DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo" / "structures"
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "structures"
 SMALL = ["1A8O.pdb.gz", "1UBI.pdb.gz", "3JQH.cif.gz", "1EJG.pdb.gz"]
 
 
@@ -37,7 +38,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     split_dataset([work / "sel.tsv"], output=work / "split.tsv", report=work / "report.tsv",
                   val_fraction=0.25, test_fraction=0.25, seed=0)
     config = TrainConfig(architecture="gcn", hidden=8, layers=2, dropout=0.0, optimizer="adamw", lr=1e-2,
-                         weight_decay=0.0, batch_size=1, max_epochs=2, patience=5, seed=0)
+                         weight_decay=0.0, batch_size=1, epochs=2, patience=5, seed=0)
     train_model([work / "g.pt"], split=work / "split.tsv", output_dir=work / "model", config=config)
     return work / "model" / "model.ckpt"
 

@@ -22,9 +22,10 @@ from pgml.bfactor.features import (
     node_features,
 )
 from pgml.bfactor.graphs import build_graphs, load_graphs, structure_to_graph
-from pgml.bfactor.select import SELECTION_COLUMNS, collect_structures, select_structures, shard_structures
+from pgml.bfactor.select import SELECTION_COLUMNS, select_structures
 from pgml.bfactor.split import split_dataset, split_sizes
 from pgml.errors import InputError
+from pgml.structure.collection import collect_structures, shard_structures
 from pgml.structure.io import read_structure
 from pgml.structure.residues import STANDARD_RESIDUES
 

@@ -11,7 +11,7 @@ import yaml
 from helpers import snakemake_executable
 from snakemake.utils import validate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 SNAKEMAKE = snakemake_executable()
 

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from pgml.train.loop import EpochShuffleSampler, fit
 from pgml.train.optim import make_optimizer
-from pgml.train.seed import pick_device, seed_everything
+from pgml.train.seed import seed_everything
 
 DROP = 0.2
 
@@ -139,19 +139,6 @@ def test_sampler_depends_on_epoch_only() -> None:
     list(s)
     s.set_epoch(2)
     assert list(s) == a and sorted(a) == list(range(10))
-
-
-def test_pick_device_cpu_without_gpu(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
-    assert pick_device("cpu").type == "cpu"
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    def _boom(*a, **k):
-        raise RuntimeError("no CUDA GPUs are available")
-    monkeypatch.setattr(torch, "zeros", _boom)
-    with caplog.at_level("WARNING"):
-        assert pick_device("auto").type == "cpu"
-    assert "no usable GPU visible, training on CPU" in caplog.text
 
 
 def test_make_optimizer() -> None:

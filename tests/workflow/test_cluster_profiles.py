@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SLURM = REPO / "profiles" / "slurm" / "config.yaml"
 LOCAL = REPO / "profiles" / "slurm-local" / "config.yaml"
 SLURM_LOCAL = REPO / "scripts" / "slurm_local.sh"

@@ -1,15 +1,12 @@
-"""Message-passing layers of the bfactor chain that torch_geometric does not ship.
+"""Meta-GNN blocks: an edge update and a node update with attention over the updated edges.
 
-* :class:`EGNNConv` - the E(n)-equivariant graph convolution of Satorras, Hoogeboom & Welling (2021),
-  "E(n) Equivariant Graph Neural Networks", ICML, eqs. (3)-(6). torch_geometric has no EGNN layer.
-* :class:`EdgeModel` and :class:`AttentionNodeModel` - the edge and node blocks of the Meta-GNN used
-  for B-factor prediction, combined by :class:`MetaBlock` as ``torch_geometric.nn.MetaLayer`` combines
-  them (Battaglia et al. 2018, "Relational inductive biases...", Alg. 1: edge update phi^e then node
-  update phi^v), but with node projections computed per node rather than per edge. The node block is
-  GAT-style attention (Velickovic et al. 2018, eq. 3) whose scores and messages see the *updated* edge
-  features, which torch_geometric's GAT layers (fixed edge features, no edge update) do not provide.
-
-All layers use only plain torch scatter operations (no pyg-lib, torch-scatter or torch-sparse).
+The graph-network block of Battaglia et al. (2018) [battaglia2018] as used by the Meta-GNN for
+B-factors [metagnn]: :class:`EdgeModel` (edge update phi^e from [h_i, h_j, e_ij]) and
+:class:`AttentionNodeModel` (GATv2-style attention [brody2022] whose scores and messages see the
+*updated* edge features, which torch_geometric's GAT layers, with fixed edge features, do not
+provide), composed by :class:`MetaBlock` as ``torch_geometric.nn.MetaLayer`` composes them but with
+node projections computed once per node rather than once per edge. Only plain torch scatter
+operations are used.
 """
 
 from __future__ import annotations
@@ -17,80 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
-from torch_geometric.nn.inits import reset
-from torch_geometric.utils import degree, softmax
-
-
-def _mlp(sizes: list[int], *, act_last: bool = False) -> nn.Sequential:
-    mods: list[nn.Module] = []
-    for i in range(len(sizes) - 1):
-        mods.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2 or act_last:
-            mods.append(nn.SiLU())
-    return nn.Sequential(*mods)
-
-
-class EGNNConv(MessagePassing):
-    r"""E(n)-equivariant graph convolution (Satorras et al. 2021, eqs. 3-6).
-
-    .. math::
-        m_{ij} &= \phi_e(h_i, h_j, \lVert x_i - x_j \rVert^2, a_{ij})            && (3) \\
-        x_i' &= x_i + C \sum_{j \in N(i)} (x_i - x_j)\, \phi_x(m_{ij})            && (4) \\
-        m_i &= \sum_{j \in N(i)} m_{ij}                                           && (5) \\
-        h_i' &= h_i + \phi_h(h_i, m_i)                                            && (6)
-
-    with :math:`C = 1/|N(i)|` (mean over neighbours) and the residual form of eq. (6) that the authors
-    use in their code. Node features are invariant and coordinates equivariant under rotations,
-    reflections and translations of ``pos``. ``update_coords=False`` skips eq. (4) (for the last layer,
-    whose coordinates nobody reads).
-    """
-
-    def __init__(self, channels: int, edge_dim: int = 0, *, update_coords: bool = True) -> None:
-        super().__init__(aggr="add", flow="source_to_target")
-        self.channels = channels
-        self.edge_dim = edge_dim
-        self.update_coords = update_coords
-        self.phi_e = _mlp([2 * channels + 1 + edge_dim, channels, channels], act_last=True)
-        self.phi_h = _mlp([2 * channels, channels, channels])
-        self.phi_x = _mlp([channels, channels, 1]) if update_coords else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Re-initialise all MLPs; the last layer of phi_x starts near zero (authors' code, gain 1e-3)."""
-        reset(self.phi_e)
-        reset(self.phi_h)
-        if self.phi_x is not None:
-            reset(self.phi_x)
-            last = self.phi_x[-1]
-            nn.init.xavier_uniform_(last.weight, gain=1e-3)
-            nn.init.zeros_(last.bias)
-
-    def forward(
-        self, h: Tensor, pos: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None
-    ) -> tuple[Tensor, Tensor]:
-        """Return updated ``(h, pos)``; ``edge_index[0]`` are sources j, ``edge_index[1]`` targets i."""
-        out = self.propagate(edge_index, h=h, pos=pos, edge_attr=edge_attr)
-        m_i, dx = out[:, : self.channels], out[:, self.channels:]
-        h = h + self.phi_h(torch.cat([h, m_i], dim=-1))  # eq. (6)
-        if self.update_coords:
-            deg = degree(edge_index[1], num_nodes=h.size(0), dtype=pos.dtype).clamp(min=1)
-            pos = pos + dx / deg.unsqueeze(-1)  # eq. (4), C = 1/|N(i)|
-        return h, pos
-
-    def message(self, h_i: Tensor, h_j: Tensor, pos_i: Tensor, pos_j: Tensor,
-                edge_attr: Tensor | None) -> Tensor:
-        rel = pos_i - pos_j
-        d2 = (rel * rel).sum(dim=-1, keepdim=True)
-        parts = [h_i, h_j, d2] + ([edge_attr] if self.edge_dim else [])
-        m_ij = self.phi_e(torch.cat(parts, dim=-1))  # eq. (3)
-        if self.update_coords:
-            trans = rel * self.phi_x(m_ij)  # summand of eq. (4)
-        else:
-            trans = rel.new_zeros(rel.shape)
-        return torch.cat([m_ij, trans], dim=-1)  # summed over j: eq. (5) and the sum in eq. (4)
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.channels}, edge_dim={self.edge_dim})"
+from torch_geometric.utils import softmax
 
 
 class EdgeModel(nn.Module):
@@ -100,6 +24,16 @@ class EdgeModel(nn.Module):
     :math:`W[h_i, h_j, e_{ij}] = (W_s h)_i + (W_d h)_j + W_e e_{ij}` (the same function), so the node
     terms are computed once per node and gathered, not once per edge (there are about twice as many
     edges as atoms).
+
+    Args:
+        node_dim: width of the node features :math:`h`.
+        edge_dim: width of the edge state :math:`e` (input and output).
+        hidden: width of the MLP's hidden layer.
+
+    Shapes:
+        - **input:** node features :math:`(N, F)`, edge indices :math:`(2, E)`, edge features
+          :math:`(E, D)`
+        - **output:** updated edge features :math:`(E, D)`
     """
 
     def __init__(self, node_dim: int, edge_dim: int, hidden: int) -> None:
@@ -134,6 +68,17 @@ class AttentionNodeModel(MessagePassing):
     As in torch_geometric's GAT layers, the node projections are computed per node before
     ``propagate`` and gathered per edge; :math:`W_q, W_k, W_v` share one matrix multiply, and so do
     :math:`W_e, W_u`.
+
+    Args:
+        channels: width of the node features (input and output); divisible by ``heads``.
+        edge_dim: width of the (updated) edge features.
+        heads: attention heads, concatenated.
+        dropout: dropout on the attention coefficients during training.
+
+    Shapes:
+        - **input:** node features :math:`(N, F)`, edge indices :math:`(2, E)`, edge features
+          :math:`(E, D)`
+        - **output:** node features :math:`(N, F)`
     """
 
     def __init__(self, channels: int, edge_dim: int, heads: int = 4, dropout: float = 0.0) -> None:
@@ -181,7 +126,17 @@ class MetaBlock(nn.Module):
     ``torch_geometric.nn.MetaLayer`` composes it: :math:`e' = \phi^e(h, e)`, :math:`h' = \phi^v(h, e')`.
     MetaLayer itself hands ``phi^e`` per-edge copies of the node features; this block hands it the
     node features and the edge index instead, so both blocks can project nodes once per node.
-    ``edge_dim`` is the width of the edge state (and of the edge MLP's hidden layer).
+
+    Args:
+        channels: width of the node features.
+        edge_dim: width of the edge state (and of the edge MLP's hidden layer).
+        heads: attention heads of the node block.
+        dropout: attention dropout of the node block.
+
+    Shapes:
+        - **input:** node features :math:`(N, F)`, edge indices :math:`(2, E)`, edge features
+          :math:`(E, D)`
+        - **output:** ``(node features (N, F), edge features (E, D))``
     """
 
     def __init__(self, channels: int, edge_dim: int, heads: int = 4, dropout: float = 0.0) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SLURM_LOCAL = REPO / "scripts" / "slurm_local.sh"
 WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resources")
 TEST_WORKFLOWS = REPO / "tests" / "workflows"

@@ -1,4 +1,6 @@
-"""Tests for the bfactor GNNs (pgml.bfactor.models/layers) and their training (module, training)."""
+"""Tests for the bfactor GNNs (pgml.bfactor.models) and their training (module, training).
+
+The shared layers (EGNN, Meta blocks) are tested in tests/shared/test_nn.py."""
 
 from __future__ import annotations
 
@@ -8,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from helpers import check_rigid_motion
 from torch_geometric.data import Batch, Data
 
-from pgml.bfactor.layers import EdgeModel, EGNNConv, MetaBlock
 from pgml.bfactor.models import ARCHITECTURES, build_model
 from pgml.errors import InputError
 
@@ -37,11 +39,6 @@ def _graph(n: int, seed: int, name: str = "g") -> Data:
 
 def _batch() -> Batch:
     return Batch.from_data_list([_graph(12, 0), _graph(9, 1), _graph(15, 2)])
-
-
-def _rotation(seed: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    q, _ = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(seed), dtype=dtype))
-    return q
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -91,89 +88,13 @@ def test_egnn_predictions_invariant_to_rotation_translation() -> None:
             torch.nn.init.normal_(conv.phi_x[-1].weight, std=0.5)
     data = _graph(14, 3)
     data.x, data.pos, data.edge_attr = data.x.double(), data.pos.double(), data.edge_attr.double()
-    moved = data.clone()
-    moved.pos = data.pos @ _rotation(1).T + torch.tensor([5.0, -3.0, 2.0], dtype=torch.float64)
-    with torch.no_grad():
-        a, b = model(data), model(moved)
-    torch.testing.assert_close(a, b, atol=1e-9, rtol=1e-9)
-    other = data.clone()
-    other.pos = data.pos * 1.5  # not an isometry: predictions must change
-    with torch.no_grad():
-        assert not torch.allclose(a, model(other), atol=1e-6)
 
+    def predict(pos: torch.Tensor) -> torch.Tensor:
+        moved = data.clone()
+        moved.pos = pos
+        return model(moved)
 
-def test_egnn_coordinate_update_is_equivariant() -> None:
-    torch.manual_seed(0)
-    conv = EGNNConv(8, EDGE_DIM).double()
-    torch.nn.init.normal_(conv.phi_x[-1].weight, std=0.5)
-    data = _graph(10, 4)
-    h = torch.randn(10, 8, dtype=torch.float64)
-    ea = data.edge_attr.double()
-    R, t = _rotation(2), torch.tensor([1.0, 2.0, -4.0], dtype=torch.float64)
-    h1, x1 = conv(h, data.pos.double(), data.edge_index, ea)
-    h2, x2 = conv(h, data.pos.double() @ R.T + t, data.edge_index, ea)
-    torch.testing.assert_close(h1, h2)
-    torch.testing.assert_close(x2, x1 @ R.T + t)
-    assert not torch.allclose(x1, data.pos.double())  # coordinates did move
-
-
-def test_egnn_message_matches_equation_by_hand() -> None:
-    """Two atoms: m_ij = phi_e([h_i, h_j, |x_i - x_j|^2, a_ij]); x_i' = x_i + (x_i - x_j) phi_x(m_ij)."""
-    torch.manual_seed(1)
-    conv = EGNNConv(4, 2).double()
-    torch.nn.init.normal_(conv.phi_x[-1].weight, std=0.5)
-    h = torch.randn(2, 4, dtype=torch.float64)
-    x = torch.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]], dtype=torch.float64)
-    ei = torch.tensor([[1, 0], [0, 1]])
-    ea = torch.tensor([[0.3, 0.7], [0.3, 0.7]], dtype=torch.float64)
-    h_new, x_new = conv(h, x, ei, ea)
-    m_01 = conv.phi_e(torch.cat([h[0], h[1], torch.tensor([9.0], dtype=torch.float64), ea[0]]))
-    torch.testing.assert_close(h_new[0], h[0] + conv.phi_h(torch.cat([h[0], m_01])))
-    torch.testing.assert_close(x_new[0], x[0] + (x[0] - x[1]) * conv.phi_x(m_01))
-
-
-def test_meta_layer_updates_edges_from_nodes() -> None:
-    torch.manual_seed(0)
-    layer = MetaBlock(8, 8, heads=2)
-    data = _graph(10, 5)
-    h = torch.randn(10, 8)
-    e = torch.randn(data.edge_index.size(1), 8)
-    h1, e1 = layer(h, data.edge_index, e)
-    assert e1.shape == e.shape and not torch.allclose(e1, e)
-    h2 = h.clone()
-    h2[0] += 1.0  # changing atom 0 changes exactly the edges that touch it
-    _, e2 = layer(h2, data.edge_index, e)
-    touches = (data.edge_index == 0).any(dim=0)
-    assert not torch.allclose(e2[touches], e1[touches])
-    torch.testing.assert_close(e2[~touches], e1[~touches])
-    # node update: attention weights over a node's incoming edges sum to one
-    node = layer.node_model
-    row, col = data.edge_index
-    e_score = node.lin_edge(e1)[:, :8]
-    q, k, _ = node.lin_qkv(h).chunk(3, dim=-1)
-    hq = q[col] + k[row] + e_score
-    score = (torch.nn.functional.leaky_relu(hq.view(-1, 2, 4), 0.2) * node.att).sum(-1)
-    from torch_geometric.utils import softmax
-    alpha = softmax(score, col, num_nodes=10)
-    sums = torch.zeros(10, 2).index_add_(0, col, alpha)
-    torch.testing.assert_close(sums, torch.ones(10, 2))
-
-
-def test_edge_model_equals_mlp_on_concatenation() -> None:
-    """W_s h_i + W_d h_j + W_e e_ij is the first layer of the MLP on [h_i, h_j, e_ij]."""
-    torch.manual_seed(1)
-    model = EdgeModel(6, 4, 5).double()
-    data = _graph(7, 3)
-    h = torch.randn(7, 6, dtype=torch.float64)
-    e = torch.randn(data.edge_index.size(1), 4, dtype=torch.float64)
-    src, dst = data.edge_index
-    first = torch.nn.Linear(16, 5).double()
-    with torch.no_grad():
-        w_src, w_dst = model.lin_nodes.weight.chunk(2, dim=0)
-        first.weight.copy_(torch.cat([w_src, w_dst, model.lin_edge.weight], 1))
-        first.bias.copy_(model.lin_edge.bias)
-    expected = model.norm(e + model.lin_out(torch.nn.functional.silu(first(torch.cat([h[src], h[dst], e], 1)))))
-    torch.testing.assert_close(model(h, data.edge_index, e), expected)
+    check_rigid_motion(predict, data.pos, seed=1, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +120,7 @@ def _dataset(tmp: Path, n_train: int = 8, n_val: int = 3) -> tuple[list[Path], P
 def _config(**kw):
     from pgml.bfactor.training import TrainConfig
 
-    base = dict(architecture="gcn", hidden=16, layers=2, dropout=0.0, lr=1e-2, max_epochs=8, patience=20,
+    base = dict(architecture="gcn", hidden=16, layers=2, dropout=0.0, lr=1e-2, epochs=8, patience=20,
                 batch_size=2, seed=0)
     base.update(kw)
     return TrainConfig(**base)
@@ -209,7 +130,7 @@ def test_train_model_learns_linear_target(tmp_path: Path) -> None:
     from pgml.bfactor.training import load_model, train_model
 
     files, split = _dataset(tmp_path)
-    res = train_model(files, split=split, output_dir=tmp_path / "run", config=_config(max_epochs=10))
+    res = train_model(files, split=split, output_dir=tmp_path / "run", config=_config(epochs=10))
     out = tmp_path / "run"
     for name in ("model.ckpt", "last.ckpt", "metrics.tsv", "learning_curve.png"):
         assert (out / name).exists()
@@ -234,10 +155,10 @@ def test_bfactor_training_deterministic_and_resumable(tmp_path: Path) -> None:
     from pgml.bfactor.training import train_model
 
     files, split = _dataset(tmp_path, n_train=4, n_val=2)
-    cfg = _config(architecture="meta", dropout=0.2, max_epochs=4)
+    cfg = _config(architecture="meta", dropout=0.2, epochs=4)
     train_model(files, split=split, output_dir=tmp_path / "a", config=cfg)
     train_model(files, split=split, output_dir=tmp_path / "b", config=_config(architecture="meta", dropout=0.2,
-                                                                              max_epochs=2))
+                                                                              epochs=2))
     train_model(files, split=split, output_dir=tmp_path / "b", config=cfg)  # resumes from last.ckpt
     a = pd.read_csv(tmp_path / "a" / "metrics.tsv", sep="\t")
     b = pd.read_csv(tmp_path / "b" / "metrics.tsv", sep="\t")
@@ -249,7 +170,7 @@ def test_bfactor_training_deterministic_and_resumable(tmp_path: Path) -> None:
         assert torch.equal(wa[k], wb[k]), k
     # other settings (here the architecture and the seed): the stale checkpoint is dropped, training
     # starts over and ends as a fresh run in an empty directory does
-    other = _config(architecture="gcn", max_epochs=2, seed=7)
+    other = _config(architecture="gcn", epochs=2, seed=7)
     train_model(files, split=split, output_dir=tmp_path / "b", config=other)
     train_model(files, split=split, output_dir=tmp_path / "c", config=other)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "b" / "metrics.tsv", sep="\t"),

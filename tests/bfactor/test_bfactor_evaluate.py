@@ -11,7 +11,7 @@ import pytest
 
 from pgml.bfactor.baseline import fit_linear
 from pgml.bfactor.evaluate import evaluate_predictions, method_and_run
-from pgml.bfactor.predict import structure_stem
+from pgml.structure.collection import structure_stem
 
 
 def write(directory: Path, rows: dict[str, tuple[list[float], list[float]]]) -> Path:

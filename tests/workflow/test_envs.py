@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 #: conda-forge names that differ from the PyPI distribution name
 CONDA_ALIASES = {"pytorch": "torch", "py-xgboost": "xgboost", "xgboost-cpu": "xgboost"}

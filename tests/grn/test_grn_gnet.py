@@ -16,7 +16,7 @@ from pgml.grn.initialise import choose_initial_groups, importance_matrix
 from pgml.grn.result import load_result, write_result
 from pgml.grn.simulate import simulate_planted_modules
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "grn_reference"
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "grn_reference"
 needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason="../shared/data/grn_reference absent")
 
 

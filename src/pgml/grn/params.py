@@ -1,0 +1,59 @@
+"""Parameters of the grn chain: names, defaults and allowed values, stated once.
+
+The command line (:mod:`pgml.grn.cli`) takes its defaults and choices from here, the library
+functions take these dataclasses, and ``workflow/schemas/config.schema.yaml`` carries the same
+defaults for the workflow (a test holds the two in step). A config key, its command-line flag
+(``--init-group-num``) and the field (``init_group_num``) share one name. Kept free of numpy and
+pandas so that ``pgml --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: initial grouping of genes (section 3.2.1 of [gnet2])
+INIT_METHODS = ("boosting", "kmeans")
+#: baseline network inference methods (:mod:`pgml.grn.baselines`)
+BASELINES = ("clr", "aracne", "mrnet", "genie3", "correlation")
+#: GENIE3 trees per target gene [genie3] (the R package's default is 1,000)
+GENIE3_TREES = 300
+#: permutations for the label-coherence p-values
+PERMUTATIONS = 1000
+
+
+@dataclass
+class GnetParams:
+    """Parameters of :func:`pgml.grn.gnet.fit_gnet`; defaults are those of GNET2 1.5.5's ``gnet()``."""
+
+    init: str = "boosting"
+    init_group_num: int = 4
+    max_depth: int = 3
+    cor_cutoff: float = 0.9
+    min_divide_size: int = 3
+    min_group_size: int = 2
+    max_iter: int = 5
+    force_split: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.init not in INIT_METHODS:
+            raise ValueError(f"init must be one of {INIT_METHODS}, got {self.init!r}")
+        if self.init_group_num < 2:
+            raise ValueError("init_group_num must be >= 2")
+        if self.max_depth < 1 or self.max_iter < 1:
+            raise ValueError("max_depth and max_iter must be >= 1")
+
+
+@dataclass(frozen=True)
+class SimulateParams:
+    """Defaults of :func:`pgml.grn.simulate.simulate_network` (the demo's 100-gene network)."""
+
+    n_genes: int = 100
+    n_samples: int = 100
+    n_external: int = 5
+    tf_fraction: float = 0.12
+    max_in_degree: int = 3
+    topology: str = "scale-free"
+    n_conditions: int = 4
+    bio_noise: float = 0.1
+    noise: float = 0.1

@@ -1,0 +1,118 @@
+"""Threads and device: how much of the machine a step may use (ground floor, shared by every chain).
+
+CPU-heavy steps take ``--threads N`` (added with :func:`add_threads_argument`); the command line
+calls :func:`configure_threads` before the step runs, and library code asks :func:`n_threads`.
+Without ``--threads`` a step uses the CPUs this process may run on (``sched_getaffinity``: the
+cores a SLURM job or ``taskset`` gives it, not the whole node). Rules pass ``--threads {threads}``.
+
+Steps that run torch models take ``--device auto|cpu|cuda[:i]`` (:func:`add_device_argument`):
+``auto`` (the default) uses a GPU when one is usable and says so, otherwise the CPU; ``cuda`` when
+no GPU is usable is an error rather than a silent fall-back. torch is imported only inside the
+device functions, so chains without torch (grn) can use this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from pgml.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda")
+_threads: int | None = None
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def configure_threads(threads: int | None) -> int:
+    """Set the thread budget of this process (``None``: all available CPUs); returns it.
+
+    Also caps torch's intra-op threads when torch is already imported, so numpy, xgboost,
+    scikit-learn and torch stay within the budget a scheduler gave the job.
+    """
+    global _threads
+    if threads is not None and threads < 1:
+        raise InputError(f"--threads must be at least 1, got {threads}")
+    _threads = threads
+    n = n_threads()
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+    return n
+
+
+def n_threads() -> int:
+    """Threads a step may use: the configured budget, else :func:`available_cpus`."""
+    return _threads if _threads is not None else available_cpus()
+
+
+def add_threads_argument(parser: argparse.ArgumentParser) -> None:
+    """``--threads N`` on a CPU-heavy step."""
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="CPU threads to use (default: all CPUs this process may run on)")
+
+
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    """``--device auto|cpu|cuda[:i]`` on a step that runs a torch model."""
+    parser.add_argument("--device", default="auto", metavar="DEVICE",
+                        help="auto (a GPU when one is usable, else the CPU), cpu, or cuda[:i] (error without a GPU)")
+
+
+def cuda_usable() -> bool:
+    """True when a CUDA device is visible *and* a tensor can actually be placed on it.
+
+    ``torch.cuda.is_available()`` can be true (or raise) where ``CUDA_VISIBLE_DEVICES`` names a
+    device that does not exist or the driver is broken; a tiny allocation settles it.
+    """
+    import torch
+
+    try:
+        if not torch.cuda.is_available() or torch.cuda.device_count() < 1:
+            return False
+        torch.zeros(1, device="cuda")
+        return True
+    except Exception as exc:  # noqa: BLE001 - driver/runtime errors differ between versions
+        log.warning("CUDA reported as available but unusable (%s)", exc)
+        return False
+
+
+def check_device(pref: str) -> str:
+    """Normalise a ``--device`` value; :class:`InputError` for an unknown one."""
+    pref = (pref or "auto").lower()
+    if pref in ("auto", "cpu") or pref == "cuda" or (pref.startswith("cuda:") and pref[5:].isdigit()):
+        return pref
+    raise InputError(f"--device must be auto, cpu or cuda[:i], got {pref!r}")
+
+
+def pick_device(pref: str = "auto") -> torch.device:
+    """The torch device to train or predict on (see the module docstring)."""
+    import torch
+
+    pref = check_device(pref)
+    if pref == "cpu":
+        return torch.device("cpu")
+    if cuda_usable():
+        dev = torch.device("cuda" if pref == "auto" else pref)
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InputError(f"--device {pref}: only {torch.cuda.device_count()} GPU(s) visible")
+        log.info("using %s (%s)", dev, torch.cuda.get_device_name(dev))
+        return dev
+    if pref == "auto":
+        log.info("no usable GPU visible, running on CPU")
+        return torch.device("cpu")
+    raise InputError(f"--device {pref}: no usable GPU is visible (CUDA_VISIBLE_DEVICES="
+                     f"{os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}); use --device auto or cpu")

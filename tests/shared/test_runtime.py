@@ -1,0 +1,64 @@
+"""Tests for pgml.runtime: thread budget and device choice."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from pgml import runtime
+from pgml.cli import main
+from pgml.errors import InputError
+
+
+def test_threads_default_to_available_cpus_and_follow_configuration() -> None:
+    try:
+        assert runtime.configure_threads(None) == runtime.available_cpus() == len(os.sched_getaffinity(0))
+        assert runtime.configure_threads(1) == 1 and runtime.n_threads() == 1
+        assert torch.get_num_threads() == 1
+        with pytest.raises(InputError, match="at least 1"):
+            runtime.configure_threads(0)
+    finally:
+        runtime.configure_threads(None)
+
+
+def _broken_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch says a GPU is there, but placing a tensor on it fails (a stale CUDA_VISIBLE_DEVICES)."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    real_zeros = torch.zeros
+
+    def zeros(*args, **kwargs):
+        if kwargs.get("device") == "cuda":
+            raise RuntimeError("no CUDA GPUs are available")
+        return real_zeros(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "zeros", zeros)
+
+
+def test_auto_falls_back_to_cpu_and_says_so(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    assert runtime.pick_device("cpu").type == "cpu"
+    _broken_cuda(monkeypatch)
+    with caplog.at_level("INFO"):
+        assert runtime.pick_device("auto").type == "cpu"
+    assert "no usable GPU visible, running on CPU" in caplog.text
+
+
+def test_cuda_without_gpu_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    _broken_cuda(monkeypatch)
+    for pref in ("cuda", "cuda:0"):
+        with pytest.raises(InputError, match="no usable GPU is visible"):
+            runtime.pick_device(pref)
+    with pytest.raises(InputError, match="must be auto, cpu or cuda"):
+        runtime.pick_device("tpu")
+
+
+def test_predict_with_cuda_without_gpu_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path, capsys) -> None:
+    if runtime.cuda_usable():
+        pytest.skip("a GPU is usable here")
+    code = main(["bfactor", "predict", "--model", str(tmp_path / "missing.ckpt"), "--device", "cuda",
+                 "--output-dir", str(tmp_path / "out"), str(tmp_path / "x.pdb")])
+    assert code == 2
+    assert "no usable GPU is visible" in capsys.readouterr().err
