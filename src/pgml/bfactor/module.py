@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from pgml.bfactor.models import build_model
-from pgml.train.metrics import pearson
+from pgml.metrics import pearson
 from pgml.train.optim import make_optimizer
 
 
