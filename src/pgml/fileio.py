@@ -57,12 +57,3 @@ def write_text(target: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``target`` atomically."""
     with atomic_path(target) as tmp:
         tmp.write_text(text)
-
-
-def save_figure(fig, target: str | os.PathLike, dpi: int = 120) -> None:
-    """Save a matplotlib figure atomically (format from the suffix: .png, .pdf...) and close it."""
-    import matplotlib.pyplot as plt
-
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, dpi=dpi)
-    plt.close(fig)

@@ -1,7 +1,8 @@
 """Evaluate B-factor predictions: per-protein metrics, averaged, mean ± sd over runs, with plots.
 
 Metrics follow the seed paper's evaluation: Pearson correlation coefficient (CC), mean absolute
-error (MAE), mean absolute percentage error (MAPE) and root relative squared error (RRSE), each
+error (MAE), mean absolute percentage error (MAPE, as a fraction: 0.25 is 25 %) and root relative
+squared error (RRSE) (formulas in :mod:`pgml.metrics.regression`), each
 computed per protein and then averaged over the test proteins; repeated runs (``n_runs``, different
 seeds) give mean ± sd of those averages. The contact-number baseline is evaluated on the same atoms
 and every model is compared with it (``beats_baseline``).
@@ -16,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pgml import plots
 from pgml.errors import InputError
-from pgml.fileio import atomic_path, save_figure
+from pgml.metrics import mae, mape, pearson, rrse
+from pgml.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +40,12 @@ def read_predictions(directory: Path) -> pd.DataFrame:
     table_path = directory / "predictions.tsv"
     if not table_path.exists():
         raise InputError("no predictions.tsv (run `pgml bfactor predict` first)", path=directory)
-    table = pd.read_csv(table_path, sep="\t", dtype={"structure": str})
-    missing = {"structure", "target_true", "target_pred"} - set(table.columns)
-    if missing:
-        raise InputError(f"missing columns {sorted(missing)}", path=table_path)
-    return table
+    return read_tsv(table_path, required_columns=("structure", "target_true", "target_pred"),
+                    dtype={"structure": str})
 
 
 def per_protein_metrics(table: pd.DataFrame) -> pd.DataFrame:
-    """CC, MAE, MAPE, RRSE for every structure of a predictions table."""
-    from pgml.train.metrics import mae, mape, pearson, rrse
-
+    """CC, MAE, MAPE (fraction), RRSE for every structure of a predictions table."""
     rows = []
     for structure, group in table.groupby("structure", sort=True):
         y = group["target_true"].to_numpy(dtype=np.float64)
@@ -89,45 +87,15 @@ def summarise(per_protein: pd.DataFrame) -> pd.DataFrame:
 
 def plot_scatter(tables: dict[str, pd.DataFrame], output: Path) -> None:
     """Predicted vs true target, one panel per method (first run)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(tables)
-    fig, axes = plt.subplots(1, n, figsize=(4 * n, 4), squeeze=False)
-    for ax, (method, table) in zip(axes[0], tables.items(), strict=True):
-        y, p = table["target_true"].to_numpy(), table["target_pred"].to_numpy()
-        ax.scatter(y, p, s=2, alpha=0.3, rasterized=True)
-        lo, hi = np.nanmin([y.min(), p.min()]), np.nanmax([y.max(), p.max()])
-        ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls="--")
-        cc = np.corrcoef(y, p)[0, 1] if len(y) > 1 else np.nan
-        ax.set_title(f"{method} (all atoms r = {cc:.2f})")
-        ax.set_xlabel("true")
-        ax.set_ylabel("predicted")
-    fig.tight_layout()
-    save_figure(fig, output)
+    plots.plot_scatter({method: (table["target_true"].to_numpy(), table["target_pred"].to_numpy())
+                        for method, table in tables.items()}, output, title="{name} (all atoms r = {r:.2f})")
 
 
 def plot_cc_distribution(per_protein: pd.DataFrame, output: Path) -> None:
     """Per-protein CC by method (all runs), as box plots with the points on top."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     methods = list(dict.fromkeys(per_protein["method"]))
-    data = [per_protein.loc[per_protein["method"] == m, "cc"].dropna().to_numpy() for m in methods]
-    fig, ax = plt.subplots(figsize=(1.2 * len(methods) + 2, 4))
-    ax.boxplot(data, showfliers=False)
-    ax.set_xticks(range(1, len(methods) + 1), methods)
-    rng = np.random.default_rng(0)
-    for i, values in enumerate(data, start=1):
-        ax.scatter(i + rng.uniform(-0.12, 0.12, len(values)), values, s=12, alpha=0.7)
-    ax.set_ylabel("per-protein Pearson CC")
-    ax.axhline(0, color="grey", lw=0.5)
-    fig.tight_layout()
-    save_figure(fig, output)
+    plots.plot_distribution({m: per_protein.loc[per_protein["method"] == m, "cc"].to_numpy() for m in methods},
+                            output, ylabel="per-protein Pearson CC")
 
 
 def evaluate_predictions(
@@ -148,17 +116,15 @@ def evaluate_predictions(
             first_run[method] = (run, table)
     per_protein_table = pd.concat(per_protein, ignore_index=True)
     summary = summarise(per_protein_table)
-    with atomic_path(output_dir / "per_protein.tsv") as tmp:
-        per_protein_table.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
+    write_tsv(per_protein_table, output_dir / "per_protein.tsv", float_format="%.4f")
     plot_scatter({m: t for m, (_, t) in first_run.items()}, output_dir / "scatter.png")
     plot_cc_distribution(per_protein_table, output_dir / "cc_by_architecture.png")
-    with atomic_path(output_dir / "metrics.tsv") as tmp:
-        summary.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
+    write_tsv(summary, output_dir / "metrics.tsv", float_format="%.4f")
     for row in summary.itertuples():
         verdict = "" if row.method == BASELINE else (
             " (beats the contact-number baseline)" if getattr(row, "beats_baseline", "") == "yes"
             else " (does NOT beat the contact-number baseline)"
         )
         log.info("%-12s CC %.3f ± %.3f  MAE %.2f  MAPE %.1f%%  RRSE %.3f%s", row.method, row.cc_mean,
-                 row.cc_sd, row.mae_mean, row.mape_mean, row.rrse_mean, verdict)
+                 row.cc_sd, row.mae_mean, 100 * row.mape_mean, row.rrse_mean, verdict)
     return summary

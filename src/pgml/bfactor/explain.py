@@ -21,7 +21,8 @@ from torch import nn
 from torch_geometric.data import Data
 
 from pgml.errors import InputError
-from pgml.fileio import atomic_dir, save_figure
+from pgml.fileio import atomic_dir
+from pgml.plots import figure, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,6 @@ def find_atom(table: pd.DataFrame, spec: str, path: Path) -> int:
 def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: list[str],
                   output_dir: str | Path, epochs: int = 200, seed: int = 0) -> pd.DataFrame:
     """Feature importance for each chosen atom; writes feature_importance.tsv and .png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from torch_geometric.explain import Explainer, GNNExplainer
 
     from pgml.bfactor.features import feature_names
@@ -98,7 +95,7 @@ def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: lis
     with atomic_dir(output_dir) as tmp:
         result.to_csv(tmp / "feature_importance.tsv", sep="\t", index=False, float_format="%.5f")
         mean = result.groupby("feature")["importance"].mean().sort_values(ascending=False).head(15)
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = figure(figsize=(6, 4))
         ax.barh(mean.index[::-1], mean.to_numpy()[::-1])
         ax.set_xlabel(f"GNNExplainer feature importance (mean over {len(atoms)} atom(s))")
         fig.tight_layout()

@@ -18,7 +18,7 @@ from torch import Tensor
 
 from pgml.bfactor.models import build_model
 from pgml.bfactor.params import GraphConfig, TrainConfig
-from pgml.train.metrics import pearson
+from pgml.metrics import pearson
 from pgml.train.optim import make_optimizer
 
 _T, _G = TrainConfig(), GraphConfig()

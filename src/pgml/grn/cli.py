@@ -53,9 +53,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _baseline(args: argparse.Namespace) -> int:
-    from pgml.fileio import atomic_path
     from pgml.grn.baselines import edges_from_matrix, score_network
     from pgml.grn.data import read_expression, read_regulators
+    from pgml.tables import write_tsv
 
     frame = read_expression(args.expression, samples_in_rows=args.samples_in_rows, log_transform=args.log_transform)
     regs_all = read_regulators(args.regulators)
@@ -67,8 +67,7 @@ def _baseline(args: argparse.Namespace) -> int:
         raise InputError("none of the regulators is a gene of the expression matrix", path=args.regulators)
     scores = score_network(args.method, frame, regs, n_trees=args.genie3_trees, seed=args.seed)
     edges = edges_from_matrix(scores, regs, list(frame.index))
-    with atomic_path(args.output) as tmp:
-        edges.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    write_tsv(edges, args.output, float_format="%.6g")
     return 0
 
 
@@ -102,17 +101,16 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _coherence(args: argparse.Namespace) -> int:
-    from pgml.fileio import atomic_path
     from pgml.grn.coherence import coherence_table
     from pgml.grn.data import read_sample_labels
     from pgml.grn.result import load_result
+    from pgml.tables import write_tsv
 
     fit = load_result(args.result)
     labels = read_sample_labels(args.labels, fit.dataset.samples)
     table = coherence_table([m.tree.leaf_labels for m in fit.modules], labels.to_numpy(), ordinal=args.ordinal,
                             n_perm=args.permutations, seed=args.seed)
-    with atomic_path(args.output) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    write_tsv(table, args.output, float_format="%.6g")
     print(table.to_string(index=False))
     return 0
 

@@ -2,11 +2,12 @@
 
 Candidate edges are every (regulator, gene) pair with regulator != gene, the regulators being those of
 the regulator list and the genes those of the expression matrix. A method's edge list gives scores;
-pairs it does not list are tied below all listed pairs. For each method: AUROC (scikit-learn
-``roc_auc_score``) and AUPR (``average_precision_score``) against the true edges, the number of
-pairs it scores, and precision among its top-k pairs (k = number of true edges). A random ranking is
-reported alongside (AUROC 0.5, AUPR = fraction of true pairs). Writes a TSV, a Markdown table like
-table 3.1, and ROC and precision-recall curves of all methods in one figure.
+pairs it does not list are tied below all listed pairs. For each method: AUROC and AUPR (average
+precision) against the true edges (:func:`pgml.metrics.auroc`, :func:`pgml.metrics.aupr`), the number
+of pairs it scores, and precision among its top-k pairs (k = number of true edges; ties at the cut
+broken by candidate order). A random ranking is reported alongside (AUROC 0.5, AUPR = fraction of
+true pairs). Writes a TSV, a Markdown table like table 3.1, and ROC and precision-recall curves of all
+methods in one figure.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import numpy as np
 import pandas as pd
 
 from pgml.errors import InputError
-from pgml.fileio import atomic_path, save_figure, write_text
+from pgml.fileio import write_text
+from pgml.metrics import aupr, auroc, pr_curve_points, precision_at_k, roc_curve_points
+from pgml.plots import plot_roc_pr
+from pgml.tables import read_tsv, write_tsv
 
 
 def read_edges(path: str | Path) -> pd.DataFrame:
@@ -25,11 +29,7 @@ def read_edges(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError("edge list not found", path=path)
-    frame = pd.read_csv(path, sep="\t", dtype={"regulator": str, "target": str})
-    missing = {"regulator", "target"} - set(frame.columns)
-    if missing:
-        raise InputError(f"missing columns {sorted(missing)} (expected regulator, target[, score])", path=path)
-    return frame
+    return read_tsv(path, required_columns=("regulator", "target"), dtype={"regulator": str, "target": str})
 
 
 def candidate_scores(edges: pd.DataFrame, regulators: list[str], genes: list[str]) -> np.ndarray:
@@ -48,9 +48,7 @@ def candidate_scores(edges: pd.DataFrame, regulators: list[str], genes: list[str
 
 def evaluate_methods(truth: pd.DataFrame, methods: dict[str, pd.DataFrame], regulators: list[str],
                      genes: list[str]) -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, ...]]]:
-    """AUROC/AUPR table and the ROC / PR curve points of every method."""
-    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
-
+    """AUROC/AUPR table and the ROC / PR curve points ``(fpr, tpr, recall, precision)`` of every method."""
     rindex = {r: i for i, r in enumerate(regulators)}
     gindex = {g: i for i, g in enumerate(genes)}
     label = np.zeros((len(regulators), len(genes)), dtype=bool)
@@ -70,12 +68,10 @@ def evaluate_methods(truth: pd.DataFrame, methods: dict[str, pd.DataFrame], regu
         finite = np.isfinite(s)
         floor = (s[finite].min() - 1.0) if finite.any() else 0.0
         s = np.where(finite, s, floor)
-        top = np.argsort(-s, kind="stable")[:k]
-        rows.append({"method": name, "auroc": roc_auc_score(y, s), "aupr": average_precision_score(y, s),
-                     f"precision_at_{k}": float(y[top].mean()), "pairs_scored": int(finite.sum())})
-        fpr, tpr, _ = roc_curve(y, s)
-        prec, rec, _ = precision_recall_curve(y, s)
-        curves[name] = (fpr, tpr, rec, prec)
+        rows.append({"method": name, "auroc": auroc(y, s), "aupr": aupr(y, s),
+                     f"precision_at_{k}": precision_at_k(y, s, k), "pairs_scored": int(finite.sum())})
+        roc, pr = roc_curve_points(y, s), pr_curve_points(y, s)
+        curves[name] = (roc.fpr, roc.tpr, pr.recall, pr.precision)
     rows.append({"method": "random", "auroc": 0.5, "aupr": float(y.mean()), f"precision_at_{k}": float(y.mean()),
                  "pairs_scored": int(y.size)})
     table = pd.DataFrame(rows).sort_values("auroc", ascending=False, kind="stable").reset_index(drop=True)
@@ -93,29 +89,10 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 def plot_curves(curves: dict[str, tuple[np.ndarray, ...]], table: pd.DataFrame, output: str | Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    auc = dict(zip(table.method, table.auroc, strict=True))
-    aupr = dict(zip(table.method, table.aupr, strict=True))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
-    for name, (fpr, tpr, rec, prec) in curves.items():
-        ax1.plot(fpr, tpr, lw=1.5, label=f"{name} ({auc[name]:.3f})")
-        ax2.plot(rec, prec, lw=1.5, label=f"{name} ({aupr[name]:.3f})")
-    ax1.plot([0, 1], [0, 1], ls="--", color="0.5", label="random (0.500)")
-    ax2.axhline(aupr["random"], ls="--", color="0.5", label=f"random ({aupr['random']:.3f})")
-    ax1.set_xlabel("false positive rate")
-    ax1.set_ylabel("true positive rate")
-    ax1.set_title("ROC (AUROC)")
-    ax2.set_xlabel("recall")
-    ax2.set_ylabel("precision")
-    ax2.set_title("precision-recall (AUPR)")
-    ax1.legend(fontsize=8, loc="lower right")
-    ax2.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
-    save_figure(fig, output)
+    """ROC and precision-recall curves of every method, AUROC / AUPR in the legend, random as reference."""
+    aupr_of = dict(zip(table.method, table.aupr, strict=True))
+    plot_roc_pr(curves, output, roc_auc=dict(zip(table.method, table.auroc, strict=True)), pr_auc=aupr_of,
+                chance_precision=aupr_of["random"])
 
 
 def evaluate_networks(truth_path: str | Path, method_paths: dict[str, str | Path], expression: str | Path,
@@ -132,8 +109,7 @@ def evaluate_networks(truth_path: str | Path, method_paths: dict[str, str | Path
     table, curves = evaluate_methods(truth, methods, regulators, genes)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "metrics.tsv") as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
+    write_tsv(table, out / "metrics.tsv", float_format="%.4f")
     best_baseline = table[~table.method.str.startswith("gnet2") & (table.method != "random")]
     notes = [f"{table.attrs['n_true']} true edges among {table.attrs['n_candidates']} regulator-gene pairs."]
     for name in table.method[table.method.str.startswith("gnet2")]:

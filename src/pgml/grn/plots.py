@@ -16,17 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pgml.fileio import atomic_path, save_figure
+from pgml.fileio import atomic_path
 from pgml.grn.gnet import GnetFit
-
-
-def _mpl():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from pgml.plots import pyplot, save_figure
 
 
 def _zscore(x: np.ndarray) -> np.ndarray:
@@ -36,7 +28,7 @@ def _zscore(x: np.ndarray) -> np.ndarray:
 
 def plot_module_heatmaps(fit: GnetFit, output: str | Path, max_genes: int = 300) -> None:
     """Multi-page PDF (or one PNG of module 1 if ``output`` ends in .png) of module heatmaps."""
-    plt = _mpl()
+    plt = pyplot()
     from matplotlib.backends.backend_pdf import PdfPages
 
     ds = fit.dataset
@@ -121,7 +113,7 @@ def _tree_layout(fit: GnetFit, k: int) -> tuple[list[tuple[float, float, str, bo
 
 def plot_module_trees(fit: GnetFit, output: str | Path) -> None:
     """Multi-page PDF: one regulatory tree per module (figure 3.1b)."""
-    plt = _mpl()
+    plt = pyplot()
     from matplotlib.backends.backend_pdf import PdfPages
 
     with atomic_path(output) as tmp, PdfPages(tmp) as pdf:
@@ -151,7 +143,7 @@ def plot_module_trees(fit: GnetFit, output: str | Path) -> None:
 
 def plot_module_correlation(fit: GnetFit, output: str | Path, seed: int = 0) -> None:
     """Module scores and within-module |correlation| distributions vs a random gene group (PNG)."""
-    plt = _mpl()
+    plt = pyplot()
     ds = fit.dataset
     rng = np.random.default_rng(seed)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))

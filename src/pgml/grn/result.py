@@ -28,6 +28,7 @@ from pgml.grn.data import Dataset
 from pgml.grn.edges import edge_scores
 from pgml.grn.gnet import GnetFit, GnetParams, Module
 from pgml.grn.tree import RegulatoryTree, SplitNode
+from pgml.tables import write_tsv
 
 FORMAT_VERSION = 1
 
@@ -52,8 +53,7 @@ def edges_table(fit: GnetFit, max_edges: int | None = None) -> pd.DataFrame:
 
 
 def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    write_tsv(frame, path, float_format="%.6g")
 
 
 def write_result(fit: GnetFit, out_dir: str | Path, *, max_edges: int | None = None) -> dict[str, Path]:

@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.plugins.environments import LightningEnvironment
 
-from pgml.fileio import atomic_path, save_figure
+from pgml.fileio import atomic_path
+from pgml.plots import plot_learning_curve
 from pgml.runtime import pick_device
 from pgml.train.seed import seed_everything
 
@@ -152,30 +152,6 @@ def write_metrics(rows: list[dict[str, float]], path: Path) -> None:
         lines.append("\t".join(vals))
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
-
-
-def plot_learning_curve(rows: list[dict[str, float]], path: Path, *, monitor: str) -> None:
-    """Plot losses (left) and the monitored validation metric (right) against the epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = np.array([r["epoch"] for r in rows])
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    for key in ("train_loss", "val_loss"):
-        vals = [r.get(key, math.nan) for r in rows]
-        if not all(math.isnan(v) for v in vals):
-            ax1.plot(epochs, vals, marker="o", ms=3, label=key)
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("loss")
-    ax1.legend()
-    vals = [r.get(monitor, math.nan) for r in rows]
-    ax2.plot(epochs, vals, marker="o", ms=3, color="C2")
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel(monitor)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)
 
 
 def _finished_state(last: Path, max_epochs: int) -> FitResult | None:

@@ -1,0 +1,160 @@
+"""Ranking and classification metrics: binary labels ``y`` (0/1 or bool) and real ``score``.
+
+Thin wrappers on scikit-learn where it has the metric, so every chain reports the same definitions:
+
+- :func:`auroc`: area under the ROC curve (``roc_auc_score``), the probability that a random positive
+  scores above a random negative, ties counting 1/2;
+- :func:`aupr`: average precision (``average_precision_score``), ``AP = sum_n (R_n - R_{n-1}) P_n`` over
+  the distinct score thresholds in decreasing order (a step function, no interpolation);
+- :func:`precision_at_k`: fraction of positives among the ``k`` best-scored items;
+- :func:`recall_at_fdr`: the largest recall ``TP / P`` at a threshold whose false discovery rate
+  ``FP / (TP + FP)`` is at most ``fdr``;
+- :func:`accuracy`, :func:`confusion_matrix` (``accuracy_score``, ``confusion_matrix``) on predicted labels;
+- :func:`roc_curve_points`, :func:`pr_curve_points`: the curves behind AUROC and AUPR.
+
+Degenerate inputs give ``nan`` instead of an exception: AUROC needs both classes, AUPR and
+recall at FDR need at least one positive.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+ArrayLike = npt.ArrayLike
+
+
+class RocPoints(NamedTuple):
+    """ROC curve: false positive rate, true positive rate, and the score threshold of each point."""
+
+    fpr: np.ndarray
+    tpr: np.ndarray
+    thresholds: np.ndarray
+
+
+class PrPoints(NamedTuple):
+    """Precision-recall curve as scikit-learn returns it (recall decreasing; last point (R 0, P 1))."""
+
+    precision: np.ndarray
+    recall: np.ndarray
+    thresholds: np.ndarray
+
+
+def _labels_scores(y: ArrayLike, score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """``y`` as a flat bool array and ``score`` as flat float64 of the same non-zero length."""
+    ya = np.asarray(y).ravel()
+    sa = np.asarray(score, dtype=np.float64).ravel()
+    if ya.shape != sa.shape:
+        raise ValueError(f"labels and scores differ in length: {ya.size} vs {sa.size}")
+    if ya.size == 0:
+        raise ValueError("metrics need at least one value")
+    if ya.dtype != bool:
+        if not np.isin(ya, (0, 1)).all():
+            raise ValueError("labels must be binary (0/1 or bool)")
+        ya = ya.astype(bool)
+    if np.isnan(sa).any():
+        raise ValueError("scores contain NaN")
+    return ya, sa
+
+
+def auroc(y: ArrayLike, score: ArrayLike) -> float:
+    """Area under the ROC curve (scikit-learn ``roc_auc_score``); ``nan`` unless both classes occur.
+
+    Equals ``P(score+ > score-) + P(score+ = score-) / 2`` over positive/negative pairs.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    ya, sa = _labels_scores(y, score)
+    if ya.all() or not ya.any():
+        return float("nan")
+    return float(roc_auc_score(ya, sa))
+
+
+def aupr(y: ArrayLike, score: ArrayLike) -> float:
+    """Average precision (scikit-learn ``average_precision_score``); ``nan`` without positives.
+
+    ``AP = sum_n (R_n - R_{n-1}) P_n``, ``P_n`` and ``R_n`` being precision and recall at the n-th
+    distinct score threshold taken in decreasing order. A random ranking scores the positive fraction.
+    """
+    from sklearn.metrics import average_precision_score
+
+    ya, sa = _labels_scores(y, score)
+    if not ya.any():
+        return float("nan")
+    return float(average_precision_score(ya, sa))
+
+
+def precision_at_k(y: ArrayLike, score: ArrayLike, k: int) -> float:
+    """Fraction of positives among the ``min(k, n)`` best-scored items.
+
+    Items are ranked by decreasing score; ties at the cut are broken by input order (the item listed
+    first ranks first), so the result is deterministic.
+    """
+    ya, sa = _labels_scores(y, score)
+    k = int(k)
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    top = np.argsort(-sa, kind="stable")[:k]
+    return float(ya[top].mean())
+
+
+def recall_at_fdr(y: ArrayLike, score: ArrayLike, fdr: float) -> float:
+    """Largest recall ``TP / P`` over score thresholds whose FDR ``FP / (TP + FP)`` is at most ``fdr``.
+
+    Thresholds are the distinct scores (tied items are called together, never split). Returns 0.0
+    when no threshold reaches the FDR, ``nan`` without positives.
+    """
+    ya, sa = _labels_scores(y, score)
+    if not 0.0 <= fdr <= 1.0:
+        raise ValueError(f"fdr must lie in [0, 1], got {fdr}")
+    n_pos = int(ya.sum())
+    if n_pos == 0:
+        return float("nan")
+    order = np.argsort(-sa, kind="stable")
+    s_sorted, y_sorted = sa[order], ya[order]
+    # last index of each block of tied scores: the cut points of the distinct thresholds
+    ends = np.r_[np.nonzero(np.diff(s_sorted))[0], s_sorted.size - 1]
+    tp = np.cumsum(y_sorted)[ends]
+    called = ends + 1
+    ok = (called - tp) <= fdr * called + 1e-12
+    return float(tp[ok].max() / n_pos) if ok.any() else 0.0
+
+
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Fraction of predicted labels equal to the true ones (scikit-learn ``accuracy_score``)."""
+    from sklearn.metrics import accuracy_score
+
+    return float(accuracy_score(np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()))
+
+
+def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, labels: ArrayLike | None = None) -> np.ndarray:
+    """Counts ``C[i, j]`` of items of true class ``labels[i]`` predicted as ``labels[j]``.
+
+    Rows are true classes, columns predicted ones, both in the order of ``labels`` (default: the sorted
+    union of the classes present); for binary 0/1 labels ``[[TN, FP], [FN, TP]]``. Scikit-learn's
+    ``confusion_matrix``.
+    """
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+    return sk_confusion_matrix(np.asarray(y_true).ravel(), np.asarray(y_pred).ravel(),
+                               labels=None if labels is None else np.asarray(labels))
+
+
+def roc_curve_points(y: ArrayLike, score: ArrayLike) -> RocPoints:
+    """ROC curve points (scikit-learn ``roc_curve``, collinear points dropped), from (0, 0) to (1, 1)."""
+    from sklearn.metrics import roc_curve
+
+    ya, sa = _labels_scores(y, score)
+    fpr, tpr, thresholds = roc_curve(ya, sa)
+    return RocPoints(fpr, tpr, thresholds)
+
+
+def pr_curve_points(y: ArrayLike, score: ArrayLike) -> PrPoints:
+    """Precision-recall curve points (scikit-learn ``precision_recall_curve``), one per distinct threshold."""
+    from sklearn.metrics import precision_recall_curve
+
+    ya, sa = _labels_scores(y, score)
+    precision, recall, thresholds = precision_recall_curve(ya, sa)
+    return PrPoints(precision, recall, thresholds)
