@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from pgml.bfactor.baseline import contact_number_baseline
-from pgml.bfactor.cli import ARCHITECTURES
+from pgml.bfactor.params import ARCHITECTURES, SplitConfig
 from pgml.bfactor.evaluate import evaluate_predictions
 from pgml.bfactor.graphs import build_graphs
 from pgml.bfactor.predict import predict_files, structures_from_split
@@ -39,6 +39,8 @@ SHARED = ROOT.parent / "shared" / "data" / "structures"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--architectures", nargs="+", default=list(ARCHITECTURES), choices=ARCHITECTURES)
+    parser.add_argument("--split", choices=("identity", "random"), default="identity",
+                        help="identity: no test protein has a homologue in training (mmseqs2); random: by seed")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--layers", type=int, default=3)
@@ -69,7 +71,7 @@ def main() -> int:
     if not graphs.exists():
         build_graphs(work / "selection_0.tsv", output=graphs, target=args.target, radius=5.0)
     split_dataset([work / "selection_0.tsv"], output=work / "split.tsv", report=work / "selection.tsv",
-                  val_fraction=0.15, test_fraction=0.15, seed=args.seed)
+                  config=SplitConfig(method=args.split, val_fraction=0.15, test_fraction=0.15), seed=args.seed)
     split = pd.read_csv(work / "split.tsv", sep="\t")
     counts = split["split"].value_counts().to_dict()
     print(f"entries: {len(table)} in index (<= {args.max_atoms} atoms), split {counts}")

@@ -22,6 +22,7 @@ from pgml.bfactor.features import (
     node_features,
 )
 from pgml.bfactor.graphs import build_graphs, load_graphs, structure_to_graph
+from pgml.bfactor.params import SplitConfig
 from pgml.bfactor.select import SELECTION_COLUMNS, select_structures
 from pgml.bfactor.split import split_dataset, split_sizes
 from pgml.errors import InputError
@@ -208,12 +209,18 @@ def test_build_graphs_empty_shard(tmp_path):
 
 # ---------------------------------------------------------------- split
 def _fake_selection(path: Path, n_kept: int, n_dropped: int = 2, start: int = 0) -> Path:
-    rows = [(f"P{k:03d}", f"/x/P{k:03d}.pdb", "X-RAY DIFFRACTION", "2.00", "100", "kept", ".")
-            for k in range(start, start + n_kept)]
+    rng = np.random.default_rng(start)
+    seqs = ["A:" + "".join(rng.choice(list("ACDEFGHIKLMNPQRSTVWY"), 60)) for _ in range(n_kept)]
+    rows = [(f"P{k:03d}", f"/x/P{k:03d}.pdb", "X-RAY DIFFRACTION", "2.00", "100", "kept", ".", seq)
+            for k, seq in zip(range(start, start + n_kept), seqs, strict=True)]
     rows += [(f"D{k:03d}", f"/x/D{k:03d}.pdb", "SOLUTION NMR", "NA", "100", "dropped",
-              "method SOLUTION NMR not accepted") for k in range(start, start + n_dropped)]
+              "method SOLUTION NMR not accepted", "NA") for k in range(start, start + n_dropped)]
     path.write_text("\t".join(SELECTION_COLUMNS) + "\n" + "".join("\t".join(r) + "\n" for r in rows))
     return path
+
+
+def _random(val: float, test: float) -> SplitConfig:
+    return SplitConfig(method="random", val_fraction=val, test_fraction=test)
 
 
 @pytest.mark.parametrize(("n", "expected"), [(1, (1, 0, 0)), (2, (2, 0, 0)), (3, (1, 1, 1)),
@@ -225,31 +232,32 @@ def test_split_sizes(n, expected):
 def test_split_deterministic(tmp_path):
     sels = [_fake_selection(tmp_path / "a.tsv", 20), _fake_selection(tmp_path / "b.tsv", 20, start=20)]
     out, report = tmp_path / "split.tsv", tmp_path / "report.tsv"
-    split_dataset(sels, out, report, val_fraction=0.15, test_fraction=0.15, seed=1)
+    split_dataset(sels, out, report, config=_random(0.15, 0.15), seed=1)
     first = out.read_text()
-    split_dataset(sels[::-1], out, report, val_fraction=0.15, test_fraction=0.15, seed=1)
+    split_dataset(sels[::-1], out, report, config=_random(0.15, 0.15), seed=1)
     assert out.read_text() == first  # shard order does not matter
     table = pd.read_csv(out, sep="\t")
-    assert list(table.columns) == ["id", "file", "split"]
+    assert list(table.columns) == ["id", "file", "split", "group", "train_homologue"]
+    assert set(table.loc[table["split"] != "train", "train_homologue"]) == {"no"}  # unrelated sequences
     assert table["split"].value_counts().to_dict() == {"train": 28, "val": 6, "test": 6}
     assert table["id"].is_unique and not table["id"].str.startswith("D").any()
     assert len(pd.read_csv(report, sep="\t")) == 44  # kept and dropped rows of both shards
-    split_dataset(sels, out, report, val_fraction=0.15, test_fraction=0.15, seed=2)
+    split_dataset(sels, out, report, config=_random(0.15, 0.15), seed=2)
     assert out.read_text() != first
 
 
 def test_split_small_and_empty(tmp_path):
     out, report = tmp_path / "split.tsv", tmp_path / "report.tsv"
-    split_dataset([_fake_selection(tmp_path / "a.tsv", 3)], out, report, 0.01, 0.01, 0)
+    split_dataset([_fake_selection(tmp_path / "a.tsv", 3)], out, report, config=_random(0.01, 0.01), seed=0)
     assert sorted(pd.read_csv(out, sep="\t")["split"]) == ["test", "train", "val"]
     with pytest.raises(InputError, match="no structure was kept"):
-        split_dataset([_fake_selection(tmp_path / "b.tsv", 0)], out, report, 0.15, 0.15, 0)
+        split_dataset([_fake_selection(tmp_path / "b.tsv", 0)], out, report, config=_random(0.15, 0.15), seed=0)
     with pytest.raises(InputError, match="sum to less than 1"):
-        split_dataset([_fake_selection(tmp_path / "c.tsv", 5)], out, report, 0.6, 0.5, 0)
+        split_dataset([_fake_selection(tmp_path / "c.tsv", 5)], out, report, config=_random(0.6, 0.5), seed=0)
     bad = tmp_path / "bad.tsv"
     bad.write_text("id\tfile\nX\tY\n")
     with pytest.raises(InputError, match=r"bad.tsv: header: missing column\(s\) method"):
-        split_dataset([bad], out, report, 0.15, 0.15, 0)
+        split_dataset([bad], out, report, config=_random(0.15, 0.15), seed=0)
 
 
 def test_cli_chain_on_demo(tmp_path, demo_dir):
@@ -260,7 +268,7 @@ def test_cli_chain_on_demo(tmp_path, demo_dir):
     src.mkdir()
     for n in (*SMALL, "1LCD.pdb.gz"):
         shutil.copy(demo_dir / n, src / n)
-    assert main(["bfactor", "shard", "--structures", str(src), "--n-shards", "2",
+    assert main(["bfactor", "shard", "--structures", str(src), "--shards", "2",
                  "--output-dir", str(tmp_path / "shards")]) == 0
     sels = []
     for i in range(2):
@@ -269,7 +277,7 @@ def test_cli_chain_on_demo(tmp_path, demo_dir):
                      "--output", str(sel)]) == 0
         sels.append(str(sel))
     assert main(["bfactor", "split", "--selection", *sels, "--output", str(tmp_path / "split.tsv"),
-                 "--report", str(tmp_path / "report.tsv"), "--seed", "0"]) == 0
+                 "--report", str(tmp_path / "report.tsv"), "--seed", "0", "--method", "random"]) == 0
     split = pd.read_csv(tmp_path / "split.tsv", sep="\t")
     assert sorted(split["split"]) == ["test", "train", "val"]
     report = pd.read_csv(tmp_path / "report.tsv", sep="\t")

@@ -15,6 +15,7 @@ from pgml.bfactor.cli import ARCHITECTURES
 from pgml.bfactor.graphs import build_graphs, structure_to_graph
 from pgml.bfactor.models import build_model
 from pgml.bfactor.predict import predict_files
+from pgml.bfactor.params import SplitConfig
 from pgml.bfactor.select import select_structures
 from pgml.bfactor.split import split_dataset
 from pgml.bfactor.training import TrainConfig, load_model, train_model
@@ -36,7 +37,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     select_structures(work / "shard_0.txt", output=work / "sel.tsv", max_resolution=3.0)
     build_graphs(work / "sel.tsv", output=work / "g.pt")
     split_dataset([work / "sel.tsv"], output=work / "split.tsv", report=work / "report.tsv",
-                  val_fraction=0.25, test_fraction=0.25, seed=0)
+                  config=SplitConfig(method="random", val_fraction=0.25, test_fraction=0.25), seed=0)
     config = TrainConfig(architecture="gcn", hidden=8, layers=2, dropout=0.0, optimizer="adamw", lr=1e-2,
                          weight_decay=0.0, batch_size=1, epochs=2, patience=5, seed=0)
     train_model([work / "g.pt"], split=work / "split.tsv", output_dir=work / "model", config=config)

@@ -1,54 +1,191 @@
-"""Config validation and dry runs of the workflow (demo, SLURM profile, paper configs)."""
+"""Config validation, one source per parameter, rule names, and dry runs (demo, SLURM, paper configs)."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import snakemake_executable
+from helpers import snakemake_executable, venv_env
 from snakemake.utils import validate
 
+from pgml.bfactor import params as bfactor_params
+from pgml.grn import params as grn_params
+from pgml.train.optim import OPTIMIZERS
+
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+SCHEMA_FILE = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = yaml.safe_load(SCHEMA_FILE.read_text())
 SNAKEMAKE = snakemake_executable()
+PAPERS = sorted((ROOT / "config" / "paper").glob("*.yaml"))
 
 
 def demo_config() -> dict:
     return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
-def test_demo_config_is_valid() -> None:
-    validate(demo_config(), SCHEMA)
+def section(*keys: str) -> dict:
+    node = SCHEMA
+    for key in keys:
+        node = node["properties"][key]
+    return node["properties"]
 
 
-@pytest.mark.parametrize("paper", sorted((ROOT / "config" / "paper").glob("*.yaml")), ids=lambda p: p.name)
-def test_paper_configs_are_valid(paper: Path) -> None:
-    config = demo_config()
-    config.update(yaml.safe_load(paper.read_text()))
-    validate(config, SCHEMA)
+def test_demo_and_test_configs_are_valid() -> None:
+    for path in [ROOT / "config" / "config.yaml", *sorted((ROOT / "tests" / "configs").glob("*.yaml"))]:
+        validate(yaml.safe_load(path.read_text()), str(SCHEMA_FILE))
 
 
-def test_misspelt_key_names_the_key() -> None:
+@pytest.mark.parametrize("paper", PAPERS, ids=lambda p: p.name)
+def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
+    validate(yaml.safe_load(paper.read_text()), str(SCHEMA_FILE))
+
+
+# ---- one source for each parameter: the schema's defaults and allowed values equal the library's
+
+
+@pytest.mark.parametrize(("path", "dataclass"), [
+    (("bfactor", "train"), bfactor_params.TrainConfig),
+    (("bfactor", "split"), bfactor_params.SplitConfig),
+    (("bfactor",), bfactor_params.SelectConfig),
+    (("bfactor",), bfactor_params.GraphConfig),
+    (("grn", "gnet"), grn_params.GnetParams),
+    (("grn", "simulate"), grn_params.SimulateParams),
+])
+def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
+    props = section(*path)
+    defaults = {f.name: f.default for f in dataclasses.fields(dataclass)}
+    shared = [k for k in props if k in defaults]
+    assert shared, f"no shared keys between {'.'.join(path)} and {dataclass.__name__}"
+    for key in shared:
+        if "default" in props[key]:
+            value = defaults[key]
+            expected = list(value) if isinstance(value, tuple) else value
+            assert props[key]["default"] == expected, f"{'.'.join(path)}.{key}"
+
+
+def test_schema_allowed_values_equal_library() -> None:
+    assert tuple(SCHEMA["$defs"]["architecture"]["enum"]) == bfactor_params.ARCHITECTURES
+    assert tuple(section("bfactor")["target"]["enum"]) == bfactor_params.TARGETS
+    assert tuple(section("bfactor", "split")["method"]["enum"]) == bfactor_params.SPLIT_METHODS
+    assert tuple(section("bfactor", "train")["optimizer"]["enum"]) == OPTIMIZERS
+    assert tuple(SCHEMA["$defs"]["grn_init"]["enum"]) == grn_params.INIT_METHODS
+    assert tuple(SCHEMA["$defs"]["grn_baseline"]["enum"]) == grn_params.BASELINES
+    assert section("grn")["genie3_trees"]["default"] == grn_params.GENIE3_TREES
+    assert section("grn", "coherence")["permutations"]["default"] == grn_params.PERMUTATIONS
+
+
+def test_cli_defaults_come_from_the_library() -> None:
+    from pgml.cli import build_parser
+
+    parser = build_parser()
+    steps = {}
+    for action in parser._subparsers._group_actions:  # chains
+        for chain, chain_parser in action.choices.items():
+            for sub in chain_parser._subparsers._group_actions:
+                for step, step_parser in sub.choices.items():
+                    steps[(chain, step)] = {a.dest: a.default for a in step_parser._actions}
+    train = steps[("bfactor", "train")]
+    for field in dataclasses.fields(bfactor_params.TrainConfig):
+        if field.name != "architecture":
+            assert train[field.name] == field.default, field.name
+    assert steps[("bfactor", "build-graphs")]["neighbour_radius"] == bfactor_params.GraphConfig.neighbour_radius
+    infer = steps[("grn", "infer")]
+    for field in dataclasses.fields(grn_params.GnetParams):
+        assert infer[field.name] == field.default, field.name
+
+
+def test_config_keys_are_cli_flags() -> None:
+    """Every key of the sections rules pass through cli_flags is a flag of the step they call."""
+    from pgml.cli import build_parser
+
+    help_text = {}
+    parser = build_parser()
+    for action in parser._subparsers._group_actions:
+        for chain, chain_parser in action.choices.items():
+            for sub in chain_parser._subparsers._group_actions:
+                for step, step_parser in sub.choices.items():
+                    help_text[(chain, step)] = {o for a in step_parser._actions for o in a.option_strings}
+    passes = {("bfactor", "train"): section("bfactor", "train"), ("bfactor", "split"): section("bfactor", "split"),
+              ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
+              ("grn", "coherence"): section("grn", "coherence")}
+    for step, props in passes.items():
+        for key in props:
+            assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
+
+
+# ---- short, precise config errors
+
+
+def dry_run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([SNAKEMAKE, "all", "-n", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=180, env=venv_env())
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda c: c["bfactor"].update(max_resolutoin=2.0), r"bfactor: unknown key\(s\) max_resolutoin; allowed: "),
+    (lambda c: c["bfactor"]["train"].update(epochs="ten"), r"bfactor.train.epochs = 'ten': .*integer"),
+    (lambda c: c["bfactor"].update(architectures=["resnet"]), r"bfactor.architectures.0 = 'resnet': must be one of gcn"),
+    (lambda c: c["grn"].update(inits=["foo"]), r"grn.inits.0 = 'foo': must be one of boosting, kmeans"),
+])
+def test_config_error_names_key_value_and_allowed_in_a_few_lines(tmp_path: Path, change, expected) -> None:
     config = copy.deepcopy(demo_config())
-    config["bfactor"]["max_resolutoin"] = 2.0
-    with pytest.raises(Exception, match="max_resolutoin"):
-        validate(config, SCHEMA)
+    change(config)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    result = dry_run("--cores", "1", "--configfile", str(bad))
+    assert result.returncode != 0
+    assert re.search(expected, result.stderr), result.stderr[-2000:]
+    assert len(result.stderr.strip().splitlines()) <= 12, result.stderr
 
 
-def test_wrong_type_names_the_key() -> None:
-    config = copy.deepcopy(demo_config())
-    config["bfactor"]["train"]["epochs"] = "ten"
-    with pytest.raises(Exception, match="epochs"):
-        validate(config, SCHEMA)
+def test_own_data_config_needs_no_simulate_section(tmp_path: Path) -> None:
+    sim = tmp_path / "sim"
+    assert subprocess.run(["pgml", "grn", "simulate", "--output-dir", str(sim), "--n-genes", "30",
+                           "--n-samples", "20"], env=venv_env(), capture_output=True).returncode == 0
+    config = {"chains": ["grn"], "grn": {"input": {"expression": str(sim / "expression.tsv"),
+                                                   "regulators": str(sim / "regulators.txt")}}}
+    path = tmp_path / "own.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = dry_run("--cores", "1", "--configfile", str(path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "grn_simulate_network" not in result.stdout
 
 
-def dry_run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [SNAKEMAKE, "all", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+def test_missing_structures_directory_stops_a_dry_run(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"chains": ["bfactor"], "bfactor": {"structures": [str(tmp_path / "nope")]}}))
+    result = dry_run("--cores", "1", "--configfile", str(path))
+    assert result.returncode != 0
+    assert f"bfactor.structures: not found: {tmp_path / 'nope'}" in result.stderr
+
+
+# ---- the workflow: rule names, dry runs
+
+
+def test_rule_names_are_unique_and_chain_prefixed() -> None:
+    result = subprocess.run([SNAKEMAKE, "--list-rules"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=venv_env())
+    assert result.returncode == 0, result.stderr[-2000:]
+    rules = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    assert len(rules) == len(set(rules))
+    chains = SCHEMA["properties"]["chains"]["items"]["enum"]
+    assert [r for r in rules if r != "all" and not any(r.startswith(f"{c}_") for c in chains)] == []
+    # rules mirror `pgml <chain> <step>`: every chain with rules has a pgml subcommand
+    from pgml.cli import CHAINS
+
+    assert {r.split("_")[0] for r in rules if r != "all"} == set(CHAINS)
+
+
+def test_lint_is_clean() -> None:
+    result = subprocess.run([SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=venv_env())
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
 def test_dry_run_demo() -> None:
@@ -61,11 +198,32 @@ def test_dry_run_slurm_profile_without_slurm() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_wrong_key_stops_the_run(tmp_path: Path) -> None:
-    config = demo_config()
-    config["bfactor"]["architecture"] = ["meta"]
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(config))
-    result = dry_run("--cores", "1", "--configfile", str(bad))
-    assert result.returncode != 0
-    assert "architecture" in result.stderr + result.stdout
+def _workflow_copy(dest: Path) -> Path:
+    for name in ("Snakefile", "workflow", "config", "envs", "profiles"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, dest / name)
+    return dest
+
+
+@pytest.mark.parametrize("paper", PAPERS, ids=lambda p: p.name)
+def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: Path) -> None:
+    """A paper config never inherits demo-only entries, and its settings reach the commands."""
+    wd = _workflow_copy(tmp_path)
+    config = yaml.safe_load(paper.read_text())
+    if "bfactor" in config["chains"]:  # the paper's structures are the user's; put two demo files there
+        for path in config["bfactor"]["structures"]:
+            (wd / path).mkdir(parents=True, exist_ok=True)
+            for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
+                shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
+    result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    if "bfactor" in config["chains"]:
+        assert "bfactor_explain_atoms" not in out  # the demo's explain entry is not inherited
+        train = config["bfactor"]["train"]
+        assert f"--epochs {train['epochs']} --hidden {train['hidden']}" in out
+        assert out.count("rule bfactor_train_model") == len(config["bfactor"]["architectures"]) * config["bfactor"]["n_runs"]
+    if "grn" in config["chains"]:
+        assert f"--genie3-trees {config['grn']['genie3_trees']}" in out
+    other = {c for c in ("bfactor", "grn") if c not in config["chains"]}
+    for chain in other:
+        assert f"rule {chain}_" not in out

@@ -20,12 +20,26 @@ from pgml.errors import InputError
 from pgml.fileio import atomic_path
 from pgml.structure.collection import collect_structures
 from pgml.structure.io import read_structure
+from pgml.structure.sequence import chain_sequences
 
 log = logging.getLogger(__name__)
 
 #: A model with fewer heavy atoms per residue than this is a CA trace: its atom graph has no bonds.
 MIN_ATOMS_PER_RESIDUE = 3.0
-SELECTION_COLUMNS = ("id", "file", "method", "resolution", "n_atoms", "status", "reason")
+#: ``sequences`` holds the protein chains as ``A:MKV...;B:GSH...`` (read by the identity split)
+SELECTION_COLUMNS = ("id", "file", "method", "resolution", "n_atoms", "status", "reason", "sequences")
+
+
+def format_sequences(chains: dict[str, str]) -> str:
+    """``{"A": "MKV", "B": "GSH"}`` -> ``A:MKV;B:GSH`` (``NA`` when there is no protein chain)."""
+    return ";".join(f"{c}:{seq}" for c, seq in chains.items() if seq) or "NA"
+
+
+def parse_sequences(text: str) -> list[str]:
+    """The chain sequences of a ``sequences`` cell (see :func:`format_sequences`)."""
+    if not text or text == "NA":
+        return []
+    return [part.split(":", 1)[1] for part in text.split(";") if ":" in part]
 
 
 def _fmt_res(resolution: float | None) -> str:
@@ -52,7 +66,7 @@ def select_one(path: Path, max_resolution: float, methods: Sequence[str]) -> dic
     prot = st.atoms.protein_mask()
     b = st.atoms.bfactor[prot]
     row.update(id=st.id, method=st.method or "NA", resolution=_fmt_res(st.resolution),
-               n_atoms=str(int(prot.sum())))
+               n_atoms=str(int(prot.sum())), sequences=format_sequences(chain_sequences(st)))
     if st.method.upper() not in accepted:
         reason = f"method {st.method or 'missing'} not accepted"
     elif st.resolution is None:

@@ -1,8 +1,18 @@
-"""Train / validation / test split of the kept structures, by seed.
+"""Train / validation / test split of the kept structures (``pgml bfactor split``).
 
-Structures (not atoms) are split, as in the seed paper, so no protein contributes atoms to two
-subsets. The order is a seeded permutation of the kept ids sorted alphabetically, so the split depends
-only on the set of kept structures and the seed, not on how they were sharded.
+Structures (not atoms) are split, as in [metagnn], so no protein contributes atoms to two subsets.
+The assignment itself comes from the shared :mod:`pgml.split`, by ``SplitConfig.method``:
+
+* ``identity`` (the default): the chain sequences recorded by ``select`` are clustered with MMseqs2
+  (``min_seq_id``, ``coverage``); entries sharing a cluster stay on one side, so no validation or
+  test protein has a homologue in training;
+* ``random``: a seeded permutation of the sorted kept ids (depends only on the kept set and the seed);
+* ``list``: a published split from a list file (one ``id split`` per line).
+
+Whatever the method, the output says for every validation and test entry whether it has a chain in
+a training cluster (``train_homologue``), and the log gives the count: the leak a random or
+published split carries. That check needs MMseqs2; without it the column is ``NA`` (random and list
+splits only).
 """
 
 from __future__ import annotations
@@ -11,54 +21,31 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pgml.bfactor.graphs import read_selection
-from pgml.bfactor.select import SELECTION_COLUMNS
+from pgml.bfactor.params import SplitConfig
+from pgml.bfactor.select import SELECTION_COLUMNS, parse_sequences
 from pgml.errors import InputError
-from pgml.fileio import atomic_path
+from pgml.runtime import n_threads
+from pgml.split import (
+    SPLITS,
+    check_fractions,
+    cluster_chains,
+    count_train_homologues,
+    identity_split,
+    list_split,
+    random_split,
+    split_sizes,  # noqa: F401 - re-exported for callers that size splits
+)
+from pgml.tables import write_tsv
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "val", "test")
+SPLIT_COLUMNS = ("id", "file", "split", "group", "train_homologue")
 
 
-def split_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int, int]:
-    """(n_train, n_val, n_test): rounded fractions, at least one val and one test when n >= 3."""
-    if n < 3:
-        return n, 0, 0
-    n_val = max(1, round(n * val_fraction))
-    n_test = max(1, round(n * test_fraction))
-    while n - n_val - n_test < 1:
-        if n_val >= n_test and n_val > 1:
-            n_val -= 1
-        elif n_test > 1:
-            n_test -= 1
-        else:
-            break
-    return n - n_val - n_test, n_val, n_test
-
-
-def split_dataset(
-    selection_tsvs: Sequence[str | Path] | str | Path,
-    output: str | Path,
-    report: str | Path,
-    val_fraction: float = 0.15,
-    test_fraction: float = 0.15,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Merge selection TSVs into ``report`` and write ``output`` (id, file, split) for the kept rows."""
-    if isinstance(selection_tsvs, str | Path):
-        selection_tsvs = [selection_tsvs]
-    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise InputError(f"val_fraction {val_fraction} and test_fraction {test_fraction} must be in [0, 1) "
-                         "and sum to less than 1")
-    tables = [read_selection(p) for p in selection_tsvs]
-    merged = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=SELECTION_COLUMNS)
-    merged = merged.sort_values(["status", "id", "file"], kind="stable").reset_index(drop=True)
-    with atomic_path(report) as tmp:
-        merged.to_csv(tmp, sep="\t", index=False)
+def _kept(merged: pd.DataFrame, selection_tsvs: Sequence[str | Path], report: str | Path) -> pd.DataFrame:
     kept = merged[merged["status"] == "kept"]
     dup = kept["id"].duplicated(keep="first")
     if dup.any():
@@ -68,21 +55,86 @@ def split_dataset(
     if kept.empty:
         raise InputError(f"no structure was kept ({len(merged)} rows, all dropped); see {report}",
                          path=", ".join(str(p) for p in selection_tsvs))
-    kept = kept.sort_values("id", kind="stable").reset_index(drop=True)
-    order = np.random.default_rng(seed).permutation(len(kept))
-    n_train, n_val, _ = split_sizes(len(kept), val_fraction, test_fraction)
-    labels = np.empty(len(kept), dtype=object)
-    labels[order[:n_train]] = "train"
-    labels[order[n_train:n_train + n_val]] = "val"
-    labels[order[n_train + n_val:]] = "test"
-    out = pd.DataFrame({"id": kept["id"], "file": kept["file"], "split": labels})
+    return kept.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def _sequences(kept: pd.DataFrame) -> dict[str, list[str]]:
+    sequences = {row.id: parse_sequences(row.sequences) for row in kept.itertuples(index=False)}
+    empty = [i for i, seqs in sequences.items() if not seqs]
+    if empty:
+        raise InputError(f"no chain sequence recorded for {len(empty)} kept entr(ies), e.g. {empty[:5]}; "
+                         "rerun `pgml bfactor select` to record them")
+    return sequences
+
+
+def assign(kept: pd.DataFrame, config: SplitConfig, seed: int) -> tuple[dict[str, str], dict[str, str], dict | None]:
+    """``(assignment, group, clusters)`` of the kept entries; ``clusters`` is None when not computed."""
+    ids = kept["id"].tolist()
+    if config.method == "random":
+        return random_split(ids, config.val_fraction, config.test_fraction, seed), {i: i for i in ids}, None
+    if config.method == "list":
+        if not config.list:
+            raise InputError("a list split needs --list FILE (one `id split` per line)")
+        return list_split(ids, config.list), {i: i for i in ids}, None
+    if config.method == "identity":
+        result = identity_split(_sequences(kept), config.val_fraction, config.test_fraction, seed,
+                                min_seq_id=config.min_seq_id, coverage=config.coverage, threads=n_threads())
+        return result.assignment, result.group, result.clusters
+    raise InputError(f"unknown split method {config.method!r}; choose identity, random or list")
+
+
+def homologue_flags(assignment: dict[str, str], kept: pd.DataFrame, clusters: dict | None,
+                    config: SplitConfig) -> dict[str, str]:
+    """``{id: yes|no|NA}``: does a val/test entry have a chain in a training cluster (train: ``.``)."""
+    if clusters is None:
+        try:
+            clusters = cluster_chains(_sequences(kept), min_seq_id=config.min_seq_id, coverage=config.coverage,
+                                      threads=n_threads())
+        except InputError as exc:
+            log.warning("cannot check the %s split for homologues in training: %s", config.method, exc)
+            return {i: "." if s == "train" else "NA" for i, s in assignment.items()}
+    report = count_train_homologues(assignment, clusters)
+    log.info("%s split: %s", config.method, report.summary())
+    if report.count("test"):
+        log.warning("test entries with a homologue in training (their metrics are inflated): %s",
+                    ", ".join(report.leaked["test"][:20]))
+    leaked = {e for split in ("val", "test") for e in report.leaked.get(split, ())}
+    return {i: "." if s == "train" else ("yes" if i in leaked else "no") for i, s in assignment.items()}
+
+
+def split_dataset(
+    selection_tsvs: Sequence[str | Path] | str | Path,
+    output: str | Path,
+    report: str | Path,
+    config: SplitConfig | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Merge selection TSVs into ``report`` and write ``output`` (:data:`SPLIT_COLUMNS`) for the kept rows."""
+    config = config or SplitConfig()
+    if isinstance(selection_tsvs, str | Path):
+        selection_tsvs = [selection_tsvs]
+    try:
+        check_fractions(config.val_fraction, config.test_fraction)
+    except (InputError, ValueError) as exc:
+        raise InputError(f"val_fraction {config.val_fraction} and test_fraction {config.test_fraction} must be "
+                         f"in [0, 1) and sum to less than 1 ({exc})") from None
+    tables = [read_selection(p) for p in selection_tsvs]
+    merged = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=SELECTION_COLUMNS)
+    merged = merged.sort_values(["status", "id", "file"], kind="stable").reset_index(drop=True)
+    write_tsv(merged, report)
+    kept = _kept(merged, selection_tsvs, report)
+    assignment, group, clusters = assign(kept, config, seed)
+    flags = homologue_flags(assignment, kept, clusters, config)
+    out = pd.DataFrame({"id": kept["id"], "file": kept["file"]})
+    out["split"] = out["id"].map(assignment)
+    out["group"] = out["id"].map(group)
+    out["train_homologue"] = out["id"].map(flags)
     out["_rank"] = out["split"].map({s: k for k, s in enumerate(SPLITS)})
     out = out.sort_values(["_rank", "id"], kind="stable").drop(columns="_rank").reset_index(drop=True)
-    with atomic_path(output) as tmp:
-        out.to_csv(tmp, sep="\t", index=False)
+    write_tsv(out, output)
     counts = out["split"].value_counts()
-    log.info("split %d structures: train %d, val %d, test %d (seed %d)", len(out), counts.get("train", 0),
-             counts.get("val", 0), counts.get("test", 0), seed)
+    log.info("%s split of %d structures: train %d, val %d, test %d (seed %d)", config.method, len(out),
+             counts.get("train", 0), counts.get("val", 0), counts.get("test", 0), seed)
     if len(out) < 3:
         log.warning("only %d structure(s) kept: all go to train, no validation or test set", len(out))
     return out
