@@ -47,9 +47,12 @@ def structure_to_graph(structure: Structure, target: str = _G.target, radius: fl
     atoms = atoms.subset(keep)
     b = atoms.bfactor.astype(np.float64)
     b_mean, b_std = float(b.mean()), float(b.std())
-    if target == "zscore":
+    if not structure.has_bfactors:  # nothing to learn from or compare with: the target is unknown (NaN)
+        y = np.full(len(b), np.nan)
+    elif target == "zscore":
         if b_std < 1e-6:
-            raise InputError(f"B-factors constant (all {b_mean:.2f}): cannot z-score", path=structure.path)
+            raise InputError(f"B-factors constant (all {b_mean:.2f}): cannot z-score (use --target raw)",
+                             path=structure.path)
         y = (b - b_mean) / b_std
     else:
         y = b
@@ -75,8 +78,15 @@ def build_graphs(selection_tsv: str | Path, output: str | Path, target: str = _G
     graphs = []
     for row in tqdm(kept.itertuples(index=False), total=len(kept), desc=f"graphs {selection_tsv.name}",
                     unit="structure", disable=None):
-        st = read_structure(row.file)
-        graphs.append(structure_to_graph(st, target=target, radius=radius))
+        try:
+            st = read_structure(row.file)
+            if not st.has_bfactors:
+                raise InputError("no B-factor values (no _atom_site.B_iso_or_equiv column or blank PDB "
+                                 "B columns) to train on", path=row.file)
+            graphs.append(structure_to_graph(st, target=target, radius=radius))
+        except InputError as err:
+            raise InputError(f"{err} (listed as kept; rerun `pgml bfactor select` on it)", path=selection_tsv,
+                             record=f"id {row.id}") from None
     payload = {"graphs": graphs, "target": target, "radius": radius,
                "node_feature_dim": NODE_FEATURE_DIM, "edge_feature_dim": EDGE_FEATURE_DIM}
     with atomic_path(output) as tmp:
@@ -92,9 +102,11 @@ def read_selection(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError("selection table not found", path=path)
+    if path.is_dir():
+        raise InputError("is a directory, not a selection TSV", path=path)
     try:
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"not a selection TSV ({exc})", path=path) from None
     missing = [c for c in SELECTION_COLUMNS if c not in table.columns]
     if missing:
@@ -114,10 +126,14 @@ def load_graphs(paths: Sequence[str | Path] | str | Path) -> tuple[list[Data], d
             payload = torch.load(p, weights_only=False, map_location="cpu")
         except FileNotFoundError:
             raise InputError("graph file not found", path=p) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, not a graph file from build-graphs", path=p) from None
         except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
             raise InputError(f"not a graph file from build-graphs ({type(exc).__name__}: {exc})", path=p) from None
         if not isinstance(payload, dict) or "graphs" not in payload:
             raise InputError("not a graph file from build-graphs (no 'graphs' key)", path=p)
+        if not isinstance(payload["graphs"], list) or not all(isinstance(g, Data) for g in payload["graphs"]):
+            raise InputError("not a graph file from build-graphs ('graphs' is not a list of graphs)", path=p)
         this = {k: payload.get(k) for k in ("target", "radius", "node_feature_dim", "edge_feature_dim")}
         if meta is None:
             meta = this

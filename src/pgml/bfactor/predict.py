@@ -31,14 +31,51 @@ ATOM_COLUMNS = [
 
 def structures_from_split(split_tsv: str | Path, subset: str = "test") -> list[Path]:
     """Files of the rows of a split TSV (from ``pgml bfactor split``) whose ``split`` is ``subset``."""
-    table = pd.read_csv(split_tsv, sep="\t", dtype=str)
+    split_tsv = Path(split_tsv)
+    if not split_tsv.exists():
+        raise InputError("split file not found", path=split_tsv)
+    if split_tsv.is_dir():
+        raise InputError("is a directory, not a split TSV", path=split_tsv)
+    try:
+        table = pd.read_csv(split_tsv, sep="\t", dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError("empty split file; expected the columns id, file, split", path=split_tsv) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a split TSV ({exc})", path=split_tsv) from None
     missing = {"id", "file", "split"} - set(table.columns)
     if missing:
-        raise InputError(f"missing columns {sorted(missing)}", path=split_tsv)
+        raise InputError(f"missing columns {sorted(missing)}; expected id, file, split (tab-separated)",
+                         path=split_tsv, record="header")
     rows = table[table["split"] == subset]
     if rows.empty:
         raise InputError(f"no rows with split == {subset!r}", path=split_tsv)
-    return [Path(f) for f in rows["file"]]
+    files = []
+    for i, row in rows.iterrows():
+        if not row["file"]:
+            raise InputError("empty file column", path=split_tsv, record=f"id {row['id']} (line {i + 2})")
+        files.append(Path(row["file"]))
+    return files
+
+
+def check_feature_sizes(meta: dict, model_path: str | Path) -> None:
+    """Refuse a model trained on graphs with other feature sizes than this version builds."""
+    from pgml.bfactor.features import NODE_FEATURE_DIM
+    from pgml.structure.graph import EDGE_FEATURE_DIM
+
+    if (meta["node_dim"], meta["edge_dim"]) != (NODE_FEATURE_DIM, EDGE_FEATURE_DIM):
+        raise InputError(f"the model takes {meta['node_dim']} node and {meta['edge_dim']} edge features but "
+                         f"this pgml builds graphs with {NODE_FEATURE_DIM} and {EDGE_FEATURE_DIM}: retrain it",
+                         path=model_path, record="hyper_parameters")
+
+
+def check_structure_paths(files: list[str | Path]) -> None:
+    """Refuse missing paths and directories before any work is done."""
+    for f in files:
+        p = Path(f)
+        if not p.exists():
+            raise InputError("structure file not found", path=p)
+        if p.is_dir():
+            raise InputError("is a directory, not a structure file", path=p)
 
 
 def atom_table(structure, data, prediction: np.ndarray) -> pd.DataFrame:
@@ -81,7 +118,7 @@ def predict_files(
     from pgml.bfactor.graphs import structure_to_graph
     from pgml.bfactor.training import load_model
     from pgml.runtime import pick_device
-    from pgml.structure.io import read_structure, write_bfactors
+    from pgml.structure.io import check_full_atom, read_structure, write_bfactors
 
     if not files:
         raise InputError("no structure files given (pass FILE... or --from-split)")
@@ -89,13 +126,18 @@ def predict_files(
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise InputError(f"several inputs share the output name(s) {duplicates}; rename them")
+    check_structure_paths(files)
     dev = pick_device(device)
     model, meta = load_model(model_path)
+    check_feature_sizes(meta, model_path)
     model = model.to(dev)
     tables = []
     with atomic_dir(output_dir) as tmp, torch.no_grad():
         for path, stem in tqdm(list(zip(files, stems, strict=True)), desc="predict", unit="structure"):
             structure = read_structure(path)
+            check_full_atom(structure)
+            if not structure.has_bfactors:
+                log.info("%s: no B-factors in the file; target_true is left empty", path)
             data = structure_to_graph(structure, target=meta["target"], radius=meta["radius"])
             prediction = model(data.to(dev)).detach().cpu().numpy().astype(np.float64)
             table = atom_table(structure, data, prediction)

@@ -19,7 +19,7 @@ from pgml.bfactor.params import SelectConfig
 from pgml.errors import InputError
 from pgml.fileio import atomic_path
 from pgml.structure.collection import collect_structures
-from pgml.structure.io import read_structure
+from pgml.structure.io import heavy_atoms_per_residue, read_structure
 from pgml.structure.sequence import chain_sequences
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,11 @@ def _fmt_res(resolution: float | None) -> str:
     return "NA" if resolution is None else f"{resolution:.2f}"
 
 
+def _is_cif_path(path: Path) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    return name.endswith((".cif", ".mmcif"))
+
+
 def select_one(path: Path, max_resolution: float, methods: Sequence[str]) -> dict[str, str]:
     """The selection row of one file (never raises for bad input)."""
     accepted = {m.strip().upper() for m in methods}
@@ -67,16 +72,22 @@ def select_one(path: Path, max_resolution: float, methods: Sequence[str]) -> dic
     b = st.atoms.bfactor[prot]
     row.update(id=st.id, method=st.method or "NA", resolution=_fmt_res(st.resolution),
                n_atoms=str(int(prot.sum())), sequences=format_sequences(chain_sequences(st)))
+    # the content checks run CA-only first: a CA trace is reported as such whatever its B-factors
     if st.method.upper() not in accepted:
         reason = f"method {st.method or 'missing'} not accepted"
     elif st.resolution is None:
         reason = "resolution missing"
     elif st.resolution >= max_resolution:
         reason = f"resolution {st.resolution:.2f} >= {max_resolution:.2f}"
+    elif (per_res := heavy_atoms_per_residue(st)) < MIN_ATOMS_PER_RESIDUE:
+        reason = f"CA-only or incomplete model ({per_res:.2f} heavy atoms per residue)"
+    elif not st.has_bfactors:
+        reason = ("no B-factor column (_atom_site.B_iso_or_equiv)" if _is_cif_path(path)
+                  else "no B-factor column (PDB columns 61-66 blank)")
+    elif not np.isfinite(b).all():
+        reason = "B-factors missing for some atoms"
     elif np.ptp(b) < 1e-6:
         reason = f"B-factors constant (all {b[0]:.2f})"
-    elif (per_res := prot.sum() / len(np.unique(st.atoms.res_index[prot]))) < MIN_ATOMS_PER_RESIDUE:
-        reason = f"CA-only or incomplete model ({per_res:.2f} heavy atoms per residue)"
     else:
         reason = ""
     row.update(status="dropped" if reason else "kept", reason=reason or ".")

@@ -36,13 +36,22 @@ def _load_graphs(paths: list[str | Path]) -> tuple[list[Any], dict[str, Any]]:
 def read_split(path: str | Path) -> dict[str, str]:
     """``{id: split}`` from a split TSV; :class:`InputError` on missing columns or unknown split names."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory, not a split TSV", path=path)
     try:
-        table = pd.read_csv(path, sep="\t", dtype=str)
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise InputError("split file not found", path=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("empty split file; expected the columns id, file, split", path=path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a split TSV ({exc})", path=path) from None
     missing = {"id", "split"} - set(table.columns)
     if missing:
-        raise InputError(f"missing column(s) {sorted(missing)}; expected id, file, split", path=path)
+        raise InputError(f"missing column(s) {sorted(missing)}; expected id, file, split (tab-separated), "
+                         f"found {list(table.columns)[:5]}", path=path, record="header")
+    if table.empty:
+        raise InputError("no rows under the header", path=path)
     bad = table[~table["split"].isin(["train", "val", "test"])]
     if len(bad):
         row = bad.iloc[0]
@@ -152,28 +161,81 @@ def _discard_stale_checkpoint(out: Path, hparams: dict[str, Any], config: TrainC
             (out / name).unlink(missing_ok=True)
 
 
+#: hyperparameters a checkpoint must state to rebuild its model
+_MODEL_KEYS = ("architecture", "node_dim", "edge_dim", "hidden", "layers", "dropout", "target", "radius")
+
+
+def _first_mismatch(model: nn.Module, state: dict[str, Any]) -> str:
+    """The first parameter whose name or shape differs between ``model`` and a checkpoint's weights."""
+    own = model.state_dict()
+    for key, value in own.items():
+        if key not in state:
+            return f"weight {key} missing from the checkpoint"
+        shape = tuple(getattr(state[key], "shape", ()))
+        if shape != tuple(value.shape):
+            return f"{key} has shape {list(shape)} in the checkpoint, {list(value.shape)} in the model"
+    extra = [k for k in state if k not in own]
+    if extra:
+        return f"unexpected weight {extra[0]} in the checkpoint"
+    return "no name or shape difference found"
+
+
 def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """Load a trained model from ``model.ckpt`` (or a directory holding one), in eval mode on CPU.
 
     Returns ``(model, meta)`` with meta keys target, radius, architecture, node_dim, edge_dim (plus the
-    other hyperparameters).
+    other hyperparameters). Anything that is not a checkpoint written by ``pgml bfactor train`` (another
+    file type, a checkpoint without hyperparameters, an unknown architecture, weights that do not fit
+    the stated architecture) raises :class:`InputError`.
     """
-    from pgml.bfactor.models import build_model
+    from pgml.bfactor.graphs import TARGETS
+    from pgml.bfactor.models import ARCHITECTURES, build_model
 
     path = Path(path)
     if path.is_dir():
+        if not (path / BEST_NAME).exists():
+            raise InputError(f"directory holds no {BEST_NAME}", path=path)
         path = path / BEST_NAME
     if not path.exists():
         raise InputError("model checkpoint not found", path=path)
+
+    def refuse(why: str) -> InputError:
+        return InputError(f"not a pgml bfactor checkpoint ({why})", path=path)
+
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
-        hp = dict(ckpt["hyper_parameters"])
-        state = ckpt["state_dict"]
-    except (KeyError, TypeError, RuntimeError, EOFError) as exc:
-        raise InputError(f"not a bfactor checkpoint ({type(exc).__name__}: {exc})", path=path) from None
-    model = build_model(hp["architecture"], hp["node_dim"], hp["edge_dim"], hidden=hp["hidden"],
-                        layers=hp["layers"], dropout=hp["dropout"])
-    model.load_state_dict({k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
+    except Exception as exc:  # noqa: BLE001 - torch/pickle raise many types for a foreign file
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise refuse(f"torch.load cannot read it: {type(exc).__name__}: {msg[:200]}") from None
+    if not isinstance(ckpt, dict):
+        raise refuse(f"it holds a {type(ckpt).__name__}, not a checkpoint dictionary")
+    if not isinstance(ckpt.get("hyper_parameters"), dict):
+        raise refuse("no hyper_parameters")
+    if not isinstance(ckpt.get("state_dict"), dict):
+        raise refuse("no state_dict")
+    hp = dict(ckpt["hyper_parameters"])
+    state = ckpt["state_dict"]
+    missing = [k for k in _MODEL_KEYS if k not in hp]
+    if missing:
+        raise refuse(f"hyper_parameters lack {', '.join(missing)}")
+    if hp["architecture"] not in ARCHITECTURES:
+        raise InputError(f"unknown architecture {hp['architecture']!r} in the checkpoint; this pgml knows "
+                         f"{', '.join(ARCHITECTURES)}", path=path, record="hyper_parameters")
+    if hp["target"] not in TARGETS:
+        raise InputError(f"unknown target {hp['target']!r} in the checkpoint (expected one of "
+                         f"{', '.join(TARGETS)})", path=path, record="hyper_parameters")
+    try:
+        model = build_model(hp["architecture"], hp["node_dim"], hp["edge_dim"], hidden=hp["hidden"],
+                            layers=hp["layers"], dropout=hp["dropout"])
+    except Exception as exc:  # noqa: BLE001 - nonsense sizes make the layers raise anything
+        raise refuse(f"cannot build {hp['architecture']} from its hyper_parameters: {type(exc).__name__}: "
+                     f"{exc}") from None
+    weights = {k.removeprefix("model."): v for k, v in state.items() if isinstance(k, str) and k.startswith("model.")}
+    try:
+        model.load_state_dict(weights)
+    except (RuntimeError, TypeError, AttributeError):
+        raise InputError(f"weights do not match architecture {hp['architecture']} with node_dim {hp['node_dim']} "
+                         f"({_first_mismatch(model, weights)})", path=path) from None
     model.eval()
     meta = {k: hp[k] for k in ("target", "radius", "architecture", "node_dim", "edge_dim")}
     meta.update({k: v for k, v in hp.items() if k not in meta})

@@ -11,11 +11,22 @@ values (with a hint to impute), duplicate gene or sample IDs, fewer than :data:`
 (the regulatory trees split samples into leaves of at least ``min_divide_size``), and a regulator list
 none of whose IDs is in the matrix. Regulator IDs that are not in the matrix are reported (log and
 :attr:`Dataset.missing_regulators`), never silently dropped.
+
+The separator of a text table is taken from its header line, not only from its suffix: a ``.tsv`` that
+is really comma- or semicolon-separated (or a ``.csv`` with tabs or semicolons) is read with the
+separator found there, with a warning.
+
+Near-constant genes are dropped with a scale-free rule: variance at most :data:`MIN_RELATIVE_VARIANCE`
+times the median gene variance (GNET2's fixed ``var > 1e-4`` for data whose median gene variance is 1,
+such as standardised log2 expression). Multiplying the whole matrix by a constant therefore drops the
+same genes.
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +39,13 @@ log = logging.getLogger(__name__)
 
 #: Fewest samples the method accepts: trees need room for leaves of ``min_divide_size`` (3) samples.
 MIN_SAMPLES = 10
-#: Genes with variance at or below this are dropped before fitting (as ``gnet()`` does: var > 1e-4).
-MIN_VARIANCE = 1e-4
+#: Genes with variance at or below this fraction of the median gene variance are dropped before
+#: fitting (``gnet()`` drops var <= 1e-4 in absolute terms; a relative bound makes it scale-free).
+MIN_RELATIVE_VARIANCE = 1e-4
+#: Values beyond this magnitude overflow float64 when squared (variances, likelihoods).
+MAX_ABS_VALUE = 1e150
+#: separators a text table may use, by name for messages
+SEPARATORS = {"\t": "tab", ",": "comma", ";": "semicolon"}
 
 
 @dataclass
@@ -60,8 +76,44 @@ class Dataset:
 
 
 def _separator(path: Path) -> str:
+    """The separator the suffix promises: comma for ``.csv(.gz)``, tab otherwise."""
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     return "," if suffixes and suffixes[-1] == ".csv" else "\t"
+
+
+def _first_line(path: Path) -> str:
+    """The first non-blank line of a text file (gzipped or not); InputError if unreadable."""
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(2)
+        opener = gzip.open if head == b"\x1f\x8b" else open
+        with opener(path, "rt", encoding="utf-8", newline="") as fh:
+            for line in fh:
+                if line.strip():
+                    return line.rstrip("\r\n")
+    except IsADirectoryError:
+        raise InputError("is a directory, not a table", path=path) from None
+    except (EOFError, OSError, zlib.error) as err:
+        raise InputError(f"truncated or corrupt gzip stream ({err})", path=path) from None
+    except UnicodeDecodeError:
+        raise InputError("binary content, not a text table", path=path) from None
+    return ""
+
+
+def sniff_separator(path: Path) -> str:
+    """The separator of a text table: the suffix's (:func:`_separator`) if the header line holds it,
+    else the one of tab, comma, semicolon that the header line does hold (with a warning)."""
+    expected = _separator(path)
+    header = _first_line(path)
+    if not header or expected in header:
+        return expected
+    counts = {sep: header.count(sep) for sep in SEPARATORS if sep != expected}
+    found = max(counts, key=lambda k: counts[k])
+    if counts[found] == 0:
+        return expected
+    log.warning("%s: the header has no %s but %d %s(s): reading it as %s-separated", path,
+                SEPARATORS[expected], counts[found], SEPARATORS[found], SEPARATORS[found])
+    return found
 
 
 def read_expression(path: str | Path, *, samples_in_rows: bool = False,
@@ -75,19 +127,34 @@ def read_expression(path: str | Path, *, samples_in_rows: bool = False,
     path = Path(path)
     if not path.exists():
         raise InputError("expression file not found", path=path)
+    if path.is_dir():
+        raise InputError("is a directory, not an expression matrix", path=path)
+    sep = None
     if path.suffix.lower() == ".h5ad":
         frame = _read_h5ad(path)
     else:
+        sep = sniff_separator(path)
         try:
-            frame = pd.read_csv(path, sep=_separator(path), index_col=0)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-            raise InputError(f"cannot parse as a table: {err}", path=path) from err
+            frame = pd.read_csv(path, sep=sep, index_col=0)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+            raise InputError(f"truncated or corrupt gzip stream ({err})", path=path) from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+            raise InputError(f"cannot parse as a table: {err}", path=path) from None
+        header = _first_line(path).split(sep)[1:]
+        if len(header) == frame.shape[1]:
+            frame.columns = [h.strip().strip('"') for h in header]  # pandas renames duplicates to S.1
         if samples_in_rows:
             frame = frame.T
     frame.index = frame.index.astype(str)
     frame.columns = frame.columns.astype(str)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise InputError("the expression matrix is empty", path=path)
+        what = "no gene rows" if frame.shape[0] == 0 else "no sample columns"
+        hint = ""
+        if sep is not None:
+            others = [n for c, n in SEPARATORS.items() if c != sep and c in _first_line(path)]
+            hint = (f"; read as {SEPARATORS[sep]}-separated" + (f", but the header holds {', '.join(others)}"
+                                                                 if others else ""))
+        raise InputError(f"the expression matrix is empty ({what}{hint})", path=path)
     dup = frame.index[frame.index.duplicated()].unique().tolist()
     if dup:
         rows = [i + 2 for i, g in enumerate(frame.index) if g == dup[0]]
@@ -100,7 +167,11 @@ def read_expression(path: str | Path, *, samples_in_rows: bool = False,
     bad = numeric.isna() & frame.notna()
     if bad.to_numpy().any():
         gi, si = np.argwhere(bad.to_numpy())[0]
-        raise InputError(f"non-numeric value {frame.iat[gi, si]!r}", path=path,
+        value = frame.iat[gi, si]
+        hint = ""
+        if isinstance(value, str) and "," in value and value.replace(",", "", 1).lstrip("-").isdigit():
+            hint = " (a decimal comma? write numbers with a decimal point)"
+        raise InputError(f"non-numeric value {value!r}{hint}", path=path,
                          record=f"gene {frame.index[gi]}, sample {frame.columns[si]}")
     values = numeric.to_numpy(dtype=np.float64)
     if not np.isfinite(values).all():
@@ -111,6 +182,11 @@ def read_expression(path: str | Path, *, samples_in_rows: bool = False,
             "GNET2 needs a complete matrix: impute them (e.g. k-nearest-neighbour imputation, "
             "sklearn.impute.KNNImputer) or drop those genes",
             path=path, record=f"gene {frame.index[gi]}, sample {frame.columns[si]}")
+    if (np.abs(values) > MAX_ABS_VALUE).any():
+        gi, si = np.argwhere(np.abs(values) > MAX_ABS_VALUE)[0]
+        raise InputError(f"value {values[gi, si]:.3g} is too large (beyond {MAX_ABS_VALUE:g}, its square "
+                         "overflows); rescale the matrix (e.g. log2)", path=path,
+                         record=f"gene {frame.index[gi]}, sample {frame.columns[si]}")
     if values.shape[1] < MIN_SAMPLES:
         raise InputError(
             f"{values.shape[1]} samples; at least {MIN_SAMPLES} are needed because the regulatory trees "
@@ -141,9 +217,15 @@ def read_regulators(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.exists():
         raise InputError("regulator list not found", path=path)
+    if path.is_dir():
+        raise InputError("is a directory, not a regulator list", path=path)
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise InputError("binary content, not a text list of regulator IDs", path=path) from None
     out: list[str] = []
     seen: set[str] = set()
-    for line in path.read_text().splitlines():
+    for line in text.splitlines():
         name = line.split("#", 1)[0].strip()
         if not name:
             continue
@@ -164,10 +246,23 @@ def read_sample_labels(path: str | Path, samples: list[str]) -> pd.Series:
     path = Path(path)
     if not path.exists():
         raise InputError("sample label file not found", path=path)
-    frame = pd.read_csv(path, sep=_separator(path), dtype=str)
+    if path.is_dir():
+        raise InputError("is a directory, not a sample label table", path=path)
+    try:
+        frame = pd.read_csv(path, sep=sniff_separator(path), dtype=str)
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file; expected two columns: sample, label", path=path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot parse as a table: {err}", path=path) from None
     if frame.shape[1] < 2:
         raise InputError("expected two columns: sample, label", path=path)
     labels = pd.Series(frame.iloc[:, 1].to_numpy(), index=frame.iloc[:, 0].astype(str))
+    dup = labels.index[labels.index.duplicated()].unique().tolist()
+    if dup:
+        raise InputError(f"sample {dup[0]!r} has more than one label row", path=path, record=f"sample {dup[0]}")
+    empty = labels.index[labels.isna()].intersection(samples).tolist()
+    if empty:
+        raise InputError("empty label", path=path, record=f"sample {empty[0]}")
     missing = [s for s in samples if s not in labels.index]
     if missing:
         raise InputError(f"no label for {len(missing)} samples, e.g. {missing[:3]}", path=path,
@@ -185,12 +280,21 @@ def top_variable(frame: pd.DataFrame, percent: float, keep: set[str]) -> pd.Data
     return frame.loc[[g for g in frame.index if g in chosen]]
 
 
+def min_variance(variances: np.ndarray) -> float:
+    """Variance at or below which a gene counts as constant: :data:`MIN_RELATIVE_VARIANCE` x the
+    median of the non-zero gene variances (0 when every gene is constant). Scale-free: multiplying
+    the matrix by c multiplies the bound by c^2."""
+    positive = variances[np.isfinite(variances) & (variances > 0)]
+    return float(MIN_RELATIVE_VARIANCE * np.median(positive)) if positive.size else 0.0
+
+
 def build_dataset(frame: pd.DataFrame, regulators: list[str], *, path: str | Path | None = None,
                   regulator_path: str | Path | None = None, top_percent: float | None = None) -> Dataset:
     """Split a genes x samples matrix into regulators and targets (as ``gnet()`` does).
 
-    Genes with variance <= :data:`MIN_VARIANCE` are dropped first (GNET2 1.5.5 does the same);
-    regulators missing from the matrix are reported. Raises :class:`InputError` when no regulator is
+    Near-constant genes (variance <= :data:`MIN_RELATIVE_VARIANCE` x the median gene variance, the
+    scale-free form of GNET2 1.5.5's var <= 1e-4) are dropped first; regulators missing from the
+    matrix are reported. Raises :class:`InputError` when no regulator is
     present or no target gene is left.
     """
     if frame.shape[1] < MIN_SAMPLES:
@@ -208,11 +312,14 @@ def build_dataset(frame: pd.DataFrame, regulators: list[str], *, path: str | Pat
     if top_percent is not None and top_percent < 100:
         frame = top_variable(frame, top_percent, set(regs))
     var = frame.var(axis=1, ddof=1)
-    constant = var.index[var <= MIN_VARIANCE].tolist()
+    bound = min_variance(var.to_numpy())
+    constant = var.index[var <= bound].tolist()
     if constant:
-        log.warning("dropping %d genes with variance <= %g: %s", len(constant), MIN_VARIANCE,
-                    ", ".join(constant[:10]))
-        frame = frame.loc[var > MIN_VARIANCE]
+        log.warning("dropping %d near-constant genes (variance <= %.3g, %g x the median gene variance): %s",
+                    len(constant), bound, MIN_RELATIVE_VARIANCE, ", ".join(constant[:10]))
+        frame = frame.loc[var > bound]
+    if frame.shape[0] == 0:
+        raise InputError("every gene is constant across the samples", path=path)
     regs_kept = [r for r in regs if r in set(frame.index)]
     if not regs_kept:
         raise InputError("every regulator in the matrix has (near) zero variance", path=regulator_path)

@@ -13,13 +13,20 @@
 
 The boosting importances depend only on each gene, so they are computed once and reused when the
 largest group is re-split (R recomputes them).
+
+Scale: the fit works on the expression divided by one number, the median standard deviation of the
+target genes (and the regulators by theirs), so multiplying the whole matrix by a constant gives the
+same modules and trees. Without it the result would depend on the units: a leaf of one sample adds
+nothing to the likelihood (as in R) while the other leaves shift by log(scale), so the best split
+and the best module can change with the scale. Split thresholds stay in the input's units; split
+gains are those of the scaled data.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -130,19 +137,30 @@ def fit_gnet(dataset: Dataset, params: GnetParams | None = None, progress: bool 
         return _fit_gnet(dataset, params, progress)
 
 
+def expression_scale(expr: np.ndarray) -> float:
+    """The median over rows of the standard deviation (1 when every row is constant)."""
+    sd = np.asarray(expr, dtype=np.float64).std(axis=1, ddof=1) if expr.shape[1] > 1 else np.zeros(1)
+    sd = sd[np.isfinite(sd) & (sd > 0)]
+    return float(np.median(sd)) if sd.size else 1.0
+
+
 def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    original = dataset
+    # the fit sees unit-scale targets (see the module docstring); thresholds use the input's regulators
+    dataset = replace(dataset, target_expr=dataset.target_expr / expression_scale(dataset.target_expr))
+    reg_scaled = dataset.regulator_expr / expression_scale(dataset.regulator_expr)
     x = dataset.target_expr
     if params.init == "boosting":
-        features = importance_matrix(dataset.regulator_expr, x, max_depth=params.max_depth,
+        features = importance_matrix(reg_scaled, x, max_depth=params.max_depth,
                                      seed=params.seed, progress=progress)
     else:
         features = x
     timings["importance"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     labels = canonical(choose_initial_groups(features, x, params.init_group_num, seed=params.seed))
-    levels = kmeans3_levels(dataset.regulator_expr)
+    levels = kmeans3_levels(reg_scaled)
     timings["initial_groups"] = time.perf_counter() - t1
     log.info("initial groups (%s): %d", params.init, len(np.unique(labels[labels >= 0])))
     history: list[dict] = []
@@ -169,7 +187,7 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     t3 = time.perf_counter()
     fitted = fit_trees(dataset, labels, levels, params)
     if not fitted:
-        return GnetFit(dataset, params, [], np.full(len(x), -1), levels, history, converged, timings)
+        return GnetFit(original, params, [], np.full(len(x), -1), levels, history, converged, timings)
     final = assign_genes(x, [t for _, t in fitted])
     modules: list[Module] = []
     assignment = np.full(len(x), -1, dtype=np.int64)
@@ -181,4 +199,4 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
         modules.append(Module(targets=members.tolist(), tree=tree, score=module_quality(x[members])))
     timings["final"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
-    return GnetFit(dataset, params, modules, assignment, levels, history, converged, timings)
+    return GnetFit(original, params, modules, assignment, levels, history, converged, timings)

@@ -43,10 +43,18 @@ def importance_matrix(reg_expr: np.ndarray, target_expr: np.ndarray, *, max_dept
     than bins every value has its own bin and the trees are those of the exact greedy algorithm R's
     xgboost uses on such data; the cost of a tree grows with the bins, so larger studies use 32
     quantile bins (the importances only seed the k-means initialisation).
+
+    xgboost works in float32 and ignores splits whose loss reduction is below an absolute 1e-6, so
+    every regulator and every target is centred and scaled to unit standard deviation first: the
+    trees of squared-error boosting are equivariant under such affine maps (splits on a regulator
+    only depend on the order of its values, gains of a target scale by its variance), so the
+    fractional gains do not change, while any global scale of the data (1e-10 or 1e38) fits float32
+    and clears the epsilon.
     """
     import xgboost as xgb
 
-    x = np.ascontiguousarray(reg_expr.T, dtype=np.float32)
+    x = np.ascontiguousarray(_standardise_rows(reg_expr).T, dtype=np.float32)
+    target_expr = _standardise_rows(target_expr)
     n_targets, p = target_expr.shape[0], reg_expr.shape[0]
     if max_bin is None:
         max_bin = 64 if x.shape[0] <= 64 else 32
@@ -85,6 +93,14 @@ def importance_matrix(reg_expr: np.ndarray, target_expr: np.ndarray, *, max_dept
     totals = out.sum(axis=1, keepdims=True)
     np.divide(out, totals, out=out, where=totals > 0)
     return out
+
+
+def _standardise_rows(a: np.ndarray) -> np.ndarray:
+    """Rows centred and scaled to unit standard deviation (constant rows become zeros), in float64."""
+    a = np.asarray(a, dtype=np.float64)
+    centred = a - a.mean(axis=1, keepdims=True)
+    sd = centred.std(axis=1, keepdims=True)
+    return np.divide(centred, sd, out=np.zeros_like(centred), where=sd > 0)
 
 
 def within_group_correlation(expr: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:

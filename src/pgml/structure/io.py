@@ -94,6 +94,9 @@ class Structure:
     resolution: float | None
     n_models: int
     atoms: AtomTable
+    #: False when the file has no B-factor values (mmCIF without ``_atom_site.B_iso_or_equiv``, PDB
+    #: with blank columns 61-66); ``atoms.bfactor`` is then NaN rather than gemmi's placeholder.
+    has_bfactors: bool = True
 
 
 def _is_cif(path: Path, text: str) -> bool:
@@ -118,7 +121,12 @@ def _file_stem(path: Path) -> str:
 def _read_text(path: Path) -> str:
     if not path.exists():
         raise InputError("file not found", path=path)
-    raw = path.read_bytes()
+    if path.is_dir():
+        raise InputError("is a directory, not a structure file", path=path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path=path) from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
@@ -156,14 +164,31 @@ def _fallback_resolution(text: str, block: gemmi.cif.Block | None) -> float:
     return 0.0
 
 
-def load_gemmi(path: str | Path) -> gemmi.Structure:
-    """Parse a PDB or mmCIF file (optionally gzipped) into a ``gemmi.Structure``; errors -> InputError."""
-    path = Path(path)
+#: ``_atom_site`` columns gemmi needs to place an atom (one of each tuple).
+_CIF_REQUIRED_COLUMNS = (("Cartn_x",), ("Cartn_y",), ("Cartn_z",), ("type_symbol",),
+                         ("auth_atom_id", "label_atom_id"), ("auth_comp_id", "label_comp_id"),
+                         ("auth_asym_id", "label_asym_id"))
+_CIF_B_COLUMN = "_atom_site.B_iso_or_equiv"
+
+
+def _cif_missing_columns(block: gemmi.cif.Block) -> list[str] | None:
+    """``_atom_site`` columns gemmi needs but the block lacks; None when there is no atom_site table."""
+    table = block.find_mmcif_category("_atom_site.")
+    tags = set(table.tags)
+    if not tags or len(table) == 0:
+        return None
+    return ["_atom_site." + "/".join(alts) for alts in _CIF_REQUIRED_COLUMNS
+            if not any(f"_atom_site.{a}" in tags for a in alts)]
+
+
+def _parse(path: Path) -> tuple[gemmi.Structure, str, gemmi.cif.Block | None]:
     text = _read_text(path)
+    block = None
     try:
         if _is_cif(path, text):
             doc = gemmi.cif.read_string(text)
-            st = gemmi.make_structure_from_block(doc[0])
+            block = doc[0]
+            st = gemmi.make_structure_from_block(block)
         else:
             st = gemmi.read_pdb_string(text)
             st.name = dict(st.info).get("_entry.id", "").strip()
@@ -171,12 +196,40 @@ def load_gemmi(path: str | Path) -> gemmi.Structure:
         msg = str(exc).strip().replace("\n", " | ")
         raise InputError(f"unparseable file ({msg})", path=path) from None
     if len(st) == 0:
+        if block is not None:
+            missing = _cif_missing_columns(block)
+            if missing is None:
+                raise InputError("no atoms (no _atom_site table)", path=path)
+            if missing:
+                raise InputError(f"_atom_site lacks the column(s) {', '.join(missing)}; cannot place the atoms",
+                                 path=path, record="_atom_site")
         raise InputError("no models (no ATOM/HETATM records)", path=path)
+    if all(model.count_atom_sites() == 0 for model in st):
+        raise InputError("no protein atoms (no ATOM/HETATM records at all)", path=path)
     if not st.resolution or st.resolution <= 0:
-        st.resolution = _fallback_resolution(text, doc[0] if _is_cif(path, text) else None)
+        st.resolution = _fallback_resolution(text, block)
     if not st.name:
         st.name = _file_stem(path)
-    return st
+    return st, text, block
+
+
+def _has_bfactors(text: str, block: gemmi.cif.Block | None) -> bool:
+    """Whether the file states B-factors: the mmCIF column exists with values, or a PDB ATOM/HETATM
+    record has a non-blank B field (columns 61-66). gemmi fills missing ones with 20 (mmCIF) or 0 (PDB)."""
+    if block is not None:
+        values = block.find_values(_CIF_B_COLUMN)
+        return any(v not in ("?", ".") for v in values)
+    for line in text.splitlines():
+        if line.startswith(("ATOM  ", "HETATM")) and line[60:66].strip():
+            return True
+    return False
+
+
+def load_gemmi(path: str | Path) -> gemmi.Structure:
+    """Parse a PDB or mmCIF file (optionally gzipped) into a ``gemmi.Structure``; errors -> InputError."""
+    return _parse(Path(path))[0]
+
+
 
 
 def _header_of(st: gemmi.Structure, path: Path) -> Header:
@@ -236,7 +289,8 @@ def read_structure(
     if nonstandard not in NONSTANDARD_POLICIES:
         raise ValueError(f"nonstandard must be one of {NONSTANDARD_POLICIES}, not {nonstandard!r}")
     path = Path(path)
-    st = load_gemmi(path)
+    st, text, block = _parse(path)
+    has_bfactors = _has_bfactors(text, block)
     header = _header_of(st, path)
     model = st[0]
     wanted = set(chains) if chains else None
@@ -320,7 +374,8 @@ def read_structure(
         ins_code=np.asarray(cols["ins_code"], dtype=str),
         chain_id=np.asarray(cols["chain_id"], dtype=str),
         res_index=np.asarray(cols["res_index"], dtype=np.int64),
-        bfactor=np.asarray(cols["bfactor"], dtype=np.float64),
+        bfactor=np.asarray(cols["bfactor"] if has_bfactors else np.full(len(cols["bfactor"]), np.nan),
+                           dtype=np.float64),
         occupancy=np.asarray(cols["occupancy"], dtype=np.float64),
         hetero=np.asarray(cols["hetero"], dtype=bool),
     )
@@ -329,7 +384,24 @@ def read_structure(
         raise InputError(f"no protein atoms{sel} (standard or mapped amino acids)", path=path,
                          record="model 1")
     return Structure(id=header.id, path=path, method=header.method, resolution=header.resolution,
-                     n_models=header.n_models, atoms=atoms)
+                     n_models=header.n_models, atoms=atoms, has_bfactors=has_bfactors)
+
+
+def heavy_atoms_per_residue(structure: Structure) -> float:
+    """Mean number of protein heavy atoms per protein residue (about 1 for a CA-only trace)."""
+    atoms = structure.atoms
+    prot = atoms.protein_mask() & (atoms.element != "H") & (atoms.element != "D")
+    n_res = len(np.unique(atoms.res_index[prot]))
+    return float(prot.sum()) / n_res if n_res else 0.0
+
+
+def check_full_atom(structure: Structure, min_per_residue: float = 3.0) -> None:
+    """Raise InputError for a CA-only (or mostly incomplete) model: its atom graph has no bonds."""
+    per_res = heavy_atoms_per_residue(structure)
+    if per_res < min_per_residue:
+        raise InputError(f"CA-only or incomplete model ({per_res:.2f} heavy atoms per residue, fewer than "
+                         f"{min_per_residue:g}): the atom graphs need full-atom models", path=structure.path,
+                         record="model 1")
 
 
 def check_backbone(structure: Structure, required: tuple[str, ...] = BACKBONE_ATOMS[:3]) -> None:
