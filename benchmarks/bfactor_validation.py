@@ -23,9 +23,9 @@ import pandas as pd
 import torch
 
 from pgml.bfactor.baseline import contact_number_baseline
-from pgml.bfactor.params import ARCHITECTURES, SplitConfig
 from pgml.bfactor.evaluate import evaluate_predictions
 from pgml.bfactor.graphs import build_graphs
+from pgml.bfactor.params import ARCHITECTURES, SplitConfig
 from pgml.bfactor.predict import predict_files, structures_from_split
 from pgml.bfactor.select import select_structures
 from pgml.bfactor.split import split_dataset

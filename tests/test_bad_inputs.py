@@ -181,7 +181,7 @@ def coherence_with(labels: str | None) -> Callable[[Path, Resources], list[str]]
         path = tmp / "in" / "labels.tsv"
         if labels is not None:
             write(path, labels)
-        return ["grn", "coherence", "--result", str(res.grn_result), "--labels", str(path), "--n-perm", "5",
+        return ["grn", "coherence", "--result", str(res.grn_result), "--labels", str(path), "--permutations", "5",
                 "--output", str(tmp / "out" / "coherence.tsv")]
     return build
 

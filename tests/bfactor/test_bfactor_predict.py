@@ -14,8 +14,8 @@ from scipy.spatial.transform import Rotation
 from pgml.bfactor.cli import ARCHITECTURES
 from pgml.bfactor.graphs import build_graphs, structure_to_graph
 from pgml.bfactor.models import build_model
-from pgml.bfactor.predict import predict_files
 from pgml.bfactor.params import SplitConfig
+from pgml.bfactor.predict import predict_files
 from pgml.bfactor.select import select_structures
 from pgml.bfactor.split import split_dataset
 from pgml.bfactor.training import TrainConfig, load_model, train_model

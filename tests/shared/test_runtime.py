@@ -58,7 +58,9 @@ def test_cuda_without_gpu_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_predict_with_cuda_without_gpu_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path, capsys) -> None:
     if runtime.cuda_usable():
         pytest.skip("a GPU is usable here")
+    structure = tmp_path / "x.pdb"
+    structure.write_text("ATOM\n")
     code = main(["bfactor", "predict", "--model", str(tmp_path / "missing.ckpt"), "--device", "cuda",
-                 "--output-dir", str(tmp_path / "out"), str(tmp_path / "x.pdb")])
+                 "--output-dir", str(tmp_path / "out"), str(structure)])
     assert code == 2
     assert "no usable GPU is visible" in capsys.readouterr().err

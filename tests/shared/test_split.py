@@ -85,21 +85,18 @@ def test_split_sizes_rounding():
             assert tr + va + te == n and (n < 3 or tr >= 1)
 
 
-def test_random_split_matches_bfactor_split(tmp_path):
-    bsplit = pytest.importorskip("pgml.bfactor.split")
-    for n in (0, 2, 3, 10, 37):
-        for vf, tf in ((0.15, 0.15), (0.1, 0.3), (0.45, 0.45)):
-            assert split_sizes(n, vf, tf) == bsplit.split_sizes(n, vf, tf)
+def test_random_split_keeps_the_earlier_bfactor_assignment():
+    """The rule the bfactor chain used before the shared module (kept so old splits reproduce):
+    sorted ids, default_rng(seed).permutation, first n_train train, next n_val val, rest test."""
     ids = [f"{k}X{k * 7 % 5}" for k in range(23, 0, -1)]  # not sorted on input
-    rows = ["\t".join(["id", "file", "method", "resolution", "n_atoms", "status", "reason"])]
-    rows += [f"{i}\t{i}.pdb\tX-RAY DIFFRACTION\t2.0\t100\tkept\t" for i in ids]
-    selection = tmp_path / "sel.tsv"
-    selection.write_text("\n".join(rows) + "\n")
     for seed in (0, 1, 42):
-        old = bsplit.split_dataset(selection, tmp_path / "split.tsv", tmp_path / "report.tsv",
-                                   val_fraction=0.2, test_fraction=0.15, seed=seed)
-        new = random_split(reversed(ids), val_fraction=0.2, test_fraction=0.15, seed=seed)
-        assert new == dict(zip(old["id"], old["split"], strict=True))
+        ordered = sorted(ids)
+        order = np.random.default_rng(seed).permutation(len(ordered))
+        n_train, n_val, _ = split_sizes(len(ordered), 0.2, 0.15)
+        expected = {}
+        for rank, k in enumerate(order):
+            expected[ordered[k]] = "train" if rank < n_train else "val" if rank < n_train + n_val else "test"
+        assert random_split(reversed(ids), val_fraction=0.2, test_fraction=0.15, seed=seed) == expected
     assert random_split(ids, 0.2, 0.15, 0) != random_split(ids, 0.2, 0.15, 1)
 
 

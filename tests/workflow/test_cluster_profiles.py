@@ -100,7 +100,7 @@ def test_rules_declaring_gpu_are_gpu_rules_in_both_profiles():
         for name, body in re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)*)", smk.read_text(), re.M):
             if re.search(r"^\s+resources:\n(?:\s+\w+=.*\n)*?\s+gpu=\d", body, re.M):
                 declared.add(name)
-    assert "train_model" in declared
+    assert "bfactor_train_model" in declared
     for profile in (SLURM, LOCAL):
         sized = load(profile)["set-resources"]
         for rule in declared:

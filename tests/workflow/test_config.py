@@ -140,8 +140,9 @@ def test_config_error_names_key_value_and_allowed_in_a_few_lines(tmp_path: Path,
     bad.write_text(yaml.safe_dump(config))
     result = dry_run("--cores", "1", "--configfile", str(bad))
     assert result.returncode != 0
-    assert re.search(expected, result.stderr), result.stderr[-2000:]
-    assert len(result.stderr.strip().splitlines()) <= 12, result.stderr
+    out = result.stdout + result.stderr
+    assert re.search(expected, out), out[-2000:]
+    assert len(out.strip().splitlines()) <= 12, out
 
 
 def test_own_data_config_needs_no_simulate_section(tmp_path: Path) -> None:
@@ -162,7 +163,7 @@ def test_missing_structures_directory_stops_a_dry_run(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"chains": ["bfactor"], "bfactor": {"structures": [str(tmp_path / "nope")]}}))
     result = dry_run("--cores", "1", "--configfile", str(path))
     assert result.returncode != 0
-    assert f"bfactor.structures: not found: {tmp_path / 'nope'}" in result.stderr
+    assert f"bfactor.structures: not found: {tmp_path / 'nope'}" in result.stdout + result.stderr
 
 
 # ---- the workflow: rule names, dry runs

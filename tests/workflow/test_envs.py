@@ -66,8 +66,24 @@ def rules_without_env() -> list[str]:
     return rules
 
 
+def _module_level(tree: ast.Module) -> list[ast.AST]:
+    """Import statements a module runs when it is imported (not inside functions or TYPE_CHECKING)."""
+    out: list[ast.AST] = []
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom | ast.If | ast.Try):
+            out.extend(n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom))
+    return out
+
+
 def third_party_imports(package: str) -> set[str]:
-    """Top-level third-party modules imported by ``package`` and the pgml modules it imports."""
+    """Top-level third-party modules imported by ``package`` and the pgml modules it imports.
+
+    In the chain's own package every import counts, lazy ones too. In the shared modules it reaches
+    (pgml.runtime, pgml.plots, ...) only module-level imports count: a shared function that imports
+    torch on use (``pgml.runtime.pick_device``) is called only by code that needs torch anyway.
+    """
     seen: set[str] = set()
     external: set[str] = set()
     todo = [package]
@@ -81,7 +97,9 @@ def third_party_imports(package: str) -> set[str]:
         for file in files:
             if not file.exists():
                 continue
-            for node in ast.walk(ast.parse(file.read_text())):
+            tree = ast.parse(file.read_text())
+            nodes = ast.walk(tree) if mod.startswith(package) else _module_level(tree)
+            for node in nodes:
                 names = []
                 if isinstance(node, ast.Import):
                     names = [a.name for a in node.names]

@@ -108,6 +108,8 @@ def read_selection(path: str | Path) -> pd.DataFrame:
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"not a selection TSV ({exc})", path=path) from None
+    if "sequences" not in table.columns:  # written before sequences were recorded: only the identity split needs them
+        table["sequences"] = "NA"
     missing = [c for c in SELECTION_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path=path, record="header")
