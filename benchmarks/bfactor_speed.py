@@ -4,7 +4,7 @@ Proteins of 2,000-6,000 atoms: the demo structures in that range plus, when ../s
 present, its X-ray entries in that range. Graph building (parse + features + bonds) is timed
 separately from inference. Inference is timed for every architecture (so Meta's cost is shown next
 to the simplest model, GCN, measured in the same run), one protein per forward pass on CPU and, when
-a GPU is visible, batched on the GPU too. Goals (issue 2): Meta >= 15 proteins/s on 2 CPU cores
+a GPU is visible, batched on the GPU too. Goals: Meta >= 15 proteins/s on 2 CPU cores
 (the paper's CPU figure), >= 300 proteins/s on one H100 with batching (paper: 37 on a GPU).
 
     python benchmarks/bfactor_speed.py [--threads 2] [--max-proteins 40] [--model CKPT]

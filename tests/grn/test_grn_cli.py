@@ -29,9 +29,11 @@ def test_simulate_infer_plot_coherence_baseline_evaluate(tmp_path, capsys):
                  "--output", str(tmp_path / "clr.tsv")]) == 0
     assert main(["grn", "evaluate", "--truth", str(sim / "true_edges.tsv"), "--expression", expr,
                  "--regulators", regs, "--method", f"gnet2_boosting={tmp_path / 'boosting' / 'edges.tsv'}",
-                 f"clr={tmp_path / 'clr.tsv'}", "--output-dir", str(tmp_path / "eval")]) == 0
+                 "--baseline", f"clr={tmp_path / 'clr.tsv'}", "--output-dir", str(tmp_path / "eval")]) == 0
     metrics = pd.read_csv(tmp_path / "eval" / "metrics.tsv", sep="\t")
     assert {"gnet2_boosting", "clr", "random"} <= set(metrics.method)
+    notes = (tmp_path / "eval" / "metrics.md").read_text()
+    assert "the best baseline clr" in notes  # the verdict names the baseline the caller declared
     assert (tmp_path / "eval" / "roc.png").exists()
 
 

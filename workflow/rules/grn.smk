@@ -34,10 +34,8 @@ GRN_TARGETS = [
     for name in ["plots/module_correlation.png", "plots/module_heatmaps.pdf"]
     + (["coherence.tsv"] if GRN_LABELS else [])
 ] + ([f"{GRN_OUT}/evaluation/metrics.tsv"] if GRN_TRUTH else [])
-GRN_METHOD_ARGS = " ".join(
-    [f"gnet2_{init}={GRN_OUT}/gnet2_{init}/edges.tsv" for init in GRN["inits"]]
-    + [f"{m}={GRN_OUT}/baselines/{m}.tsv" for m in GRN["baselines"]]
-)
+GRN_METHOD_ARGS = " ".join(f"gnet2_{init}={GRN_OUT}/gnet2_{init}/edges.tsv" for init in GRN["inits"])
+GRN_BASELINE_ARGS = " ".join(f"{m}={GRN_OUT}/baselines/{m}.tsv" for m in GRN["baselines"])
 
 
 rule grn_simulate_network:
@@ -201,6 +199,7 @@ rule grn_evaluate_networks:
         ),
     params:
         methods=GRN_METHOD_ARGS,
+        baselines=f"--baseline {GRN_BASELINE_ARGS}" if GRN["baselines"] else "",
         outdir=lambda wc, output: Path(output.metrics).parent,
         read=GRN_READ_ARGS,
     log:
@@ -209,5 +208,5 @@ rule grn_evaluate_networks:
         f"{ENVS}/grn.yaml"
     shell:
         "pgml grn evaluate --truth {input.truth} --expression {input.expression}"
-        " --regulators {input.regulators} --method {params.methods} --output-dir {params.outdir}"
+        " --regulators {input.regulators} --method {params.methods} {params.baselines} --output-dir {params.outdir}"
         " {params.read} > {log} 2>&1"

@@ -1,7 +1,7 @@
 """Contact-number baseline for B-factors: the model a user would pick without a GNN.
 
 Atoms that are tightly packed move less, so the number of atoms within a radius (the contact
-number, CN) anti-correlates with the B-factor (e.g. Halle 2002, PNAS 99:1274). The baseline fits
+number, CN) anti-correlates with the B-factor (e.g. [halle2002]). The baseline fits
 ``target ~ a + b * CN`` by least squares on the training atoms (pooled) and predicts the test
 structures of the same split, using the same radius as the graphs' neighbour-count feature.
 It writes ``predictions.tsv`` in the format of ``pgml bfactor predict``, so ``evaluate`` treats it

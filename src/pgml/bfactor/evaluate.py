@@ -1,6 +1,6 @@
 """Evaluate B-factor predictions: per-protein metrics, averaged, mean ± sd over runs, with plots.
 
-Metrics follow the seed paper's evaluation: Pearson correlation coefficient (CC), mean absolute
+Metrics follow the evaluation of [metagnn]: Pearson correlation coefficient (CC), mean absolute
 error (MAE), mean absolute percentage error (MAPE, as a fraction: 0.25 is 25 %) and root relative
 squared error (RRSE) (formulas in :mod:`pgml.metrics.regression`), each
 computed per protein and then averaged over the test proteins; repeated runs (``n_runs``, different

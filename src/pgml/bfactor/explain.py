@@ -1,4 +1,4 @@
-"""Per-feature importance for chosen atoms with GNNExplainer (the seed paper's appendix 15).
+"""Per-feature importance for chosen atoms with GNNExplainer (the appendix of [metagnn]; GNNExplainer [ying2019]).
 
 GNNExplainer (Ying et al. 2019) learns a soft mask over the node features (``node_mask_type =
 "attributes"``) that keeps the model's prediction for the chosen atom; the mask summed over the

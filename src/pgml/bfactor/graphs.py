@@ -4,7 +4,7 @@ Nodes are the heavy atoms of the protein residues (standard and mapped modified 
 one altloc), edges the covalent bonds in both directions with bond-order one-hot and length (Meta-GNN
 paper's atom graph; node features in :mod:`pgml.bfactor.features`). The target is the B-factor in Å²
 (``raw``) or z-scored within the protein (``zscore``: (B - mean) / std, population std), the
-normalisation the paper uses to compare proteins refined at different resolutions.
+normalisation [metagnn] uses to compare proteins refined at different resolutions.
 """
 
 from __future__ import annotations

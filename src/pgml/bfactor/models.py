@@ -1,6 +1,6 @@
 """The seven GNN architectures of the bfactor chain, selectable by name with :func:`build_model`.
 
-The Meta-GNN paper (B-factor prediction from atom graphs) compares a Meta-GNN against GCN, GAT, MPN,
+[metagnn] (B-factor prediction from atom graphs) compares a Meta-GNN against GCN, GAT, MPN,
 Graph U-Net, graph transformer and EGNN baselines on the same atom graphs. Here all seven share one
 frame so that only the message-passing core differs:
 
@@ -16,7 +16,7 @@ Cores (all from torch_geometric, except EGNN and the Meta node/edge blocks in :m
   A(e_vw) h_w): the bond features produce a hidden x hidden matrix per edge.
 * ``unet`` - ``GraphUNet`` (Gao & Ji 2019): gPool/gUnpool with ``TopKPooling``; bond features unused.
 * ``transformer`` - ``TransformerConv(edge_dim=...)`` (Shi et al. 2021, eqs. 3-5).
-* ``egnn`` - :class:`~pgml.nn.EGNNConv` (Satorras et al. 2021, eqs. 3-6); reads ``pos``
+* ``egnn`` - :class:`~pgml.nn.EGNNConv` ([satorras2021], eqs. 3-6); reads ``pos``
   and is invariant to rotations/translations of the structure.
 * ``meta`` - :class:`~pgml.nn.MetaBlock` (MetaLayer composition) of
   :class:`~pgml.nn.EdgeModel` (edge update from [h_i, h_j, e_ij]) and

@@ -1,6 +1,6 @@
 """``BFactorModule``: the Lightning wrapper that trains one bfactor architecture.
 
-Loss is the mean absolute error over atoms (L1), as in the Meta-GNN paper. Validation reports
+Loss is the mean absolute error over atoms (L1), as in [metagnn]. Validation reports
 ``val_loss`` (L1 over all validation atoms), ``val_mae`` (the same MAE, named as in the paper's tables)
 and ``val_cc``: the Pearson correlation computed per protein and then averaged over the validation
 proteins - the paper's headline metric. A protein whose predictions are constant has an undefined CC;

@@ -1,6 +1,6 @@
 """Selection of the bfactor chain's input structures (collection and sharding: :mod:`pgml.structure.collection`).
 
-Selection follows the seed paper's data set: X-ray entries under a resolution cutoff whose B-factors
+Selection follows the data set of [metagnn]: X-ray entries under a resolution cutoff whose B-factors
 vary (constant B-factors carry no signal; NMR entries have none) and that are full-atom models (a
 CA-only trace has no covalent bonds to build a graph from). One unreadable file never stops a
 shard: it is recorded as dropped with the reason.

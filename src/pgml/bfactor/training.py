@@ -4,7 +4,7 @@ Selects the train and validation graphs by the split TSV (columns ``id, file, sp
 ``Data.structure_id``), batches whole proteins with torch_geometric's ``DataLoader`` (shuffled by a
 sampler seeded from ``(seed, epoch)``, so resumed runs see the same orders), and runs the shared loop
 :func:`pgml.train.loop.fit` with early stopping on the validation CC (per-protein Pearson averaged over
-proteins, the Meta-GNN paper's main metric). The output head is scaled by the mean and standard
+proteins, the main metric of [metagnn]). The output head is scaled by the mean and standard
 deviation of the training targets so raw B-factors (tens of A^2) and z-scores train alike.
 """
 

@@ -1,6 +1,6 @@
 """The grn chain: gene regulatory modules from expression data (GNET2, ported from R to Python).
 
-GNET2 (dissertation chapter 3; Bioconductor package GNET2 1.5.5 is the behavioural reference) finds
+GNET2 ([dissertation], chapter 3; [gnet2]; Bioconductor package GNET2 1.5.5 is the behavioural reference) finds
 regulatory modules: groups of target genes whose expression is explained by a small regression tree
 on regulator expression. Modules are initialised by k-means on xgboost importances (``boosting``) or
 on expression (``kmeans``), then trees (:mod:`pgml.grn.tree`) and gene assignments

@@ -1,4 +1,4 @@
-"""The network-inference baselines GNET2 is compared with (dissertation table 3.1).
+"""The network-inference baselines GNET2 is compared with ([dissertation] table 3.1).
 
 Mutual-information networks, as in the R package minet (Meyer et al. 2008), on an MI matrix
 estimated from equal-frequency discretised expression (minet's defaults: ``disc="equalfreq"``,

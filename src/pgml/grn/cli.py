@@ -71,16 +71,23 @@ def _baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _named_paths(items: list[str], flag: str) -> dict[str, Path]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"{flag} expects NAME=EDGES.tsv, got {item!r}")
+        name, path = item.split("=", 1)
+        if name in out:
+            raise InputError(f"{flag}: name {name!r} given twice")
+        out[name] = Path(path)
+    return out
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.grn.evaluate import evaluate_networks
 
-    methods = {}
-    for item in args.method:
-        if "=" not in item:
-            raise InputError(f"--method expects NAME=EDGES.tsv, got {item!r}")
-        name, path = item.split("=", 1)
-        methods[name] = Path(path)
-    table = evaluate_networks(args.truth, methods, args.expression, args.regulators, args.output_dir,
+    table = evaluate_networks(args.truth, _named_paths(args.method, "--method"), args.expression, args.regulators,
+                              args.output_dir, baseline_paths=_named_paths(args.baseline or [], "--baseline"),
                               samples_in_rows=args.samples_in_rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
@@ -180,7 +187,10 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--truth", type=Path, required=True, help="true edges TSV (regulator, target)")
     p.add_argument("--expression", type=Path, required=True, help="the matrix the methods ran on")
     p.add_argument("--regulators", type=Path, required=True)
-    p.add_argument("--method", nargs="+", required=True, metavar="NAME=EDGES.tsv")
+    p.add_argument("--method", nargs="+", required=True, metavar="NAME=EDGES.tsv",
+                   help="the methods under evaluation (edges TSV: regulator, target, score)")
+    p.add_argument("--baseline", nargs="+", default=[], metavar="NAME=EDGES.tsv",
+                   help="baselines; metrics.md says whether each method beats the best of them")
     p.add_argument("--output-dir", type=Path, required=True, help="writes metrics.tsv, metrics.md, roc.png")
     p.add_argument("--samples-in-rows", action="store_true")
     p.add_argument("--log-transform", action="store_true", help="accepted for symmetry; not needed here")

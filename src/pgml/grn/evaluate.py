@@ -1,4 +1,4 @@
-"""Evaluate ranked edge lists against the true network (dissertation table 3.1).
+"""Evaluate ranked edge lists against the true network ([dissertation] table 3.1).
 
 Candidate edges are every (regulator, gene) pair with regulator != gene, the regulators being those of
 the regulator list and the genes those of the expression matrix. A method's edge list gives scores;
@@ -95,34 +95,49 @@ def plot_curves(curves: dict[str, tuple[np.ndarray, ...]], table: pd.DataFrame, 
                 chance_precision=aupr_of["random"])
 
 
+def verdicts(table: pd.DataFrame, models: list[str], baselines: list[str]) -> list[str]:
+    """One sentence per model: does it beat the best baseline (by AUROC)? Plus model vs model."""
+    auroc = dict(zip(table.method, table.auroc, strict=True))
+    notes = [f"{table.attrs['n_true']} true edges among {table.attrs['n_candidates']} regulator-gene pairs."]
+    ranked = sorted((b for b in baselines if b in auroc), key=lambda b: -auroc[b])
+    for name in models:
+        if ranked:
+            best = ranked[0]
+            verdict = "beats" if auroc[name] > auroc[best] else "does NOT beat"
+            notes.append(f"{name} (AUROC {auroc[name]:.3f}) {verdict} the best baseline {best} "
+                         f"(AUROC {auroc[best]:.3f}).")
+    for a, b in zip(models, models[1:], strict=False):
+        verdict = "beats" if auroc[a] > auroc[b] else "does NOT beat"
+        notes.append(f"{a} ({auroc[a]:.3f}) {verdict} {b} ({auroc[b]:.3f}).")
+    return notes
+
+
 def evaluate_networks(truth_path: str | Path, method_paths: dict[str, str | Path], expression: str | Path,
                       regulators_path: str | Path, output_dir: str | Path, *,
+                      baseline_paths: dict[str, str | Path] | None = None,
                       samples_in_rows: bool = False) -> pd.DataFrame:
-    """Evaluate every method's edges.tsv; writes metrics.tsv, metrics.md and roc.png into output_dir."""
+    """Evaluate the methods' and the baselines' edges.tsv; writes metrics.tsv, metrics.md and roc.png.
+
+    ``method_paths`` are the methods under evaluation (e.g. GNET2 with each initialisation),
+    ``baseline_paths`` the methods a user would pick without them; metrics.md says whether each method
+    beats the best baseline. Names are the caller's (the workflow names GNET2 runs ``gnet2_<init>``).
+    """
     from pgml.grn.data import read_expression, read_regulators
 
+    baseline_paths = baseline_paths or {}
+    clash = sorted(set(method_paths) & set(baseline_paths))
+    if clash:
+        raise InputError(f"names used for both a method and a baseline: {', '.join(clash)}")
     truth = read_edges(truth_path)
     frame = read_expression(expression, samples_in_rows=samples_in_rows)
     genes = list(frame.index)
     regulators = [r for r in read_regulators(regulators_path) if r in set(genes)]
-    methods = {name: read_edges(p) for name, p in method_paths.items()}
+    methods = {name: read_edges(p) for name, p in {**method_paths, **baseline_paths}.items()}
     table, curves = evaluate_methods(truth, methods, regulators, genes)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_tsv(table, out / "metrics.tsv", float_format="%.4f")
-    best_baseline = table[~table.method.str.startswith("gnet2") & (table.method != "random")]
-    notes = [f"{table.attrs['n_true']} true edges among {table.attrs['n_candidates']} regulator-gene pairs."]
-    for name in table.method[table.method.str.startswith("gnet2")]:
-        a = float(table.loc[table.method == name, "auroc"].iloc[0])
-        if len(best_baseline):
-            b = best_baseline.iloc[0]
-            verdict = "beats" if a > b.auroc else "does NOT beat"
-            notes.append(f"{name} (AUROC {a:.3f}) {verdict} the best baseline {b.method} (AUROC {b.auroc:.3f}).")
-    if {"gnet2_boosting", "gnet2_kmeans"} <= set(table.method):
-        ab = float(table.loc[table.method == "gnet2_boosting", "auroc"].iloc[0])
-        ak = float(table.loc[table.method == "gnet2_kmeans", "auroc"].iloc[0])
-        verdict = "beats" if ab > ak else "does NOT beat"
-        notes.append(f"boosting initialisation ({ab:.3f}) {verdict} k-means initialisation ({ak:.3f}).")
+    notes = verdicts(table, list(method_paths), list(baseline_paths))
     write_text(out / "metrics.md", markdown_table(table) + "\n" + "\n".join(notes) + "\n")
     plot_curves(curves, table, out / "roc.png")
     return table

@@ -1,4 +1,4 @@
-"""GNET2's main loop (dissertation section 3.2, Bioconductor GNET2 1.5.5 ``gnet()`` / ``run_gnet()``).
+"""GNET2's main loop ([dissertation] section 3.2, Bioconductor GNET2 1.5.5 ``gnet()`` / ``run_gnet()``).
 
 1. Initial groups of target genes (:mod:`pgml.grn.initialise`, ``boosting`` or ``kmeans``).
 2. Repeat up to ``max_iter`` times:

@@ -12,7 +12,7 @@ regulator matrix is quantised once and the per-call overhead is paid once per ch
 
 The number of groups k is chosen among 2..``init_group_num`` by the highest within-group expression
 correlation (the mean over genes of the mean absolute Pearson correlation within the gene's group,
-R's ``get_correlation_list``), as the dissertation describes.
+R's ``get_correlation_list``), as [dissertation] describes.
 """
 
 from __future__ import annotations

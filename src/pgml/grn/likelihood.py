@@ -1,4 +1,4 @@
-"""Gaussian log-likelihoods of sample groups (dissertation eqs 3.15-3.17), vectorised with numpy.
+"""Gaussian log-likelihoods of sample groups ([dissertation] eqs 3.15-3.17), vectorised with numpy.
 
 For one gene with values x_1..x_m in a group of m > 1 samples, with the group mean mu and the sample
 standard deviation s (denominator m - 1, R's ``sd``), the log-likelihood (eq. 3.15) is

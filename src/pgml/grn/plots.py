@@ -1,4 +1,4 @@
-"""Figures of a GNET2 result (dissertation figure 3.1 and the module correlation summary).
+"""Figures of a GNET2 result ([dissertation] figure 3.1 and the module correlation summary).
 
 - :func:`plot_module_heatmaps`: one page per module: regulator expression bars on top (one row per
   tree regulator), the z-scored target genes below, samples ordered by tree leaf, and a strip of leaf

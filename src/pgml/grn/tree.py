@@ -1,4 +1,4 @@
-"""Regulatory tree of one module (GNET2 ``build_moduleR_heuristic``; dissertation section 3.2).
+"""Regulatory tree of one module (GNET2 ``build_moduleR_heuristic``; [dissertation] section 3.2).
 
 A module's tree partitions the samples by regulator expression so that, within each leaf, the
 module's target genes are well described by one Gaussian per gene. Starting from all samples, each

@@ -1,6 +1,6 @@
 """Regression metrics: arrays of targets ``y`` and predictions ``p`` in, one float out.
 
-The bfactor chain reports the Meta-GNN paper's four metrics per protein:
+The bfactor chain reports the four metrics of [metagnn] per protein:
 
 - Pearson correlation (CC): ``sum (y - ȳ)(p - p̄) / sqrt(sum (y - ȳ)^2 · sum (p - p̄)^2)``;
 - mean absolute error: ``MAE = mean |p - y|``;

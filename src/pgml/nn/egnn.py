@@ -25,7 +25,7 @@ def _mlp(sizes: list[int], *, act_last: bool = False) -> nn.Sequential:
 
 
 class EGNNConv(MessagePassing):
-    r"""E(n)-equivariant graph convolution (Satorras et al. 2021, eqs. 3-6).
+    r"""E(n)-equivariant graph convolution ([satorras2021], eqs. 3-6).
 
     .. math::
         m_{ij} &= \phi_e(h_i, h_j, \lVert x_i - x_j \rVert^2, a_{ij})            && (3) \\
