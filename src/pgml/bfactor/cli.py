@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pgml.fileio import check_output_dir, check_output_file
+
 ARCHITECTURES = ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta")
 
 
 def _shard(args: argparse.Namespace) -> int:
     from pgml.bfactor.select import shard_structures
 
+    check_output_dir(args.output_dir, inputs=args.structures)
     shard_structures(args.structures, n_shards=args.n_shards, output_dir=args.output_dir)
     return 0
 
@@ -22,6 +25,7 @@ def _shard(args: argparse.Namespace) -> int:
 def _select(args: argparse.Namespace) -> int:
     from pgml.bfactor.select import select_structures
 
+    check_output_file(args.output, inputs=[args.manifest])
     select_structures(
         args.manifest,
         output=args.output,
@@ -34,6 +38,7 @@ def _select(args: argparse.Namespace) -> int:
 def _build_graphs(args: argparse.Namespace) -> int:
     from pgml.bfactor.graphs import build_graphs
 
+    check_output_file(args.output, inputs=[args.selection])
     build_graphs(args.selection, output=args.output, target=args.target, radius=args.radius)
     return 0
 
@@ -41,6 +46,8 @@ def _build_graphs(args: argparse.Namespace) -> int:
 def _split(args: argparse.Namespace) -> int:
     from pgml.bfactor.split import split_dataset
 
+    check_output_file(args.output, inputs=args.selection)
+    check_output_file(args.report, inputs=[*args.selection, args.output], option="--report")
     split_dataset(
         args.selection,
         output=args.output,
@@ -68,6 +75,7 @@ def _train(args: argparse.Namespace) -> int:
         patience=args.patience,
         seed=args.seed,
     )
+    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
     train_model(args.graphs, split=args.split, output_dir=args.output_dir, config=config)
     return 0
 
@@ -78,6 +86,8 @@ def _predict(args: argparse.Namespace) -> int:
     files = list(args.files)
     if args.from_split:
         files += structures_from_split(args.from_split, subset=args.subset)
+    inputs = [args.model, *files, *([args.from_split] if args.from_split else [])]
+    check_output_dir(args.output_dir, inputs=inputs)
     predict_files(args.model, files, output_dir=args.output_dir, device=args.device)
     return 0
 
@@ -85,6 +95,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _baseline(args: argparse.Namespace) -> int:
     from pgml.bfactor.baseline import contact_number_baseline
 
+    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
     contact_number_baseline(args.graphs, split=args.split, output_dir=args.output_dir)
     return 0
 
@@ -92,6 +103,7 @@ def _baseline(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.bfactor.evaluate import evaluate_predictions
 
+    check_output_dir(args.output_dir, inputs=[*args.predictions, args.baseline])
     evaluate_predictions(args.predictions, baseline=args.baseline, output_dir=args.output_dir)
     return 0
 
@@ -99,6 +111,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from pgml.bfactor.explain import explain_atoms
 
+    check_output_dir(args.output_dir, inputs=[args.model, args.structure])
     explain_atoms(args.model, args.structure, args.atoms, output_dir=args.output_dir, epochs=args.epochs,
                   seed=args.seed)
     return 0
