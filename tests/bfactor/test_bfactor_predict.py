@@ -96,3 +96,39 @@ def test_unreadable_input_is_one_error_and_no_output(checkpoint: Path, tmp_path:
     assert code == 2
     assert "empty.pdb" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_existing_output_dir_keeps_unrelated_files(checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    (out / "1UBI.tsv").write_text("stale")
+    assert main(["bfactor", "predict", "--model", str(checkpoint), "--output-dir", str(out),
+                 str(DEMO / "1UBI.pdb.gz")]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["1UBI.pdb", "1UBI.tsv", "notes.txt", "predictions.tsv"]
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert len(pd.read_csv(out / "1UBI.tsv", sep="\t")) > 100
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_dangerous_output_dirs_are_refused(checkpoint: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    structure = data / "1UBI.pdb.gz"
+    structure.write_bytes((DEMO / "1UBI.pdb.gz").read_bytes())
+    (data / "notes.txt").write_text("keep me")
+    a_file = data / "file.txt"
+    a_file.write_text("x")
+    monkeypatch.chdir(tmp_path)
+    cases = {
+        ".": "output directory is the current directory",
+        "data": "output directory holds input file",
+        str(a_file): "is an existing file, not a directory",
+    }
+    for out, message in cases.items():
+        code = main(["bfactor", "predict", "--model", str(checkpoint), "--output-dir", out, str(structure)])
+        err = capsys.readouterr().err.strip()
+        assert code == 2
+        assert message in err and out in err and len(err.splitlines()) == 1, err
+    assert sorted(p.name for p in data.iterdir()) == ["1UBI.pdb.gz", "file.txt", "notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

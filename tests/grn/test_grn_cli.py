@@ -49,3 +49,26 @@ def test_input_error_exits_2_without_output(tmp_path, capsys):
     assert code == 2
     assert "impute" in capsys.readouterr().err
     assert not (tmp_path / "out" / "edges.tsv").exists()
+
+
+def test_output_paths_that_could_clobber_are_refused(tmp_path, capsys, monkeypatch):
+    sim = tmp_path / "sim"
+    assert main(["grn", "simulate", "--output-dir", str(sim), "--n-genes", "20", "--n-samples", "12",
+                 "--n-external", "2", "--seed", "1"]) == 0
+    expr, regs = str(sim / "expression.tsv"), str(sim / "regulators.txt")
+    monkeypatch.chdir(tmp_path)
+    cases = [
+        (["grn", "simulate", "--output-dir", "."], "is the current directory"),
+        (["grn", "infer", "--expression", expr, "--regulators", regs, "--output-dir", str(sim)],
+         "holds input file"),
+        (["grn", "baseline", "--method", "clr", "--expression", expr, "--regulators", regs, "--output",
+          str(sim)], "is an existing directory, not a file"),
+        (["grn", "baseline", "--method", "clr", "--expression", expr, "--regulators", regs, "--output",
+          regs], "output file is the input"),
+    ]
+    before = {p.name: p.read_bytes() for p in sim.iterdir()}
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+    assert {p.name: p.read_bytes() for p in sim.iterdir()} == before

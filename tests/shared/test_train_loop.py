@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -11,7 +13,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from pgml.train.loop import EpochShuffleSampler, fit
+from pgml.train.loop import BEST_STATE_NAME, EpochShuffleSampler, fit
 from pgml.train.optim import make_optimizer
 from pgml.train.seed import seed_everything
 
@@ -46,6 +48,28 @@ class _Regressor(pl.LightningModule):
         return make_optimizer("adam", self.parameters(), lr=self.hparams.lr)
 
 
+class _Killed(Exception):
+    """Stands for a kill: the job dies during an epoch, after the previous epoch's checkpoints."""
+
+
+class _Killable(_Regressor):
+    """Dies at the start of epoch ``kill_at`` (by ``_Killed``, or by the signal ``kill_with``)."""
+
+    kill_at: int | None = None
+    kill_with: int | None = None
+
+    def on_train_epoch_start(self) -> None:
+        if self.current_epoch == self.kill_at:
+            if self.kill_with is not None:
+                os.kill(os.getpid(), self.kill_with)
+            else:
+                raise _Killed(f"killed in epoch {self.current_epoch}")
+
+
+#: what the workflow declares as outputs of a training job: Snakemake deletes them before a rerun
+DECLARED = ("model.ckpt", "metrics.tsv", "learning_curve.png")
+
+
 def _data(seed: int = 0) -> tuple[DataLoader, DataLoader]:
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(96, 4, generator=g)
@@ -58,11 +82,13 @@ def _data(seed: int = 0) -> tuple[DataLoader, DataLoader]:
     )
 
 
-def _run(out: Path, epochs: int, *, patience: int = 100, seed: int = 0):
+def _run(out: Path, epochs: int, *, patience: int = 100, seed: int = 0, mode: str = "min",
+         kill_at: int | None = None, kill_with: int | None = None):
     seed_everything(seed)
-    module = _Regressor()
+    module = _Killable()
+    module.kill_at, module.kill_with = kill_at, kill_with
     tl, vl = _data()
-    res = fit(module, tl, vl, out, max_epochs=epochs, monitor="val_loss", mode="min", patience=patience,
+    res = fit(module, tl, vl, out, max_epochs=epochs, monitor="val_loss", mode=mode, patience=patience,
               seed=seed, device="cpu", progress=False)
     return res
 
@@ -114,6 +140,84 @@ def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
     again = _run(tmp_path / "part", 4)
     assert again.best_score == pytest.approx(full.best_score)
     assert len(pd.read_csv(tmp_path / "part" / "metrics.tsv", sep="\t")) == 4
+
+
+def _assert_same_outputs(reference: Path, other: Path) -> None:
+    assert (other / "metrics.tsv").read_text() == (reference / "metrics.tsv").read_text()
+    wa, wb = _weights(reference / "model.ckpt"), _weights(other / "model.ckpt")
+    assert wa.keys() == wb.keys()
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert (other / "learning_curve.png").stat().st_size > 1000
+    assert not list(other.glob(".*tmp*")), "temporary files left behind"
+
+
+# mode "max" on the loss makes epoch 0 the best: no epoch after the kill beats it, so the rerun must
+# restore model.ckpt from the kept best state rather than wait for a new best (which never comes)
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_rerun_after_kill_with_outputs_deleted_equals_uninterrupted(tmp_path: Path, mode: str) -> None:
+    full = _run(tmp_path / "full", 4, mode=mode)
+    part = tmp_path / "part"
+    with pytest.raises(_Killed):
+        _run(part, 4, mode=mode, kill_at=2)
+    assert (part / "last.ckpt").exists() and (part / BEST_STATE_NAME).exists()
+    assert not (part / "model.ckpt").exists(), "model.ckpt is written when training ends"
+    if mode == "max":
+        best_epoch = pd.read_csv(tmp_path / "full" / "metrics.tsv", sep="\t")["val_loss"].idxmax()
+        assert best_epoch < 2, "the test needs the best epoch before the kill"
+    for name in DECLARED:  # what `snakemake --rerun-incomplete` does to the killed job's outputs
+        (part / name).unlink(missing_ok=True)
+    resumed = _run(part, 4, mode=mode)
+    _assert_same_outputs(tmp_path / "full", part)
+    assert resumed == type(full)(part / "model.ckpt", full.best_score, full.epochs_run)
+
+
+def test_rerun_of_finished_run_rewrites_deleted_outputs(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        first = _run(tmp_path / "run", 4, mode="max")
+        (tmp_path / "ref").mkdir()
+        for name in DECLARED:
+            (tmp_path / "ref" / name).write_bytes((tmp_path / "run" / name).read_bytes())
+            (tmp_path / "run" / name).unlink()
+        again = _run(tmp_path / "run", 4, mode="max")
+    finally:
+        os.umask(old)
+    _assert_same_outputs(tmp_path / "ref", tmp_path / "run")
+    assert again == first
+    for name in (*DECLARED, "last.ckpt", BEST_STATE_NAME):
+        assert (tmp_path / "run" / name).stat().st_mode & 0o777 == 0o640, name
+    # a rerun with every output present changes nothing
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run").iterdir()}
+    assert _run(tmp_path / "run", 4, mode="max") == first
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run").iterdir()} == mtimes
+
+
+def test_missing_best_state_starts_over(tmp_path: Path, caplog) -> None:
+    _run(tmp_path / "full", 3)
+    part = tmp_path / "part"
+    with pytest.raises(_Killed):
+        _run(part, 3, kill_at=2)
+    for name in (*DECLARED, BEST_STATE_NAME):
+        (part / name).unlink(missing_ok=True)
+    with caplog.at_level("WARNING"):
+        _run(part, 3)
+    assert "training starts over" in caplog.text
+    _assert_same_outputs(tmp_path / "full", part)
+
+
+def test_sigterm_stops_with_status_143_and_resumes(tmp_path: Path) -> None:
+    _run(tmp_path / "full", 4)
+    part = tmp_path / "part"
+    with pytest.raises(SystemExit) as stopped:
+        _run(part, 4, kill_at=1, kill_with=signal.SIGTERM)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    # stopped in epoch 1, at its first batch: epoch 0 is saved
+    assert len(pd.read_csv(part / "metrics.tsv", sep="\t")) == 1
+    assert torch.load(part / "last.ckpt", weights_only=False)["epoch"] == 0
+    for name in DECLARED:
+        (part / name).unlink(missing_ok=True)
+    _run(part, 4)
+    _assert_same_outputs(tmp_path / "full", part)
 
 
 class _Plateau(_Regressor):

@@ -18,6 +18,7 @@ from pgml.bfactor.params import (
     SplitConfig,
     TrainConfig,
 )
+from pgml.fileio import check_output_dir, check_output_file
 from pgml.runtime import add_device_argument, add_threads_argument
 from pgml.train.optim import OPTIMIZERS
 
@@ -25,6 +26,7 @@ from pgml.train.optim import OPTIMIZERS
 def _shard(args: argparse.Namespace) -> int:
     from pgml.structure.collection import shard_structures
 
+    check_output_dir(args.output_dir, inputs=args.structures)
     shard_structures(args.structures, n_shards=args.shards, output_dir=args.output_dir)
     return 0
 
@@ -32,6 +34,7 @@ def _shard(args: argparse.Namespace) -> int:
 def _select(args: argparse.Namespace) -> int:
     from pgml.bfactor.select import select_structures
 
+    check_output_file(args.output, inputs=[args.manifest])
     select_structures(
         args.manifest,
         output=args.output,
@@ -44,6 +47,7 @@ def _select(args: argparse.Namespace) -> int:
 def _build_graphs(args: argparse.Namespace) -> int:
     from pgml.bfactor.graphs import build_graphs
 
+    check_output_file(args.output, inputs=[args.selection])
     build_graphs(args.selection, output=args.output, target=args.target, radius=args.neighbour_radius)
     return 0
 
@@ -51,6 +55,8 @@ def _build_graphs(args: argparse.Namespace) -> int:
 def _split(args: argparse.Namespace) -> int:
     from pgml.bfactor.split import split_dataset
 
+    check_output_file(args.output, inputs=args.selection)
+    check_output_file(args.report, inputs=[*args.selection, args.output], option="--report")
     config = SplitConfig(method=args.method, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
                          min_seq_id=args.min_seq_id, coverage=args.coverage,
                          list=str(args.list) if args.list else None)
@@ -74,6 +80,7 @@ def _train(args: argparse.Namespace) -> int:
         patience=args.patience,
         seed=args.seed,
     )
+    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
     train_model(args.graphs, split=args.split, output_dir=args.output_dir, config=config, device=args.device)
     return 0
 
@@ -84,6 +91,8 @@ def _predict(args: argparse.Namespace) -> int:
     files = list(args.files)
     if args.from_split:
         files += structures_from_split(args.from_split, subset=args.subset)
+    inputs = [args.model, *files, *([args.from_split] if args.from_split else [])]
+    check_output_dir(args.output_dir, inputs=inputs)
     predict_files(args.model, files, output_dir=args.output_dir, device=args.device)
     return 0
 
@@ -91,6 +100,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _baseline(args: argparse.Namespace) -> int:
     from pgml.bfactor.baseline import contact_number_baseline
 
+    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
     contact_number_baseline(args.graphs, split=args.split, output_dir=args.output_dir)
     return 0
 
@@ -98,6 +108,7 @@ def _baseline(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.bfactor.evaluate import evaluate_predictions
 
+    check_output_dir(args.output_dir, inputs=[*args.predictions, args.baseline])
     evaluate_predictions(args.predictions, baseline=args.baseline, output_dir=args.output_dir)
     return 0
 
@@ -105,6 +116,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from pgml.bfactor.explain import explain_atoms
 
+    check_output_dir(args.output_dir, inputs=[args.model, args.structure])
     explain_atoms(args.model, args.structure, args.atoms, output_dir=args.output_dir, epochs=args.epochs,
                   seed=args.seed)
     return 0

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pgml.errors import InputError
-from pgml.fileio import atomic_dir
+from pgml.fileio import atomic_dir, check_output_dir
 from pgml.structure.collection import structure_stem
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,11 @@ def predict_files(
     output_dir: str | Path,
     device: str = "auto",
 ) -> pd.DataFrame:
-    """Predict every file; write per-file PDB + TSV and ``predictions.tsv``; return all rows."""
+    """Predict every file; write per-file PDB + TSV and ``predictions.tsv``; return all rows.
+
+    Other files already in ``output_dir`` are kept (same-named ones are replaced). An ``output_dir``
+    that holds one of the inputs, or is the current directory, is refused (:class:`InputError`).
+    """
     import torch
     from tqdm import tqdm
 
@@ -122,6 +126,7 @@ def predict_files(
 
     if not files:
         raise InputError("no structure files given (pass FILE... or --from-split)")
+    check_output_dir(output_dir, inputs=[model_path, *files])
     stems = [structure_stem(f) for f in files]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:

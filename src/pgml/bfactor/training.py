@@ -22,7 +22,7 @@ from torch import nn
 from pgml.bfactor.params import TrainConfig
 from pgml.errors import InputError
 from pgml.fileio import write_text
-from pgml.train.loop import BEST_NAME, LAST_NAME, FitResult, fit
+from pgml.train.loop import BEST_NAME, BEST_STATE_NAME, CURVE_NAME, LAST_NAME, METRICS_NAME, FitResult, fit
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def _discard_stale_checkpoint(out: Path, hparams: dict[str, Any], config: TrainC
              if k not in RESUMABLE_CHANGES and old_config.get(k) != str(v)}
     if diff:
         log.warning("%s was written with other settings %s (old, new): starting over", last, diff)
-        for name in (LAST_NAME, BEST_NAME, "metrics.tsv", "learning_curve.png"):
+        for name in (LAST_NAME, BEST_STATE_NAME, BEST_NAME, METRICS_NAME, CURVE_NAME):
             (out / name).unlink(missing_ok=True)
 
 

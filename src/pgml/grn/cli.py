@@ -14,9 +14,16 @@ import logging
 from pathlib import Path
 
 from pgml.errors import InputError
+from pgml.fileio import check_output_dir, check_output_file
 from pgml.grn.params import BASELINES, GENIE3_TREES, INIT_METHODS, PERMUTATIONS, GnetParams, SimulateParams
 
 log = logging.getLogger(__name__)
+
+
+def _result_files(result: Path) -> list[Path]:
+    """The files ``load_result`` reads for ``--result`` (the directory of `infer`, or its result.json)."""
+    directory = result if result.is_dir() else result.parent
+    return [directory / "result.json", directory / "result.npz"]
 
 
 def _infer(args: argparse.Namespace) -> int:
@@ -24,6 +31,7 @@ def _infer(args: argparse.Namespace) -> int:
     from pgml.grn.gnet import fit_gnet
     from pgml.grn.result import write_result
 
+    check_output_dir(args.output_dir, inputs=[args.expression, args.regulators])
     dataset = load_dataset(args.expression, args.regulators, samples_in_rows=args.samples_in_rows,
                            log_transform=args.log_transform, top_percent=args.top_percent)
     log.info("%d regulators, %d target genes, %d samples", len(dataset.regulators), len(dataset.targets),
@@ -42,6 +50,7 @@ def _infer(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from pgml.grn.simulate import simulate_network, write_simulation
 
+    check_output_dir(args.output_dir, inputs=[args.seed_network] if args.seed_network else [])
     sim = simulate_network(args.n_genes, args.n_samples, n_external=args.n_external, tf_fraction=args.tf_fraction,
                            max_in_degree=args.max_in_degree, topology=args.topology,
                            seed_network=args.seed_network, n_conditions=args.n_conditions,
@@ -57,6 +66,7 @@ def _baseline(args: argparse.Namespace) -> int:
     from pgml.grn.data import read_expression, read_regulators
     from pgml.tables import write_tsv
 
+    check_output_file(args.output, inputs=[args.expression, args.regulators])
     frame = read_expression(args.expression, samples_in_rows=args.samples_in_rows, log_transform=args.log_transform)
     regs_all = read_regulators(args.regulators)
     regs = [r for r in regs_all if r in set(frame.index)]
@@ -86,8 +96,12 @@ def _named_paths(items: list[str], flag: str) -> dict[str, Path]:
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.grn.evaluate import evaluate_networks
 
-    table = evaluate_networks(args.truth, _named_paths(args.method, "--method"), args.expression, args.regulators,
-                              args.output_dir, baseline_paths=_named_paths(args.baseline or [], "--baseline"),
+    methods = _named_paths(args.method, "--method")
+    baselines = _named_paths(args.baseline or [], "--baseline")
+    check_output_dir(args.output_dir, inputs=[args.truth, args.expression, args.regulators, *methods.values(),
+                                              *baselines.values()])
+    table = evaluate_networks(args.truth, methods, args.expression, args.regulators, args.output_dir,
+                              baseline_paths=baselines,
                               samples_in_rows=args.samples_in_rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
@@ -97,8 +111,8 @@ def _plot(args: argparse.Namespace) -> int:
     from pgml.grn.plots import plot_module_correlation, plot_module_heatmaps, plot_module_trees
     from pgml.grn.result import load_result
 
+    out = check_output_dir(args.output_dir, inputs=_result_files(args.result))
     fit = load_result(args.result)
-    out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     plot_module_heatmaps(fit, out / "module_heatmaps.pdf")
     plot_module_heatmaps(fit, out / "module_heatmap.png")
@@ -113,6 +127,7 @@ def _coherence(args: argparse.Namespace) -> int:
     from pgml.grn.result import load_result
     from pgml.tables import write_tsv
 
+    check_output_file(args.output, inputs=[*_result_files(args.result), args.labels])
     fit = load_result(args.result)
     labels = read_sample_labels(args.labels, fit.dataset.samples)
     table = coherence_table([m.tree.leaf_labels for m in fit.modules], labels.to_numpy(), ordinal=args.ordinal,

@@ -7,13 +7,21 @@ and callback state), early stopping on a validation metric (``EarlyStopping``), 
 placing model and batches on the GPU when one is visible. This module only adds the project's
 conventions on top:
 
-* ``output_dir/last.ckpt`` written every epoch and ``output_dir/model.ckpt`` holding the best epoch by
-  ``monitor``; both written atomically (temporary file + rename), so a kill never leaves a torn file.
-* A rerun with ``last.ckpt`` present resumes from it and ends with the same weights and metrics as an
-  uninterrupted run: every training step reseeds the RNGs from ``(seed, epoch, batch)`` (dropout), and
-  :class:`EpochShuffleSampler` draws each epoch's order from ``(seed, epoch)`` alone.
+* ``output_dir/last.ckpt`` written every epoch and ``output_dir/.best.ckpt`` holding the best epoch by
+  ``monitor`` so far; both written atomically (temporary file + rename), so a kill never leaves a torn
+  file. When training ends, the best checkpoint is copied to ``output_dir/model.ckpt``.
+* A rerun with ``last.ckpt`` present resumes from it and ends with the same outputs as an uninterrupted
+  run: every training step reseeds the RNGs from ``(seed, epoch, batch)`` (dropout), and
+  :class:`EpochShuffleSampler` draws each epoch's order from ``(seed, epoch)`` alone. The best epoch so
+  far lives in ``.best.ckpt``, which is not one of the workflow's declared outputs, so it survives
+  Snakemake removing the outputs of an interrupted job (``--rerun-incomplete``): ``model.ckpt``,
+  ``metrics.tsv`` and ``learning_curve.png`` are written again at the end even if no later epoch beats
+  the best one. A rerun of a finished run only rewrites whichever of them is missing.
 * ``metrics.tsv`` (epoch, train_loss, validation metrics) and ``learning_curve.png`` rewritten
   atomically after every epoch; the history is part of the checkpoint so it survives a resume.
+* SIGTERM (``scancel``, Snakemake stopping its jobs) stops training at the next batch and exits with
+  status 143; SIGINT (Ctrl-C) stops at once with status 1. Either way the rerun resumes from the last
+  completed epoch.
 * Lightning's own log directories are switched off (``logger=False``); its progress bar stays.
 """
 
@@ -22,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import signal
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,8 +41,9 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.plugins.environments import LightningEnvironment
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from pgml.fileio import atomic_path
+from pgml.fileio import atomic_path, copy_file
 from pgml.plots import plot_learning_curve
 from pgml.runtime import pick_device
 from pgml.train.seed import seed_everything
@@ -42,6 +52,11 @@ log = logging.getLogger(__name__)
 
 BEST_NAME = "model.ckpt"
 LAST_NAME = "last.ckpt"
+#: the best epoch so far while training (copied to BEST_NAME at the end); hidden and never a declared
+#: workflow output, so Snakemake's cleanup of an interrupted job keeps it
+BEST_STATE_NAME = ".best.ckpt"
+METRICS_NAME = "metrics.tsv"
+CURVE_NAME = "learning_curve.png"
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,18 @@ class EpochShuffleSampler(torch.utils.data.Sampler[int]):
 
 
 class _AtomicCheckpoint(ModelCheckpoint):
-    """``ModelCheckpoint`` that writes through a temporary file and renames it into place."""
+    """``ModelCheckpoint`` that writes through a temporary file and renames it into place.
+
+    Writes ``last.ckpt`` after every epoch: Lightning's own callback (2.5+) writes it only in epochs
+    that also wrote a new best checkpoint, so a killed run could lose every epoch since the best one.
+    """
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._should_skip_saving_checkpoint(trainer):
+            return
+        candidates = self._monitor_candidates(trainer)
+        self._save_topk_checkpoint(trainer, candidates)
+        self._save_last_checkpoint(trainer, candidates)
 
     def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
         with atomic_path(filepath) as tmp:
@@ -126,8 +152,8 @@ class EpochHistory(Callback):
             name = key[: -len("_epoch")] if key.endswith("_epoch") else key
             row[name] = _scalar(value)
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
-        write_metrics(self.rows, self.output_dir / "metrics.tsv")
-        plot_learning_curve(self.rows, self.output_dir / "learning_curve.png", monitor=self.monitor)
+        write_metrics(self.rows, self.output_dir / METRICS_NAME)
+        plot_learning_curve(self.rows, self.output_dir / CURVE_NAME, monitor=self.monitor)
 
     def state_dict(self) -> dict[str, Any]:
         return {"rows": [dict(r) for r in self.rows]}
@@ -154,21 +180,49 @@ def write_metrics(rows: list[dict[str, float]], path: Path) -> None:
         tmp.write_text("\n".join(lines) + "\n")
 
 
-def _finished_state(last: Path, max_epochs: int) -> FitResult | None:
-    """If ``last`` records a run that already ended (max epochs or early stop), return its result."""
-    ckpt = torch.load(last, map_location="cpu", weights_only=False)
-    epoch = int(ckpt.get("epoch", -1))
-    stopped = False
-    best_path, best_score = None, math.nan
+def _callback_state(ckpt: dict[str, Any], name: str) -> dict[str, Any]:
+    """The saved state of the callback class ``name`` (Lightning keys them by class name + settings)."""
     for key, state in ckpt.get("callbacks", {}).items():
-        if key.startswith("EarlyStopping"):
-            stopped = state.get("wait_count", 0) >= state.get("patience", math.inf)
-        if key.startswith("_AtomicCheckpoint") and state.get("best_model_path"):
-            best_path = Path(state["best_model_path"])
-            best_score = _scalar(state["best_model_score"])
-    if (epoch + 1 >= max_epochs or stopped) and best_path is not None and best_path.exists():
-        return FitResult(best_path, best_score, epoch + 1)
-    return None
+        if key.split("{")[0] == name:
+            return state
+    return {}
+
+
+def _is_finished(ckpt: dict[str, Any], max_epochs: int) -> bool:
+    """Whether the run saved in ``ckpt`` ended: max epochs reached or stopped early."""
+    stopper = _callback_state(ckpt, "EarlyStopping")
+    stopped = stopper.get("wait_count", 0) >= stopper.get("patience", math.inf)
+    return int(ckpt.get("epoch", -1)) + 1 >= max_epochs or stopped
+
+
+def _recover_best_state(out: Path, ckpt: dict[str, Any]) -> bool:
+    """Make sure ``out/.best.ckpt`` exists for the run saved in ``ckpt``; False if it cannot be had.
+
+    A ``last.ckpt`` written before the best epoch was kept in ``.best.ckpt`` names ``model.ckpt`` as its
+    best checkpoint: that file, when still there, becomes ``.best.ckpt``.
+    """
+    best_state = out / BEST_STATE_NAME
+    if best_state.exists():
+        return True
+    recorded = _callback_state(ckpt, "_AtomicCheckpoint").get("best_model_path")
+    if recorded and Path(recorded).name == BEST_NAME and (out / BEST_NAME).exists():
+        copy_file(out / BEST_NAME, best_state)
+        return True
+    return False
+
+
+def _publish(out: Path, rows: list[dict[str, float]], monitor: str, *, model: bool) -> None:
+    """Write the declared outputs from the training state.
+
+    ``model.ckpt`` becomes a copy of ``.best.ckpt`` (always when ``model``, else only when missing);
+    ``metrics.tsv`` and ``learning_curve.png`` are rewritten from ``rows`` when missing.
+    """
+    if model or not (out / BEST_NAME).exists():
+        copy_file(out / BEST_STATE_NAME, out / BEST_NAME)
+    if not (out / METRICS_NAME).exists():
+        write_metrics(rows, out / METRICS_NAME)
+    if not (out / CURVE_NAME).exists():
+        plot_learning_curve(rows, out / CURVE_NAME, monitor=monitor)
 
 
 @contextlib.contextmanager
@@ -201,9 +255,10 @@ def fit(
 ) -> FitResult:
     """Train ``module``; keep ``model.ckpt`` (best by ``monitor``) and ``last.ckpt`` in ``output_dir``.
 
-    Resumes from ``output_dir/last.ckpt`` when it exists (returns at once if that run had finished).
-    Stops early after ``patience`` epochs without improvement of ``monitor`` (``mode`` min or max).
-    ``device`` is ``auto`` (GPU when usable), ``cpu`` or ``cuda`` (an error without a GPU; see
+    Resumes from ``output_dir/last.ckpt`` when it exists; if that run had finished, only rewrites
+    whichever of ``model.ckpt``, ``metrics.tsv`` and ``learning_curve.png`` is missing. Stops early
+    after ``patience`` epochs without improvement of ``monitor`` (``mode`` min or max). ``device`` is
+    ``auto`` (GPU when usable), ``cpu`` or ``cuda`` (an error without a GPU; see
     :func:`pgml.runtime.pick_device`).
     """
     if mode not in ("min", "max"):
@@ -213,19 +268,27 @@ def fit(
     last = out / LAST_NAME
     ckpt_path: str | None = None
     if last.exists():
-        done = _finished_state(last, max_epochs)
-        if done is not None:
-            log.info("%s: training already finished (%d epochs), nothing to do", last, done.epochs_run)
-            return done
-        ckpt_path = str(last)
-        log.info("resuming from %s", last)
+        saved = torch.load(last, map_location="cpu", weights_only=False)
+        if not _recover_best_state(out, saved):
+            log.warning("%s: the best checkpoint %s is missing; training starts over", last,
+                        out / BEST_STATE_NAME)
+            last.unlink()
+        elif _is_finished(saved, max_epochs):
+            epochs = int(saved.get("epoch", -1)) + 1
+            log.info("%s: training already finished (%d epochs)", last, epochs)
+            _publish(out, _callback_state(saved, "EpochHistory").get("rows", []), monitor, model=False)
+            best = _callback_state(saved, "_AtomicCheckpoint").get("best_model_score")
+            return FitResult(out / BEST_NAME, _scalar(best) if best is not None else math.nan, epochs)
+        else:
+            ckpt_path = str(last)
+            log.info("resuming from %s", last)
 
     seed_everything(seed)
     use_gpu = pick_device(device).type == "cuda"
 
     history = EpochHistory(out, seed, monitor)
     checkpoint = _AtomicCheckpoint(
-        dirpath=out, filename=BEST_NAME.removesuffix(".ckpt"), monitor=monitor, mode=mode,
+        dirpath=out, filename=BEST_STATE_NAME.removesuffix(".ckpt"), monitor=monitor, mode=mode,
         save_top_k=1, save_last=True, save_on_train_epoch_end=True, enable_version_counter=False,
         auto_insert_metric_name=False,
     )
@@ -252,8 +315,16 @@ def fit(
         # the job is one process: Lightning's hint to launch it with srun does not apply
         warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
         warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated.*")
-        trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, ckpt_path=ckpt_path)
+        try:
+            trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader,
+                        ckpt_path=ckpt_path)
+        except SIGTERMException:
+            # Lightning stops at the next batch and raises a SystemExit without a status, which would
+            # exit 0; the job did not finish, so say so
+            log.warning("stopped by SIGTERM after %d epochs; run again to resume from %s",
+                        trainer.current_epoch, last)
+            raise SystemExit(128 + signal.SIGTERM) from None
 
-    best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else out / BEST_NAME
+    _publish(out, history.rows, monitor, model=True)
     score = _scalar(checkpoint.best_model_score) if checkpoint.best_model_score is not None else math.nan
-    return FitResult(best, score, int(trainer.current_epoch))
+    return FitResult(out / BEST_NAME, score, int(trainer.current_epoch))
