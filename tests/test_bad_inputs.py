@@ -26,10 +26,14 @@ from conftest import DEMO_STRUCTURES, backbone, pdb_atom
 from pgml.cli import main
 
 XRAY = "EXPDTA    X-RAY DIFFRACTION\nREMARK   2 RESOLUTION.    1.50 ANGSTROMS."
-OUTPUT_CHECKS = pytest.mark.xfail(strict=False, reason="output-path checks land separately")
 
 
 # ---------------------------------------------------------------- input writers
+
+
+def mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def pdb_text(lines: list[str], header: str = XRAY) -> str:
@@ -483,19 +487,35 @@ CASES: list[Case] = [
          r"labels\.tsv: sample S2: no label for 11 samples"),
     Case("coherence-labels-duplicate-sample", coherence_with("sample\tlabel\nS1\ta\nS1\tb\n"),
          r"sample 'S1' has more than one label row"),
-    # ---- output locations (checked by fileio.check_output_dir)
+    # ---- output locations (pgml.fileio.check_output_dir / check_output_file)
+    Case("predict-output-dir-is-cwd",
+         lambda t, r: ["bfactor", "predict", "--model", str(r.model), "--output-dir", ".",
+                       str(write(t / "in" / "s.pdb", GOOD_PDB))],
+         r"current|working directory", chdir=True),
+    Case("predict-output-dir-holds-an-input",
+         lambda t, r: ["bfactor", "predict", "--model", str(r.model), "--output-dir", str(t / "in"),
+                       str(write(t / "in" / "s.pdb", GOOD_PDB))],
+         r"in: .*(holds|contains) .*input"),
+    Case("build-graphs-output-is-a-directory",
+         lambda t, r: ["bfactor", "build-graphs", "--selection", str(write(t / "in" / "sel.tsv", "id\n")),
+                       "--output", str(mkdir(t / "out"))],
+         r"out: .*directory"),
+    Case("grn-plot-output-dir-is-a-file",
+         lambda t, r: ["grn", "plot", "--result", str(mkdir(t / "in")), "--output-dir",
+                       str(write(t / "out", "a file\n"))],
+         r"out: .*(not a directory|is a file)"),
     Case("predict-output-dir-is-a-file",
          lambda t, r: ["bfactor", "predict", "--model", str(r.model), "--output-dir",
                        str(write(t / "out", "a file\n")), str(write(t / "in" / "s.pdb", GOOD_PDB))],
-         r"out: .*(not a directory|is a file)", marks=(OUTPUT_CHECKS,)),
+         r"out: .*(not a directory|is a file)"),
     Case("infer-output-dir-is-cwd",
          lambda t, r: ["grn", "infer", "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)),
                        "--output-dir", "."],
-         r"current|working directory", chdir=True, marks=(OUTPUT_CHECKS,)),
+         r"current|working directory", chdir=True),
     Case("infer-output-dir-holds-an-input",
          lambda t, r: ["grn", "infer", "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)),
                        "--output-dir", str(t / "in")],
-         r"in: .*(holds|contains) .*input", marks=(OUTPUT_CHECKS,)),
+         r"in: .*(holds|contains) .*input"),
 ]
 
 
