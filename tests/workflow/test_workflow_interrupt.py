@@ -29,7 +29,7 @@ import torch
 import yaml
 from helpers import snakemake_executable, venv_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "resources" / "demo" / "structures"
 STRUCTURES = ["1A8O.pdb.gz", "1UBI.pdb.gz", "3JQH.cif.gz", "1EJG.pdb.gz", "4CUP.cif.gz"]
 WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "envs", "resources", "profiles")
