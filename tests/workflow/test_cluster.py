@@ -15,11 +15,14 @@ What they show:
   ``CUDA_VISIBLE_DEVICES`` inside the job, and still train on CPU when that "GPU" is not real;
 - a training job killed with ``scancel`` is reported with its log, and the same command resumes from
   its last checkpoint to the same metrics as an uninterrupted run, with no partial output left;
+- Ctrl-C (SIGINT to Snakemake's process group) during training cancels the job, and
+  ``--rerun-incomplete`` ends with the uninterrupted run's ``model.ckpt`` weights and ``metrics.tsv``;
 - a job over its memory limit fails with a message naming the rule and the limit, and the retry with
   resources scaled by ``attempt`` passes; the same for a time limit (opt-in, PGML_TEST_TIME_LIMIT=1:
   SLURM limits are whole minutes, so it takes ~3.5 min).
 
-Runtime on the 2-core machine: ~6 min (the demo pair ~3.5 min, scancel ~1 min, the rest ~1.5 min).
+Runtime on the 2-core machine: ~7 min (the demo pair ~3.5 min, scancel and Ctrl-C ~1 min each, the
+rest ~1.5 min).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -136,8 +140,13 @@ def copy_workflow(dest: Path, extra: Path | None = None) -> Path:
     return dest
 
 
-def start_snakemake(workdir: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """Start snakemake in ``workdir`` without waiting; stdout and stderr together."""
+def start_snakemake(
+    workdir: Path, args: list[str], env: dict[str, str], *, new_session: bool = False
+) -> subprocess.Popen:
+    """Start snakemake in ``workdir`` without waiting; stdout and stderr together.
+
+    ``new_session``: in a process group of its own, which a test can signal as a terminal would.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "snakemake", *args],
         cwd=workdir,
@@ -146,6 +155,7 @@ def start_snakemake(workdir: Path, args: list[str], env: dict[str, str]) -> subp
         stderr=subprocess.STDOUT,
         text=True,
         stdin=subprocess.DEVNULL,
+        start_new_session=new_session,
     )
 
 
@@ -476,4 +486,51 @@ def test_scancel_during_training_then_rerun_resumes(slurm, demo_runs, tmp_path):
     assert_ok(rerun, "the rerun after scancel")
     assert "resuming from" in (wd / TRAIN_LOG.format(arch=arch)).read_text()
     assert_same_metrics(demo_runs.local, wd, [Path(target)])
+    assert leftovers(wd / model_dir) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_training_then_rerun_incomplete_resumes(slurm, demo_runs, tmp_path):
+    """Ctrl-C to Snakemake while a training job runs; ``--rerun-incomplete`` ends as the uninterrupted run.
+
+    Snakemake cancels its SLURM jobs on SIGINT and the job's declared outputs count as incomplete; the
+    rerun resumes from last.ckpt and must produce the uninterrupted run's model.ckpt and metrics.tsv.
+    """
+    import torch
+
+    model_dir = MODEL_DIR.format(arch="gcn")
+    wd = clone(demo_runs.cluster, tmp_path / "wf", results=True)
+    shutil.rmtree(wd / model_dir)
+    target = f"{model_dir}/model.ckpt"  # a file, not a rule name
+    args = ["--profile", PROFILE, "--configfile", CONFIG, "--retries", "0", target]
+    before = last_job_id(slurm)
+    run = start_snakemake(wd, args, slurm, new_session=True)
+    try:
+        last = wd / model_dir / "last.ckpt"
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and run.poll() is None and not last.exists():
+            time.sleep(0.2)
+        assert last.exists() and run.poll() is None, "training never got to its first checkpoint"
+        os.killpg(run.pid, signal.SIGINT)
+        out, _ = run.communicate(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    assert run.returncode != 0, out[-4000:]
+    # the cancelled job is gone before the rerun starts (it would otherwise write into the same folder)
+    deadline = time.monotonic() + 120
+    active = ("PENDING", "RUNNING", "COMPLETING")
+    while any(j["JobState"] in active for j in slurm_jobs(slurm) if int(j["JobId"]) > before):
+        assert time.monotonic() < deadline, "SLURM job still running after Ctrl-C"
+        time.sleep(1)
+    epoch = torch.load(last, map_location="cpu", weights_only=False)["epoch"]
+    assert epoch < EPOCHS - 1, "training ended before Ctrl-C"
+
+    rerun = snakemake(wd, [*args[:-1], "--rerun-incomplete", target], slurm)
+    assert_ok(rerun, "the rerun after Ctrl-C")
+    assert_same_metrics(demo_runs.cluster, wd, [Path(model_dir) / "metrics.tsv"])
+    ours = torch.load(wd / target, map_location="cpu", weights_only=False)["state_dict"]
+    theirs = torch.load(demo_runs.cluster / target, map_location="cpu", weights_only=False)["state_dict"]
+    assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
     assert leftovers(wd / model_dir) == []

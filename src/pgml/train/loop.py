@@ -198,8 +198,8 @@ def _is_finished(ckpt: dict[str, Any], max_epochs: int) -> bool:
 def _recover_best_state(out: Path, ckpt: dict[str, Any]) -> bool:
     """Make sure ``out/.best.ckpt`` exists for the run saved in ``ckpt``; False if it cannot be had.
 
-    A ``last.ckpt`` written before the best epoch was kept in ``.best.ckpt`` names ``model.ckpt`` as its
-    best checkpoint: that file, when still there, becomes ``.best.ckpt``.
+    A ``last.ckpt`` from a pgml version that kept the best epoch in ``model.ckpt`` itself names that file
+    as its best checkpoint: when it is still there, it becomes ``.best.ckpt``.
     """
     best_state = out / BEST_STATE_NAME
     if best_state.exists():
