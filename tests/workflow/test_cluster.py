@@ -8,7 +8,7 @@ the workflow (Snakefile, workflow/, config/, envs/, profiles/, resources/) in it
 directory with ``--profile profiles/slurm-local``, so the repository's results/ is never touched.
 
 What they show:
-- the trivial test workflow and the demo's chains (every chain in config/config.yaml, training cut to
+- the trivial test workflow and every chain's tiny test config (tests/configs/<chain>.yaml, training at
   ``EPOCHS`` epochs) run through sbatch to completion, and their metrics equal those of a local
   ``--cores 2`` run with the same seed (both runs go at once to save wall time);
 - rules with ``resources: gpu=1`` are submitted with a GPU request (``TresPerJob=gres:gpu:1``), see
@@ -345,22 +345,24 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.rglob(".*.tmp*"))
 
 
-#: training epochs in the cluster tests' copy of the demo config (the demo trains longer); enough for
+#: training epochs in the cluster tests' tiny config (longer than its own 2 epochs); enough for
 #: a scancel to land between two checkpoints
 EPOCHS = 6
 CONFIG = "config/cluster_test.yaml"
 
 
-def trimmed_config(workdir: Path) -> None:
-    """config/config.yaml with every chain's training cut to EPOCHS epochs, as ``CONFIG``."""
-    cfg = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+def tiny_config(workdir: Path) -> None:
+    """Every chain's tiny test config (tests/configs/<chain>.yaml) in one file, as ``CONFIG``, with
+    training at EPOCHS epochs so a kill can land between two checkpoints."""
+    cfg: dict = {"chains": [], "seed": 0}
+    for path in sorted((REPO / "tests" / "configs").glob("*.yaml")):
+        part = yaml.safe_load(path.read_text())
+        cfg["chains"] += part.pop("chains")
+        part.pop("seed", None)
+        cfg.update(part)
     for section in cfg.values():
-        if (
-            isinstance(section, dict)
-            and isinstance(section.get("train"), dict)
-            and "epochs" in section["train"]
-        ):
-            section["train"]["epochs"] = min(int(section["train"]["epochs"]), EPOCHS)
+        if isinstance(section, dict) and isinstance(section.get("train"), dict):
+            section["train"]["epochs"] = EPOCHS
     (workdir / CONFIG).write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
@@ -368,7 +370,7 @@ def trimmed_config(workdir: Path) -> None:
 def snapshot(tmp_path_factory) -> Path:
     """One copy of the workflow (with ``CONFIG``) that every run in this module copies again."""
     wd = copy_workflow(tmp_path_factory.mktemp("snapshot"))
-    trimmed_config(wd)
+    tiny_config(wd)
     return wd
 
 
@@ -419,7 +421,8 @@ def test_demo_chains_under_slurm_match_local_run(slurm, demo_runs):
     # every rule but `all` went through sbatch, and all of it completed
     jobs = [j for j in slurm_jobs(slurm) if int(j["JobId"]) > before]
     rules = {re.sub(r"_wildcards_.*", "", j["Comment"]).removeprefix("rule_") for j in jobs}
-    assert {"shard_structures", "build_graphs", "train_model", "evaluate_models"} <= rules, rules
+    assert {"bfactor_shard_structures", "bfactor_build_graphs", "bfactor_train_model", "bfactor_evaluate_models",
+            "grn_infer_modules", "grn_evaluate_networks"} <= rules, rules
     assert all(j["JobState"] == "COMPLETED" for j in jobs), [(j["JobId"], j["JobState"]) for j in jobs]
 
     # same seed, same metrics as the local run, for every chain in the demo
@@ -427,15 +430,15 @@ def test_demo_chains_under_slurm_match_local_run(slurm, demo_runs):
 
     # the GPU-tagged training rule asked SLURM for a GPU, got the fake one, and trained on CPU
     bf = yaml.safe_load((wd / CONFIG).read_text())["bfactor"]
-    train_jobs = jobs_of_rule(slurm, "train_model", before)
+    train_jobs = jobs_of_rule(slurm, "bfactor_train_model", before)
     assert len(train_jobs) == len(bf["architectures"]) * bf["n_runs"]
     for job in train_jobs:
         assert "gpu:1" in job.get("TresPerJob", ""), job
-    for job in jobs_of_rule(slurm, "shard_structures", before):
+    for job in jobs_of_rule(slurm, "bfactor_shard_structures", before):
         assert "gpu" not in job.get("TresPerJob", ""), job
     for arch in bf["architectures"]:
         log = (wd / TRAIN_LOG.format(arch=arch)).read_text()
-        assert "no usable GPU visible, training on CPU" in log, log[-2000:]
+        assert "no usable GPU visible, running on CPU" in log, log[-2000:]
 
 
 @pytest.mark.slow
@@ -456,7 +459,7 @@ def test_scancel_during_training_then_rerun_resumes(slurm, demo_runs, tmp_path):
         deadline = time.monotonic() + 600
         job = None
         while time.monotonic() < deadline and run.poll() is None:
-            running = [j for j in jobs_of_rule(slurm, "train_model", before) if j["JobState"] == "RUNNING"]
+            running = [j for j in jobs_of_rule(slurm, "bfactor_train_model", before) if j["JobState"] == "RUNNING"]
             if running and last.exists():  # at least one epoch done, training still running
                 job = running[0]
                 break
@@ -468,13 +471,13 @@ def test_scancel_during_training_then_rerun_resumes(slurm, demo_runs, tmp_path):
         if run.poll() is None:
             run.kill()
             run.communicate()
-    assert [j["JobId"] for j in jobs_of_rule(slurm, "train_model", before)] == [job["JobId"]]
+    assert [j["JobId"] for j in jobs_of_rule(slurm, "bfactor_train_model", before)] == [job["JobId"]]
 
     # Snakemake reports the failure, names the job's logs
     assert run.returncode != 0, out[-4000:]
-    block = error_block(out, "train_model")
+    block = error_block(out, "bfactor_train_model")
     assert f"SLURM-job '{job['JobId']}' failed, SLURM status is: 'CANCELLED'" in block, block
-    assert TRAIN_LOG.format(arch=arch) in block and "logs/slurm/rule_train_model/" in block, block
+    assert TRAIN_LOG.format(arch=arch) in block and "logs/slurm/rule_bfactor_train_model/" in block, block
     # no partial output: the declared outputs are gone, no temporary file is left, the checkpoint stays
     for name in ("model.ckpt", "metrics.tsv", "learning_curve.png"):
         assert not (wd / model_dir / name).exists(), name
