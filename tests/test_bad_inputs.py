@@ -356,7 +356,7 @@ CASES: list[Case] = [
          r"split\.tsv: split file not found"),
     Case("predict-from-split-missing-columns",
          lambda t, r: predict(r.model, t, extra=("--from-split", str(write(t / "in" / "split.tsv", "id\tsplit\n")))),
-         r"split\.tsv: header: missing columns \['file'\]"),
+         r"split\.tsv: header: missing column\(s\) file \(columns present: id, split\)"),
     Case("predict-from-split-no-test-rows",
          lambda t, r: predict(r.model, t, extra=("--from-split",
                                                   str(write(t / "in" / "split.tsv", "id\tfile\tsplit\nx\tx.pdb\ttrain\n")))),
@@ -392,7 +392,7 @@ CASES: list[Case] = [
          lambda t, r: ["bfactor", "build-graphs", "--selection", str(t / "in" / "sel.tsv"),
                        "--output", str(t / "out" / "graphs.pt")],
          r"sel\.tsv: selection table not found"),
-    Case("build-graphs-selection-empty", build_graphs_with(""), r"selection\.tsv: not a selection TSV"),
+    Case("build-graphs-selection-empty", build_graphs_with(""), r"selection\.tsv: selection table is empty"),
     Case("build-graphs-selection-missing-columns", build_graphs_with("id\tfile\n1ABC\tx.pdb\n"),
          r"selection\.tsv: header: missing column\(s\) method, resolution"),
     Case("build-graphs-kept-file-gone",
@@ -476,7 +476,7 @@ CASES: list[Case] = [
     # ---- grn evaluate
     Case("evaluate-truth-missing", evaluate_with(None), r"truth\.tsv: edge list not found"),
     Case("evaluate-truth-missing-columns", evaluate_with("from\tto\nR1\tG1\n"),
-         r"truth\.tsv: missing columns \['regulator', 'target'\]"),
+         r"truth\.tsv: header: missing column\(s\) regulator, target"),
     Case("evaluate-method-without-name", evaluate_with("regulator\ttarget\nR1\tG1\n", method="{edges}"),
          r"--method expects NAME=EDGES\.tsv"),
     # ---- grn coherence: sample labels

@@ -33,26 +33,30 @@ def write_tsv(frame: pd.DataFrame, path: str | os.PathLike, *, float_format: str
 
 
 def read_tsv(path: str | os.PathLike, required_columns: Iterable[str] = (),
-             dtype: Any | Mapping[str, Any] | None = None) -> pd.DataFrame:
+             dtype: Any | Mapping[str, Any] | None = None, *, what: str = "file",
+             keep_default_na: bool = True) -> pd.DataFrame:
     """Read a TSV with a header row; check that ``required_columns`` are present.
 
-    ``dtype`` is passed to pandas (e.g. ``{"structure": str}`` keeps IDs like ``"0001"`` as text).
-    Raises :class:`~pgml.errors.InputError` naming the file when it does not exist, cannot be parsed
-    (empty, ragged rows, a value that does not fit ``dtype``) or lacks required columns (the message
-    lists the missing ones and those present).
+    ``dtype`` is passed to pandas (e.g. ``{"structure": str}`` keeps IDs like ``"0001"`` as text);
+    ``what`` names the table in messages (``"split TSV"``). Raises :class:`~pgml.errors.InputError`
+    naming the file when it does not exist or is a directory, cannot be parsed (empty, ragged rows, a
+    value that does not fit ``dtype``) or lacks required columns (record ``header``; the message lists
+    the missing columns and those present).
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"is a directory, not a {what}", path=path)
     if not path.is_file():
-        raise InputError("file not found", path=path)
+        raise InputError(f"{what} not found", path=path)
     try:
-        frame = pd.read_csv(path, sep="\t", dtype=dtype)
+        frame = pd.read_csv(path, sep="\t", dtype=dtype, keep_default_na=keep_default_na)
     except pd.errors.EmptyDataError:
-        raise InputError("file is empty (expected a tab-separated table with a header row)", path=path) from None
+        raise InputError(f"{what} is empty (expected a tab-separated table with a header row)", path=path) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, TypeError) as exc:
         detail = " ".join(str(exc).split())
         raise InputError(f"cannot parse as a tab-separated table: {detail}", path=path) from None
     missing = [c for c in dict.fromkeys(required_columns) if c not in frame.columns]
     if missing:
-        raise InputError(f"missing columns {missing} (columns present: {list(map(str, frame.columns))})",
-                         path=path)
+        raise InputError(f"missing column(s) {', '.join(missing)} (columns present: "
+                         f"{', '.join(map(str, frame.columns))})", path=path, record="header")
     return frame

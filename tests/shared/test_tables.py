@@ -48,7 +48,14 @@ def test_missing_columns_named(tmp_path: Path) -> None:
         read_tsv(tmp_path / "t.tsv", required_columns=("a", "target", "score"))
     message = str(err.value)
     assert str(tmp_path / "t.tsv") in message
-    assert "missing columns ['target', 'score']" in message and "['a', 'b']" in message
+    assert "header: missing column(s) target, score (columns present: a, b)" in message
+
+
+def test_directory_and_table_name_in_messages(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"is a directory, not a split file"):
+        read_tsv(tmp_path, what="split file")
+    with pytest.raises(InputError, match=r"absent\.tsv: split file not found"):
+        read_tsv(tmp_path / "absent.tsv", what="split file")
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from pgml.errors import InputError
 from pgml.fileio import atomic_path
 from pgml.structure.graph import EDGE_FEATURE_DIM, atom_graph
 from pgml.structure.io import Structure, read_structure
+from pgml.tables import read_tsv
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +100,7 @@ def read_selection(path: str | Path) -> pd.DataFrame:
     """A selection TSV from :func:`pgml.bfactor.select.select_structures` (all columns as str)."""
     from pgml.bfactor.select import SELECTION_COLUMNS
 
-    path = Path(path)
-    if not path.exists():
-        raise InputError("selection table not found", path=path)
-    if path.is_dir():
-        raise InputError("is a directory, not a selection TSV", path=path)
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a selection TSV ({exc})", path=path) from None
+    table = read_tsv(path, dtype=str, what="selection table", keep_default_na=False)
     if "sequences" not in table.columns:  # written before sequences were recorded: only the identity split needs them
         table["sequences"] = "NA"
     missing = [c for c in SELECTION_COLUMNS if c not in table.columns]

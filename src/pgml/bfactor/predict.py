@@ -19,6 +19,7 @@ import pandas as pd
 from pgml.errors import InputError
 from pgml.fileio import atomic_dir, check_output_dir
 from pgml.structure.collection import structure_stem
+from pgml.tables import read_tsv
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +33,7 @@ ATOM_COLUMNS = [
 def structures_from_split(split_tsv: str | Path, subset: str = "test") -> list[Path]:
     """Files of the rows of a split TSV (from ``pgml bfactor split``) whose ``split`` is ``subset``."""
     split_tsv = Path(split_tsv)
-    if not split_tsv.exists():
-        raise InputError("split file not found", path=split_tsv)
-    if split_tsv.is_dir():
-        raise InputError("is a directory, not a split TSV", path=split_tsv)
-    try:
-        table = pd.read_csv(split_tsv, sep="\t", dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise InputError("empty split file; expected the columns id, file, split", path=split_tsv) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a split TSV ({exc})", path=split_tsv) from None
-    missing = {"id", "file", "split"} - set(table.columns)
-    if missing:
-        raise InputError(f"missing columns {sorted(missing)}; expected id, file, split (tab-separated)",
-                         path=split_tsv, record="header")
+    table = read_tsv(split_tsv, ("id", "file", "split"), dtype=str, what="split file", keep_default_na=False)
     rows = table[table["split"] == subset]
     if rows.empty:
         raise InputError(f"no rows with split == {subset!r}", path=split_tsv)
