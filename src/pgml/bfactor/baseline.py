@@ -18,6 +18,7 @@ import pandas as pd
 
 from pgml.errors import InputError
 from pgml.fileio import atomic_dir
+from pgml.tables import write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,6 @@ def contact_number_baseline(
         )
     result = pd.concat(rows, ignore_index=True)
     with atomic_dir(output_dir) as tmp:
-        result.to_csv(tmp / "predictions.tsv", sep="\t", index=False, float_format="%.4f")
+        write_tsv(result, tmp / "predictions.tsv", float_format="%.4f")
         (tmp / "model.tsv").write_text(f"intercept\tslope\tradius\n{a:.6g}\t{b:.6g}\t{radius}\n")
     return result

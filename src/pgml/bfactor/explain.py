@@ -23,6 +23,7 @@ from torch_geometric.data import Data
 from pgml.errors import InputError
 from pgml.fileio import atomic_dir
 from pgml.plots import figure, save_figure
+from pgml.tables import write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ def find_atom(table: pd.DataFrame, spec: str, path: Path) -> int:
         raise InputError(f"atom {spec!r} is not CHAIN:RESSEQ:ATOM (e.g. A:45:CA)") from None
     digits = residue.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     ins = residue[len(digits):]
+    if not digits.lstrip("-").isdigit():
+        raise InputError(f"atom {spec!r}: residue number {residue!r} is not a number with an optional "
+                         "insertion code (e.g. A:45:CA, B:100A:CB)")
     hit = table.index[(table["chain"] == chain) & (table["res_seq"] == int(digits))
                       & (table["ins_code"].fillna("") == ins) & (table["atom_name"] == atom)]
     if len(hit) != 1:
@@ -93,7 +97,7 @@ def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: lis
                  for f, v in zip(names, importance, strict=True)]
     result = pd.DataFrame(rows)
     with atomic_dir(output_dir) as tmp:
-        result.to_csv(tmp / "feature_importance.tsv", sep="\t", index=False, float_format="%.5f")
+        write_tsv(result, tmp / "feature_importance.tsv", float_format="%.5f")
         mean = result.groupby("feature")["importance"].mean().sort_values(ascending=False).head(15)
         fig, ax = figure(figsize=(6, 4))
         ax.barh(mean.index[::-1], mean.to_numpy()[::-1])

@@ -19,7 +19,7 @@ import pandas as pd
 from pgml.errors import InputError
 from pgml.fileio import atomic_dir, check_output_dir
 from pgml.structure.collection import structure_stem
-from pgml.tables import read_tsv
+from pgml.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,10 @@ def predict_files(
             values = np.zeros(len(structure.atoms.coords))
             values[data.atom_rows.cpu().numpy()] = prediction
             write_bfactors(structure, structure.atoms, values, tmp / f"{stem}.pdb")
-            table.to_csv(tmp / f"{stem}.tsv", sep="\t", index=False, float_format="%.4f")
+            write_tsv(table, tmp / f"{stem}.tsv", float_format="%.4f")
             tables.append(table)
         result = pd.concat(tables, ignore_index=True)
-        result.to_csv(tmp / "predictions.tsv", sep="\t", index=False, float_format="%.4f")
+        write_tsv(result, tmp / "predictions.tsv", float_format="%.4f")
     log.info("predicted %d atoms in %d structures -> %s", len(result), len(files), output_dir)
     return result
 

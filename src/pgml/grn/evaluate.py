@@ -29,7 +29,16 @@ def read_edges(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError("edge list not found", path=path)
-    return read_tsv(path, required_columns=("regulator", "target"), dtype={"regulator": str, "target": str})
+    frame = read_tsv(path, required_columns=("regulator", "target"), dtype={"regulator": str, "target": str},
+                     what="edge list")
+    if "score" in frame:
+        score = pd.to_numeric(frame["score"], errors="coerce")
+        if score.isna().any():
+            i = int(np.flatnonzero(score.isna().to_numpy())[0])
+            raise InputError(f"score {frame['score'].iloc[i]!r} is not a number", path=path,
+                             record=f"line {i + 2} ({frame['regulator'].iloc[i]} -> {frame['target'].iloc[i]})")
+        frame["score"] = score
+    return frame
 
 
 def candidate_scores(edges: pd.DataFrame, regulators: list[str], genes: list[str]) -> np.ndarray:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pgml.errors import InputError
 from pgml.fileio import atomic_path, write_text
 from pgml.grn.data import Dataset
 from pgml.grn.edges import edge_scores
@@ -113,8 +114,25 @@ def load_result(path: str | Path) -> GnetFit:
     """Reload a result written by :func:`write_result` (``path`` is the directory or its result.json)."""
     path = Path(path)
     directory = path if path.is_dir() else path.parent
-    meta = json.loads((directory / "result.json").read_text())
-    arrays = np.load(directory / "result.npz")
+    for name in ("result.json", "result.npz"):
+        if not (directory / name).is_file():
+            raise InputError(f"no {name}: not a result directory of `pgml grn infer`", path=directory)
+    try:
+        meta = json.loads((directory / "result.json").read_text())
+        arrays = np.load(directory / "result.npz")
+        if meta.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
+            raise InputError(f"result format {meta.get('format_version')} is not {FORMAT_VERSION}; rerun "
+                             "`pgml grn infer`", path=directory)
+        return _fit_from(meta, arrays)
+    except (json.JSONDecodeError, KeyError, ValueError, OSError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"unreadable result.json/result.npz ({type(exc).__name__}: {exc}); rerun "
+                         "`pgml grn infer`", path=directory) from None
+
+
+def _fit_from(meta: dict, arrays) -> GnetFit:
+    """The :class:`GnetFit` stored in ``result.json`` (``meta``) and ``result.npz`` (``arrays``)."""
     ds = Dataset(samples=meta["samples"], regulators=meta["regulators"], regulator_expr=arrays["regulator_expr"],
                  targets=meta["targets"], target_expr=arrays["target_expr"],
                  missing_regulators=meta["missing_regulators"], dropped_constant=meta["dropped_constant"])

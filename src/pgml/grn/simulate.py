@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from pgml.errors import InputError
-from pgml.fileio import atomic_path, write_text
+from pgml.fileio import write_text
 from pgml.grn.params import SimulateParams
+from pgml.tables import write_tsv
 
 
 @dataclass
@@ -200,13 +201,10 @@ def write_simulation(sim: SimulatedNetwork, out_dir: str | Path) -> dict[str, Pa
     out.mkdir(parents=True, exist_ok=True)
     paths = {"expression": out / "expression.tsv", "regulators": out / "regulators.txt",
              "edges": out / "true_edges.tsv", "labels": out / "sample_labels.tsv"}
-    with atomic_path(paths["expression"]) as tmp:
-        sim.expression.to_csv(tmp, sep="\t", index_label="gene", float_format="%.5f")
+    write_tsv(sim.expression.rename_axis("gene").reset_index(), paths["expression"], float_format="%.5f")
     write_text(paths["regulators"], "".join(f"{r}\n" for r in sim.regulators))
-    with atomic_path(paths["edges"]) as tmp:
-        sim.edges.to_csv(tmp, sep="\t", index=False)
-    with atomic_path(paths["labels"]) as tmp:
-        sim.conditions.rename("condition").to_csv(tmp, sep="\t", index_label="sample")
+    write_tsv(sim.edges, paths["edges"])
+    write_tsv(sim.conditions.rename("condition").rename_axis("sample").reset_index(), paths["labels"])
     return paths
 
 
