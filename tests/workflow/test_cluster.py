@@ -431,7 +431,7 @@ def test_demo_chains_under_slurm_match_local_run(slurm, demo_runs):
     # the GPU-tagged training rule asked SLURM for a GPU, got the fake one, and trained on CPU
     bf = yaml.safe_load((wd / CONFIG).read_text())["bfactor"]
     train_jobs = jobs_of_rule(slurm, "bfactor_train_model", before)
-    assert len(train_jobs) == len(bf["architectures"]) * bf["n_runs"]
+    assert len(train_jobs) == len(bf["architectures"]) * bf.get("n_runs", 1)
     for job in train_jobs:
         assert "gpu:1" in job.get("TresPerJob", ""), job
     for job in jobs_of_rule(slurm, "bfactor_shard_structures", before):
