@@ -86,15 +86,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from pgml.bfactor.predict import predict_files, structures_from_split
+    from pgml.bfactor.predict import EXIT_SOME_FAILED, predict_files, structures_from_split
 
     files = list(args.files)
     if args.from_split:
         files += structures_from_split(args.from_split, subset=args.subset)
     inputs = [args.model, *files, *([args.from_split] if args.from_split else [])]
     check_output_dir(args.output_dir, inputs=inputs)
-    predict_files(args.model, files, output_dir=args.output_dir, device=args.device)
-    return 0
+    result = predict_files(args.model, files, output_dir=args.output_dir, device=args.device)
+    return EXIT_SOME_FAILED if result.attrs.get("failed") else 0
 
 
 def _baseline(args: argparse.Namespace) -> int:
@@ -188,7 +188,11 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_device_argument(p)
     p.set_defaults(func=_train)
 
-    p = steps.add_parser("predict", help="predict B-factors for structures with a trained model")
+    p = steps.add_parser("predict", help="predict B-factors for structures with a trained model",
+                         description="Predict per-atom B-factors of any protein structure (experimental "
+                                     "B-factors are not needed). Exit status 0: all written; 2: nothing "
+                                     "written (bad model, options or every input); 3: some inputs failed "
+                                     "(each named on one log line) and the others were written.")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt, or a directory holding one")
     p.add_argument("--output-dir", type=Path, required=True,
                    help="writes <stem>.pdb (predicted B in the B column) and <stem>.tsv per input, "

@@ -225,6 +225,12 @@ def _has_bfactors(text: str, block: gemmi.cif.Block | None) -> bool:
     return False
 
 
+def read_text(path: str | Path) -> str:
+    """The decompressed text of a structure file (the checks of :func:`read_structure`: missing, empty,
+    truncated gzip, binary content are InputError)."""
+    return _read_text(Path(path))
+
+
 def load_gemmi(path: str | Path) -> gemmi.Structure:
     """Parse a PDB or mmCIF file (optionally gzipped) into a ``gemmi.Structure``; errors -> InputError."""
     return _parse(Path(path))[0]
