@@ -119,3 +119,19 @@ def test_batch_where_every_file_fails_writes_nothing(models, tmp_path: Path, cap
     assert code == 2
     assert "none of the 2 structures could be predicted" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_both_baselines_fit_and_evaluate(models, tmp_path: Path) -> None:
+    work = models["raw"].parents[1]
+    dirs = {"baseline": "cn", "baseline_wcn": "wcn"}
+    for name, kind in dirs.items():
+        assert main(["bfactor", "baseline", "--graphs", str(work / "zscore.pt"), "--split", str(work / "split.tsv"),
+                     "--kind", kind, "--output-dir", str(tmp_path / name)]) == 0
+    assert main(["bfactor", "predict", "--model", str(models["zscore"]), "--from-split", str(work / "split.tsv"),
+                 "--output-dir", str(tmp_path / "gcn" / "run0")]) == 0
+    assert main(["bfactor", "evaluate", "--predictions", str(tmp_path / "gcn" / "run0"), "--baseline",
+                 *[str(tmp_path / n) for n in dirs], "--output-dir", str(tmp_path / "eval")]) == 0
+    metrics = pd.read_csv(tmp_path / "eval" / "metrics.tsv", sep="\t").set_index("method")
+    assert list(metrics.index) == ["gcn", "baseline", "baseline_wcn"]
+    assert np.isfinite(metrics["mape_mean"]).all()  # z-scores mapped back to Å² with the inputs' B mean and sd
+    assert "n_undefined_cc" in metrics.columns

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pgml.bfactor.params import (
     ARCHITECTURES,
+    BASELINE_KINDS,
     SPLIT_METHODS,
     TARGETS,
     GraphConfig,
@@ -101,14 +102,14 @@ def _baseline(args: argparse.Namespace) -> int:
     from pgml.bfactor.baseline import contact_number_baseline
 
     check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
-    contact_number_baseline(args.graphs, split=args.split, output_dir=args.output_dir)
+    contact_number_baseline(args.graphs, split=args.split, output_dir=args.output_dir, kind=args.kind)
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.bfactor.evaluate import evaluate_predictions
 
-    check_output_dir(args.output_dir, inputs=[*args.predictions, args.baseline])
+    check_output_dir(args.output_dir, inputs=[*args.predictions, *args.baseline])
     evaluate_predictions(args.predictions, baseline=args.baseline, output_dir=args.output_dir)
     return 0
 
@@ -204,8 +205,11 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="*", type=Path, help="PDB/mmCIF files, gzipped or not")
     p.set_defaults(func=_predict)
 
-    p = steps.add_parser("baseline", help="contact-number baseline: linear model of B on atom packing")
+    p = steps.add_parser("baseline", help="packing baseline: linear model of B on contact number or 1/WCN")
     p.add_argument("--graphs", nargs="+", type=Path, required=True)
+    p.add_argument("--kind", choices=BASELINE_KINDS, default="cn",
+                   help="cn: atoms within the neighbour radius; wcn: inverse weighted contact number "
+                        "(1/sum 1/d^2 within 15 Å)")
     p.add_argument("--split", type=Path, required=True)
     p.add_argument("--output-dir", type=Path, required=True, help="writes predictions.tsv like `predict`")
     p.set_defaults(func=_baseline)
@@ -213,7 +217,9 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("evaluate", help="CC, MAE, MAPE, RRSE per protein and per architecture, with plots")
     p.add_argument("--predictions", nargs="+", type=Path, required=True,
                    help="prediction directories, named <arch>/run<r> (from `predict`)")
-    p.add_argument("--baseline", type=Path, required=True, help="directory from `baseline`")
+    p.add_argument("--baseline", nargs="+", type=Path, required=True,
+                   help="directories from `baseline`, one per kind; the method is the directory name "
+                        "(baseline, baseline_wcn)")
     p.add_argument("--output-dir", type=Path, required=True)
     p.set_defaults(func=_evaluate)
 

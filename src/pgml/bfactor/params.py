@@ -18,6 +18,8 @@ from pgml.train.optim import OPTIMIZERS
 ARCHITECTURES = ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta")
 #: training target: B-factor in Å² or z-scored within each protein
 TARGETS = ("raw", "zscore")
+#: packing baselines (:mod:`pgml.bfactor.baseline`): contact number, inverse weighted contact number
+BASELINE_KINDS = ("cn", "wcn")
 #: how entries are split: by sequence identity (mmseqs2 clusters), by seed, or from a list file
 SPLIT_METHODS = ("identity", "random", "list")
 
