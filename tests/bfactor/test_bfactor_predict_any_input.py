@@ -12,8 +12,8 @@ import pytest
 
 from pgml.bfactor.bcolumn import b_column_kind
 from pgml.bfactor.graphs import build_graphs
-from pgml.bfactor.params import SplitConfig
-from pgml.bfactor.predict import EXIT_SOME_FAILED, predict_files
+from pgml.bfactor.params import PredictConfig, SplitConfig
+from pgml.bfactor.predict import EXIT_SOME_FAILED, predict_files, residue_table
 from pgml.bfactor.select import select_structures
 from pgml.bfactor.split import split_dataset
 from pgml.bfactor.training import TrainConfig, train_model
@@ -103,7 +103,8 @@ def test_batch_with_a_bad_file_writes_the_others(models, inputs, tmp_path: Path,
     code = main(["bfactor", "predict", "--model", str(models["zscore"]), "--output-dir", str(out),
                  str(inputs["plddt"]), str(bad), str(DEMO / "1UBI.pdb.gz")])
     assert code == EXIT_SOME_FAILED
-    assert sorted(p.name for p in out.iterdir()) == ["1UBI.pdb", "1UBI.tsv", "af.pdb", "af.tsv", "predictions.tsv"]
+    assert sorted(p.name for p in out.iterdir()) == ["1UBI.pdb", "1UBI.residues.tsv", "1UBI.tsv", "af.pdb",
+                                                     "af.residues.tsv", "af.tsv", "predictions.tsv"]
     skipped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped:")]
     assert len(skipped) == 1 and "broken.pdb" in skipped[0]
     table = pd.read_csv(out / "predictions.tsv", sep="\t")
@@ -135,3 +136,51 @@ def test_both_baselines_fit_and_evaluate(models, tmp_path: Path) -> None:
     assert list(metrics.index) == ["gcn", "baseline", "baseline_wcn"]
     assert np.isfinite(metrics["mape_mean"]).all()  # z-scores mapped back to Å² with the inputs' B mean and sd
     assert "n_undefined_cc" in metrics.columns
+
+
+def test_four_character_chain_is_written_as_mmcif(models, tmp_path: Path) -> None:
+    st = gemmi.read_structure(str(DEMO / "1UBI.pdb.gz"))
+    st.remove_ligands_and_waters()
+    st[0][0].name = "ABCD"
+    source = tmp_path / "long_chain.cif"
+    st.make_mmcif_document().write_file(str(source))
+    table = predict_files(models["raw"], [source], tmp_path / "out")
+    assert not (tmp_path / "out" / "long_chain.pdb").exists()
+    back = gemmi.read_structure(str(tmp_path / "out" / "long_chain.cif"))
+    assert back[0][0].name == "ABCD"
+    written = {(r.seqid.num, a.name): a.b_iso for r in back[0][0] for a in r}
+    expected = {(int(r.res_seq), r.atom_name): r.target_pred for r in table.itertuples()}
+    assert expected.keys() <= written.keys()
+    assert np.allclose([written[k] for k in expected], list(expected.values()), atol=1e-3)
+
+
+def test_hydrogens_take_their_heavy_atom_value(models, tmp_path: Path) -> None:
+    st = gemmi.read_structure(str(DEMO / "1UBI.pdb.gz"))
+    st.remove_ligands_and_waters()
+    residue = st[0][0][0]  # MET 1: add a hydrogen 1 Å from its N
+    h = gemmi.Atom()
+    h.name, h.element = "H", gemmi.Element("H")
+    h.pos = residue["N"][0].pos + gemmi.Position(1.0, 0.0, 0.0)
+    residue.add_atom(h)
+    source = tmp_path / "with_h.pdb"
+    source.write_text(st.make_pdb_string())
+    for flag, out in ((False, "plain"), (True, "parent")):
+        predict_files(models["raw"], [source], tmp_path / out, config=PredictConfig(format="pdb", hydrogens=flag))
+    table = pd.read_csv(tmp_path / "parent" / "with_h.tsv", sep="\t")
+    n_value = table.query("res_seq == 1 and atom_name == 'N'")["target_pred"].item()
+    for out, expected in (("plain", 0.0), ("parent", n_value)):
+        back = gemmi.read_structure(str(tmp_path / out / "with_h.pdb"))
+        assert back[0][0][0]["H"][0].b_iso == pytest.approx(expected, abs=0.006)
+
+
+def test_residue_table_hand_checked() -> None:
+    table = pd.DataFrame({
+        "structure": "X", "chain": ["A", "A", "A", "B"], "res_seq": [1, 1, 2, 1], "ins_code": ["", "", "", "A"],
+        "res_name": ["GLY", "GLY", "ALA", "SER"], "target_pred": [1.0, 3.0, 5.0, -2.0], "pred_units": "zscore"})
+    residues = residue_table(table)
+    assert residues[["chain", "res_seq", "ins_code", "res_name"]].values.tolist() == [
+        ["A", 1, "", "GLY"], ["A", 2, "", "ALA"], ["B", 1, "A", "SER"]]
+    assert residues["n_atoms"].tolist() == [2, 1, 1]
+    assert residues["pred_mean"].tolist() == [2.0, 5.0, -2.0]
+    assert residues["pred_max"].tolist() == [3.0, 5.0, -2.0]
+    assert set(residues["pred_units"]) == {"zscore"}

@@ -12,9 +12,11 @@ from pathlib import Path
 from pgml.bfactor.params import (
     ARCHITECTURES,
     BASELINE_KINDS,
+    OUTPUT_FORMATS,
     SPLIT_METHODS,
     TARGETS,
     GraphConfig,
+    PredictConfig,
     SelectConfig,
     SplitConfig,
     TrainConfig,
@@ -94,7 +96,8 @@ def _predict(args: argparse.Namespace) -> int:
         files += structures_from_split(args.from_split, subset=args.subset)
     inputs = [args.model, *files, *([args.from_split] if args.from_split else [])]
     check_output_dir(args.output_dir, inputs=inputs)
-    result = predict_files(args.model, files, output_dir=args.output_dir, device=args.device)
+    config = PredictConfig(format=args.format, hydrogens=args.hydrogens)
+    result = predict_files(args.model, files, output_dir=args.output_dir, device=args.device, config=config)
     return EXIT_SOME_FAILED if result.attrs.get("failed") else 0
 
 
@@ -126,6 +129,7 @@ def _explain(args: argparse.Namespace) -> int:
 def register(steps: argparse._SubParsersAction) -> None:
     """Add the bfactor steps to ``pgml bfactor`` (defaults and choices from :mod:`pgml.bfactor.params`)."""
     sel, graph, split, train = SelectConfig(), GraphConfig(), SplitConfig(), TrainConfig()
+    predict = PredictConfig()
     p = steps.add_parser("shard", help="split a structure collection into N manifest files")
     p.add_argument("--structures", nargs="+", required=True, type=Path,
                    help="structure files, directories of them, or text files listing one path per line")
@@ -196,9 +200,14 @@ def register(steps: argparse._SubParsersAction) -> None:
                                      "(each named on one log line) and the others were written.")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt, or a directory holding one")
     p.add_argument("--output-dir", type=Path, required=True,
-                   help="writes <stem>.pdb (predicted B in the B column) and <stem>.tsv per input, "
-                        "plus predictions.tsv with all atoms")
+                   help="writes <stem>.pdb or .cif (predicted B in the B column), <stem>.tsv (per atom) and "
+                        "<stem>.residues.tsv (per residue) per input, plus predictions.tsv with all atoms")
     p.add_argument("--from-split", type=Path, help="also predict the structures of a split TSV")
+    p.add_argument("--format", choices=OUTPUT_FORMATS, default=predict.format,
+                   help="written structure: pdb, cif (mmCIF), or auto (mmCIF when chain IDs or the atom count "
+                        "do not fit the PDB format)")
+    p.add_argument("--hydrogens", action="store_true", default=predict.hydrogens,
+                   help="hydrogens in the written structure take their heavy atom's prediction (else 0)")
     p.add_argument("--subset", default="test", help="which split rows to take with --from-split")
     add_threads_argument(p)
     add_device_argument(p)

@@ -52,6 +52,19 @@ class SplitConfig:
     list: str | None = field(default=None)
 
 
+#: structure formats `predict` writes (:data:`pgml.structure.io.WRITE_FORMATS`): auto picks mmCIF when
+#: the structure does not fit PDB's columns (chain IDs longer than one character, over 99,999 atoms)
+OUTPUT_FORMATS = ("auto", "pdb", "cif")
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    """How predictions are written (``pgml bfactor predict``)."""
+
+    format: str = "auto"
+    hydrogens: bool = False
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyperparameters of one training run (the ``pgml bfactor train`` options)."""

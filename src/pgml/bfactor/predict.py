@@ -1,9 +1,12 @@
 """Predict per-atom B-factors for any readable PDB/mmCIF file with a trained model.
 
 ``pgml bfactor predict --model CHECKPOINT --output-dir DIR FILE...`` writes, for every input,
-``DIR/<stem>.pdb`` (a copy of the input with the predicted values in the B-factor column, for
-colouring in PyMOL/ChimeraX) and ``DIR/<stem>.tsv`` (one row per atom), plus ``DIR/predictions.tsv``
-with all atoms of all inputs, which ``pgml bfactor evaluate`` reads.
+``DIR/<stem>.pdb`` or ``DIR/<stem>.cif`` (a copy of the input with the predicted values in the
+B-factor column, for colouring in PyMOL/ChimeraX; ``--format auto`` writes mmCIF when the structure
+does not fit the PDB format, ``--hydrogens`` gives hydrogens their heavy atom's value instead of 0),
+``DIR/<stem>.tsv`` (one row per heavy atom) and ``DIR/<stem>.residues.tsv`` (one row per residue: mean
+and max prediction), plus ``DIR/predictions.tsv`` with all atoms of all inputs, which
+``pgml bfactor evaluate`` reads.
 
 Any readable protein structure can be predicted: experimental B-factors are not needed. What the
 input's B column holds (:mod:`pgml.bfactor.bcolumn`: experimental B-factors, pLDDT of a predicted
@@ -26,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pgml.bfactor.params import OUTPUT_FORMATS, PredictConfig
 from pgml.errors import InputError
 from pgml.fileio import atomic_dir, check_output_dir
 from pgml.structure.collection import structure_stem
@@ -110,6 +114,20 @@ def atom_table(structure, data, prediction: np.ndarray, pred_units: str = "") ->
     )
 
 
+#: columns of ``<stem>.residues.tsv``
+RESIDUE_COLUMNS = ["structure", "chain", "res_seq", "ins_code", "res_name", "n_atoms", "pred_mean", "pred_max",
+                   "pred_units"]
+
+
+def residue_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per-residue mean and max of ``target_pred`` over the residue's heavy atoms, in file order."""
+    keys = ["structure", "chain", "res_seq", "ins_code", "res_name"]
+    grouped = table.groupby(keys, sort=False)["target_pred"]
+    out = grouped.agg(n_atoms="size", pred_mean="mean", pred_max="max").reset_index()
+    out["pred_units"] = table["pred_units"].iloc[0] if len(table) else ""
+    return out[RESIDUE_COLUMNS]
+
+
 def describe_input(path: str | Path, b_column: str, pred_units: str) -> str:
     """The log line saying what the B column of an input held and what the predictions are."""
     held = {
@@ -128,6 +146,7 @@ def predict_files(
     files: list[str | Path],
     output_dir: str | Path,
     device: str = "auto",
+    config: PredictConfig | None = None,
 ) -> pd.DataFrame:
     """Predict every file; write per-file PDB + TSV and ``predictions.tsv``; return all rows.
 
@@ -146,6 +165,9 @@ def predict_files(
 
     if not files:
         raise InputError("no structure files given (pass FILE... or --from-split)")
+    config = config or PredictConfig()
+    if config.format not in OUTPUT_FORMATS:
+        raise InputError(f"unknown format {config.format!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
     check_output_dir(output_dir, inputs=[model_path, *files])
     stems = [structure_stem(f) for f in files]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
@@ -180,8 +202,10 @@ def predict_files(
             table = atom_table(structure, data, prediction, pred_units=units)
             values = np.zeros(len(structure.atoms.coords))
             values[data.atom_rows.cpu().numpy()] = prediction
-            write_bfactors(structure, structure.atoms, values, tmp / f"{stem}.pdb")
+            write_bfactors(structure, structure.atoms, values, tmp / f"{stem}.pdb", fmt=config.format,
+                           hydrogens_from_parent=config.hydrogens)
             write_tsv(table, tmp / f"{stem}.tsv", float_format="%.4f")
+            write_tsv(residue_table(table), tmp / f"{stem}.residues.tsv", float_format="%.4f")
             tables.append(table)
         if not tables:
             if len(files) == 1 and first_error is not None:
