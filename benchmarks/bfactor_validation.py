@@ -88,8 +88,10 @@ def main() -> int:
         predict_files(model_dir / "model.ckpt", structures_from_split(work / "split.tsv", "test"), out)
         prediction_dirs.append(out)
         timings[arch] = time.perf_counter() - start
-    contact_number_baseline([graphs], split=work / "split.tsv", output_dir=work / "predictions" / "baseline")
-    summary = evaluate_predictions(prediction_dirs, work / "predictions" / "baseline", work / "evaluation")
+    baselines = {"baseline": "cn", "baseline_wcn": "wcn"}
+    for name, kind in baselines.items():
+        contact_number_baseline([graphs], split=work / "split.tsv", output_dir=work / "predictions" / name, kind=kind)
+    summary = evaluate_predictions(prediction_dirs, [work / "predictions" / n for n in baselines], work / "evaluation")
     summary["train+predict_s"] = summary["method"].map(timings)
     pd.set_option("display.width", 160)
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

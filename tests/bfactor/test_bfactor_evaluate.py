@@ -9,15 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pgml.bfactor.baseline import fit_linear
+from pgml.bfactor.baseline import fit_linear, packing, weighted_contact_numbers
 from pgml.bfactor.evaluate import evaluate_predictions, method_and_run
 from pgml.structure.collection import structure_stem
 
 
-def write(directory: Path, rows: dict[str, tuple[list[float], list[float]]]) -> Path:
+def write(directory: Path, rows: dict[str, tuple[list[float], list[float]]], units: str = "angstrom2") -> Path:
     directory.mkdir(parents=True)
     frames = [
-        pd.DataFrame({"structure": s, "atom": range(len(y)), "target_true": y, "target_pred": p})
+        pd.DataFrame({"structure": s, "atom": range(len(y)), "target_true": y, "target_pred": p,
+                      "pred_units": units})
         for s, (y, p) in rows.items()
     ]
     pd.concat(frames).to_csv(directory / "predictions.tsv", sep="\t", index=False)
@@ -58,6 +59,59 @@ def test_model_worse_than_baseline_is_said(tmp_path: Path) -> None:
     base = write(tmp_path / "baseline", {"A": (y, y)})
     summary = evaluate_predictions([model], base, tmp_path / "eval").set_index("method")
     assert summary.loc["gcn", "beats_baseline"] == "no"
+
+
+def test_undefined_cc_counts_as_zero_and_is_reported(tmp_path: Path) -> None:
+    y = [1.0, 2.0, 3.0, 4.0]
+    # protein A: perfect; protein B: constant prediction -> CC undefined -> 0; mean (1 + 0) / 2
+    model = write(tmp_path / "gcn" / "run0", {"A": (y, y), "B": (y, [2.0] * 4)})
+    base = write(tmp_path / "baseline", {"A": (y, y[::-1]), "B": (y, y[::-1])})
+    summary = evaluate_predictions([model], base, tmp_path / "eval").set_index("method")
+    assert summary.loc["gcn", "cc_mean"] == pytest.approx(0.5)
+    assert summary.loc["gcn", "n_undefined_cc"] == 1
+    assert summary.loc["baseline", "n_undefined_cc"] == 0
+    per_protein = pd.read_csv(tmp_path / "eval" / "per_protein.tsv", sep="\t")
+    assert per_protein.query("method == 'gcn' and structure == 'B'")["cc"].isna().all()
+
+
+def test_mape_of_zscore_predictions_is_in_angstrom2(tmp_path: Path) -> None:
+    # B = 10, 20, 30, 40: mean 25, population sd sqrt(125); z-scores z; prediction z + 0.1 maps to B + 0.1 sd
+    b = np.array([10.0, 20.0, 30.0, 40.0])
+    sd = math.sqrt(125.0)
+    z = (b - 25.0) / sd
+    directory = tmp_path / "meta" / "run0"
+    directory.mkdir(parents=True)
+    pd.DataFrame({"structure": "A", "atom": range(4), "b_factor": b, "target_true": z, "target_pred": z + 0.1,
+                  "pred_units": "zscore"}).to_csv(directory / "predictions.tsv", sep="\t", index=False)
+    no_b = write(tmp_path / "baseline", {"A": (list(z), list(z))}, units="zscore")
+    summary = evaluate_predictions([directory], no_b, tmp_path / "eval").set_index("method")
+    expected = np.mean(0.1 * sd / b)  # |B' - B| / B = 0.1 sd / B
+    assert summary.loc["meta", "mape_mean"] == pytest.approx(expected, abs=1e-4)
+    assert not summary.loc["meta", "note"]
+    # z-scores without the inputs' B-factors: no MAPE, and the note says why
+    assert math.isnan(summary.loc["baseline", "mape_mean"])
+    assert "z-scores" in summary.loc["baseline", "note"]
+
+
+def test_model_is_compared_with_the_stronger_baseline(tmp_path: Path, caplog) -> None:
+    y = [1.0, 2.0, 3.0, 4.0]
+    model = write(tmp_path / "gcn" / "run0", {"A": (y, [1.0, 2.0, 4.0, 3.0])})  # CC 0.8
+    weak = write(tmp_path / "baseline", {"A": (y, [4.0, 3.0, 2.0, 1.0])})
+    strong = write(tmp_path / "baseline_wcn", {"A": (y, y)})
+    caplog.set_level("INFO")
+    summary = evaluate_predictions([model], [weak, strong], tmp_path / "eval").set_index("method")
+    assert list(summary.index) == ["gcn", "baseline", "baseline_wcn"]
+    assert summary.loc["gcn", "strongest_baseline"] == "baseline_wcn"
+    assert summary.loc["gcn", "beats_baseline"] == "no"
+    assert "gcn does not beat the baseline_wcn baseline" in caplog.text
+
+
+def test_weighted_contact_number_hand_computed() -> None:
+    # atoms at 0, 1 and 3 Å on a line, and one 20 Å away (outside the 15 Å cutoff)
+    pos = np.array([[0.0, 0, 0], [1.0, 0, 0], [3.0, 0, 0], [23.0, 0, 0]])
+    wcn = weighted_contact_numbers(pos)
+    assert wcn == pytest.approx([1 + 1 / 9, 1 + 1 / 4, 1 / 9 + 1 / 4, 0.0])
+    assert packing(pos, "wcn", 5.0) == pytest.approx([1 / (1 + 1 / 9), 1 / (1 + 1 / 4), 1 / (1 / 9 + 1 / 4), 0.0])
 
 
 def test_fit_linear_recovers_line() -> None:

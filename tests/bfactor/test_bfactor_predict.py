@@ -55,8 +55,8 @@ def rigidly_moved(structure: Structure, seed: int = 1) -> Structure:
 def test_outputs_per_input_with_predictions_in_b_column(checkpoint: Path, tmp_path: Path) -> None:
     out = tmp_path / "pred"
     table = predict_files(checkpoint, [DEMO / "1UBI.pdb.gz", DEMO / "3JQH.cif.gz"], out)
-    assert sorted(p.name for p in out.iterdir()) == ["1UBI.pdb", "1UBI.tsv", "3JQH.pdb", "3JQH.tsv",
-                                                     "predictions.tsv"]
+    assert sorted(p.name for p in out.iterdir()) == ["1UBI.pdb", "1UBI.residues.tsv", "1UBI.tsv", "3JQH.pdb",
+                                                     "3JQH.residues.tsv", "3JQH.tsv", "predictions.tsv"]
     per_file = pd.read_csv(out / "1UBI.tsv", sep="\t")
     graph = structure_to_graph(read_structure(DEMO / "1UBI.pdb.gz"))
     assert len(per_file) == graph.num_nodes
@@ -105,7 +105,8 @@ def test_existing_output_dir_keeps_unrelated_files(checkpoint: Path, tmp_path: P
     (out / "1UBI.tsv").write_text("stale")
     assert main(["bfactor", "predict", "--model", str(checkpoint), "--output-dir", str(out),
                  str(DEMO / "1UBI.pdb.gz")]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["1UBI.pdb", "1UBI.tsv", "notes.txt", "predictions.tsv"]
+    assert sorted(p.name for p in out.iterdir()) == ["1UBI.pdb", "1UBI.residues.tsv", "1UBI.tsv", "notes.txt",
+                                                     "predictions.tsv"]
     assert (out / "notes.txt").read_text() == "keep me"
     assert len(pd.read_csv(out / "1UBI.tsv", sep="\t")) > 100
     assert not list(tmp_path.glob(".*tmp*"))

@@ -51,7 +51,8 @@ def test_bfactor_chain_end_to_end(tmp_path: Path) -> None:
     split = pd.read_csv(out / "split.tsv", sep="\t")
     assert {"train", "val", "test"} <= set(split["split"])
     metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
-    assert set(metrics.index) == {"meta", "gcn", "baseline"}
+    assert set(metrics.index) == {"meta", "gcn", "baseline", "baseline_wcn"}
+    assert set(metrics.loc[["meta", "gcn"], "strongest_baseline"]) <= {"baseline", "baseline_wcn"}
     for value in metrics[["cc_mean", "mae_mean", "rrse_mean"]].to_numpy().ravel():
         assert math.isfinite(value)
     for arch in ("meta", "gcn"):

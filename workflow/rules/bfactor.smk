@@ -1,6 +1,6 @@
 # bfactor chain: X-ray structure -> atom graph -> per-atom B-factor (Meta-GNN and six other GNNs).
 # shard -> select + build atom graphs (one job per shard) -> split -> train (per architecture, per run)
-# -> predict (held-out test set) -> evaluate (+ contact-number baseline) -> report.
+# -> predict (held-out test set) -> evaluate (+ contact-number and 1/WCN baselines) -> report.
 # Rules mirror `pgml bfactor <step>`; flags come from the config section of the same name.
 
 BFACTOR = config["bfactor"]
@@ -33,6 +33,7 @@ wildcard_constraints:
     bfactor_arch="|".join(CONFIG_SCHEMA["$defs"]["architecture"]["enum"]),
     bfactor_run=r"\d+",
     bfactor_shard=r"\d+",
+    bfactor_baseline="baseline|baseline_wcn",
 
 rule bfactor_shard_structures:
     output:
@@ -157,19 +158,25 @@ rule bfactor_predict_bfactors:
         " --output-dir {output} --threads {threads} > {log} 2>&1"
 
 
+# packing baselines, one directory each: baseline (contact number), baseline_wcn (1/WCN)
+BFACTOR_BASELINES = {"baseline": "cn", "baseline_wcn": "wcn"}
+
+
 rule bfactor_fit_baseline:
     input:
         graphs=expand(f"{BFACTOR_OUT}/graphs/shard_{{bfactor_shard}}.pt", bfactor_shard=BFACTOR_SHARDS),
         split=f"{BFACTOR_OUT}/split.tsv",
     output:
-        directory(f"{BFACTOR_OUT}/predictions/baseline"),
+        directory(f"{BFACTOR_OUT}/predictions/{{bfactor_baseline}}"),
+    params:
+        kind=lambda wc: BFACTOR_BASELINES[wc.bfactor_baseline],
     log:
-        f"{BFACTOR_LOG}/fit_baseline.log",
+        f"{BFACTOR_LOG}/fit_baseline/{{bfactor_baseline}}.log",
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "pgml bfactor baseline --graphs {input.graphs} --split {input.split} --output-dir {output}"
-        " > {log} 2>&1"
+        "pgml bfactor baseline --graphs {input.graphs} --split {input.split} --kind {params.kind}"
+        " --output-dir {output} > {log} 2>&1"
 
 
 rule bfactor_evaluate_models:
@@ -177,7 +184,7 @@ rule bfactor_evaluate_models:
         predictions=expand(
             f"{BFACTOR_OUT}/predictions/{{bfactor_arch}}/run{{bfactor_run}}", bfactor_arch=BFACTOR["architectures"], bfactor_run=BFACTOR_RUNS
         ),
-        baseline=f"{BFACTOR_OUT}/predictions/baseline",
+        baseline=expand(f"{BFACTOR_OUT}/predictions/{{bfactor_baseline}}", bfactor_baseline=BFACTOR_BASELINES),
     output:
         metrics=report(
             f"{BFACTOR_OUT}/evaluation/metrics.tsv",

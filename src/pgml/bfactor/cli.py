@@ -11,9 +11,12 @@ from pathlib import Path
 
 from pgml.bfactor.params import (
     ARCHITECTURES,
+    BASELINE_KINDS,
+    OUTPUT_FORMATS,
     SPLIT_METHODS,
     TARGETS,
     GraphConfig,
+    PredictConfig,
     SelectConfig,
     SplitConfig,
     TrainConfig,
@@ -86,29 +89,30 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from pgml.bfactor.predict import predict_files, structures_from_split
+    from pgml.bfactor.predict import EXIT_SOME_FAILED, predict_files, structures_from_split
 
     files = list(args.files)
     if args.from_split:
         files += structures_from_split(args.from_split, subset=args.subset)
     inputs = [args.model, *files, *([args.from_split] if args.from_split else [])]
     check_output_dir(args.output_dir, inputs=inputs)
-    predict_files(args.model, files, output_dir=args.output_dir, device=args.device)
-    return 0
+    config = PredictConfig(format=args.format, hydrogens=args.hydrogens)
+    result = predict_files(args.model, files, output_dir=args.output_dir, device=args.device, config=config)
+    return EXIT_SOME_FAILED if result.attrs.get("failed") else 0
 
 
 def _baseline(args: argparse.Namespace) -> int:
     from pgml.bfactor.baseline import contact_number_baseline
 
     check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
-    contact_number_baseline(args.graphs, split=args.split, output_dir=args.output_dir)
+    contact_number_baseline(args.graphs, split=args.split, output_dir=args.output_dir, kind=args.kind)
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.bfactor.evaluate import evaluate_predictions
 
-    check_output_dir(args.output_dir, inputs=[*args.predictions, args.baseline])
+    check_output_dir(args.output_dir, inputs=[*args.predictions, *args.baseline])
     evaluate_predictions(args.predictions, baseline=args.baseline, output_dir=args.output_dir)
     return 0
 
@@ -125,6 +129,7 @@ def _explain(args: argparse.Namespace) -> int:
 def register(steps: argparse._SubParsersAction) -> None:
     """Add the bfactor steps to ``pgml bfactor`` (defaults and choices from :mod:`pgml.bfactor.params`)."""
     sel, graph, split, train = SelectConfig(), GraphConfig(), SplitConfig(), TrainConfig()
+    predict = PredictConfig()
     p = steps.add_parser("shard", help="split a structure collection into N manifest files")
     p.add_argument("--structures", nargs="+", required=True, type=Path,
                    help="structure files, directories of them, or text files listing one path per line")
@@ -188,20 +193,32 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_device_argument(p)
     p.set_defaults(func=_train)
 
-    p = steps.add_parser("predict", help="predict B-factors for structures with a trained model")
+    p = steps.add_parser("predict", help="predict B-factors for structures with a trained model",
+                         description="Predict per-atom B-factors of any protein structure (experimental "
+                                     "B-factors are not needed). Exit status 0: all written; 2: nothing "
+                                     "written (bad model, options or every input); 3: some inputs failed "
+                                     "(each named on one log line) and the others were written.")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt, or a directory holding one")
     p.add_argument("--output-dir", type=Path, required=True,
-                   help="writes <stem>.pdb (predicted B in the B column) and <stem>.tsv per input, "
-                        "plus predictions.tsv with all atoms")
+                   help="writes <stem>.pdb or .cif (predicted B in the B column), <stem>.tsv (per atom) and "
+                        "<stem>.residues.tsv (per residue) per input, plus predictions.tsv with all atoms")
     p.add_argument("--from-split", type=Path, help="also predict the structures of a split TSV")
+    p.add_argument("--format", choices=OUTPUT_FORMATS, default=predict.format,
+                   help="written structure: pdb, cif (mmCIF), or auto (mmCIF when chain IDs or the atom count "
+                        "do not fit the PDB format)")
+    p.add_argument("--hydrogens", action="store_true", default=predict.hydrogens,
+                   help="hydrogens in the written structure take their heavy atom's prediction (else 0)")
     p.add_argument("--subset", default="test", help="which split rows to take with --from-split")
     add_threads_argument(p)
     add_device_argument(p)
     p.add_argument("files", nargs="*", type=Path, help="PDB/mmCIF files, gzipped or not")
     p.set_defaults(func=_predict)
 
-    p = steps.add_parser("baseline", help="contact-number baseline: linear model of B on atom packing")
+    p = steps.add_parser("baseline", help="packing baseline: linear model of B on contact number or 1/WCN")
     p.add_argument("--graphs", nargs="+", type=Path, required=True)
+    p.add_argument("--kind", choices=BASELINE_KINDS, default="cn",
+                   help="cn: atoms within the neighbour radius; wcn: inverse weighted contact number "
+                        "(1/sum 1/d^2 within 15 Å)")
     p.add_argument("--split", type=Path, required=True)
     p.add_argument("--output-dir", type=Path, required=True, help="writes predictions.tsv like `predict`")
     p.set_defaults(func=_baseline)
@@ -209,7 +226,9 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("evaluate", help="CC, MAE, MAPE, RRSE per protein and per architecture, with plots")
     p.add_argument("--predictions", nargs="+", type=Path, required=True,
                    help="prediction directories, named <arch>/run<r> (from `predict`)")
-    p.add_argument("--baseline", type=Path, required=True, help="directory from `baseline`")
+    p.add_argument("--baseline", nargs="+", type=Path, required=True,
+                   help="directories from `baseline`, one per kind; the method is the directory name "
+                        "(baseline, baseline_wcn)")
     p.add_argument("--output-dir", type=Path, required=True)
     p.set_defaults(func=_evaluate)
 

@@ -74,7 +74,7 @@ def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: lis
     seed_everything(seed)
     model, meta = load_model(model_path)
     structure = read_structure(structure_path)
-    data = structure_to_graph(structure, target=meta["target"], radius=meta["radius"])
+    data = structure_to_graph(structure, target=meta["target"], radius=meta["radius"], require_target=False)
     with torch.no_grad():
         prediction = model(data).numpy()
     table = atom_table(structure, data, prediction)

@@ -5,6 +5,10 @@ one altloc), edges the covalent bonds in both directions with bond-order one-hot
 paper's atom graph; node features in :mod:`pgml.bfactor.features`). The target is the B-factor in Å²
 (``raw``) or z-scored within the protein (``zscore``: (B - mean) / std, population std), the
 normalisation [metagnn] uses to compare proteins refined at different resolutions.
+
+Training and evaluation need the target; prediction does not: with ``require_target=False`` a file
+whose B column holds no experimental B-factors (missing, constant, or pLDDT; see
+:mod:`pgml.bfactor.bcolumn`) gives a graph whose target is NaN.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data
 
+from pgml.bfactor.bcolumn import b_column_kind
 from pgml.bfactor.features import NODE_FEATURE_DIM, node_features
 from pgml.bfactor.params import TARGETS, GraphConfig
 from pgml.errors import InputError
@@ -32,13 +37,19 @@ log = logging.getLogger(__name__)
 _G = GraphConfig()
 
 
-def structure_to_graph(structure: Structure, target: str = _G.target, radius: float = _G.neighbour_radius) -> Data:
+def structure_to_graph(structure: Structure, target: str = _G.target, radius: float = _G.neighbour_radius,
+                       *, require_target: bool = True, text: str | None = None) -> Data:
     """Graph of the protein heavy atoms of ``structure``.
+
+    ``require_target=True`` (training): constant B-factors cannot be z-scored (InputError).
+    ``require_target=False`` (prediction): the B column is classified (``b_column``, one of
+    :data:`pgml.bfactor.bcolumn.B_COLUMN_KINDS`; ``text`` is the file's text if already read) and only
+    experimental B-factors give a target; otherwise ``y`` is NaN.
 
     Fields: ``x`` (N, NODE_FEATURE_DIM) float32, ``pos`` (N, 3), ``edge_index`` (2, E), ``edge_attr``
     (E, 5), ``y`` (N,) float32 target, ``y_raw`` (N,) float32 B-factors (Å²), ``b_mean``/``b_std``
     (float, of the raw B-factors), ``structure_id`` (str), ``file`` (str), ``n_atoms`` (int),
-    ``atom_rows`` (N,) int64: each node's row in ``structure.atoms`` (used to write predictions back).
+    ``b_column`` (str), ``atom_rows`` (N,) int64: each node's row in ``structure.atoms`` (used to write predictions back).
     Not called ``*_index``: torch_geometric would offset such a field when batching.
     """
     if target not in TARGETS:
@@ -48,7 +59,11 @@ def structure_to_graph(structure: Structure, target: str = _G.target, radius: fl
     atoms = atoms.subset(keep)
     b = atoms.bfactor.astype(np.float64)
     b_mean, b_std = float(b.mean()), float(b.std())
-    if not structure.has_bfactors:  # nothing to learn from or compare with: the target is unknown (NaN)
+    if require_target:
+        b_column = "bfactor" if structure.has_bfactors else "missing"
+    else:
+        b_column = b_column_kind(structure, text=text)
+    if b_column != "bfactor":  # nothing to learn from or compare with: the target is unknown (NaN)
         y = np.full(len(b), np.nan)
     elif target == "zscore":
         if b_std < 1e-6:
@@ -61,6 +76,7 @@ def structure_to_graph(structure: Structure, target: str = _G.target, radius: fl
     data.y_raw = torch.as_tensor(b, dtype=torch.float32)
     data.b_mean = b_mean
     data.b_std = b_std
+    data.b_column = b_column
     data.structure_id = structure.id
     data.file = str(structure.path)
     data.n_atoms = len(atoms)

@@ -4,7 +4,8 @@ Loss is the mean absolute error over atoms (L1), as in [metagnn]. Validation rep
 ``val_loss`` (L1 over all validation atoms), ``val_mae`` (the same MAE, named as in the paper's tables)
 and ``val_cc``: the Pearson correlation computed per protein and then averaged over the validation
 proteins - the paper's headline metric. A protein whose predictions are constant has an undefined CC;
-it counts as 0 (no correlation) so a collapsed model cannot look good by skipping proteins.
+it counts as 0 (no correlation) so a collapsed model cannot look good by skipping proteins
+(:func:`pgml.metrics.summarise_groups` with ``nan_policy="zero"``, as in :mod:`pgml.bfactor.evaluate`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from torch import Tensor
 
 from pgml.bfactor.models import build_model
 from pgml.bfactor.params import GraphConfig, TrainConfig
-from pgml.metrics import pearson
+from pgml.metrics import pearson, summarise_groups
 from pgml.train.optim import make_optimizer
 
 _T, _G = TrainConfig(), GraphConfig()
@@ -68,14 +69,14 @@ class BFactorModule(pl.LightningModule):
         for g in np.unique(graph):
             sel = graph == g
             cc = pearson(y[sel], pred[sel]) if sel.sum() > 1 else float("nan")
-            self._val.append((0.0 if np.isnan(cc) else cc, float(np.abs(pred[sel] - y[sel]).sum()), int(sel.sum())))
+            self._val.append((cc, float(np.abs(pred[sel] - y[sel]).sum()), int(sel.sum())))
 
     def on_validation_epoch_end(self) -> None:
         if not self._val:
             return
         ccs, abs_sums, counts = zip(*self._val, strict=True)
         mae = sum(abs_sums) / max(sum(counts), 1)
-        self.log("val_cc", float(np.mean(ccs)), prog_bar=True)
+        self.log("val_cc", summarise_groups(ccs, nan_policy="zero").mean, prog_bar=True)
         self.log("val_loss", mae)
         self.log("val_mae", mae, prog_bar=True)
 

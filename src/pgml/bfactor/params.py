@@ -18,6 +18,8 @@ from pgml.train.optim import OPTIMIZERS
 ARCHITECTURES = ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta")
 #: training target: B-factor in Å² or z-scored within each protein
 TARGETS = ("raw", "zscore")
+#: packing baselines (:mod:`pgml.bfactor.baseline`): contact number, inverse weighted contact number
+BASELINE_KINDS = ("cn", "wcn")
 #: how entries are split: by sequence identity (mmseqs2 clusters), by seed, or from a list file
 SPLIT_METHODS = ("identity", "random", "list")
 
@@ -48,6 +50,19 @@ class SplitConfig:
     min_seq_id: float = 0.3
     coverage: float = 0.8
     list: str | None = field(default=None)
+
+
+#: structure formats `predict` writes (:data:`pgml.structure.io.WRITE_FORMATS`): auto picks mmCIF when
+#: the structure does not fit PDB's columns (chain IDs longer than one character, over 99,999 atoms)
+OUTPUT_FORMATS = ("auto", "pdb", "cif")
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    """How predictions are written (``pgml bfactor predict``)."""
+
+    format: str = "auto"
+    hydrogens: bool = False
 
 
 @dataclass(frozen=True)

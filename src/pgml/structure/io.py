@@ -225,6 +225,12 @@ def _has_bfactors(text: str, block: gemmi.cif.Block | None) -> bool:
     return False
 
 
+def read_text(path: str | Path) -> str:
+    """The decompressed text of a structure file (the checks of :func:`read_structure`: missing, empty,
+    truncated gzip, binary content are InputError)."""
+    return _read_text(Path(path))
+
+
 def load_gemmi(path: str | Path) -> gemmi.Structure:
     """Parse a PDB or mmCIF file (optionally gzipped) into a ``gemmi.Structure``; errors -> InputError."""
     return _parse(Path(path))[0]
@@ -420,6 +426,38 @@ def check_backbone(structure: Structure, required: tuple[str, ...] = BACKBONE_AT
                              record=record)
 
 
+#: PDB format limits: one-character chain IDs, five-digit atom serials, four-digit residue numbers
+PDB_MAX_ATOMS = 99_999
+PDB_RES_SEQ_RANGE = (-999, 9999)
+#: ``fmt`` values of :func:`write_bfactors`
+WRITE_FORMATS = ("auto", "pdb", "cif")
+
+
+def fits_pdb(st: gemmi.Structure) -> bool:
+    """Whether model 1 of ``st`` fits the PDB format: chain IDs of one character, at most
+    :data:`PDB_MAX_ATOMS` atoms, residue numbers within :data:`PDB_RES_SEQ_RANGE`."""
+    model = st[0]
+    if any(len(chain.name) > 1 for chain in model):
+        return False
+    if model.count_atom_sites() > PDB_MAX_ATOMS:
+        return False
+    lo, hi = PDB_RES_SEQ_RANGE
+    return all(lo <= res.seqid.num <= hi for chain in model for res in chain)
+
+
+def _parent_values(res: gemmi.Residue, values: list[float | None]) -> list[float | None]:
+    """Each hydrogen takes the value of the nearest heavy atom of its residue (its covalent partner)."""
+    heavy = [(atom.pos, v) for atom, v in zip(res, values, strict=True) if not atom.is_hydrogen() and v is not None]
+    if not heavy:
+        return values
+    out = []
+    for atom, v in zip(res, values, strict=True):
+        if atom.is_hydrogen():
+            v = min(heavy, key=lambda pv: atom.pos.dist(pv[0]))[1]
+        out.append(v)
+    return out
+
+
 def write_bfactors(
     structure_or_path: Structure | str | Path,
     atoms: AtomTable,
@@ -427,18 +465,26 @@ def write_bfactors(
     output_path: str | Path,
     *,
     fill: float = 0.0,
-) -> None:
+    fmt: str | None = None,
+    hydrogens_from_parent: bool = False,
+) -> Path:
     """Write a copy of the input's model 1 with ``values`` (one per row of ``atoms``) in the B column.
 
     Atoms are matched on chain, residue number, insertion code and atom name (after the same renaming
     as :func:`read_structure`; every altloc copy of an atom gets its value). Atoms without a value
-    (waters, hydrogens, ligands) get ``fill``. The format follows the output suffix: ``.cif``/``.mmcif``
-    writes mmCIF, anything else PDB; a trailing ``.gz`` gzips. Written atomically.
+    (waters, hydrogens, ligands) get ``fill``; with ``hydrogens_from_parent`` a hydrogen without a
+    value takes that of the nearest heavy atom of its residue (the atom it is bonded to).
+    The format: ``fmt`` ``"pdb"`` or ``"cif"`` (the suffix of ``output_path`` is replaced by ``.pdb``
+    or ``.cif``), ``"auto"`` (PDB when :func:`fits_pdb`, else mmCIF), or ``None``: from the output
+    suffix (``.cif``/``.mmcif`` writes mmCIF, anything else PDB; a trailing ``.gz`` gzips). Written
+    atomically. Returns the path written.
     """
     path = structure_or_path.path if isinstance(structure_or_path, Structure) else Path(structure_or_path)
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.shape[0] != len(atoms):
         raise ValueError(f"{len(atoms)} atoms but {values.shape[0]} values")
+    if fmt is not None and fmt not in WRITE_FORMATS:
+        raise ValueError(f"fmt must be one of {WRITE_FORMATS} or None, not {fmt!r}")
     lookup = {
         (c, int(s), i, n): float(v)
         for c, s, i, n, v in zip(atoms.chain_id, atoms.res_seq, atoms.ins_code, atoms.atom_name, values,
@@ -451,10 +497,15 @@ def write_bfactors(
         for res in chain:
             renames = PARENT_ATOM_RENAMES.get(res.name, {})
             icode = res.seqid.icode.strip()
-            for atom in res:
-                name = renames.get(atom.name, atom.name)
-                atom.b_iso = lookup.get((chain.name, res.seqid.num, icode, name), fill)
+            found = [lookup.get((chain.name, res.seqid.num, icode, renames.get(a.name, a.name))) for a in res]
+            if hydrogens_from_parent:
+                found = _parent_values(res, found)
+            for atom, value in zip(res, found, strict=True):
+                atom.b_iso = fill if value is None else value
     output_path = Path(output_path)
+    if fmt is not None:
+        use_cif = fmt == "cif" or (fmt == "auto" and not fits_pdb(st))
+        output_path = output_path.with_name(_file_stem(output_path) + (".cif" if use_cif else ".pdb"))
     name = output_path.name.lower()
     gz = name.endswith(".gz")
     if gz:
@@ -472,3 +523,4 @@ def write_bfactors(
             tmp.write_bytes(gzip.compress(text.encode(), mtime=0))
         else:
             tmp.write_text(text)
+    return output_path
