@@ -197,6 +197,10 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
             continue
         assignment[members] = len(modules)
         modules.append(Module(targets=members.tolist(), tree=tree, score=module_quality(x[members])))
+    if modules and params.max_depth > 1 and all(len(m.tree.splits) == 1 for m in modules):
+        log.warning("every module's tree has a single split (max_depth %d): the samples of each node "
+                    "correlate above cor_cutoff %.2f; check the data (e.g. batch effects) or raise cor_cutoff",
+                    params.max_depth, params.cor_cutoff)
     timings["final"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return GnetFit(original, params, modules, assignment, levels, history, converged, timings)
