@@ -75,6 +75,7 @@ def test_convergence_detection_and_determinism():
     fit = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=10), progress=False)
     assert fit.converged
     assert fit.history[-1]["changed"] == 0 and len(fit.history) < 10
+    assert fit.history[-1]["ari"] == 1.0 and all(-1.0 <= h["ari"] <= 1.0 for h in fit.history)
     again = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=10), progress=False)
     np.testing.assert_array_equal(fit.assignment, again.assignment)
     one = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=1), progress=False)
@@ -184,3 +185,32 @@ def test_per_gene_offsets_leave_modules_and_trees_unchanged(caplog):
     fit_gnet(build_dataset(sim.expression, sim.regulators), GnetParams(init="boosting", cor_cutoff=0.0),
              progress=False)
     assert "single split" in caplog.text
+
+
+def test_restarts_write_a_consensus(tmp_path):
+    import json
+
+    from pgml.grn.consensus import co_membership, fit_restarts, gene_stability
+
+    ds, _ = _planted_dataset(seed=3)
+    fit = fit_restarts(ds, GnetParams(init="kmeans", init_group_num=5, restarts=3), progress=False)
+    single = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=5), progress=False)
+    np.testing.assert_array_equal(fit.assignment, single.assignment)  # the first seed is the result
+    c = fit.consensus
+    assert c.seeds == [0, 1, 2] and len(c.pairwise_ari) == 3 and 0.5 < c.mean_pairwise_ari <= 1.0
+    n = len(ds.targets)
+    assert c.co_membership.shape == (n, n) and np.allclose(c.co_membership, c.co_membership.T)
+    assigned = fit.assignment >= 0
+    assert np.all(np.diag(c.co_membership)[assigned] == 1.0)
+    assert np.all((c.stability[assigned] >= 0) & (c.stability[assigned] <= 1))
+    paths = write_result(fit, tmp_path)
+    table = pd.read_csv(paths["consensus.tsv"], sep="\t")
+    assert list(table.columns[:3]) == ["gene", "module", "stability"] and len(table) == n
+    meta = json.loads(paths["result.json"].read_text())
+    assert meta["restarts"]["mean_pairwise_ari"] == pytest.approx(c.mean_pairwise_ari)
+    assert meta["params"]["restarts"] == 3
+    # known answers: two runs that agree on {0, 1} and disagree on gene 2; gene 3 in no module
+    co = co_membership([np.array([0, 0, 0, -1]), np.array([1, 1, 0, -1])])
+    np.testing.assert_allclose(co, [[1, 1, .5, 0], [1, 1, .5, 0], [.5, .5, 1, 0], [0, 0, 0, 0]])
+    np.testing.assert_allclose(gene_stability(co, np.array([0, 0, 0, -1]))[:3], [.75, .75, .5])
+    assert np.isnan(gene_stability(co, np.array([0, 0, 0, -1]))[3])

@@ -27,20 +27,23 @@ def _result_files(result: Path) -> list[Path]:
 
 
 def _infer(args: argparse.Namespace) -> int:
+    from pgml.grn.consensus import fit_restarts
     from pgml.grn.data import load_dataset
-    from pgml.grn.gnet import fit_gnet
     from pgml.grn.result import write_result
 
+    try:
+        params = GnetParams(init=args.init, init_group_num=args.init_group_num, max_depth=args.max_depth,
+                            cor_cutoff=args.cor_cutoff, min_divide_size=args.min_divide_size,
+                            min_group_size=args.min_group_size, max_iter=args.max_iter,
+                            force_split=args.force_split, seed=args.seed, restarts=args.restarts)
+    except ValueError as exc:
+        raise InputError(f"grn infer: {exc}") from None
     check_output_dir(args.output_dir, inputs=[args.expression, args.regulators])
     dataset = load_dataset(args.expression, args.regulators, samples_in_rows=args.samples_in_rows,
                            log_transform=args.log_transform, top_percent=args.top_percent)
     log.info("%d regulators, %d target genes, %d samples", len(dataset.regulators), len(dataset.targets),
              dataset.n_samples)
-    params = GnetParams(init=args.init, init_group_num=args.init_group_num, max_depth=args.max_depth,
-                        cor_cutoff=args.cor_cutoff, min_divide_size=args.min_divide_size,
-                        min_group_size=args.min_group_size, max_iter=args.max_iter,
-                        force_split=args.force_split, seed=args.seed)
-    fit = fit_gnet(dataset, params)
+    fit = fit_restarts(dataset, params)
     write_result(fit, args.output_dir, max_edges=args.max_edges)
     log.info("%d modules (converged: %s) in %.1f s; results in %s", len(fit.modules), fit.converged,
              fit.timings.get("total", 0.0), args.output_dir)
@@ -148,7 +151,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--regulators", type=Path, required=True, help="regulator IDs, one per line")
     p.add_argument("--output-dir", type=Path, required=True,
                    help="writes edges.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
-                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt")
+                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt[, consensus.tsv]")
     p.add_argument("--init", choices=INIT_METHODS, default=gnet.init, help="initial grouping")
     p.add_argument("--samples-in-rows", action="store_true", help="the text matrix has samples in rows")
     p.add_argument("--log-transform", action="store_true", help="values are counts: use log2(x + 1)")
@@ -167,6 +170,9 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="re-split the largest group when it holds more than this fraction of genes")
     p.add_argument("--max-edges", type=int, default=None, help="write only the best N edges")
     p.add_argument("--seed", type=int, default=gnet.seed)
+    p.add_argument("--restarts", type=int, default=gnet.restarts,
+                   help="runs with seeds seed..seed+N-1; the first is the result, N > 1 adds consensus.tsv "
+                        "(gene x gene co-membership, per-gene stability) and the mean pairwise ARI")
     add_threads_argument(p)
     p.set_defaults(func=_infer)
 

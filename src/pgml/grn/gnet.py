@@ -8,6 +8,10 @@
    c. if the largest module holds more than ``force_split`` of all genes, split it again with the
       initialisation method (GNET2's ``force_split``), and drop groups of <= ``min_group_size`` genes;
    d. stop when the assignment is unchanged between two consecutive iterations (converged).
+   Each iteration's history entry holds the adjusted Rand index between the previous and the new
+   assignment (``ari``) and the genes that changed module (``changed``), counted after matching the
+   modules of the two iterations one to one by their overlap (:func:`pgml.metrics.matched_changes`),
+   so that a module that only got a new number does not count as moved genes.
 3. Fit the final trees, re-assign the genes once more (as R does), keep modules of at least
    ``min_group_size`` genes, and score them (eq. 3.18) and their edges (eq. 3.19).
 
@@ -38,6 +42,7 @@ from pgml.grn.likelihood import gene_module_loglik
 from pgml.grn.params import INIT_METHODS, GnetParams  # noqa: F401 - re-exported
 from pgml.grn.splits import kmeans3_levels
 from pgml.grn.tree import RegulatoryTree, build_tree
+from pgml.metrics import adjusted_rand_index, matched_changes
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,7 @@ class GnetFit:
     history: list[dict] = field(default_factory=list)
     converged: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    consensus: object | None = None  # pgml.grn.consensus.Consensus when run with restarts > 1
 
     def params_dict(self) -> dict:
         return asdict(self.params)
@@ -174,9 +180,12 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
             break
         new = canonical(assign_genes(x, [t for _, t in fitted]))
         new = _force_split(new, features, x, params)
-        changed = int((new != labels).sum()) if new.shape == labels.shape else len(new)
+        changed = matched_changes(labels, new)
+        ari = adjusted_rand_index(labels, new)
         same = np.array_equal(new, labels)
-        history.append({"iteration": it, "modules": len(fitted), "changed": changed})
+        history.append({"iteration": it, "modules": len(fitted), "changed": changed, "ari": ari})
+        log.info("iteration %d: %d modules, %d genes changed module, ARI with the previous %.3f",
+                 it, len(fitted), changed, ari)
         bar.set_postfix(modules=len(fitted), changed=changed)
         if same:
             converged = True

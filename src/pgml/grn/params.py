@@ -34,6 +34,8 @@ class GnetParams:
     max_iter: int = 5
     force_split: float = 0.5
     seed: int = 0
+    #: runs with seeds seed..seed+restarts-1; > 1 adds a consensus (:mod:`pgml.grn.consensus`)
+    restarts: int = 1
 
     def __post_init__(self) -> None:
         if self.init not in INIT_METHODS:
@@ -42,6 +44,8 @@ class GnetParams:
             raise ValueError("init_group_num must be >= 2")
         if self.max_depth < 1 or self.max_iter < 1:
             raise ValueError("max_depth and max_iter must be >= 1")
+        if self.restarts < 1:
+            raise ValueError("restarts must be >= 1")
 
 
 @dataclass(frozen=True)

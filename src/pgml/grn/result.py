@@ -12,7 +12,14 @@
 - ``leaf_groups.tsv``: module x samples leaf index of every sample (the sample groups of each tree);
 - ``result.json`` + ``result.npz``: the whole result (names, parameters, trees, iteration history,
   timings; expression, split table and assignment arrays), reloaded by :func:`load_result`;
-- ``missing_regulators.txt``: regulator IDs that were not in the expression matrix.
+- ``missing_regulators.txt``: regulator IDs that were not in the expression matrix;
+- ``consensus.tsv`` (with ``restarts`` > 1, :mod:`pgml.grn.consensus`): one row per target gene: gene,
+  module (of the first run, 0 = none), stability, then one column per target gene holding the
+  fraction of runs that put the two genes in one module. ``result.json`` then holds ``restarts``
+  (seeds, pairwise adjusted Rand indices and their mean).
+
+Each entry of the iteration ``history`` in ``result.json`` holds the number of modules, the genes
+that changed module (groups matched between iterations) and the ARI with the previous iteration.
 """
 
 from __future__ import annotations
@@ -91,6 +98,7 @@ def write_result(fit: GnetFit, out_dir: str | Path, *, max_edges: int | None = N
         "samples": ds.samples, "regulators": ds.regulators, "targets": ds.targets,
         "missing_regulators": ds.missing_regulators, "dropped_constant": ds.dropped_constant,
         "converged": fit.converged, "history": fit.history, "timings": fit.timings,
+        **({"restarts": fit.consensus.summary()} if fit.consensus is not None else {}),
         "modules": [{
             "targets": m.targets, "score": m.score,
             "splits": [{"node": s.node, "parent": s.parent, "side": s.side, "regulator": s.regulator,
@@ -107,6 +115,12 @@ def write_result(fit: GnetFit, out_dir: str | Path, *, max_edges: int | None = N
                                 leaf_labels=np.array([m.tree.leaf_labels for m in fit.modules]).reshape(
                                     len(fit.modules), len(ds.samples)))
     write_text(paths["missing_regulators.txt"], "".join(f"{r}\n" for r in ds.missing_regulators))
+    if fit.consensus is not None:
+        paths["consensus.tsv"] = out / "consensus.tsv"
+        co = pd.DataFrame(fit.consensus.co_membership, columns=ds.targets)
+        head = pd.DataFrame({"gene": ds.targets, "module": fit.assignment + 1,
+                             "stability": fit.consensus.stability})
+        write_tsv(pd.concat([head, co], axis=1), paths["consensus.tsv"], float_format="%.4g")
     return paths
 
 
