@@ -214,3 +214,25 @@ def test_restarts_write_a_consensus(tmp_path):
     np.testing.assert_allclose(co, [[1, 1, .5, 0], [1, 1, .5, 0], [.5, .5, 1, 0], [0, 0, 0, 0]])
     np.testing.assert_allclose(gene_stability(co, np.array([0, 0, 0, -1]))[:3], [.75, .75, .5])
     assert np.isnan(gene_stability(co, np.array([0, 0, 0, -1]))[3])
+
+
+def test_rank_edge_score_covers_every_pair(tmp_path):
+    from pgml.grn.edges import rank_edge_scores
+    from pgml.grn.initialise import regulator_importances
+
+    ds, _ = _planted_dataset(seed=2)
+    fit = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=5), progress=False)
+    paths = write_result(fit, tmp_path)
+    rank = pd.read_csv(paths["edges_rank.tsv"], sep="\t")
+    p, n = len(ds.regulators), len(ds.targets)
+    assert list(rank.columns) == ["regulator", "target", "score"] and len(rank) == p * (p + n) - p
+    assert not (rank.regulator == rank.target).any() and rank.score.is_monotonic_decreasing
+    assert rank.score.between(0, 1).all()
+    eq319 = pd.read_csv(paths["edges.tsv"], sep="\t")
+    assert len(eq319) < len(rank)  # R's score leaves out regulators in no tree
+    imp = regulator_importances(ds.regulator_expr)
+    assert np.all(np.diag(imp) == 0) and np.allclose(imp.sum(axis=1)[imp.sum(axis=1) > 0], 1.0)
+    # known answer: ranks of two scores that agree give the same order; ties share their rank
+    valid = np.ones((1, 3), dtype=bool)
+    np.testing.assert_allclose(rank_edge_scores(np.array([[1.0, 2.0, 3.0]]), np.array([[0.0, 0.0, 1.0]]), valid),
+                               [[(1 / 3 + 1.5 / 3) / 2, (2 / 3 + 1.5 / 3) / 2, 1.0]])

@@ -150,7 +150,7 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="genes x samples TSV/CSV(.gz) (first column gene IDs) or AnnData .h5ad")
     p.add_argument("--regulators", type=Path, required=True, help="regulator IDs, one per line")
     p.add_argument("--output-dir", type=Path, required=True,
-                   help="writes edges.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
+                   help="writes edges.tsv, edges_rank.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
                         "leaf_groups.tsv, result.json/.npz, missing_regulators.txt[, consensus.tsv]")
     p.add_argument("--init", choices=INIT_METHODS, default=gnet.init, help="initial grouping")
     p.add_argument("--samples-in-rows", action="store_true", help="the text matrix has samples in rows")

@@ -72,6 +72,7 @@ class GnetFit:
     converged: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     consensus: object | None = None  # pgml.grn.consensus.Consensus when run with restarts > 1
+    importances: np.ndarray | None = None  # targets x regulators xgboost importances (boosting init)
 
     def params_dict(self) -> dict:
         return asdict(self.params)
@@ -163,6 +164,7 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
                                      seed=params.seed, progress=progress)
     else:
         features = x
+    importances = features if params.init == "boosting" else None
     timings["importance"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     labels = canonical(choose_initial_groups(features, x, params.init_group_num, seed=params.seed))
@@ -196,7 +198,8 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     t3 = time.perf_counter()
     fitted = fit_trees(dataset, labels, levels, params)
     if not fitted:
-        return GnetFit(original, params, [], np.full(len(x), -1), levels, history, converged, timings)
+        return GnetFit(original, params, [], np.full(len(x), -1), levels, history, converged, timings,
+                       importances=importances)
     final = assign_genes(x, [t for _, t in fitted])
     modules: list[Module] = []
     assignment = np.full(len(x), -1, dtype=np.int64)
@@ -212,4 +215,5 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
                     params.max_depth, params.cor_cutoff)
     timings["final"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
-    return GnetFit(original, params, modules, assignment, levels, history, converged, timings)
+    return GnetFit(original, params, modules, assignment, levels, history, converged, timings,
+                   importances=importances)

@@ -95,6 +95,22 @@ def importance_matrix(reg_expr: np.ndarray, target_expr: np.ndarray, *, max_dept
     return out
 
 
+def regulator_importances(reg_expr: np.ndarray, *, max_depth: int = 3, seed: int = 0) -> np.ndarray:
+    """Importances of the regulators for each regulator as a target (regulators x regulators).
+
+    Row j: :func:`importance_matrix` of regulator j on all other regulators (the diagonal is 0).
+    """
+    p = reg_expr.shape[0]
+    out = np.zeros((p, p))
+    if p < 2:
+        return out
+    for j in range(p):
+        others = np.delete(np.arange(p), j)
+        out[j, others] = importance_matrix(reg_expr[others], reg_expr[j:j + 1], max_depth=max_depth, seed=seed,
+                                           progress=False)[0]
+    return out
+
+
 def _standardise_rows(a: np.ndarray) -> np.ndarray:
     """Rows centred and scaled to unit standard deviation (constant rows become zeros), in float64."""
     a = np.asarray(a, dtype=np.float64)
