@@ -32,7 +32,8 @@ def _infer(args: argparse.Namespace) -> int:
     from pgml.grn.result import write_result
 
     try:
-        params = GnetParams(init=args.init, init_group_num=args.init_group_num, max_depth=args.max_depth,
+        params = GnetParams(init=args.init, init_group_num=args.init_group_num,
+                            init_group_size=args.init_group_size, max_depth=args.max_depth,
                             cor_cutoff=args.cor_cutoff, min_divide_size=args.min_divide_size,
                             min_group_size=args.min_group_size, max_iter=args.max_iter,
                             force_split=args.force_split, seed=args.seed, restarts=args.restarts)
@@ -57,7 +58,8 @@ def _simulate(args: argparse.Namespace) -> int:
     sim = simulate_network(args.n_genes, args.n_samples, n_external=args.n_external, tf_fraction=args.tf_fraction,
                            max_in_degree=args.max_in_degree, topology=args.topology,
                            seed_network=args.seed_network, n_conditions=args.n_conditions,
-                           bio_noise=args.bio_noise, noise=args.noise, seed=args.seed)
+                           bio_noise=args.bio_noise, noise=args.noise,
+                           regulators_without_targets=args.regulators_without_targets, seed=args.seed)
     write_simulation(sim, args.output_dir)
     log.info("%d genes, %d regulators, %d true edges, %d samples", sim.expression.shape[0],
              len(sim.regulators), len(sim.edges), sim.expression.shape[1])
@@ -159,6 +161,9 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="keep only this %% of most variable genes (regulators are always kept)")
     p.add_argument("--init-group-num", type=int, default=gnet.init_group_num,
                    help="initial groups: best k in 2..this")
+    p.add_argument("--init-group-size", type=int, default=gnet.init_group_size,
+                   help="instead of --init-group-num: best k in 2..(target genes / this); the chapter's "
+                        "average group size is 25")
     p.add_argument("--max-depth", type=int, default=gnet.max_depth, help="splits per tree")
     p.add_argument("--cor-cutoff", type=float, default=gnet.cor_cutoff,
                    help="a node whose samples correlate at least this much is not split")
@@ -189,6 +194,8 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--n-conditions", type=int, default=sim.n_conditions)
     p.add_argument("--bio-noise", type=float, default=sim.bio_noise, help="sd of log-normal biological noise")
     p.add_argument("--noise", type=float, default=sim.noise, help="sd of measurement noise (log2 scale)")
+    p.add_argument("--regulators-without-targets", action="store_true", default=sim.regulators_without_targets,
+                   help="regulators.txt also lists regulators without targets (half as many as the true ones)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_simulate)
 

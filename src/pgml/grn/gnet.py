@@ -1,6 +1,8 @@
 """GNET2's main loop ([dissertation] section 3.2, Bioconductor GNET2 1.5.5 ``gnet()`` / ``run_gnet()``).
 
-1. Initial groups of target genes (:mod:`pgml.grn.initialise`, ``boosting`` or ``kmeans``).
+1. Initial groups of target genes (:mod:`pgml.grn.initialise`, ``boosting`` or ``kmeans``): the best
+   k in 2..``init_group_num``, or in 2..(genes / ``init_group_size``) when that is set (the chapter's
+   average group size is 25 genes); re-splitting a large group (c.) uses its own size.
 2. Repeat up to ``max_iter`` times:
    a. fit one regulatory tree per group of at least ``min_group_size`` genes (:mod:`pgml.grn.tree`);
    b. re-assign every target gene to the module whose tree leaves give it the highest Gaussian
@@ -121,7 +123,7 @@ def _force_split(labels: np.ndarray, features: np.ndarray, expr: np.ndarray, par
         return labels
     big = values[counts.argmax()]
     idx = np.flatnonzero(labels == big)
-    sub = choose_initial_groups(features[idx], expr[idx], params.init_group_num, seed=params.seed)
+    sub = choose_initial_groups(features[idx], expr[idx], params.group_num(idx.size), seed=params.seed)
     out = labels.copy()
     top = labels.max() + 1
     out[idx] = sub + top
@@ -167,10 +169,11 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     importances = features if params.init == "boosting" else None
     timings["importance"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    labels = canonical(choose_initial_groups(features, x, params.init_group_num, seed=params.seed))
+    labels = canonical(choose_initial_groups(features, x, params.group_num(len(x)), seed=params.seed))
     levels = kmeans3_levels(reg_scaled)
     timings["initial_groups"] = time.perf_counter() - t1
-    log.info("initial groups (%s): %d", params.init, len(np.unique(labels[labels >= 0])))
+    log.info("initial groups (%s, best of 2..%d): %d", params.init, params.group_num(len(x)),
+             len(np.unique(labels[labels >= 0])))
     history: list[dict] = []
     converged = False
     t2 = time.perf_counter()
