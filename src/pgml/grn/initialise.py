@@ -104,10 +104,16 @@ def regulator_importances(reg_expr: np.ndarray, *, max_depth: int = 3, seed: int
     out = np.zeros((p, p))
     if p < 2:
         return out
-    for j in range(p):
+
+    def fit_one(j: int) -> None:
         others = np.delete(np.arange(p), j)
         out[j, others] = importance_matrix(reg_expr[others], reg_expr[j:j + 1], max_depth=max_depth, seed=seed,
                                            progress=False)[0]
+
+    # one model per regulator (its own feature set); models in parallel threads, as importance_matrix
+    with ThreadPoolExecutor(max_workers=n_threads()) as pool:
+        for job in [pool.submit(fit_one, j) for j in range(p)]:
+            job.result()
     return out
 
 
