@@ -173,7 +173,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--max-iter", type=int, default=gnet.max_iter)
     p.add_argument("--force-split", type=float, default=gnet.force_split,
                    help="re-split the largest group when it holds more than this fraction of genes")
-    p.add_argument("--max-edges", type=int, default=None, help="write only the best N edges")
+    p.add_argument("--max-edges", type=int, default=None, help="write only the best N edges (edges.tsv and edges_rank.tsv)")
     p.add_argument("--seed", type=int, default=gnet.seed)
     p.add_argument("--restarts", type=int, default=gnet.restarts,
                    help="runs with seeds seed..seed+N-1; the first is the result, N > 1 adds consensus.tsv "
