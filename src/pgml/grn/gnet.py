@@ -17,6 +17,11 @@
 3. Fit the final trees, re-assign the genes once more (as R does), keep modules of at least
    ``min_group_size`` genes, and score them (eq. 3.18) and their edges (eq. 3.19).
 
+Departure from R, for real data where every gene has its own level (log2 RPKM/TPM): ``kmeans``
+clusters each gene's expression centred and scaled to unit standard deviation, not the raw values
+(R), which group genes by their level; the trees' stop rule standardises genes too
+(:mod:`pgml.grn.tree`). Modules then do not change when a gene is shifted by a constant.
+
 The boosting importances depend only on each gene, so they are computed once and reused when the
 largest group is re-split (R recomputes them).
 
@@ -39,7 +44,7 @@ from tqdm.auto import tqdm
 
 from pgml.grn.data import Dataset
 from pgml.grn.edges import module_quality
-from pgml.grn.initialise import choose_initial_groups, importance_matrix
+from pgml.grn.initialise import choose_initial_groups, importance_matrix, standardise_rows
 from pgml.grn.likelihood import gene_module_loglik
 from pgml.grn.params import INIT_METHODS, GnetParams  # noqa: F401 - re-exported
 from pgml.grn.splits import kmeans3_levels
@@ -164,8 +169,8 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     if params.init == "boosting":
         features = importance_matrix(reg_scaled, x, max_depth=params.max_depth,
                                      seed=params.seed, progress=progress)
-    else:
-        features = x
+    else:  # k-means on each gene standardised, not on its level (see the module docstring)
+        features = standardise_rows(x)
     importances = features if params.init == "boosting" else None
     timings["importance"] = time.perf_counter() - t0
     t1 = time.perf_counter()
