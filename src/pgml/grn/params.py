@@ -28,7 +28,8 @@ class GnetParams:
     init: str = "boosting"
     init_group_num: int = 4
     #: when set, init_group_num = max(2, round(target genes / init_group_size)) ([dissertation] uses
-    #: an average group size of 25); it replaces init_group_num
+    #: an average group size of 25); it replaces init_group_num. Every k in 2..that number is one
+    #: k-means run, so thousands of genes mean hundreds of runs
     init_group_size: int | None = None
     max_depth: int = 3
     cor_cutoff: float = 0.9
