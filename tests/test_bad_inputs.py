@@ -473,6 +473,7 @@ CASES: list[Case] = [
          r"negative value where counts were expected"),
     Case("infer-top-percent-out-of-range", infer_with(EXPR, extra=("--top-percent", "0")),
          r"top-variable percentage must be in \(0, 100\]"),
+    Case("infer-restarts-zero", infer_with(EXPR, extra=("--restarts", "0")), r"restarts must be >= 1"),
     # ---- grn infer: the regulators
     Case("infer-regulators-missing", lambda t, r: infer(write_expr(t), t / "in" / "absent.txt", t),
          r"absent\.txt: regulator list not found"),

@@ -75,6 +75,7 @@ def test_convergence_detection_and_determinism():
     fit = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=10), progress=False)
     assert fit.converged
     assert fit.history[-1]["changed"] == 0 and len(fit.history) < 10
+    assert fit.history[-1]["ari"] == 1.0 and all(-1.0 <= h["ari"] <= 1.0 for h in fit.history)
     again = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=10), progress=False)
     np.testing.assert_array_equal(fit.assignment, again.assignment)
     one = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=1), progress=False)
@@ -166,3 +167,73 @@ def test_force_split_breaks_up_a_dominant_group():
     assert np.all(out[40:] == out[40])  # the small group is untouched
     # a group at or below the limit is left alone
     np.testing.assert_array_equal(_force_split(np.repeat([0, 1], 25), expr, expr, params), np.repeat([0, 1], 25))
+
+
+@pytest.mark.parametrize("init", ["boosting", "kmeans"])
+def test_per_gene_offsets_leave_modules_and_trees_unchanged(init, caplog):
+    """A 200 x 40 simulation with and without per-gene offsets N(5, 3^2) (log2 RPKM-like levels)."""
+    from pgml.grn.simulate import simulate_network
+
+    sim = simulate_network(200, 40, seed=1)
+    offsets = np.random.default_rng(1).normal(5.0, 3.0, size=len(sim.expression))
+    fits = [fit_gnet(build_dataset(e, sim.regulators), GnetParams(init=init), progress=False)
+            for e in (sim.expression, sim.expression.add(offsets, axis=0))]
+    depths = [sorted(len(m.tree.splits) for m in f.modules) for f in fits]
+    assert depths[0] == depths[1] and max(depths[0]) > 1
+    assert adjusted_rand_index(fits[0].assignment, fits[1].assignment) == 1.0
+    assert "single split" not in caplog.text
+    # a stop rule that closes every node leaves one-split trees, and the run says so
+    fit_gnet(build_dataset(sim.expression, sim.regulators), GnetParams(init=init, cor_cutoff=0.0),
+             progress=False)
+    assert "single split" in caplog.text
+
+
+def test_restarts_write_a_consensus(tmp_path):
+    import json
+
+    from pgml.grn.consensus import co_membership, fit_restarts, gene_stability
+
+    ds, _ = _planted_dataset(seed=3)
+    fit = fit_restarts(ds, GnetParams(init="kmeans", init_group_num=5, restarts=3), progress=False)
+    single = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=5), progress=False)
+    np.testing.assert_array_equal(fit.assignment, single.assignment)  # the first seed is the result
+    c = fit.consensus
+    assert c.seeds == [0, 1, 2] and len(c.pairwise_ari) == 3 and 0.5 < c.mean_pairwise_ari <= 1.0
+    n = len(ds.targets)
+    assert c.co_membership.shape == (n, n) and np.allclose(c.co_membership, c.co_membership.T)
+    assigned = fit.assignment >= 0
+    assert np.all(np.diag(c.co_membership)[assigned] == 1.0)
+    assert np.all((c.stability[assigned] >= 0) & (c.stability[assigned] <= 1))
+    paths = write_result(fit, tmp_path)
+    table = pd.read_csv(paths["consensus.tsv"], sep="\t")
+    assert list(table.columns[:3]) == ["gene", "module", "stability"] and len(table) == n
+    meta = json.loads(paths["result.json"].read_text())
+    assert meta["restarts"]["mean_pairwise_ari"] == pytest.approx(c.mean_pairwise_ari)
+    assert meta["params"]["restarts"] == 3
+    # known answers: two runs that agree on {0, 1} and disagree on gene 2; gene 3 in no module
+    co = co_membership([np.array([0, 0, 0, -1]), np.array([1, 1, 0, -1])])
+    np.testing.assert_allclose(co, [[1, 1, .5, 0], [1, 1, .5, 0], [.5, .5, 1, 0], [0, 0, 0, 0]])
+    np.testing.assert_allclose(gene_stability(co, np.array([0, 0, 0, -1]))[:3], [.75, .75, .5])
+    assert np.isnan(gene_stability(co, np.array([0, 0, 0, -1]))[3])
+
+
+def test_rank_edge_score_covers_every_pair(tmp_path):
+    from pgml.grn.edges import rank_edge_scores
+    from pgml.grn.initialise import regulator_importances
+
+    ds, _ = _planted_dataset(seed=2)
+    fit = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=5), progress=False)
+    paths = write_result(fit, tmp_path)
+    rank = pd.read_csv(paths["edges_rank.tsv"], sep="\t")
+    p, n = len(ds.regulators), len(ds.targets)
+    assert list(rank.columns) == ["regulator", "target", "score"] and len(rank) == p * (p + n) - p
+    assert not (rank.regulator == rank.target).any() and rank.score.is_monotonic_decreasing
+    assert rank.score.between(0, 1).all()
+    eq319 = pd.read_csv(paths["edges.tsv"], sep="\t")
+    assert len(eq319) < len(rank)  # R's score leaves out regulators in no tree
+    imp = regulator_importances(ds.regulator_expr)
+    assert np.all(np.diag(imp) == 0) and np.allclose(imp.sum(axis=1)[imp.sum(axis=1) > 0], 1.0)
+    # known answer: ranks of two scores that agree give the same order; ties share their rank
+    valid = np.ones((1, 3), dtype=bool)
+    np.testing.assert_allclose(rank_edge_scores(np.array([[1.0, 2.0, 3.0]]), np.array([[0.0, 0.0, 1.0]]), valid),
+                               [[(1 / 3 + 1.5 / 3) / 2, (2 / 3 + 1.5 / 3) / 2, 1.0]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from pgml.grn.simulate import simulate_network, write_simulation
 
@@ -39,3 +40,22 @@ def test_seed_network_topology(tmp_path):
     assert sim.expression.shape == (25, 20)
     seed_pairs = {tuple(line.split("\t")) for line in lines[1:]}
     assert all((r, t) in seed_pairs for r, t in zip(sim.edges.regulator, sim.edges.target, strict=True))
+
+
+def test_regulator_list_can_hold_regulators_without_targets():
+    plain = simulate_network(60, 20, seed=3)
+    full = simulate_network(60, 20, seed=3, regulators_without_targets=True)
+    pd.testing.assert_frame_equal(plain.expression, full.expression)
+    pd.testing.assert_frame_equal(plain.edges, full.edges)
+    assert set(plain.regulators) < set(full.regulators)
+    idle = set(full.regulators) - set(full.edges.regulator)
+    assert len(idle) == int(np.ceil(0.5 * len(plain.regulators)))
+    assert not set(plain.regulators) - set(plain.edges.regulator)
+
+
+def test_init_group_size_sets_the_group_number():
+    from pgml.grn.params import GnetParams
+
+    assert GnetParams(init_group_num=8).group_num(1000) == 8
+    assert GnetParams(init_group_size=25).group_num(1000) == 40
+    assert GnetParams(init_group_size=25).group_num(30) == 2

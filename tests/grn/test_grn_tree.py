@@ -57,3 +57,19 @@ def test_sample_correlation_small_nodes_are_final():
     assert sample_correlation(np.ones((2, 5))) == 1.0
     rng = np.random.default_rng(0)
     assert 0 <= sample_correlation(rng.normal(size=(10, 50))) < 0.5
+
+
+def test_stop_rule_ignores_per_gene_offsets():
+    """Genes on their own levels (log2 RPKM) make samples correlate through the offsets alone; the stop
+    rule standardises each gene, so offsets leave the tree unchanged (R's raw rule stops at one split)."""
+    reg_expr, y, _ = _planted(seed=2, genes=30)
+    rng = np.random.default_rng(0)
+    y = y + rng.normal(0, 0.5, size=y.shape) * (rng.random(y.shape[1]) < 0.5)  # a second structure
+    shifted = y + rng.normal(5, 3, size=y.shape[1])
+    levels = kmeans3_levels(reg_expr)
+    plain = build_tree(reg_expr, levels, y, max_depth=3)
+    offset = build_tree(reg_expr, levels, shifted, max_depth=3)
+    assert len(plain.splits) > 1
+    assert offset.regulators == plain.regulators
+    np.testing.assert_array_equal(offset.leaf_labels, plain.leaf_labels)
+    assert len(build_tree(reg_expr, levels, shifted, max_depth=3, centre_genes=False).splits) == 1

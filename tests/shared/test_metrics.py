@@ -223,3 +223,23 @@ def test_ground_floor_is_torch_free_and_imports_no_chain() -> None:
             "'pgml.train'))]; print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_partition_agreement_ignores_group_names():
+    from sklearn.metrics import adjusted_rand_score
+
+    from pgml.metrics import adjusted_rand_index, contingency, matched_changes
+
+    a = np.array([0, 0, 0, 1, 1, 2, 2, 2, -1])
+    renamed = np.array([5, 5, 5, 3, 3, 0, 0, 0, 9])  # the same partition, other names
+    assert matched_changes(a, renamed) == 0
+    assert adjusted_rand_index(a, renamed) == 1.0
+    moved = renamed.copy()
+    moved[0] = 3  # one item changes group
+    assert matched_changes(a, moved) == 1
+    assert adjusted_rand_index(a, moved) == pytest.approx(adjusted_rand_score(a, moved))
+    assert contingency(a, moved).sum() == len(a)
+    # a group split in two: the larger half is matched, the smaller half counts as changed
+    assert matched_changes([0, 0, 0, 0, 1, 1], [0, 0, 0, 2, 1, 1]) == 1
+    with pytest.raises(ValueError):
+        contingency([0, 1], [0, 1, 2])

@@ -69,7 +69,8 @@ def test_bfactor_chain_end_to_end(tmp_path: Path) -> None:
 def test_grn_chain_end_to_end(tmp_path: Path) -> None:
     out = run_chain("grn", tmp_path)
     metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
-    assert {"gnet2_boosting", "gnet2_kmeans", "clr", "genie3", "correlation", "random"} <= set(metrics.index)
+    assert {"gnet2_boosting", "gnet2_kmeans", "gnet2_rank_boosting", "gnet2_rank_kmeans", "clr", "genie3",
+            "correlation", "random"} <= set(metrics.index)
     assert metrics["auroc"].between(0, 1).all()
     for init in ("boosting", "kmeans"):
         assert (out / f"gnet2_{init}" / "plots" / "module_heatmaps.pdf").stat().st_size > 0

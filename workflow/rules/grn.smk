@@ -34,7 +34,11 @@ GRN_TARGETS = [
     for name in ["plots/module_correlation.png", "plots/module_heatmaps.pdf"]
     + (["coherence.tsv"] if GRN_LABELS else [])
 ] + ([f"{GRN_OUT}/evaluation/metrics.tsv"] if GRN_TRUTH else [])
-GRN_METHOD_ARGS = " ".join(f"gnet2_{init}={GRN_OUT}/gnet2_{init}/edges.tsv" for init in GRN["inits"])
+# gnet2_<init>: eq. 3.19 as the R package; gnet2_rank_<init>: this port's edge score (edges_rank.tsv)
+GRN_METHOD_ARGS = " ".join(
+    f"gnet2_{init}={GRN_OUT}/gnet2_{init}/edges.tsv gnet2_rank_{init}={GRN_OUT}/gnet2_{init}/edges_rank.tsv"
+    for init in GRN["inits"]
+)
 GRN_BASELINE_ARGS = " ".join(f"{m}={GRN_OUT}/baselines/{m}.tsv" for m in GRN["baselines"])
 
 
@@ -62,6 +66,7 @@ rule grn_infer_modules:
         regulators=GRN_REGS,
     output:
         edges=f"{GRN_OUT}/gnet2_{{grn_init}}/edges.tsv",
+        edges_rank=f"{GRN_OUT}/gnet2_{{grn_init}}/edges_rank.tsv",
         modules=report(
             f"{GRN_OUT}/gnet2_{{grn_init}}/modules.tsv",
             category="grn",
@@ -181,7 +186,7 @@ rule grn_evaluate_networks:
         truth=GRN_TRUTH or [],
         expression=GRN_EXPR,
         regulators=GRN_REGS,
-        gnet=expand(f"{GRN_OUT}/gnet2_{{init}}/edges.tsv", init=GRN["inits"]),
+        gnet=expand(f"{GRN_OUT}/gnet2_{{init}}/{{name}}", init=GRN["inits"], name=["edges.tsv", "edges_rank.tsv"]),
         baselines=expand(f"{GRN_OUT}/baselines/{{method}}.tsv", method=GRN["baselines"]),
     output:
         metrics=report(

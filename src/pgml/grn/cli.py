@@ -27,20 +27,24 @@ def _result_files(result: Path) -> list[Path]:
 
 
 def _infer(args: argparse.Namespace) -> int:
+    from pgml.grn.consensus import fit_restarts
     from pgml.grn.data import load_dataset
-    from pgml.grn.gnet import fit_gnet
     from pgml.grn.result import write_result
 
+    try:
+        params = GnetParams(init=args.init, init_group_num=args.init_group_num,
+                            init_group_size=args.init_group_size, max_depth=args.max_depth,
+                            cor_cutoff=args.cor_cutoff, min_divide_size=args.min_divide_size,
+                            min_group_size=args.min_group_size, max_iter=args.max_iter,
+                            force_split=args.force_split, seed=args.seed, restarts=args.restarts)
+    except ValueError as exc:
+        raise InputError(f"grn infer: {exc}") from None
     check_output_dir(args.output_dir, inputs=[args.expression, args.regulators])
     dataset = load_dataset(args.expression, args.regulators, samples_in_rows=args.samples_in_rows,
                            log_transform=args.log_transform, top_percent=args.top_percent)
     log.info("%d regulators, %d target genes, %d samples", len(dataset.regulators), len(dataset.targets),
              dataset.n_samples)
-    params = GnetParams(init=args.init, init_group_num=args.init_group_num, max_depth=args.max_depth,
-                        cor_cutoff=args.cor_cutoff, min_divide_size=args.min_divide_size,
-                        min_group_size=args.min_group_size, max_iter=args.max_iter,
-                        force_split=args.force_split, seed=args.seed)
-    fit = fit_gnet(dataset, params)
+    fit = fit_restarts(dataset, params)
     write_result(fit, args.output_dir, max_edges=args.max_edges)
     log.info("%d modules (converged: %s) in %.1f s; results in %s", len(fit.modules), fit.converged,
              fit.timings.get("total", 0.0), args.output_dir)
@@ -54,7 +58,8 @@ def _simulate(args: argparse.Namespace) -> int:
     sim = simulate_network(args.n_genes, args.n_samples, n_external=args.n_external, tf_fraction=args.tf_fraction,
                            max_in_degree=args.max_in_degree, topology=args.topology,
                            seed_network=args.seed_network, n_conditions=args.n_conditions,
-                           bio_noise=args.bio_noise, noise=args.noise, seed=args.seed)
+                           bio_noise=args.bio_noise, noise=args.noise,
+                           regulators_without_targets=args.regulators_without_targets, seed=args.seed)
     write_simulation(sim, args.output_dir)
     log.info("%d genes, %d regulators, %d true edges, %d samples", sim.expression.shape[0],
              len(sim.regulators), len(sim.edges), sim.expression.shape[1])
@@ -147,8 +152,8 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="genes x samples TSV/CSV(.gz) (first column gene IDs) or AnnData .h5ad")
     p.add_argument("--regulators", type=Path, required=True, help="regulator IDs, one per line")
     p.add_argument("--output-dir", type=Path, required=True,
-                   help="writes edges.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
-                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt")
+                   help="writes edges.tsv, edges_rank.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
+                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt[, consensus.tsv]")
     p.add_argument("--init", choices=INIT_METHODS, default=gnet.init, help="initial grouping")
     p.add_argument("--samples-in-rows", action="store_true", help="the text matrix has samples in rows")
     p.add_argument("--log-transform", action="store_true", help="values are counts: use log2(x + 1)")
@@ -156,6 +161,9 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="keep only this %% of most variable genes (regulators are always kept)")
     p.add_argument("--init-group-num", type=int, default=gnet.init_group_num,
                    help="initial groups: best k in 2..this")
+    p.add_argument("--init-group-size", type=int, default=gnet.init_group_size,
+                   help="instead of --init-group-num: best k in 2..(target genes / this); the chapter's "
+                        "average group size is 25")
     p.add_argument("--max-depth", type=int, default=gnet.max_depth, help="splits per tree")
     p.add_argument("--cor-cutoff", type=float, default=gnet.cor_cutoff,
                    help="a node whose samples correlate at least this much is not split")
@@ -165,8 +173,11 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--max-iter", type=int, default=gnet.max_iter)
     p.add_argument("--force-split", type=float, default=gnet.force_split,
                    help="re-split the largest group when it holds more than this fraction of genes")
-    p.add_argument("--max-edges", type=int, default=None, help="write only the best N edges")
+    p.add_argument("--max-edges", type=int, default=None, help="write only the best N edges (edges.tsv and edges_rank.tsv)")
     p.add_argument("--seed", type=int, default=gnet.seed)
+    p.add_argument("--restarts", type=int, default=gnet.restarts,
+                   help="runs with seeds seed..seed+N-1; the first is the result, N > 1 adds consensus.tsv "
+                        "(gene x gene co-membership, per-gene stability) and the mean pairwise ARI")
     add_threads_argument(p)
     p.set_defaults(func=_infer)
 
@@ -183,6 +194,8 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--n-conditions", type=int, default=sim.n_conditions)
     p.add_argument("--bio-noise", type=float, default=sim.bio_noise, help="sd of log-normal biological noise")
     p.add_argument("--noise", type=float, default=sim.noise, help="sd of measurement noise (log2 scale)")
+    p.add_argument("--regulators-without-targets", action="store_true", default=sim.regulators_without_targets,
+                   help="regulators.txt also lists regulators without targets (half as many as the true ones)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_simulate)
 

@@ -6,7 +6,8 @@ the module's leaf groups and the labels,
     ARI = (sum_ij C(n_ij, 2) - E) / (0.5 (sum_i C(a_i, 2) + sum_j C(b_j, 2)) - E),
     E = sum_i C(a_i, 2) sum_j C(b_j, 2) / C(n, 2),
 
-with n_ij the contingency table and a, b its margins (GNET2's ``ari``; checked against scikit-learn).
+with n_ij the contingency table and a, b its margins (GNET2's ``ari``;
+:func:`pgml.metrics.adjusted_rand_index`, checked against scikit-learn).
 
 Ordinal labels (dose, time point): an SNE-style score. With d the pairwise distances between the
 samples' labels (and d' between their leaf indices), P_{j|i} = g(d_ij) / sum_{k != i} g(d_ik) with
@@ -21,24 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import comb
 
-
-def adjusted_rand_index(a: np.ndarray, b: np.ndarray) -> float:
-    """ARI between two labelings of the same samples (1 for identical partitions, ~0 for random)."""
-    _, ai = np.unique(np.asarray(a), return_inverse=True)
-    _, bi = np.unique(np.asarray(b), return_inverse=True)
-    table = np.zeros((ai.max() + 1, bi.max() + 1), dtype=np.int64)
-    np.add.at(table, (ai, bi), 1)
-    n = ai.size
-    sum_ij = comb(table, 2).sum()
-    sum_a = comb(table.sum(axis=1), 2).sum()
-    sum_b = comb(table.sum(axis=0), 2).sum()
-    expected = sum_a * sum_b / comb(n, 2)
-    denom = 0.5 * (sum_a + sum_b) - expected
-    if denom == 0:
-        return 1.0
-    return float((sum_ij - expected) / denom)
+from pgml.metrics import adjusted_rand_index  # noqa: F401 - re-exported
 
 
 def _sne_conditional(values: np.ndarray) -> np.ndarray:

@@ -13,6 +13,14 @@ target and 2 for another regulator of the same module (GNET2 counts regulator pa
 directions), and rho is the Spearman correlation (rho^2 capped at 1 - 1e-6). As in the R package, the
 correlation term is added for every regulator used by some module and every gene in some module;
 the other pairs are not scored.
+
+``gnet2_rank`` (an edge score of this port, not the R package's; :func:`rank_edge_scores`): eq. 3.19
+applied to every regulator x gene pair (the module term is 0 for a regulator in no tree, so such pairs
+keep their correlation term), rank-combined with the boosting initialisation's xgboost importances
+(section 3.2.1; regulators as targets of the other regulators too): each score is turned into its
+average rank among all candidate pairs scaled to (0, 1], and the edge score is the mean of the two.
+Eq. 3.19 alone ranks by module membership and |Spearman|; the importances add which regulator
+explains each gene given the others, as GENIE3 [genie3] does with many more trees.
 """
 
 from __future__ import annotations
@@ -46,12 +54,13 @@ def spearman_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def edge_scores(reg_expr: np.ndarray, gene_expr: np.ndarray, modules: list[tuple[list[int], list[int], float]],
-                ) -> tuple[np.ndarray, np.ndarray]:
+                *, all_pairs: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Edge score matrix (eq. 3.19): regulators x (regulators + targets), and a boolean 'scored' mask.
 
     ``gene_expr`` holds the target genes (not the regulators); in the returned columns the
     regulators come first, then the targets, as in R's ``extract_edges`` matrix. ``modules`` holds
-    (regulator indices, target indices, quality q_k) per module.
+    (regulator indices, target indices, quality q_k) per module. ``all_pairs`` scores every pair
+    but a regulator with itself (``gnet2_rank``), not only those R scores.
     """
     p = reg_expr.shape[0]
     n_cols = p + gene_expr.shape[0]
@@ -73,6 +82,22 @@ def edge_scores(reg_expr: np.ndarray, gene_expr: np.ndarray, modules: list[tuple
     rho2 = np.minimum(rho * rho, 1.0 - 1e-6)
     np.fill_diagonal(rho2[:, :p], 0.0)
     scores = module_term - 2.0 * np.log1p(-rho2)
-    scored = used_regs[:, None] & in_module[None, :]
+    scored = np.ones_like(module_term, dtype=bool) if all_pairs else used_regs[:, None] & in_module[None, :]
     scored[np.arange(p), np.arange(p)] = False
     return np.where(scored, scores, 0.0), scored
+
+
+def normalised_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks of ``values`` (ties share their mean rank) divided by their number: (0, 1]."""
+    values = np.asarray(values, dtype=np.float64)
+    return rankdata(values) / max(values.size, 1)
+
+
+def rank_edge_scores(eq319: np.ndarray, importance: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``gnet2_rank``: mean of the normalised ranks of eq. 3.19 and of the importances over ``valid`` pairs.
+
+    All three are regulators x (regulators + targets); invalid pairs (a regulator with itself) get 0.
+    """
+    out = np.zeros(eq319.shape)
+    out[valid] = 0.5 * (normalised_ranks(eq319[valid]) + normalised_ranks(importance[valid]))
+    return out

@@ -8,10 +8,17 @@ of pairs it scores, and precision among its top-k pairs (k = number of true edge
 broken by candidate order). A random ranking is reported alongside (AUROC 0.5, AUPR = fraction of
 true pairs). Writes a TSV, a Markdown table like table 3.1, and ROC and precision-recall curves of all
 methods in one figure.
+
+True edges that cannot be candidates are never dropped silently: those whose regulator is not in the
+regulator list (no method can rank them), whose regulator or target is not a gene of the expression
+matrix, or that are self-loops are counted by kind (:func:`truth_coverage`), written to metrics.md
+and logged as a warning. The metrics are over the candidate pairs, so they do not charge the methods
+for such edges; the counts say how much of the true network that leaves out.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +29,8 @@ from pgml.fileio import write_text
 from pgml.metrics import aupr, auroc, pr_curve_points, precision_at_k, roc_curve_points
 from pgml.plots import plot_roc_pr
 from pgml.tables import read_tsv, write_tsv
+
+log = logging.getLogger(__name__)
 
 
 def read_edges(path: str | Path) -> pd.DataFrame:
@@ -53,6 +62,40 @@ def candidate_scores(edges: pd.DataFrame, regulators: list[str], genes: list[str
     vals = sub["score"].to_numpy(dtype=np.float64) if "score" in sub else np.ones(len(sub))
     scores[ri, gi] = vals
     return scores
+
+
+def truth_coverage(truth: pd.DataFrame, listed_regulators: list[str], genes: list[str]) -> dict[str, int]:
+    """Counts of the true edges by whether they are candidates, and why not.
+
+    ``listed_regulators`` is the regulator list as given (before keeping those in the matrix).
+    Keys: ``true_edges`` (distinct regulator -> target pairs), ``candidates``, ``regulator_not_listed``,
+    ``regulator_not_in_matrix`` (listed, but not a gene of the matrix), ``target_not_in_matrix``,
+    ``self_loops``; each edge counts under the first reason that applies, in that order.
+    """
+    pairs = truth[["regulator", "target"]].drop_duplicates()
+    listed, in_matrix = set(listed_regulators), set(genes)
+    not_listed = ~pairs.regulator.isin(listed)
+    reg_missing = ~not_listed & ~pairs.regulator.isin(in_matrix)
+    rest = ~not_listed & ~reg_missing
+    target_missing = rest & ~pairs.target.isin(in_matrix)
+    self_loop = rest & ~target_missing & (pairs.regulator == pairs.target)
+    return {"true_edges": len(pairs), "candidates": int((rest & ~target_missing & ~self_loop).sum()),
+            "regulator_not_listed": int(not_listed.sum()), "regulator_not_in_matrix": int(reg_missing.sum()),
+            "target_not_in_matrix": int(target_missing.sum()), "self_loops": int(self_loop.sum())}
+
+
+def coverage_note(coverage: dict[str, int]) -> str:
+    """One sentence on the true edges that are not candidate pairs (or that all are)."""
+    left = coverage["true_edges"] - coverage["candidates"]
+    if left == 0:
+        return f"All {coverage['true_edges']} true edges are candidate regulator-gene pairs."
+    reasons = [(coverage["regulator_not_listed"], "regulator not in the regulator list"),
+               (coverage["regulator_not_in_matrix"], "regulator listed but not in the expression matrix"),
+               (coverage["target_not_in_matrix"], "target not in the expression matrix"),
+               (coverage["self_loops"], "self-loops")]
+    detail = "; ".join(f"{n} {why}" for n, why in reasons if n)
+    return (f"{left} of {coverage['true_edges']} true edges are not candidate pairs and are not scored "
+            f"({detail}).")
 
 
 def evaluate_methods(truth: pd.DataFrame, methods: dict[str, pd.DataFrame], regulators: list[str],
@@ -140,13 +183,21 @@ def evaluate_networks(truth_path: str | Path, method_paths: dict[str, str | Path
     truth = read_edges(truth_path)
     frame = read_expression(expression, samples_in_rows=samples_in_rows)
     genes = list(frame.index)
-    regulators = [r for r in read_regulators(regulators_path) if r in set(genes)]
+    listed = read_regulators(regulators_path)
+    regulators = [r for r in listed if r in set(genes)]
+    coverage = truth_coverage(truth, listed, genes)
+    note = coverage_note(coverage)
+    if coverage["candidates"] < coverage["true_edges"]:
+        log.warning(note)
+    else:
+        log.info(note)
     methods = {name: read_edges(p) for name, p in {**method_paths, **baseline_paths}.items()}
     table, curves = evaluate_methods(truth, methods, regulators, genes)
+    table.attrs["truth_coverage"] = coverage
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_tsv(table, out / "metrics.tsv", float_format="%.4f")
-    notes = verdicts(table, list(method_paths), list(baseline_paths))
+    notes = verdicts(table, list(method_paths), list(baseline_paths)) + [note]
     write_text(out / "metrics.md", markdown_table(table) + "\n" + "\n".join(notes) + "\n")
     plot_curves(curves, table, out / "roc.png")
     return table

@@ -1,6 +1,8 @@
 """GNET2's main loop ([dissertation] section 3.2, Bioconductor GNET2 1.5.5 ``gnet()`` / ``run_gnet()``).
 
-1. Initial groups of target genes (:mod:`pgml.grn.initialise`, ``boosting`` or ``kmeans``).
+1. Initial groups of target genes (:mod:`pgml.grn.initialise`, ``boosting`` or ``kmeans``): the best
+   k in 2..``init_group_num``, or in 2..(genes / ``init_group_size``) when that is set (the chapter's
+   average group size is 25 genes); re-splitting a large group (c.) uses its own size.
 2. Repeat up to ``max_iter`` times:
    a. fit one regulatory tree per group of at least ``min_group_size`` genes (:mod:`pgml.grn.tree`);
    b. re-assign every target gene to the module whose tree leaves give it the highest Gaussian
@@ -8,8 +10,17 @@
    c. if the largest module holds more than ``force_split`` of all genes, split it again with the
       initialisation method (GNET2's ``force_split``), and drop groups of <= ``min_group_size`` genes;
    d. stop when the assignment is unchanged between two consecutive iterations (converged).
+   Each iteration's history entry holds the adjusted Rand index between the previous and the new
+   assignment (``ari``) and the genes that changed module (``changed``), counted after matching the
+   modules of the two iterations one to one by their overlap (:func:`pgml.metrics.matched_changes`),
+   so that a module that only got a new number does not count as moved genes.
 3. Fit the final trees, re-assign the genes once more (as R does), keep modules of at least
    ``min_group_size`` genes, and score them (eq. 3.18) and their edges (eq. 3.19).
+
+Departure from R, for real data where every gene has its own level (log2 RPKM/TPM): ``kmeans``
+clusters each gene's expression centred and scaled to unit standard deviation, not the raw values
+(R), which group genes by their level; the trees' stop rule standardises genes too
+(:mod:`pgml.grn.tree`). Modules then do not change when a gene is shifted by a constant.
 
 The boosting importances depend only on each gene, so they are computed once and reused when the
 largest group is re-split (R recomputes them).
@@ -33,11 +44,12 @@ from tqdm.auto import tqdm
 
 from pgml.grn.data import Dataset
 from pgml.grn.edges import module_quality
-from pgml.grn.initialise import choose_initial_groups, importance_matrix
+from pgml.grn.initialise import choose_initial_groups, importance_matrix, standardise_rows
 from pgml.grn.likelihood import gene_module_loglik
 from pgml.grn.params import INIT_METHODS, GnetParams  # noqa: F401 - re-exported
 from pgml.grn.splits import kmeans3_levels
 from pgml.grn.tree import RegulatoryTree, build_tree
+from pgml.metrics import adjusted_rand_index, matched_changes
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +78,8 @@ class GnetFit:
     history: list[dict] = field(default_factory=list)
     converged: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    consensus: object | None = None  # pgml.grn.consensus.Consensus when run with restarts > 1
+    importances: np.ndarray | None = None  # targets x regulators xgboost importances (boosting init)
 
     def params_dict(self) -> dict:
         return asdict(self.params)
@@ -114,7 +128,7 @@ def _force_split(labels: np.ndarray, features: np.ndarray, expr: np.ndarray, par
         return labels
     big = values[counts.argmax()]
     idx = np.flatnonzero(labels == big)
-    sub = choose_initial_groups(features[idx], expr[idx], params.init_group_num, seed=params.seed)
+    sub = choose_initial_groups(features[idx], expr[idx], params.group_num(idx.size), seed=params.seed)
     out = labels.copy()
     top = labels.max() + 1
     out[idx] = sub + top
@@ -155,14 +169,16 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     if params.init == "boosting":
         features = importance_matrix(reg_scaled, x, max_depth=params.max_depth,
                                      seed=params.seed, progress=progress)
-    else:
-        features = x
+    else:  # k-means on each gene standardised, not on its level (see the module docstring)
+        features = standardise_rows(x)
+    importances = features if params.init == "boosting" else None
     timings["importance"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    labels = canonical(choose_initial_groups(features, x, params.init_group_num, seed=params.seed))
+    labels = canonical(choose_initial_groups(features, x, params.group_num(len(x)), seed=params.seed))
     levels = kmeans3_levels(reg_scaled)
     timings["initial_groups"] = time.perf_counter() - t1
-    log.info("initial groups (%s): %d", params.init, len(np.unique(labels[labels >= 0])))
+    log.info("initial groups (%s, best of 2..%d): %d", params.init, params.group_num(len(x)),
+             len(np.unique(labels[labels >= 0])))
     history: list[dict] = []
     converged = False
     t2 = time.perf_counter()
@@ -174,9 +190,12 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
             break
         new = canonical(assign_genes(x, [t for _, t in fitted]))
         new = _force_split(new, features, x, params)
-        changed = int((new != labels).sum()) if new.shape == labels.shape else len(new)
+        changed = matched_changes(labels, new)
+        ari = adjusted_rand_index(labels, new)
         same = np.array_equal(new, labels)
-        history.append({"iteration": it, "modules": len(fitted), "changed": changed})
+        history.append({"iteration": it, "modules": len(fitted), "changed": changed, "ari": ari})
+        log.info("iteration %d: %d modules, %d genes changed module, ARI with the previous %.3f",
+                 it, len(fitted), changed, ari)
         bar.set_postfix(modules=len(fitted), changed=changed)
         if same:
             converged = True
@@ -187,7 +206,8 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     t3 = time.perf_counter()
     fitted = fit_trees(dataset, labels, levels, params)
     if not fitted:
-        return GnetFit(original, params, [], np.full(len(x), -1), levels, history, converged, timings)
+        return GnetFit(original, params, [], np.full(len(x), -1), levels, history, converged, timings,
+                       importances=importances)
     final = assign_genes(x, [t for _, t in fitted])
     modules: list[Module] = []
     assignment = np.full(len(x), -1, dtype=np.int64)
@@ -197,6 +217,11 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
             continue
         assignment[members] = len(modules)
         modules.append(Module(targets=members.tolist(), tree=tree, score=module_quality(x[members])))
+    if modules and params.max_depth > 1 and all(len(m.tree.splits) == 1 for m in modules):
+        log.warning("every module's tree has a single split (max_depth %d): the samples of each node "
+                    "correlate above cor_cutoff %.2f; check the data (e.g. batch effects) or raise cor_cutoff",
+                    params.max_depth, params.cor_cutoff)
     timings["final"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
-    return GnetFit(original, params, modules, assignment, levels, history, converged, timings)
+    return GnetFit(original, params, modules, assignment, levels, history, converged, timings,
+                   importances=importances)

@@ -8,7 +8,9 @@ splits get a zero row. All targets share one xgboost model with one tree per tar
 (``multi_strategy="one_output_per_tree"``): the trees are the same as one model per gene, but the
 regulator matrix is quantised once and the per-call overhead is paid once per chunk of genes.
 
-``kmeans``: k-means directly on the genes' expression.
+``kmeans``: k-means on the genes' expression, each gene centred and scaled to unit standard deviation
+(R clusters the raw values, which on data with per-gene levels, such as log2 RPKM, groups genes by
+their level rather than by how they vary; :mod:`pgml.grn.gnet` passes the standardised rows).
 
 The number of groups k is chosen among 2..``init_group_num`` by the highest within-group expression
 correlation (the mean over genes of the mean absolute Pearson correlation within the gene's group,
@@ -53,8 +55,8 @@ def importance_matrix(reg_expr: np.ndarray, target_expr: np.ndarray, *, max_dept
     """
     import xgboost as xgb
 
-    x = np.ascontiguousarray(_standardise_rows(reg_expr).T, dtype=np.float32)
-    target_expr = _standardise_rows(target_expr)
+    x = np.ascontiguousarray(standardise_rows(reg_expr).T, dtype=np.float32)
+    target_expr = standardise_rows(target_expr)
     n_targets, p = target_expr.shape[0], reg_expr.shape[0]
     if max_bin is None:
         max_bin = 64 if x.shape[0] <= 64 else 32
@@ -95,7 +97,29 @@ def importance_matrix(reg_expr: np.ndarray, target_expr: np.ndarray, *, max_dept
     return out
 
 
-def _standardise_rows(a: np.ndarray) -> np.ndarray:
+def regulator_importances(reg_expr: np.ndarray, *, max_depth: int = 3, seed: int = 0) -> np.ndarray:
+    """Importances of the regulators for each regulator as a target (regulators x regulators).
+
+    Row j: :func:`importance_matrix` of regulator j on all other regulators (the diagonal is 0).
+    """
+    p = reg_expr.shape[0]
+    out = np.zeros((p, p))
+    if p < 2:
+        return out
+
+    def fit_one(j: int) -> None:
+        others = np.delete(np.arange(p), j)
+        out[j, others] = importance_matrix(reg_expr[others], reg_expr[j:j + 1], max_depth=max_depth, seed=seed,
+                                           progress=False)[0]
+
+    # one model per regulator (its own feature set); models in parallel threads, as importance_matrix
+    with ThreadPoolExecutor(max_workers=n_threads()) as pool:
+        for job in [pool.submit(fit_one, j) for j in range(p)]:
+            job.result()
+    return out
+
+
+def standardise_rows(a: np.ndarray) -> np.ndarray:
     """Rows centred and scaled to unit standard deviation (constant rows become zeros), in float64."""
     a = np.asarray(a, dtype=np.float64)
     centred = a - a.mean(axis=1, keepdims=True)

@@ -27,6 +27,10 @@ class GnetParams:
 
     init: str = "boosting"
     init_group_num: int = 4
+    #: when set, init_group_num = max(2, round(target genes / init_group_size)) ([dissertation] uses
+    #: an average group size of 25); it replaces init_group_num. Every k in 2..that number is one
+    #: k-means run, so thousands of genes mean hundreds of runs
+    init_group_size: int | None = None
     max_depth: int = 3
     cor_cutoff: float = 0.9
     min_divide_size: int = 3
@@ -34,6 +38,14 @@ class GnetParams:
     max_iter: int = 5
     force_split: float = 0.5
     seed: int = 0
+    #: runs with seeds seed..seed+restarts-1; > 1 adds a consensus (:mod:`pgml.grn.consensus`)
+    restarts: int = 1
+
+    def group_num(self, n_genes: int) -> int:
+        """Most initial groups for ``n_genes`` genes: init_group_num, or n_genes / init_group_size."""
+        if self.init_group_size is None:
+            return self.init_group_num
+        return max(2, round(n_genes / self.init_group_size))
 
     def __post_init__(self) -> None:
         if self.init not in INIT_METHODS:
@@ -42,6 +54,10 @@ class GnetParams:
             raise ValueError("init_group_num must be >= 2")
         if self.max_depth < 1 or self.max_iter < 1:
             raise ValueError("max_depth and max_iter must be >= 1")
+        if self.init_group_size is not None and self.init_group_size < 1:
+            raise ValueError("init_group_size must be >= 1")
+        if self.restarts < 1:
+            raise ValueError("restarts must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -57,3 +73,6 @@ class SimulateParams:
     n_conditions: int = 4
     bio_noise: float = 0.1
     noise: float = 0.1
+    #: the regulator list holds every transcription factor and external regulator, also those that
+    #: regulate nothing (as a real TF list does); otherwise only regulators with a target
+    regulators_without_targets: bool = False

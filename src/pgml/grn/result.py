@@ -3,6 +3,9 @@
 ``pgml grn infer`` writes, into ``DIR`` (each file atomically):
 
 - ``edges.tsv``: regulator, target, score (eq. 3.19), every scored pair, best first;
+- ``edges_rank.tsv``: regulator, target, score of this port's ``gnet2_rank`` edge score (eq. 3.19 on
+  every pair rank-combined with the xgboost importances, :func:`pgml.grn.edges.rank_edge_scores`),
+  every regulator x gene pair, best first;
 - ``gene_modules.tsv``: gene, module (modules numbered from 1; genes in no module are left out, as in
   R's ``gene_group_table``);
 - ``modules.tsv``: module, n_targets, n_regulators, n_leaves, score (eq. 3.18), regulators;
@@ -12,7 +15,14 @@
 - ``leaf_groups.tsv``: module x samples leaf index of every sample (the sample groups of each tree);
 - ``result.json`` + ``result.npz``: the whole result (names, parameters, trees, iteration history,
   timings; expression, split table and assignment arrays), reloaded by :func:`load_result`;
-- ``missing_regulators.txt``: regulator IDs that were not in the expression matrix.
+- ``missing_regulators.txt``: regulator IDs that were not in the expression matrix;
+- ``consensus.tsv`` (with ``restarts`` > 1, :mod:`pgml.grn.consensus`): one row per target gene: gene,
+  module (of the first run, 0 = none), stability, then one column per target gene holding the
+  fraction of runs that put the two genes in one module. ``result.json`` then holds ``restarts``
+  (seeds, pairwise adjusted Rand indices and their mean).
+
+Each entry of the iteration ``history`` in ``result.json`` holds the number of modules, the genes
+that changed module (groups matched between iterations) and the ARI with the previous iteration.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ import pandas as pd
 from pgml.errors import InputError
 from pgml.fileio import atomic_path, write_text
 from pgml.grn.data import Dataset
-from pgml.grn.edges import edge_scores
+from pgml.grn.edges import edge_scores, rank_edge_scores
 from pgml.grn.gnet import GnetFit, GnetParams, Module
 from pgml.grn.tree import RegulatoryTree, SplitNode
 from pgml.tables import write_tsv
@@ -39,6 +49,26 @@ def edges_table(fit: GnetFit, max_edges: int | None = None) -> pd.DataFrame:
     ds = fit.dataset
     modules = [(m.regulators, m.targets, m.score) for m in fit.modules]
     scores, scored = edge_scores(ds.regulator_expr, ds.target_expr, modules)
+    return _ranked(ds, scores, scored, max_edges)
+
+
+def rank_edges_table(fit: GnetFit, max_edges: int | None = None) -> pd.DataFrame:
+    """``gnet2_rank`` scores of every regulator -> gene pair, best first (all, or the best ``max_edges``)."""
+    from pgml.grn.initialise import importance_matrix, regulator_importances
+
+    ds = fit.dataset
+    modules = [(m.regulators, m.targets, m.score) for m in fit.modules]
+    eq319, valid = edge_scores(ds.regulator_expr, ds.target_expr, modules, all_pairs=True)
+    targets = fit.importances
+    if targets is None:  # k-means initialisation: the importances were not needed for the fit
+        targets = importance_matrix(ds.regulator_expr, ds.target_expr, max_depth=fit.params.max_depth,
+                                    seed=fit.params.seed, progress=False)
+    importance = np.hstack([regulator_importances(ds.regulator_expr, max_depth=fit.params.max_depth,
+                                                  seed=fit.params.seed), targets.T])
+    return _ranked(ds, rank_edge_scores(eq319, importance, valid), valid, max_edges)
+
+
+def _ranked(ds: Dataset, scores: np.ndarray, scored: np.ndarray, max_edges: int | None) -> pd.DataFrame:
     cols = ds.regulators + ds.targets
     ri, ci = np.nonzero(scored)
     if max_edges is not None and ri.size > max_edges:
@@ -63,10 +93,11 @@ def write_result(fit: GnetFit, out_dir: str | Path, *, max_edges: int | None = N
     out.mkdir(parents=True, exist_ok=True)
     ds = fit.dataset
     paths = {name: out / name for name in (
-        "edges.tsv", "gene_modules.tsv", "modules.tsv", "module_regulators.tsv", "leaf_groups.tsv",
+        "edges.tsv", "edges_rank.tsv", "gene_modules.tsv", "modules.tsv", "module_regulators.tsv", "leaf_groups.tsv",
         "result.json", "result.npz", "missing_regulators.txt")}
     edges = edges_table(fit, max_edges)
     _write_tsv(edges, paths["edges.tsv"])
+    _write_tsv(rank_edges_table(fit, max_edges), paths["edges_rank.tsv"])
     genes = [(ds.targets[g], k + 1) for k, m in enumerate(fit.modules) for g in m.targets]
     _write_tsv(pd.DataFrame(genes, columns=["gene", "module"]), paths["gene_modules.tsv"])
     _write_tsv(pd.DataFrame([{
@@ -91,6 +122,7 @@ def write_result(fit: GnetFit, out_dir: str | Path, *, max_edges: int | None = N
         "samples": ds.samples, "regulators": ds.regulators, "targets": ds.targets,
         "missing_regulators": ds.missing_regulators, "dropped_constant": ds.dropped_constant,
         "converged": fit.converged, "history": fit.history, "timings": fit.timings,
+        **({"restarts": fit.consensus.summary()} if fit.consensus is not None else {}),
         "modules": [{
             "targets": m.targets, "score": m.score,
             "splits": [{"node": s.node, "parent": s.parent, "side": s.side, "regulator": s.regulator,
@@ -107,6 +139,12 @@ def write_result(fit: GnetFit, out_dir: str | Path, *, max_edges: int | None = N
                                 leaf_labels=np.array([m.tree.leaf_labels for m in fit.modules]).reshape(
                                     len(fit.modules), len(ds.samples)))
     write_text(paths["missing_regulators.txt"], "".join(f"{r}\n" for r in ds.missing_regulators))
+    if fit.consensus is not None:
+        paths["consensus.tsv"] = out / "consensus.tsv"
+        co = pd.DataFrame(fit.consensus.co_membership, columns=ds.targets)
+        head = pd.DataFrame({"gene": ds.targets, "module": fit.assignment + 1,
+                             "stability": fit.consensus.stability})
+        write_tsv(pd.concat([head, co], axis=1), paths["consensus.tsv"], float_format="%.4g")
     return paths
 
 

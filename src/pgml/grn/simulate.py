@@ -24,7 +24,11 @@ measurement noise. :func:`simulate_network` does the same:
 4. **Measurement.** Expression = log2(level) + N(0, noise^2).
 
 Outputs: genes x samples expression (log2 scale), the regulator list (external regulators and
-transcription factors that regulate something), the true edges (regulator, target, sign, kinetics)
+transcription factors that regulate something; with ``regulators_without_targets`` also regulators
+without a target, as a real list of transcription factors holds many that regulate none of the
+measured genes: the transcription factors of a ``scale-free`` network that got no target, topped up
+with randomly chosen genes without targets to half as many as the true regulators; the expression
+and the true edges stay the same), the true edges (regulator, target, sign, kinetics)
 and the sample conditions. Deterministic given ``seed``.
 """
 
@@ -135,11 +139,30 @@ def _acyclic_order(n: int, edges: list[tuple[int, int]]) -> list[int]:
 _D = SimulateParams()
 
 
+#: with ``regulators_without_targets``: genes without targets added to the regulator list, per true regulator
+IDLE_REGULATOR_RATIO = 0.5
+
+
+def _add_idle_regulators(regulated_by: list[int], is_tf: np.ndarray | None, n: int, seed: int) -> list[int]:
+    """The regulators plus transcription factors without targets, topped up with other genes without
+    targets to ``IDLE_REGULATOR_RATIO`` x the true regulators (own random stream: the data do not change)."""
+    active = set(regulated_by)
+    idle = set(np.flatnonzero(is_tf).tolist()) - active if is_tf is not None else set()
+    want = int(np.ceil(IDLE_REGULATOR_RATIO * len(active)))
+    pool = np.array(sorted(set(range(n)) - active - idle), dtype=np.int64)
+    extra = max(0, min(want - len(idle), pool.size))
+    rng = np.random.default_rng([seed, 1])
+    idle |= set(rng.choice(pool, size=extra, replace=False).tolist()) if extra else set()
+    return sorted(active | idle)
+
+
 def simulate_network(n_genes: int = _D.n_genes, n_samples: int = _D.n_samples, *, n_external: int = _D.n_external,
                      tf_fraction: float = _D.tf_fraction, max_in_degree: int = _D.max_in_degree,
                      topology: str = _D.topology, seed_network: str | Path | None = None,
                      n_conditions: int = _D.n_conditions, p_activation: float = 0.7, p_michaelis: float = 0.5,
-                     bio_noise: float = _D.bio_noise, noise: float = _D.noise, seed: int = 0) -> SimulatedNetwork:
+                     bio_noise: float = _D.bio_noise, noise: float = _D.noise,
+                     regulators_without_targets: bool = _D.regulators_without_targets,
+                     seed: int = 0) -> SimulatedNetwork:
     """Simulate a network and expression data (see the module docstring)."""
     rng = np.random.default_rng(seed)
     if n_samples < 2 or n_genes < 3:
@@ -147,7 +170,7 @@ def simulate_network(n_genes: int = _D.n_genes, n_samples: int = _D.n_samples, *
     if topology == "scale-free":
         if not 0 < n_external < n_genes:
             raise InputError(f"n_external must be in 1..{n_genes - 1}")
-        names, edges, _ = _scale_free_topology(n_genes, n_external, tf_fraction, max_in_degree, rng)
+        names, edges, is_tf = _scale_free_topology(n_genes, n_external, tf_fraction, max_in_degree, rng)
     elif topology == "seed":
         if seed_network is None:
             raise InputError("topology 'seed' needs a seed network (regulator<TAB>target file)")
@@ -157,6 +180,7 @@ def simulate_network(n_genes: int = _D.n_genes, n_samples: int = _D.n_samples, *
         if not seed_edges.iloc[0, 0] or seed_edges.iloc[0, 0].lower() in ("regulator", "source", "tf"):
             seed_edges = seed_edges.iloc[1:]
         names, edges = _seed_topology(seed_edges, n_genes, rng)
+        is_tf = None
     else:
         raise InputError(f"unknown topology {topology!r} (scale-free or seed)")
     n = len(names)
@@ -187,6 +211,8 @@ def simulate_network(n_genes: int = _D.n_genes, n_samples: int = _D.n_samples, *
     samples = [f"S{i + 1}" for i in range(n_samples)]
     expression = pd.DataFrame(expr, index=names, columns=samples)
     regulated_by = sorted({a for a, _ in edges})
+    if regulators_without_targets:
+        regulated_by = _add_idle_regulators(regulated_by, is_tf, n, seed)
     regulators = [names[i] for i in regulated_by]
     edge_rows = [{"regulator": names[a], "target": names[b], "sign": "+" if kinetics[(a, b)][0] > 0 else "-",
                   "kinetics": kinetics[(a, b)][1]} for a, b in sorted(edges)]

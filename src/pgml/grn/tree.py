@@ -9,6 +9,15 @@ the single best split over all open nodes, as the R package does. A regulator is
 tree. A new child node stays open only if it holds more than ``min_divide_size`` samples and the mean
 absolute correlation between its samples (over the module's genes) is below ``cor_cutoff``. Building
 stops after ``max_depth`` splits, or when no node is open or no regulator is left.
+
+Departure from R: the stop rule correlates the samples of a node across the module's genes, and R
+does so on the raw expression. On real data every gene has its own level (log2 RPKM/TPM of a highly
+expressed gene sits far above that of a weakly expressed one), so any two samples correlate almost
+perfectly across genes through these offsets alone, every child node is closed, and each tree has a
+single split. Here each gene is standardised over the module's samples (centred, unit standard
+deviation) before the stop rule, so the rule sees how samples co-vary in the genes' deviations and
+does not change when a gene is shifted or rescaled. The split gains (eq. 3.16) are shift-invariant
+already and are unchanged.
 """
 
 from __future__ import annotations
@@ -70,6 +79,14 @@ def sample_correlation(y: np.ndarray) -> float:
     return float(np.mean(np.abs(c[iu])))
 
 
+def standardise_genes(y: np.ndarray) -> np.ndarray:
+    """Columns (genes) of ``y`` (samples x genes) centred and scaled to unit sd; constant genes -> 0."""
+    y = np.asarray(y, dtype=np.float64)
+    centred = y - y.mean(axis=0, keepdims=True)
+    sd = centred.std(axis=0, keepdims=True)
+    return np.divide(centred, sd, out=np.zeros_like(centred), where=sd > 0)
+
+
 def _candidate_masks(levels: np.ndarray) -> np.ndarray:
     """Left-side masks for both split kinds of every regulator: (2 * p) x n_node booleans.
 
@@ -83,17 +100,20 @@ def _candidate_masks(levels: np.ndarray) -> np.ndarray:
 
 
 def build_tree(reg_expr: np.ndarray, levels: np.ndarray, y: np.ndarray, *, max_depth: int = 3,
-               cor_cutoff: float = 0.9, min_divide_size: int = 3) -> RegulatoryTree:
+               cor_cutoff: float = 0.9, min_divide_size: int = 3, centre_genes: bool = True) -> RegulatoryTree:
     """Fit one module's regulatory tree.
 
     Args:
         reg_expr: regulators x samples expression (for split thresholds).
         levels: regulators x samples split table (-1, 0, 1) from :func:`pgml.grn.splits.kmeans3_levels`.
         y: samples x genes expression of the module's target genes.
+        centre_genes: standardise each gene before the correlation stop rule (see the module
+            docstring); ``False`` reproduces R's rule on the raw expression.
     """
     n = y.shape[0]
     p = levels.shape[0]
     remaining = np.ones(p, dtype=bool)
+    y_stop = standardise_genes(y) if centre_genes else y
     # open nodes: node id -> sample indices; cached gains (2p,) per node
     nodes: dict[int, np.ndarray] = {0: np.arange(n)}
     parent_of: dict[int, tuple[int, int]] = {0: (-1, -1)}
@@ -136,7 +156,7 @@ def build_tree(reg_expr: np.ndarray, levels: np.ndarray, y: np.ndarray, *, max_d
             nodes[cid] = child
             parent_of[cid] = (node, side)
             leaf_of_sample[child] = cid
-            if child.size > min_divide_size and sample_correlation(y[child]) < cor_cutoff:
+            if child.size > min_divide_size and sample_correlation(y_stop[child]) < cor_cutoff:
                 open_nodes.append(cid)
     _, tree.leaf_labels = np.unique(leaf_of_sample, return_inverse=True)
     tree.leaf_labels = tree.leaf_labels.astype(np.int64)

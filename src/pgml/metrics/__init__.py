@@ -6,11 +6,14 @@
   explicit policy for undefined (NaN) group values;
 - ranking and classification (:mod:`pgml.metrics.ranking`): :func:`auroc`, :func:`aupr`,
   :func:`precision_at_k`, :func:`recall_at_fdr`, :func:`accuracy`, :func:`confusion_matrix`,
-  :func:`roc_curve_points`, :func:`pr_curve_points`.
+  :func:`roc_curve_points`, :func:`pr_curve_points`;
+- partitions (:mod:`pgml.metrics.clustering`): :func:`contingency`, :func:`adjusted_rand_index`,
+  :func:`matched_changes`.
 """
 
 from __future__ import annotations
 
+from pgml.metrics.clustering import adjusted_rand_index, contingency, matched_changes
 from pgml.metrics.groups import NAN_POLICIES, GroupSummary, NanPolicy, per_group, summarise_groups
 from pgml.metrics.ranking import (
     PrPoints,
@@ -33,11 +36,14 @@ __all__ = [
     "PrPoints",
     "RocPoints",
     "accuracy",
+    "adjusted_rand_index",
     "aupr",
     "auroc",
     "confusion_matrix",
+    "contingency",
     "mae",
     "mape",
+    "matched_changes",
     "pearson",
     "per_group",
     "pr_curve_points",
