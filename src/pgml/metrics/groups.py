@@ -4,8 +4,8 @@ A per-group value may be undefined (``nan``): the Pearson correlation of a prote
 are constant, the MAPE of a group whose targets are all zero. What an average over groups does with
 those is a choice, stated by ``nan_policy``:
 
-- ``"zero"``: an undefined value counts as 0. This is what bfactor validation does for the per-protein
-  CC, so that a collapsed model (constant output) cannot look good by having its proteins skipped.
+- ``"zero"``: an undefined value counts as 0. Use it for a per-protein
+  correlation, so that a collapsed model (constant output) cannot look good by having its proteins skipped.
 - ``"omit"``: undefined values are dropped; the mean is over the defined ones (``nan`` if none).
 - ``"propagate"``: undefined values are kept; the mean is ``nan`` if any is.
 

@@ -1,6 +1,6 @@
 """Regression metrics: arrays of targets ``y`` and predictions ``p`` in, one float out.
 
-The bfactor chain reports the four metrics of [metagnn] per protein:
+The four regression metrics the chains report (per protein, as in [metagnn], or per item):
 
 - Pearson correlation (CC): ``sum (y - ȳ)(p - p̄) / sqrt(sum (y - ȳ)^2 · sum (p - p̄)^2)``;
 - mean absolute error: ``MAE = mean |p - y|``;
