@@ -13,7 +13,7 @@ import torch
 from helpers import check_rigid_motion
 from torch_geometric.data import Batch, Data
 
-from pgml.bfactor.models import ARCHITECTURES, build_model
+from pgml.bfactor.models import ARCHITECTURES, MIN_BOND_LENGTH, bond_weight, build_model
 from pgml.errors import InputError
 
 NODE_DIM, EDGE_DIM = 6, 5
@@ -73,6 +73,26 @@ def test_reset_parameters_reinitialises() -> None:
     model.reset_parameters()
     changed = sum(not torch.equal(a, p) for a, p in zip(before, model.parameters(), strict=True))
     assert changed > len(before) // 2
+
+
+@pytest.mark.parametrize(("name", "columns"), [("gcn", [4]), ("mpn", [0, 4]), ("unet", [0, 4])])
+def test_bond_features_enter(name: str, columns: list[int]) -> None:
+    """gcn reads the bond length (edge weight 1 / length); mpn and unet also read the bond order."""
+    torch.manual_seed(0)
+    model = build_model(name, NODE_DIM, EDGE_DIM, hidden=16, layers=2).eval()
+    data = _graph(12, 0)
+    with torch.no_grad():
+        before = model(data)
+        for col in columns:
+            changed = data.clone()
+            changed.edge_attr[:, col] = changed.edge_attr[:, col] * 2.0 + 0.5
+            assert not torch.allclose(model(changed), before, atol=1e-6), (name, col)
+
+
+def test_gcn_edge_weight_is_inverse_bond_length() -> None:
+    attr = torch.tensor([[1.0, 0, 0, 0, 1.5], [0, 1.0, 0, 0, 2.0], [1.0, 0, 0, 0, 0.0]])
+    torch.testing.assert_close(bond_weight(attr), torch.tensor([1 / 1.5, 0.5, 1 / MIN_BOND_LENGTH]))
+    assert bond_weight(None) is None
 
 
 def test_unknown_architecture() -> None:

@@ -6,7 +6,7 @@ import torch
 from helpers import check_rigid_motion
 from torch_geometric.utils import softmax
 
-from pgml.nn import AttentionNodeModel, EdgeModel, EGNNConv, MetaBlock
+from pgml.nn import AttentionNodeModel, EdgeModel, EGNNConv, MetaBlock, MPNNConv
 
 
 def _chain_graph(n: int, seed: int, edge_dim: int = 5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -53,6 +53,33 @@ def test_egnn_message_matches_equation_by_hand() -> None:
     m_01 = conv.phi_e(torch.cat([h[0], h[1], torch.tensor([9.0], dtype=torch.float64), ea[0]]))
     torch.testing.assert_close(h_new[0], h[0] + conv.phi_h(torch.cat([h[0], m_01])))
     torch.testing.assert_close(x_new[0], x[0] + (x[0] - x[1]) * conv.phi_x(m_01))
+
+
+def test_mpnn_message_matches_equation_by_hand() -> None:
+    """Two atoms: h_i' = Theta h_i + sum_j phi_m([h_i, h_j, e_ij]) (eqs. 1-2); mean equals sum here."""
+    torch.manual_seed(3)
+    h = torch.randn(2, 4, dtype=torch.float64)
+    ei = torch.tensor([[1, 0], [0, 1]])  # 1 -> 0 and 0 -> 1
+    ea = torch.tensor([[0.3, 0.7], [0.1, -0.4]], dtype=torch.float64)
+    for aggr in ("add", "mean"):
+        conv = MPNNConv(4, 2, aggr=aggr).double()
+        out = conv(h, ei, ea)
+        m_01 = conv.phi_m(torch.cat([h[0], h[1], ea[0]]))  # message into 0 from 1
+        m_10 = conv.phi_m(torch.cat([h[1], h[0], ea[1]]))
+        torch.testing.assert_close(out[0], conv.root(h[0]) + m_01)
+        torch.testing.assert_close(out[1], conv.root(h[1]) + m_10)
+    isolated = MPNNConv(4, 2).double()  # an atom without bonds keeps only the root term
+    torch.testing.assert_close(isolated(h, ei[:, :1], ea[:1])[1], isolated.root(h[1]))
+
+
+def test_mpnn_keeps_one_vector_per_edge() -> None:
+    """No hidden x hidden tensor per edge (NNConv's): parameters and messages scale with hidden, not E."""
+    conv = MPNNConv(16, 5)
+    n_params = sum(p.numel() for p in conv.parameters())
+    assert n_params == (2 * 16 + 5) * 16 + 16 + 16 * 16 + 16 + 16 * 16 + 16
+    _, ei, ea = _chain_graph(30, 0)
+    msgs = conv.message(torch.randn(ei.size(1), 16), torch.randn(ei.size(1), 16), ea.float())
+    assert msgs.shape == (ei.size(1), 16)
 
 
 def test_meta_block_updates_edges_from_nodes_and_attention_sums_to_one() -> None:
@@ -111,7 +138,8 @@ def test_meta_layers_are_invariant_to_rigid_motions_of_distance_features() -> No
 
 
 def test_reset_parameters_reinitialises_every_layer() -> None:
-    for layer in (EGNNConv(8, 3), EdgeModel(8, 4, 4), AttentionNodeModel(8, 4, heads=2), MetaBlock(8, 4, heads=2)):
+    for layer in (EGNNConv(8, 3), EdgeModel(8, 4, 4), AttentionNodeModel(8, 4, heads=2), MetaBlock(8, 4, heads=2),
+                  MPNNConv(8, 3)):
         before = [p.detach().clone() for p in layer.parameters()]
         torch.manual_seed(123)
         layer.reset_parameters()
