@@ -39,11 +39,6 @@ def file_mode() -> int:
     return 0o666 & ~current_umask()
 
 
-def dir_mode() -> int:
-    """Permissions of a newly created directory: ``0777 & ~umask``."""
-    return 0o777 & ~current_umask()
-
-
 def _protected_dirs() -> dict[Path, str]:
     dirs = {Path.cwd().resolve(): "the current directory"}
     with contextlib.suppress(RuntimeError, KeyError, OSError):

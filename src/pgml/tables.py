@@ -45,7 +45,7 @@ def read_tsv(path: str | os.PathLike, required_columns: Iterable[str] = (),
     """
     path = Path(path)
     if path.is_dir():
-        raise InputError(f"is a directory, not a {what}", path=path)
+        raise InputError(f"is a directory, not {'an' if what[:1] in 'aeiou' else 'a'} {what}", path=path)
     if not path.is_file():
         raise InputError(f"{what} not found", path=path)
     try:

@@ -24,8 +24,9 @@ from pgml.bfactor.features import (
 from pgml.bfactor.graphs import build_graphs, load_graphs, structure_to_graph
 from pgml.bfactor.params import SplitConfig
 from pgml.bfactor.select import SELECTION_COLUMNS, select_structures
-from pgml.bfactor.split import split_dataset, split_sizes
+from pgml.bfactor.split import split_dataset
 from pgml.errors import InputError
+from pgml.split import split_sizes
 from pgml.structure.collection import collect_structures, shard_structures
 from pgml.structure.io import read_structure
 from pgml.structure.residues import STANDARD_RESIDUES

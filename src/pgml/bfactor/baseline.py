@@ -79,13 +79,13 @@ def contact_number_baseline(
     """Fit on the split's train structures, predict its test structures; write predictions.tsv."""
     from pgml.bfactor.graphs import load_graphs
     from pgml.bfactor.predict import PRED_UNITS
+    from pgml.bfactor.split import read_split
 
     if kind not in BASELINE_KINDS:
         raise ValueError(f"kind must be one of {BASELINE_KINDS}, not {kind!r}")
     graphs, meta = load_graphs(graph_files)
     radius = float(meta["radius"])
-    table = pd.read_csv(split, sep="\t", dtype=str)
-    subset = dict(zip(table["id"], table["split"], strict=True))
+    subset = read_split(split)
     by_split: dict[str, list] = {"train": [], "test": []}
     for g in graphs:
         s = subset.get(str(g.structure_id))

@@ -180,21 +180,19 @@ def evaluate_predictions(
     plot_scatter({m: t for m, (_, t) in first_run.items()}, output_dir / "scatter.png")
     plot_cc_distribution(per_protein_table, output_dir / "cc_by_architecture.png")
     write_tsv(summary, output_dir / "metrics.tsv", float_format="%.4f")
+    cc_of = dict(zip(summary["method"], summary["cc_mean"], strict=True))
     for row in summary.itertuples():
-        verdict = ""
-        if not is_baseline(row.method) and hasattr(row, "beats_baseline"):
-            verdict = (f" (beats the strongest baseline, {row.strongest_baseline})" if row.beats_baseline == "yes"
-                       else f" (does NOT beat the strongest baseline, {row.strongest_baseline})")
-        log.info("%-12s CC %.3f ± %.3f  MAE %.2f  MAPE %.1f%%  RRSE %.3f%s", row.method, row.cc_mean,
-                 row.cc_sd, row.mae_mean, 100 * row.mape_mean, row.rrse_mean, verdict)
+        log.info("%-12s CC %.3f ± %.3f  MAE %.2f  MAPE %.1f%%  RRSE %.3f", row.method, row.cc_mean,
+                 row.cc_sd, row.mae_mean, 100 * row.mape_mean, row.rrse_mean)
+        verdict = getattr(row, "beats_baseline", "")
+        if verdict == "yes":
+            log.info("%s beats the strongest baseline, %s", row.method, row.strongest_baseline)
+        elif verdict == "no":
+            log.warning("%s does not beat the %s baseline (CC %.3f vs %.3f): prefer the baseline for this data",
+                        row.method, row.strongest_baseline, row.cc_mean, cc_of[row.strongest_baseline])
         if row.n_undefined_cc:
             log.warning("%s: CC undefined (constant prediction or target) for %d protein-run(s); counted as 0",
                         row.method, row.n_undefined_cc)
         if row.note:
             log.info("%s: %s", row.method, row.note)
-    for row in summary.itertuples():
-        if not is_baseline(row.method) and getattr(row, "beats_baseline", "") == "no":
-            log.warning("%s does not beat the %s baseline (CC %.3f vs %.3f): prefer the baseline for this data",
-                        row.method, row.strongest_baseline, row.cc_mean,
-                        float(summary.loc[summary["method"] == row.strongest_baseline, "cc_mean"].iloc[0]))
     return summary

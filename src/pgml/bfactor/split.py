@@ -36,7 +36,6 @@ from pgml.split import (
     identity_split,
     list_split,
     random_split,
-    split_sizes,  # noqa: F401 - re-exported for callers that size splits
 )
 from pgml.tables import write_tsv
 
@@ -100,6 +99,36 @@ def homologue_flags(assignment: dict[str, str], kept: pd.DataFrame, clusters: di
                     ", ".join(report.leaked["test"][:20]))
     leaked = {e for split in ("val", "test") for e in report.leaked.get(split, ())}
     return {i: "." if s == "train" else ("yes" if i in leaked else "no") for i, s in assignment.items()}
+
+
+def read_split(path: str | Path) -> dict[str, str]:
+    """``{id: split}`` from a split TSV; :class:`InputError` on missing columns or unknown split names."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory, not a split TSV", path=path)
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError("split file not found", path=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("empty split file; expected the columns id, file, split", path=path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a split TSV ({exc})", path=path) from None
+    missing = {"id", "split"} - set(table.columns)
+    if missing:
+        raise InputError(f"missing column(s) {sorted(missing)}; expected id, file, split (tab-separated), "
+                         f"found {list(table.columns)[:5]}", path=path, record="header")
+    if table.empty:
+        raise InputError("no rows under the header", path=path)
+    bad = table[~table["split"].isin(["train", "val", "test"])]
+    if len(bad):
+        row = bad.iloc[0]
+        raise InputError(f"split must be train, val or test, got {row['split']!r}", path=path,
+                         record=f"id {row['id']}")
+    dup = table["id"][table["id"].duplicated()]
+    if len(dup):
+        raise InputError("id listed more than once", path=path, record=f"id {dup.iloc[0]}")
+    return dict(zip(table["id"], table["split"], strict=True))
 
 
 def split_dataset(

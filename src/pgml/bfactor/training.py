@@ -15,11 +15,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from torch import nn
 
 from pgml.bfactor.params import TrainConfig
+from pgml.bfactor.split import read_split
 from pgml.errors import InputError
 from pgml.fileio import write_text
 from pgml.train.loop import BEST_NAME, BEST_STATE_NAME, CURVE_NAME, LAST_NAME, METRICS_NAME, FitResult, fit
@@ -31,36 +31,6 @@ def _load_graphs(paths: list[str | Path]) -> tuple[list[Any], dict[str, Any]]:
     from pgml.bfactor.graphs import load_graphs
 
     return load_graphs([Path(p) for p in paths])
-
-
-def read_split(path: str | Path) -> dict[str, str]:
-    """``{id: split}`` from a split TSV; :class:`InputError` on missing columns or unknown split names."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError("is a directory, not a split TSV", path=path)
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError("split file not found", path=path) from None
-    except pd.errors.EmptyDataError:
-        raise InputError("empty split file; expected the columns id, file, split", path=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a split TSV ({exc})", path=path) from None
-    missing = {"id", "split"} - set(table.columns)
-    if missing:
-        raise InputError(f"missing column(s) {sorted(missing)}; expected id, file, split (tab-separated), "
-                         f"found {list(table.columns)[:5]}", path=path, record="header")
-    if table.empty:
-        raise InputError("no rows under the header", path=path)
-    bad = table[~table["split"].isin(["train", "val", "test"])]
-    if len(bad):
-        row = bad.iloc[0]
-        raise InputError(f"split must be train, val or test, got {row['split']!r}", path=path,
-                         record=f"id {row['id']}")
-    dup = table["id"][table["id"].duplicated()]
-    if len(dup):
-        raise InputError("id listed more than once", path=path, record=f"id {dup.iloc[0]}")
-    return dict(zip(table["id"], table["split"], strict=True))
 
 
 def select_graphs(graphs: list[Any], split: dict[str, str], split_path: str | Path) -> dict[str, list[Any]]:

@@ -344,3 +344,11 @@ def load_dataset(expression: str | Path, regulators: str | Path, *, samples_in_r
     frame = read_expression(expression, samples_in_rows=samples_in_rows, log_transform=log_transform)
     return build_dataset(frame, read_regulators(regulators), path=expression, regulator_path=regulators,
                          top_percent=top_percent)
+
+
+def standardise_rows(a: np.ndarray) -> np.ndarray:
+    """Rows centred and scaled to unit standard deviation (constant rows become zeros), in float64."""
+    a = np.asarray(a, dtype=np.float64)
+    centred = a - a.mean(axis=1, keepdims=True)
+    sd = centred.std(axis=1, keepdims=True)
+    return np.divide(centred, sd, out=np.zeros_like(centred), where=sd > 0)

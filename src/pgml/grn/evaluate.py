@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 def read_edges(path: str | Path) -> pd.DataFrame:
     """Read a regulator/target/score TSV and check its columns."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("edge list not found", path=path)
     frame = read_tsv(path, required_columns=("regulator", "target"), dtype={"regulator": str, "target": str},
                      what="edge list")
     if "score" in frame:

@@ -42,9 +42,9 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 from tqdm.auto import tqdm
 
-from pgml.grn.data import Dataset
+from pgml.grn.data import Dataset, standardise_rows
 from pgml.grn.edges import module_quality
-from pgml.grn.initialise import choose_initial_groups, importance_matrix, standardise_rows
+from pgml.grn.initialise import choose_initial_groups, importance_matrix
 from pgml.grn.likelihood import gene_module_loglik
 from pgml.grn.params import INIT_METHODS, GnetParams  # noqa: F401 - re-exported
 from pgml.grn.splits import kmeans3_levels

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from tqdm.auto import tqdm
 
+from pgml.grn.data import standardise_rows
 from pgml.runtime import n_threads
 
 log = logging.getLogger(__name__)
@@ -117,14 +118,6 @@ def regulator_importances(reg_expr: np.ndarray, *, max_depth: int = 3, seed: int
         for job in [pool.submit(fit_one, j) for j in range(p)]:
             job.result()
     return out
-
-
-def standardise_rows(a: np.ndarray) -> np.ndarray:
-    """Rows centred and scaled to unit standard deviation (constant rows become zeros), in float64."""
-    a = np.asarray(a, dtype=np.float64)
-    centred = a - a.mean(axis=1, keepdims=True)
-    sd = centred.std(axis=1, keepdims=True)
-    return np.divide(centred, sd, out=np.zeros_like(centred), where=sd > 0)
 
 
 def within_group_correlation(expr: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:

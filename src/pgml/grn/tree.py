@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pgml.grn.data import standardise_rows
 from pgml.grn.likelihood import split_gains
 from pgml.grn.splits import HIGH, LOW, split_threshold
 
@@ -79,14 +80,6 @@ def sample_correlation(y: np.ndarray) -> float:
     return float(np.mean(np.abs(c[iu])))
 
 
-def standardise_genes(y: np.ndarray) -> np.ndarray:
-    """Columns (genes) of ``y`` (samples x genes) centred and scaled to unit sd; constant genes -> 0."""
-    y = np.asarray(y, dtype=np.float64)
-    centred = y - y.mean(axis=0, keepdims=True)
-    sd = centred.std(axis=0, keepdims=True)
-    return np.divide(centred, sd, out=np.zeros_like(centred), where=sd > 0)
-
-
 def _candidate_masks(levels: np.ndarray) -> np.ndarray:
     """Left-side masks for both split kinds of every regulator: (2 * p) x n_node booleans.
 
@@ -113,7 +106,7 @@ def build_tree(reg_expr: np.ndarray, levels: np.ndarray, y: np.ndarray, *, max_d
     n = y.shape[0]
     p = levels.shape[0]
     remaining = np.ones(p, dtype=bool)
-    y_stop = standardise_genes(y) if centre_genes else y
+    y_stop = standardise_rows(y.T).T if centre_genes else y  # samples x genes: standardise each gene
     # open nodes: node id -> sample indices; cached gains (2p,) per node
     nodes: dict[int, np.ndarray] = {0: np.arange(n)}
     parent_of: dict[int, tuple[int, int]] = {0: (-1, -1)}
