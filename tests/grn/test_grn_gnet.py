@@ -53,7 +53,7 @@ def _planted_dataset(seed: int = 0):
 @pytest.mark.parametrize("init", ["boosting", "kmeans"])
 def test_planted_modules_are_recovered(init):
     ds, truth = _planted_dataset()
-    fit = fit_gnet(ds, GnetParams(init=init, init_group_num=6, seed=0), progress=False)
+    fit = fit_gnet(ds, GnetParams(init=init, mode="port", init_group_num=6, seed=0), progress=False)
     true = np.array([truth[g] for g in ds.targets])
     assigned = fit.assignment >= 0
     assert assigned.mean() > 0.9
@@ -72,13 +72,13 @@ def test_planted_modules_are_recovered(init):
 
 def test_convergence_detection_and_determinism():
     ds, _ = _planted_dataset(seed=1)
-    fit = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=10), progress=False)
+    fit = fit_gnet(ds, GnetParams(init="kmeans", mode="port", init_group_num=6, max_iter=10), progress=False)
     assert fit.converged
     assert fit.history[-1]["changed"] == 0 and len(fit.history) < 10
     assert fit.history[-1]["ari"] == 1.0 and all(-1.0 <= h["ari"] <= 1.0 for h in fit.history)
-    again = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=10), progress=False)
+    again = fit_gnet(ds, GnetParams(init="kmeans", mode="port", init_group_num=6, max_iter=10), progress=False)
     np.testing.assert_array_equal(fit.assignment, again.assignment)
-    one = fit_gnet(ds, GnetParams(init="kmeans", init_group_num=6, max_iter=1), progress=False)
+    one = fit_gnet(ds, GnetParams(init="kmeans", mode="port", init_group_num=6, max_iter=1), progress=False)
     assert len(one.history) == 1
     assert one.converged == (one.history[0]["changed"] == 0)
 

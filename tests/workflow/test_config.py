@@ -75,6 +75,7 @@ def test_schema_allowed_values_equal_library() -> None:
     assert tuple(section("bfactor", "split")["method"]["enum"]) == bfactor_params.SPLIT_METHODS
     assert tuple(section("bfactor", "train")["optimizer"]["enum"]) == OPTIMIZERS
     assert tuple(SCHEMA["$defs"]["grn_init"]["enum"]) == grn_params.INIT_METHODS
+    assert tuple(SCHEMA["$defs"]["grn_mode"]["enum"]) == grn_params.MODES
     assert tuple(SCHEMA["$defs"]["grn_baseline"]["enum"]) == grn_params.BASELINES
     assert section("grn")["genie3_trees"]["default"] == grn_params.GENIE3_TREES
     assert section("grn", "coherence")["permutations"]["default"] == grn_params.PERMUTATIONS

@@ -15,7 +15,15 @@ from pathlib import Path
 
 from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
-from pgml.grn.params import BASELINES, GENIE3_TREES, INIT_METHODS, PERMUTATIONS, GnetParams, SimulateParams
+from pgml.grn.params import (
+    BASELINES,
+    GENIE3_TREES,
+    INIT_METHODS,
+    MODES,
+    PERMUTATIONS,
+    GnetParams,
+    SimulateParams,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +40,7 @@ def _infer(args: argparse.Namespace) -> int:
     from pgml.grn.result import write_result
 
     try:
-        params = GnetParams(init=args.init, init_group_num=args.init_group_num,
+        params = GnetParams(init=args.init, mode=args.mode, init_group_num=args.init_group_num,
                             init_group_size=args.init_group_size, max_depth=args.max_depth,
                             cor_cutoff=args.cor_cutoff, min_divide_size=args.min_divide_size,
                             min_group_size=args.min_group_size, max_iter=args.max_iter,
@@ -155,14 +163,17 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="writes edges.tsv, edges_rank.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
                         "leaf_groups.tsv, result.json/.npz, missing_regulators.txt[, consensus.tsv]")
     p.add_argument("--init", choices=INIT_METHODS, default=gnet.init, help="initial grouping")
+    p.add_argument("--mode", choices=MODES, default=gnet.mode,
+                   help="r_faithful: follow R GNET2 1.5.5 (initial groups, one-leaf groups, edges); port: this "
+                        "port's own choices (see the README's grn section)")
     p.add_argument("--samples-in-rows", action="store_true", help="the text matrix has samples in rows")
     p.add_argument("--log-transform", action="store_true", help="values are counts: use log2(x + 1)")
     p.add_argument("--top-percent", type=float, default=None,
                    help="keep only this %% of most variable genes (regulators are always kept)")
     p.add_argument("--init-group-num", type=int, default=gnet.init_group_num,
-                   help="initial groups: best k in 2..this")
+                   help="initial groups: k = this (r_faithful) or the best k in 2..this (port)")
     p.add_argument("--init-group-size", type=int, default=gnet.init_group_size,
-                   help="instead of --init-group-num: best k in 2..(target genes / this); the chapter's "
+                   help="instead of --init-group-num: k = target genes / this (port: best k in 2..that); the chapter's "
                         "average group size is 25")
     p.add_argument("--max-depth", type=int, default=gnet.max_depth, help="splits per tree")
     p.add_argument("--cor-cutoff", type=float, default=gnet.cor_cutoff,

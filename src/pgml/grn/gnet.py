@@ -17,7 +17,7 @@
 3. Fit the final trees, re-assign the genes once more (as R does), keep modules of at least
    ``min_group_size`` genes, and score them (eq. 3.18) and their edges (eq. 3.19).
 
-Departure from R, for real data where every gene has its own level (log2 RPKM/TPM): ``kmeans``
+Departure from R in both modes, for real data where every gene has its own level (log2 RPKM/TPM): ``kmeans``
 clusters each gene's expression centred and scaled to unit standard deviation, not the raw values
 (R), which group genes by their level; the trees' stop rule standardises genes too
 (:mod:`pgml.grn.tree`). Modules then do not change when a gene is shifted by a constant.
@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 from tqdm.auto import tqdm
 
+from pgml.grn import rfaithful
 from pgml.grn.data import Dataset, standardise_rows
 from pgml.grn.edges import module_quality
 from pgml.grn.initialise import choose_initial_groups, importance_matrix
@@ -99,18 +100,25 @@ def canonical(labels: np.ndarray) -> np.ndarray:
 
 
 def fit_trees(dataset: Dataset, labels: np.ndarray, levels: np.ndarray, params: GnetParams,
-              progress: bool = False) -> list[tuple[int, RegulatoryTree]]:
+              progress: bool = False, counts: dict[str, int] | None = None) -> list[tuple[int, RegulatoryTree]]:
     """One tree per group with >= min_group_size genes; returns (group label, tree) pairs.
 
-    Trees without any split (R drops them too) are left out.
+    Trees without any split are left out; ``r_faithful`` also leaves out one-split trees and takes
+    the groups in order of first appearance (R's ``assign_regul``), ``port`` in label order.
+    ``counts`` (when given) adds the trees built (``built``) and those with a single split (``single``).
     """
     out = []
-    groups = [g for g in np.unique(labels) if g >= 0 and (labels == g).sum() >= params.min_group_size]
+    r_faithful = params.mode == "r_faithful"
+    order = rfaithful.first_appearance(labels) if r_faithful else [int(g) for g in np.unique(labels) if g >= 0]
+    groups = [g for g in order if (labels == g).sum() >= params.min_group_size]
     for g in tqdm(groups, desc="trees", unit="module", disable=not progress, leave=False):
         y = dataset.target_expr[labels == g].T
         tree = build_tree(dataset.regulator_expr, levels, y, max_depth=params.max_depth,
                           cor_cutoff=params.cor_cutoff, min_divide_size=params.min_divide_size)
-        if tree.splits:
+        if counts is not None:
+            counts["built"] = counts.get("built", 0) + 1
+            counts["single"] = counts.get("single", 0) + int(len(tree.splits) == 1)
+        if rfaithful.keeps_tree(tree) if r_faithful else tree.splits:
             out.append((int(g), tree))
     return out
 
@@ -122,7 +130,15 @@ def assign_genes(target_expr: np.ndarray, trees: list[RegulatoryTree]) -> np.nda
 
 
 def _force_split(labels: np.ndarray, features: np.ndarray, expr: np.ndarray, params: GnetParams) -> np.ndarray:
-    """Split the largest group again if it holds more than ``force_split`` of the genes (GNET2)."""
+    """Split the largest group again if it holds more than ``force_split`` of the genes (GNET2).
+
+    ``r_faithful``: R's relabelling (:func:`pgml.grn.rfaithful.force_split`); ``port``: the new groups
+    join the others, groups of <= ``min_group_size`` genes go to -1, and labels are made canonical.
+    """
+    if params.mode == "r_faithful":
+        return rfaithful.force_split(
+            labels, lambda idx: rfaithful.initial_groups(features[idx], params.group_num(idx.size), params.seed),
+            params.force_split, params.min_group_size)
     values, counts = np.unique(labels[labels >= 0], return_counts=True)
     if values.size == 0 or counts.max() <= round(len(labels) * params.force_split):
         return labels
@@ -174,11 +190,17 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     importances = features if params.init == "boosting" else None
     timings["importance"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    labels = canonical(choose_initial_groups(features, x, params.group_num(len(x)), seed=params.seed))
+    r_faithful = params.mode == "r_faithful"
+    if r_faithful:
+        labels = rfaithful.initial_groups(features, params.group_num(len(x)), seed=params.seed)
+    else:
+        labels = canonical(choose_initial_groups(features, x, params.group_num(len(x)), seed=params.seed))
     levels = kmeans3_levels(reg_scaled)
     timings["initial_groups"] = time.perf_counter() - t1
-    log.info("initial groups (%s, best of 2..%d): %d", params.init, params.group_num(len(x)),
+    log.info("initial groups (%s, %s, %s%d): %d", params.init, params.mode,
+             "k = " if r_faithful else "best of 2..", params.group_num(len(x)),
              len(np.unique(labels[labels >= 0])))
+    counts: dict[str, int] = {}  # trees of the final fit
     history: list[dict] = []
     converged = False
     t2 = time.perf_counter()
@@ -186,9 +208,13 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     for it in bar:
         fitted = fit_trees(dataset, labels, levels, params)
         if not fitted:
-            log.warning("iteration %d: no group could be split; stopping", it)
+            log.warning("iteration %d: no group could be split%s; stopping", it,
+                        " into a tree of >= 2 splits (R drops one-split trees)" if r_faithful else "")
             break
-        new = canonical(assign_genes(x, [t for _, t in fitted]))
+        if r_faithful:
+            new = rfaithful.assign_genes(x, [t for _, t in fitted], n_rows=int(labels.max()) + 1)
+        else:
+            new = canonical(assign_genes(x, [t for _, t in fitted]))
         new = _force_split(new, features, x, params)
         changed = matched_changes(labels, new)
         ari = adjusted_rand_index(labels, new)
@@ -204,11 +230,18 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
         labels = new
     timings["iterations"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    fitted = fit_trees(dataset, labels, levels, params)
+    fitted = fit_trees(dataset, labels, levels, params, counts=counts)
+    if r_faithful and counts.get("built", 0) and counts["single"] == counts["built"]:
+        log.warning("all %d final trees have a single split and R drops such trees, so no module is "
+                    "left: the samples of each node correlate above cor_cutoff %.2f (or max_depth is 1); "
+                    "check the data (e.g. batch effects) or raise cor_cutoff", counts["built"], params.cor_cutoff)
     if not fitted:
         return GnetFit(original, params, [], np.full(len(x), -1), levels, history, converged, timings,
                        importances=importances)
-    final = assign_genes(x, [t for _, t in fitted])
+    if r_faithful:
+        final = rfaithful.assign_genes(x, [t for _, t in fitted], n_rows=max(int(labels.max()) + 1, len(fitted)))
+    else:
+        final = assign_genes(x, [t for _, t in fitted])
     modules: list[Module] = []
     assignment = np.full(len(x), -1, dtype=np.int64)
     for k, (_, tree) in enumerate(fitted):

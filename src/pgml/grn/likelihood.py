@@ -134,3 +134,27 @@ def gene_module_loglik(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray
             ss = raw - s1 * s1 / m
             out[:, k] += loglik_from_moments(m, ss, raw)
     return out
+
+
+def constant_leaf_mask(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Genes x modules: True where the gene is constant within some leaf of more than one sample.
+
+    R's ``calc_likelihood_vec`` gives such a gene +inf under that module (``dnorm`` with sd 0);
+    :func:`gene_module_loglik` counts the leaf as 0 (see :mod:`pgml.grn.rfaithful`).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x = x - x.mean(axis=1, keepdims=True)
+    out = np.zeros((x.shape[0], len(leaf_labels)), dtype=bool)
+    for k, labels in enumerate(leaf_labels):
+        labels = np.asarray(labels)
+        for lab in np.unique(labels):
+            idx = labels == lab
+            m = int(idx.sum())
+            if m < 2:
+                continue
+            xs = x[:, idx]
+            raw = (xs * xs).sum(axis=1)
+            s1 = xs.sum(axis=1)
+            ss = raw - s1 * s1 / m
+            out[:, k] |= ss <= _REL_TOL * raw + 1e-300
+    return out

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 #: initial grouping of genes (section 3.2.1 of [gnet2])
 INIT_METHODS = ("boosting", "kmeans")
+#: ``r_faithful`` follows R GNET2 1.5.5 where the port used to drift (:mod:`pgml.grn.rfaithful`);
+#: ``port`` keeps this port's own choices (best k by within-group correlation, no one-leaf groups, ...)
+MODES = ("r_faithful", "port")
 #: baseline network inference methods (:mod:`pgml.grn.baselines`)
 BASELINES = ("clr", "aracne", "mrnet", "genie3", "correlation")
 #: GENIE3 trees per target gene [genie3] (the R package's default is 1,000)
@@ -26,6 +29,8 @@ class GnetParams:
     """Parameters of :func:`pgml.grn.gnet.fit_gnet`; defaults are those of GNET2 1.5.5's ``gnet()``."""
 
     init: str = "boosting"
+    #: one of MODES; see :mod:`pgml.grn.rfaithful` for what each switch changes
+    mode: str = "r_faithful"
     init_group_num: int = 4
     #: when set, init_group_num = max(2, round(target genes / init_group_size)) ([dissertation] uses
     #: an average group size of 25); it replaces init_group_num. Every k in 2..that number is one
@@ -50,6 +55,8 @@ class GnetParams:
     def __post_init__(self) -> None:
         if self.init not in INIT_METHODS:
             raise ValueError(f"init must be one of {INIT_METHODS}, got {self.init!r}")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.init_group_num < 2:
             raise ValueError("init_group_num must be >= 2")
         if self.max_depth < 1 or self.max_iter < 1:

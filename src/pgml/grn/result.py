@@ -48,7 +48,10 @@ def edges_table(fit: GnetFit, max_edges: int | None = None) -> pd.DataFrame:
     """Scored regulator -> target pairs with eq. 3.19 scores, best first (all, or the best ``max_edges``)."""
     ds = fit.dataset
     modules = [(m.regulators, m.targets, m.score) for m in fit.modules]
-    scores, scored = edge_scores(ds.regulator_expr, ds.target_expr, modules)
+    scores, scored = edge_scores(ds.regulator_expr, ds.target_expr, modules,
+                                 r_faithful=fit.params.mode == "r_faithful")
+    # R keeps the diagonal in its matrix, and its edge list drops self-edges as here
+    scored[np.arange(len(ds.regulators)), np.arange(len(ds.regulators))] = False
     return _ranked(ds, scores, scored, max_edges)
 
 
@@ -182,6 +185,6 @@ def _fit_from(meta: dict, arrays) -> GnetFit:
                   for s in m["splits"]]
         tree = RegulatoryTree(splits=splits, leaf_labels=arrays["leaf_labels"][k].astype(np.int64))
         modules.append(Module(targets=list(m["targets"]), tree=tree, score=m["score"]))
-    return GnetFit(dataset=ds, params=GnetParams(**meta["params"]), modules=modules,
+    return GnetFit(dataset=ds, params=GnetParams(**{"mode": "port", **meta["params"]}), modules=modules,
                    assignment=arrays["assignment"], levels=arrays["levels"], history=meta["history"],
                    converged=meta["converged"], timings=meta["timings"])
