@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,8 @@ def main() -> None:
     seeds = args.seeds or ([0, 1] if args.quick else [0, 1, 2])
     trees = args.genie3_trees or (100 if args.quick else 300)
     logging.basicConfig(level=logging.ERROR)
+    # scikit-learn's per-tree joblib warning (GENIE3's forests), once per tree otherwise
+    warnings.filterwarnings("ignore", message=".*sklearn.utils.parallel.delayed.*")
     rows = []
     for n_genes in genes:
         for seed in seeds:

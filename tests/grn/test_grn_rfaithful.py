@@ -170,3 +170,9 @@ def test_whole_edge_matrix_equals_r_extract_edges():
     assert np.abs(np.diag(scores[:, :20])).max() > 0
     port, _ = edge_scores(exp.loc[regs].to_numpy(), g_expr, modules)
     assert np.abs(port[:, :20] - ref.to_numpy()[:, :20]).max() > 0.04  # the port's drift (up to 0.052)
+
+
+def test_mode_is_checked_and_r_faithful_is_the_default():
+    assert GnetParams().mode == "r_faithful"
+    with pytest.raises(ValueError, match="mode must be one of"):
+        GnetParams(mode="R")
