@@ -18,8 +18,9 @@ from pgml.fold.params import SplitConfig
 DSSP_CLASSES = ("mainly_alpha", "mainly_beta", "mixed")
 
 
-def dssp_class(helix: float, strand: float, config: SplitConfig = SplitConfig()) -> str:
+def dssp_class(helix: float, strand: float, config: SplitConfig | None = None) -> str:
     """Mainly-alpha / mainly-beta / mixed from helix and strand fractions."""
+    config = config or SplitConfig()
     if helix >= config.alpha_min and strand <= config.other_max:
         return "mainly_alpha"
     if strand >= config.beta_min and helix <= config.other_max:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-
 #: H-bond sources: "auto" tries mkdssp, then pydssp
 HBOND_SOURCES = ("auto", "mkdssp", "pydssp")
 #: what one sample is: a whole entry, one chain, or fixed-length fragments of each chain
