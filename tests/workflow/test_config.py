@@ -237,6 +237,19 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
             (wd / path).mkdir(parents=True, exist_ok=True)
             for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
                 shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
+    if "fold" in config["chains"]:  # the user's structures and label table; the lists beside the repo
+        for path in config["fold"]["structures"]:
+            (wd / path).mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / "resources" / "demo" / "structures" / "1UBI.pdb.gz", wd / path / "1UBI.pdb.gz")
+        for key in ("label_table", "list"):
+            path = config["fold"]["split"].get(key)
+            if path and not (wd / path).exists():
+                target = wd / path
+                if key == "list":
+                    target.mkdir(parents=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text("1UBI\tenzyme\n")
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
@@ -247,6 +260,9 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         assert out.count("rule bfactor_train_model") == len(config["bfactor"]["architectures"]) * config["bfactor"]["n_runs"]
     if "grn" in config["chains"]:
         assert f"--genie3-trees {config['grn']['genie3_trees']}" in out
-    other = {c for c in ("bfactor", "grn") if c not in config["chains"]}
+    if "fold" in config["chains"]:
+        assert out.count("rule fold_train_model") == config["fold"]["train"]["n_runs"]
+        assert "--widths 64 128 256 512 1024" in out and "--optimizer sgd" in out
+    other = {c for c in ("bfactor", "grn", "fold") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out

@@ -23,6 +23,7 @@ from pgml.fold.hbonds import backbone_hbonds, hbond_atom_pairs
 from pgml.fold.hops import MAX_HOPS, hop_pairs
 from pgml.fold.pooling import atom_clusters, consecutive_pairs, pooled_edges, pooling_table
 from pgml.structure.bonds import covalent_bonds
+from pgml.structure.collection import structure_stem
 from pgml.structure.io import AtomTable, Structure, heavy_atoms_per_residue, read_structure
 from pgml.structure.residues import STANDARD_RESIDUES
 from pgml.structure.sequence import one_letter
@@ -158,7 +159,9 @@ def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length:
                       hbond_source: str = "auto", ca_only: str = "error", nonstandard: str = "map",
                       min_residues: int = 1) -> list[dict]:
     """Read one structure and build its samples (the entry, each chain, or fixed-length fragments
-    of each chain; DSSP is run once on the whole entry)."""
+    of each chain; DSSP is run once on the whole entry). Sample ids start with the file name without
+    suffixes (``d1v4wb_.pdb`` -> ``d1v4wb_``, ``1UBI.pdb.gz`` -> ``1UBI``), so that ids of published
+    lists (SCOPe domains) match."""
     structure: Structure = read_structure(path, nonstandard=nonstandard)
     atoms = structure.atoms.subset(structure.atoms.protein_mask())
     is_ca_only = heavy_atoms_per_residue(structure) < 3.0
@@ -186,7 +189,8 @@ def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length:
         sub_hb = remap[hbonds[keep]] if len(hbonds) else hbonds
         if is_ca_only:
             sub_hb = np.zeros((0, 2), dtype=np.int64)
-        samples.append(build_sample(sub, f"{structure.id}{suffix}", structure.id, ss3=np.asarray(ss3)[residues],
+        stem = structure_stem(path)
+        samples.append(build_sample(sub, f"{stem}{suffix}", stem, ss3=np.asarray(ss3)[residues],
                                     hbonds=sub_hb, source=source, ca_only=is_ca_only))
     if not samples:
         log.warning("%s: no %s with at least %d residues; skipped", path, unit, max(min_residues, 1))

@@ -21,8 +21,10 @@ CA_ONLY_POLICIES = ("error", "residue")
 NONSTANDARD_POLICIES = ("map", "error")
 #: where the labels come from: DSSP classes (mainly-alpha / mainly-beta / mixed) or a label table
 LABEL_SOURCES = ("dssp", "table")
-#: how samples are split: by sequence identity (mmseqs2) or from a list file
-SPLIT_METHODS = ("identity", "list")
+#: how samples are split: by sequence identity (mmseqs2), from a list file ("id split"), or from the
+#: published list directories of [ieconv] (HomologyTAPE: labels = folds, three test sets; ProtFunct:
+#: labels = EC reaction classes), which also give the labels
+SPLIT_METHODS = ("identity", "list", "homology", "protfunct")
 #: table 2 of [ieconv]: convolutions
 CONVOLUTIONS = ("gcnn", "exconv", "inconv_c", "inconv_h", "inconv_ch", "ours3d_ch", "ours")
 #: table 2: neighbourhoods

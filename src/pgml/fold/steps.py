@@ -64,7 +64,22 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
         raise InputError("no samples in " + ", ".join(map(str, record_files)))
     rec["id"] = rec["id"].astype(str)
     rec["entry"] = rec["entry"].astype(str)
-    if config.labels == "dssp":
+    published = None
+    if config.method in ("homology", "protfunct"):
+        from pgml.fold.labels import read_homology_lists, read_protfunct_lists
+
+        if split_list is None:
+            raise InputError(f"split method {config.method!r} needs the list directory (list)")
+        published = (read_homology_lists if config.method == "homology" else read_protfunct_lists)(split_list)
+        published["key"] = [_key(i) for i in published["id"]]
+        rec["key"] = [_key(i) for i in rec["id"]]
+        found = rec["key"].isin(set(published["key"]))
+        log.info("%d of %d samples are in the published lists (%d listed)", int(found.sum()), len(rec), len(published))
+        rec = rec[found].copy()
+        if rec.empty:
+            raise InputError("no sample id matches an id of the published lists", path=split_list)
+        rec["label"] = rec["key"].map(dict(zip(published["key"], published["label"], strict=True)))
+    elif config.labels == "dssp":
         rec["label"] = [dssp_class(h, e, config) for h, e in zip(rec["helix"], rec["strand"], strict=True)]
     else:
         if label_table is None:
@@ -78,7 +93,10 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
         rec["label"] = rec["id"].map(table)
     sequences = {e: tuple(str(s) for s in g["sequence"]) for e, g in rec.groupby("entry")}
     clusters = cluster_chains(sequences, min_seq_id=config.min_seq_id, coverage=config.coverage, threads=threads)
-    if config.method == "identity":
+    if published is not None:
+        rec["split"] = rec["key"].map(dict(zip(published["key"], published["split"], strict=True)))
+        entry_split = {e: g["split"].iloc[0] for e, g in rec.groupby("entry")}
+    elif config.method == "identity":
         result = split_by_clusters(clusters, config.val_fraction, config.test_fraction, seed)
         entry_split = dict(result.assignment)
         rec["split"] = rec["entry"].map(entry_split)
@@ -89,7 +107,8 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
         rec = rec[rec["id"].isin(listed)].copy()
         rec["split"] = rec["id"].map(listed)
         entry_split = {e: g["split"].iloc[0] for e, g in rec.groupby("entry")}
-    report = count_train_homologues(entry_split, {e: clusters[e] for e in entry_split})
+    audit_split = {e: ("test" if v.startswith("test") else v) for e, v in entry_split.items()}
+    report = count_train_homologues(audit_split, {e: clusters[e] for e in audit_split})
     counts = rec.groupby(["split", "label"]).size().unstack(fill_value=0)
     text = (f"leakage audit (entries with a chain in a training cluster at {config.min_seq_id:.0%} identity): "
             f"{report.summary()}\n\nsamples per split and label:\n{counts.to_string()}\n")
@@ -98,6 +117,11 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
     out = rec[["id", "entry", "label", "split", "helix", "strand", "sequence"]]
     write_tsv(out, output, float_format="%.4f")
     return out
+
+
+def _key(sample_id: str) -> str:
+    """Case- and separator-insensitive id: ``1ABC.A``, ``1abc_A`` -> ``1abc_a``."""
+    return str(sample_id).lower().replace(".", "_")
 
 
 def _classes(split: pd.DataFrame) -> list[str]:
@@ -120,7 +144,8 @@ def _datasets(graph_files, split_file, model: ModelConfig, train: TrainConfig, s
     index = {c: i for i, c in enumerate(classes)}
     aug = Augment(train.coord_noise, train.scale_min, train.scale_max) if train.augment else None
     out = {}
-    for name in ("train", "val", "test"):
+    names = ["train", "val"] + sorted(n for n in set(split["split"]) if str(n).startswith("test"))
+    for name in names:
         part = split[split["split"] == name]
         out[name] = FoldDataset([samples[i] for i in part["id"]], [index[str(c)] for c in part["label"]], model,
                                 aug if name == "train" else None, seed)
@@ -177,8 +202,9 @@ def composition_features(sequences: list[str], helix: np.ndarray, strand: np.nda
 
 def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: list[str | Path],
              output_dir: str | Path, *, seed: int = 0) -> pd.DataFrame:
-    """Test accuracy of every run (mean ± sd), the majority class and a logistic regression on
-    composition + SS fractions; writes metrics.tsv, predictions.tsv, confusion.png, summary.txt."""
+    """Accuracy on every test set (``test``, or ``test_fold``/``test_superfamily``/``test_family``) of
+    every run (mean ± sd), the majority class and a logistic regression on composition + SS fractions;
+    writes metrics.tsv, predictions.tsv, confusion.png (all test sets together), summary.txt."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import confusion_matrix
 
@@ -188,60 +214,73 @@ def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: li
     model = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in run0["model"].items()})
     train = TrainConfig(**run0["train"])
     data, classes, split = _datasets(graph_files, split_file, model, train, seed)
-    test = split[split["split"] == "test"]
-    trn = split[split["split"] == "train"]
-    y = np.asarray(data["test"].labels)
-    if len(y) == 0:
+    test_sets = [n for n in data if n.startswith("test") and len(data[n])]
+    if not test_sets:
         raise InputError("the split has no test samples", path=split_file)
-    accs, probs_all = [], []
-    for d in run_dirs:
-        p = predict(Path(d) / "model.ckpt", data["test"])
-        probs_all.append(p)
-        accs.append(float((p.argmax(1) == y).mean()))
-    probs = np.mean(probs_all, axis=0)
-    pred = probs.argmax(1)
+    trn = split[split["split"] == "train"]
     ytr = np.asarray(data["train"].labels)
     majority = np.bincount(ytr, minlength=len(classes)).argmax()
-    acc_major = float((y == majority).mean())
     xtr = composition_features(list(trn["sequence"].astype(str)), trn["helix"].to_numpy(), trn["strand"].to_numpy())
-    xte = composition_features(list(test["sequence"].astype(str)), test["helix"].to_numpy(), test["strand"].to_numpy())
-    if len(set(ytr)) > 1:
-        clf = LogisticRegression(max_iter=2000, random_state=seed).fit(xtr, ytr)
-        acc_lr = float((clf.predict(xte) == y).mean())
-    else:
-        acc_lr = acc_major
-    mean, sd = float(np.mean(accs)), float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
-    metrics = pd.DataFrame([
-        {"method": "ieconv", "accuracy": mean, "sd": sd, "runs": len(accs), "n_test": len(y)},
-        {"method": "majority_class", "accuracy": acc_major, "sd": 0.0, "runs": 1, "n_test": len(y)},
-        {"method": "composition_ss_logreg", "accuracy": acc_lr, "sd": 0.0, "runs": 1, "n_test": len(y)},
-    ])
-    best_base = max(acc_major, acc_lr)
-    metrics["beats_baselines"] = [mean > best_base, "", ""]
+    clf = LogisticRegression(max_iter=2000, random_state=seed).fit(xtr, ytr) if len(set(ytr)) > 1 else None
+    models = [Path(d) / "model.ckpt" for d in run_dirs]
+    rows, pred_frames, lines = [], [], []
+    all_y, all_pred = [], []
+    for name in test_sets:
+        test = split[split["split"] == name]
+        y = np.asarray(data[name].labels)
+        probs_all = [predict(m, data[name]) for m in models]
+        accs = [float((p.argmax(1) == y).mean()) for p in probs_all]
+        probs = np.mean(probs_all, axis=0)
+        pred = probs.argmax(1)
+        acc_major = float((y == majority).mean())
+        xte = composition_features(list(test["sequence"].astype(str)), test["helix"].to_numpy(),
+                                   test["strand"].to_numpy())
+        acc_lr = float((clf.predict(xte) == y).mean()) if clf is not None else acc_major
+        mean, sd = float(np.mean(accs)), (float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0)
+        best = max(acc_major, acc_lr)
+        rows += [
+            {"test_set": name, "method": "ieconv", "accuracy": mean, "sd": sd, "runs": len(accs), "n_test": len(y),
+             "beats_baselines": mean > best},
+            {"test_set": name, "method": "majority_class", "accuracy": acc_major, "sd": 0.0, "runs": 1,
+             "n_test": len(y), "beats_baselines": ""},
+            {"test_set": name, "method": "composition_ss_logreg", "accuracy": acc_lr, "sd": 0.0, "runs": 1,
+             "n_test": len(y), "beats_baselines": ""},
+        ]
+        verdict = "beats both baselines" if mean > best else f"does NOT beat the best baseline ({best:.3f})"
+        lines.append(f"{name}: accuracy over {len(accs)} run(s) {mean:.3f} ± {sd:.3f}; majority class "
+                     f"{acc_major:.3f}; composition + SS logistic regression {acc_lr:.3f}; the model {verdict}")
+        frame = pd.DataFrame({"id": test["id"].to_numpy(), "test_set": name, "label": [classes[i] for i in y],
+                              "predicted": [classes[i] for i in pred]})
+        for j, c in enumerate(classes):
+            frame[f"p_{c}"] = probs[:, j]
+        pred_frames.append(frame)
+        all_y.append(y)
+        all_pred.append(pred)
+    metrics = pd.DataFrame(rows)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_tsv(metrics, out / "metrics.tsv", float_format="%.4f")
-    preds = pd.DataFrame({"id": test["id"].to_numpy(), "label": [classes[i] for i in y],
-                          "predicted": [classes[i] for i in pred]})
-    for j, c in enumerate(classes):
-        preds[f"p_{c}"] = probs[:, j]
-    write_tsv(preds, out / "predictions.tsv", float_format="%.4f")
-    cm = confusion_matrix(y, pred, labels=list(range(len(classes))))
-    fig, ax = figure(figsize=(4.5, 4))
-    ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
-    ax.set_yticks(range(len(classes)), classes)
-    for i in range(len(classes)):
-        for j in range(len(classes)):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center")
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("DSSP / given label")
-    ax.set_title(f"IEConv test accuracy {mean:.2f}")
-    save_figure(fig, out / "confusion.png")
-    verdict = ("beats both baselines" if mean > best_base else
-               f"does NOT beat the best baseline ({best_base:.3f})")
-    text = (f"test accuracy over {len(accs)} run(s): {mean:.3f} ± {sd:.3f}; majority class {acc_major:.3f}; "
-            f"composition + SS logistic regression {acc_lr:.3f}; the model {verdict}\n")
+    write_tsv(pd.concat(pred_frames, ignore_index=True), out / "predictions.tsv", float_format="%.4f")
+    _plot_confusion(confusion_matrix(np.concatenate(all_y), np.concatenate(all_pred), labels=list(range(len(classes)))),
+                    classes, out / "confusion.png", figure, save_figure)
+    text = "\n".join(lines) + "\n"
     write_text(out / "summary.txt", text)
     log.info("%s", text.strip())
     return metrics
+
+
+def _plot_confusion(cm: np.ndarray, classes: list[str], path: Path, figure, save_figure) -> None:
+    many = len(classes) > 12
+    fig, ax = figure(figsize=(4.5, 4) if not many else (8, 7))
+    ax.imshow(cm, cmap="Blues")
+    if not many:
+        ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
+        ax.set_yticks(range(len(classes)), classes)
+        for i in range(len(classes)):
+            for j in range(len(classes)):
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("label")
+    acc = np.trace(cm) / max(cm.sum(), 1)
+    ax.set_title(f"IEConv, all test samples: accuracy {acc:.2f}")
+    save_figure(fig, path)
