@@ -5,7 +5,7 @@ Synthetic proteins of about 1k, 5k and 20k heavy atoms are made by placing copie
 timed per protein. For each size the full network (fig. 5; paper widths, or the demo's with
 --quick) runs one forward+backward pass, and one learned-kernel IEConv layer is compared with a plain
 GCN layer of the same width on the same atom neighbourhood (3 Å). CPU rows always; GPU rows when a
-GPU is visible. Peak memory: max RSS growth on CPU, ``torch.cuda.max_memory_allocated`` on GPU.
+GPU is visible. Peak memory: the process's max RSS so far on CPU, ``torch.cuda.max_memory_allocated`` on GPU.
 
     python benchmarks/fold_speed.py [--quick] [--threads 2]
 """
@@ -58,7 +58,6 @@ def timed(fn, device: torch.device, repeats: int = 2) -> tuple[float, float]:
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    before = rss_mb()
     t = time.perf_counter()
     for _ in range(repeats):
         fn()
@@ -66,7 +65,7 @@ def timed(fn, device: torch.device, repeats: int = 2) -> tuple[float, float]:
         torch.cuda.synchronize()
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak = rss_mb() - before
+        peak = rss_mb()  # the process peak so far (CPU allocations are not tracked per call)
     return (time.perf_counter() - t) / repeats, peak
 
 
