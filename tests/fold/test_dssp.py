@@ -78,3 +78,11 @@ def test_mkdssp_and_pydssp_agree_on_shared_structures() -> None:
             precisions.append(p)
     print(f"{len(recalls)} structures: mean recall {np.mean(recalls):.2f}, mean precision {np.mean(precisions):.2f}")
     assert np.mean(precisions) > 0.85 and np.mean(recalls) > 0.6
+
+
+@needs_mkdssp
+def test_mkdssp_skips_a_residue_without_backbone_and_is_still_used() -> None:
+    atoms = read_structure(DEMO_STRUCTURES / "1UBI.pdb.gz").atoms
+    keep = ~((atoms.res_seq == 40) & (atoms.atom_name == "N"))  # residue 40 loses its N
+    result = backbone_hbonds(atoms.subset(keep), "auto")
+    assert result.source == "mkdssp" and len(result.pairs) > 30

@@ -3,8 +3,9 @@
 ``mkdssp`` 4.2 reads a PDB file only when it starts with a ``HEADER`` record, and reads an mmCIF
 without ``_pdbx_poly_seq_scheme`` as 0 residues. :func:`run_mkdssp` therefore writes the protein atoms
 of an :class:`~pgml.structure.io.AtomTable` as a PDB file that starts with a HEADER line, runs
-``mkdssp`` on it, parses the classic DSSP output and checks that it reports as many residues as were
-written. Structures that do not fit the PDB format (over 99,999 atoms, chain IDs longer than one
+``mkdssp`` on it, parses the classic DSSP output and checks the residue count it reports (mkdssp
+skips residues without a complete backbone; fewer than 90 % of the written residues, or none, means
+the input was not read as intended). Structures that do not fit the PDB format (over 99,999 atoms, chain IDs longer than one
 character) raise :class:`DsspUnavailable`, so a caller can fall back to another assignment.
 """
 
@@ -22,6 +23,8 @@ from pgml.structure.io import PDB_MAX_ATOMS, PDB_RES_SEQ_RANGE, AtomTable
 
 #: DSSP's hydrogen-bond energy threshold (kcal/mol): a bond when E < -0.5 ([dssp], eq. 1)
 HBOND_ENERGY = -0.5
+#: smallest share of the written residues that mkdssp must report
+MIN_REPORTED = 0.9
 #: eight DSSP states -> three classes (H: H G I; E: E B; everything else coil "-")
 THREE_STATE = {"H": "H", "G": "H", "I": "H", "E": "E", "B": "E"}
 
@@ -125,7 +128,9 @@ def run_mkdssp(atoms: AtomTable, executable: str = "mkdssp", timeout: float = 30
     for i in np.flatnonzero(prot):
         key_to_index.setdefault((str(atoms.chain_id[i]), int(atoms.res_seq[i]), str(atoms.ins_code[i])),
                                 int(atoms.res_index[i]))
-    if len(rows) != len(order):
+    # mkdssp leaves out residues without a complete backbone; far fewer (0 for an unreadable input)
+    # means it did not read the file as intended
+    if len(rows) < MIN_REPORTED * len(order) or not rows:
         raise DsspUnavailable(f"mkdssp reported {len(rows)} residues for {len(order)} written")
     num_to_index: dict[int, int] = {}
     residues, ss = [], []
