@@ -24,17 +24,19 @@ import pandas as pd
 import torch
 
 from pgml.fold.data import collate, prepare
-from pgml.fold.graph import build_sample
 from pgml.fold.layers import GCNLayer, IEConv
 from pgml.fold.model import IEConvNet
 from pgml.fold.params import ModelConfig
-from pgml.structure.io import AtomTable, read_structure
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAINS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
-def synthetic(copies: int) -> AtomTable:
+def synthetic(copies: int):
+    """An AtomTable of ``copies`` ubiquitins (gemmi is imported here, so that ``--samples`` runs
+    without it)."""
+    from pgml.structure.io import AtomTable, read_structure
+
     base = read_structure(ROOT / "resources" / "demo" / "structures" / "1UBI.pdb.gz").atoms
     base = base.subset(base.protein_mask())
     parts = []
@@ -86,24 +88,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="demo widths; sizes 1k and 5k only")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--save-samples", type=Path, default=None,
+                        help="write the built samples here (a .pt file) for a later --samples run")
+    parser.add_argument("--samples", type=Path, default=None,
+                        help="samples written by --save-samples: skip graph building (no gemmi/mkdssp needed)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = ModelConfig() if args.quick else ModelConfig(widths=(64, 128, 256, 512, 1024), mlp_hidden=1024)
     sizes = {"1k": 2, "5k": 8} if args.quick else {"1k": 2, "5k": 8, "20k": 33}
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     rows, build_rows = [], []
+    prebuilt = torch.load(args.samples, weights_only=False) if args.samples else {}
+    built = {}
     for label, copies in sizes.items():
-        atoms = synthetic(copies)
-        t = time.perf_counter()
-        sample = build_sample(atoms, f"syn{label}", f"syn{label}")
-        build_s = time.perf_counter() - t
-        build_rows.append({"size": label, "atoms": len(atoms), "build_s": build_s, "proteins_per_s": 1 / build_s,
-                           "hbonds_from": sample["hbond_source"]})
+        if label in prebuilt:
+            sample = prebuilt[label]
+        else:
+            from pgml.fold.graph import build_sample
+
+            atoms = synthetic(copies)
+            t = time.perf_counter()
+            sample = build_sample(atoms, f"syn{label}", f"syn{label}")
+            build_s = time.perf_counter() - t
+            build_rows.append({"size": label, "atoms": len(atoms), "build_s": build_s,
+                               "proteins_per_s": 1 / build_s, "hbonds_from": sample["hbond_source"]})
+        built[label] = sample
+        atoms = sample["pos"]
         batch = collate([(prepare(sample, config), 0)])
         width = config.widths[0]
         for device in devices:
             torch.manual_seed(0)
-            net = IEConvNet(2, config).to(device).train()
+            net = IEConvNet(2, config, n_types=int(sample["atom_type"].max()) + 1 if args.samples else None)
+            net = net.to(device).train()
             b = to(batch, device)
 
             sec, mem = timed(partial(net_step, net, b), device)
@@ -117,8 +133,12 @@ def main() -> None:
                 sec, mem = timed(fn, device)
                 rows.append({"size": label, "atoms": len(atoms), "device": device.type, "what": name,
                              "seconds": sec, "peak_mb": mem})
-    print("graph building (DSSP + bonds + hops + pooling), one protein at a time, CPU:")
-    print(pd.DataFrame(build_rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.save_samples:
+        args.save_samples.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(built, args.save_samples)
+    if build_rows:
+        print("graph building (DSSP + bonds + hops + pooling), one protein at a time, CPU:")
+        print(pd.DataFrame(build_rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\nforward+backward (widths {list(config.widths)}; layer rows at width {config.widths[0]}, radius "
           f"{config.radii[0]} Å):")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))

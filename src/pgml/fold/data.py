@@ -17,9 +17,8 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from pgml.fold.graph import RESIDUE_LEVEL
 from pgml.fold.hops import lookup_hops, normalised
-from pgml.fold.params import ModelConfig
+from pgml.fold.params import RESIDUE_LEVEL, ModelConfig
 from pgml.train.loop import EpochShuffleSampler
 
 

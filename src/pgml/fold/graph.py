@@ -21,6 +21,7 @@ import numpy as np
 from pgml.errors import InputError
 from pgml.fold.hbonds import backbone_hbonds, hbond_atom_pairs
 from pgml.fold.hops import MAX_HOPS, hop_pairs
+from pgml.fold.params import LEVELS, RESIDUE_LEVEL
 from pgml.fold.pooling import atom_clusters, consecutive_pairs, pooled_edges, pooling_table
 from pgml.structure.bonds import covalent_bonds
 from pgml.structure.collection import structure_stem
@@ -30,10 +31,6 @@ from pgml.structure.sequence import one_letter
 
 log = logging.getLogger(__name__)
 
-#: stored levels: atoms, half residues, residues, four backbone poolings
-LEVELS = 7
-#: level at which the residue representation starts
-RESIDUE_LEVEL = 2
 #: largest CA-CA distance (Å) bonded in the CA-only fallback (trans peptide ~3.8 Å)
 CA_CA_MAX = 4.2
 #: scales that bring the atom features near 1 (Å, Å, Da)

@@ -15,10 +15,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
-from pgml.fold.graph import atom_type_vocabulary
 from pgml.fold.layers import IEConv
 from pgml.fold.params import ModelConfig
-from pgml.structure.residues import STANDARD_RESIDUES
 
 
 class Bottleneck(nn.Module):
@@ -42,10 +40,14 @@ class Bottleneck(nn.Module):
 class IEConvNet(nn.Module):
     """Fig. 5; ``forward(batch)`` takes a dict from :func:`pgml.fold.data.collate` and returns logits."""
 
-    def __init__(self, n_classes: int, config: ModelConfig) -> None:
+    def __init__(self, n_classes: int, config: ModelConfig, n_types: int | None = None) -> None:
         super().__init__()
         self.config = config
-        n_types = len(atom_type_vocabulary()) if config.representation == "atom" else len(STANDARD_RESIDUES) + 1
+        if n_types is None:  # the vocabularies of pgml.fold.graph (imported here: it needs gemmi)
+            from pgml.fold.graph import atom_type_vocabulary
+            from pgml.structure.residues import STANDARD_RESIDUES
+
+            n_types = len(atom_type_vocabulary()) if config.representation == "atom" else len(STANDARD_RESIDUES) + 1
         self.embed = nn.Embedding(n_types, config.embedding)
         self.inp = nn.Linear(config.embedding + 3, config.widths[0])
         self.levels = nn.ModuleList(

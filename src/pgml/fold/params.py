@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: stored levels of the pooling hierarchy: atoms, half residues, residues, four backbone poolings
+LEVELS = 7
+#: level at which the residue representation starts
+RESIDUE_LEVEL = 2
 #: H-bond sources: "auto" tries mkdssp, then pydssp
 HBOND_SOURCES = ("auto", "mkdssp", "pydssp")
 #: what one sample is: a whole entry, one chain, or fixed-length fragments of each chain
