@@ -550,6 +550,28 @@ CASES: list[Case] = [
          lambda t, r: ["grn", "infer", "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)),
                        "--output-dir", str(t / "in")],
          r"in: .*(holds|contains) .*input"),
+    # ---- fold build-graphs / split
+    Case("fold-ca-only-refused",
+         lambda t, r: ["fold", "build-graphs", "--manifest", str(write(t / "in" / "list.txt",
+                       str(write(t / "in" / "ca.pdb", pdb_text(ca_only_lines()))) + "\n")),
+                       "--output", str(t / "out.pt"), "--records", str(t / "out.tsv")],
+         r"ca\.pdb: model 1: CA-only or incomplete model .*ca_only 'residue'"),
+    Case("fold-nonstandard-refused",
+         lambda t, r: ["fold", "build-graphs", "--manifest", str(write(t / "in" / "list.txt",
+                       str(write(t / "in" / "mse.pdb", pdb_text(full_atom_lines()[:4] + [
+                           pdb_atom(5, "N", "MSE", "A", 2, (3.8, 0, 0), het=True),
+                           pdb_atom(6, "CA", "MSE", "A", 2, (5.2, 0, 0), het=True),
+                           pdb_atom(7, "C", "MSE", "A", 2, (6.3, 0.5, 0), het=True),
+                           pdb_atom(8, "O", "MSE", "A", 2, (6.3, 1.7, 0), het=True)]))) + "\n")),
+                       "--output", str(t / "out.pt"), "--records", str(t / "out.tsv"), "--nonstandard", "error"],
+         r"mse\.pdb: .*non-standard residue MSE \(parent MET\)"),
+    Case("fold-label-table-malformed",
+         lambda t, r: ["fold", "split", "--records", str(write(t / "in" / "rec.tsv",
+                       "id\tentry\tchains\tsequence\thelix\tstrand\tn_atoms\tn_residues\tn_hbonds\thbond_source\n"
+                       "X\tX\tA\tMKV\t0.5\t0.1\t20\t3\t1\tmkdssp\n")),
+                       "--output", str(t / "out.tsv"), "--audit", str(t / "audit.txt"), "--labels", "table",
+                       "--label-table", str(write(t / "in" / "labels.tsv", "X only-one-field\n"))],
+         r"labels\.tsv: line 1: expected 'id<TAB>label'"),
 ]
 
 

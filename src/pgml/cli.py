@@ -19,6 +19,7 @@ from pgml.errors import InputError
 #: chain name -> one-line description. A chain appears here once its subpackage has a ``cli`` module.
 CHAINS: dict[str, str] = {
     "bfactor": "per-atom B-factors from X-ray structures with Meta-GNN and six other GNNs",
+    "fold": "fold and function classification from atom multigraphs with IEConv (intrinsic-extrinsic convolution)",
     "grn": "gene regulatory modules and edges from expression data with GNET2 (+ CLR, ARACNE, MRNET, GENIE3)",
 }
 

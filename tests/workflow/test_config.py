@@ -15,6 +15,7 @@ from helpers import snakemake_executable, venv_env
 from snakemake.utils import validate
 
 from pgml.bfactor import params as bfactor_params
+from pgml.fold import params as fold_params
 from pgml.grn import params as grn_params
 from pgml.train.optim import OPTIMIZERS
 
@@ -56,6 +57,10 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("bfactor",), bfactor_params.GraphConfig),
     (("grn", "gnet"), grn_params.GnetParams),
     (("grn", "simulate"), grn_params.SimulateParams),
+    (("fold", "graph"), fold_params.GraphConfig),
+    (("fold", "split"), fold_params.SplitConfig),
+    (("fold", "model"), fold_params.ModelConfig),
+    (("fold", "train"), fold_params.TrainConfig),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -79,6 +84,15 @@ def test_schema_allowed_values_equal_library() -> None:
     assert tuple(SCHEMA["$defs"]["grn_baseline"]["enum"]) == grn_params.BASELINES
     assert section("grn")["genie3_trees"]["default"] == grn_params.GENIE3_TREES
     assert section("grn", "coherence")["permutations"]["default"] == grn_params.PERMUTATIONS
+    assert tuple(section("fold", "graph")["unit"]["enum"]) == fold_params.UNITS
+    assert tuple(section("fold", "graph")["hbond_source"]["enum"]) == fold_params.HBOND_SOURCES
+    assert tuple(section("fold", "graph")["ca_only"]["enum"]) == fold_params.CA_ONLY_POLICIES
+    assert tuple(section("fold", "split")["labels"]["enum"]) == fold_params.LABEL_SOURCES
+    assert tuple(section("fold", "split")["method"]["enum"]) == fold_params.SPLIT_METHODS
+    for key, values in (("convolution", fold_params.CONVOLUTIONS), ("neighbourhood", fold_params.NEIGHBOURHOODS),
+                        ("pooling", fold_params.POOLINGS), ("representation", fold_params.REPRESENTATIONS)):
+        assert tuple(section("fold", "model")[key]["enum"]) == values
+    assert tuple(section("fold", "train")["optimizer"]["enum"]) == fold_params.OPTIMIZERS
 
 
 def test_cli_defaults_come_from_the_library() -> None:
@@ -99,6 +113,12 @@ def test_cli_defaults_come_from_the_library() -> None:
     infer = steps[("grn", "infer")]
     for field in dataclasses.fields(grn_params.GnetParams):
         assert infer[field.name] == field.default, field.name
+    for step, dataclass in ((("fold", "train"), fold_params.ModelConfig), (("fold", "train"), fold_params.TrainConfig),
+                            (("fold", "build-graphs"), fold_params.GraphConfig),
+                            (("fold", "split"), fold_params.SplitConfig)):
+        for field in dataclasses.fields(dataclass):
+            value = steps[step][field.name]
+            assert (tuple(value) if isinstance(value, list) else value) == field.default, (step, field.name)
 
 
 def test_config_keys_are_cli_flags() -> None:
@@ -114,7 +134,9 @@ def test_config_keys_are_cli_flags() -> None:
                     help_text[(chain, step)] = {o for a in step_parser._actions for o in a.option_strings}
     passes = {("bfactor", "train"): section("bfactor", "train"), ("bfactor", "split"): section("bfactor", "split"),
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
-              ("grn", "coherence"): section("grn", "coherence")}
+              ("grn", "coherence"): section("grn", "coherence"),
+              ("fold", "build-graphs"): section("fold", "graph"), ("fold", "split"): section("fold", "split"),
+              ("fold", "train"): {**section("fold", "model"), **section("fold", "train")}}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
@@ -216,6 +238,19 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
             (wd / path).mkdir(parents=True, exist_ok=True)
             for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
                 shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
+    if "fold" in config["chains"]:  # the user's structures and label table; the lists beside the repo
+        for path in config["fold"]["structures"]:
+            (wd / path).mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / "resources" / "demo" / "structures" / "1UBI.pdb.gz", wd / path / "1UBI.pdb.gz")
+        for key in ("label_table", "list"):
+            path = config["fold"]["split"].get(key)
+            if path and not (wd / path).exists():
+                target = wd / path
+                if key == "list":
+                    target.mkdir(parents=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text("1UBI\tenzyme\n")
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
@@ -226,6 +261,9 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         assert out.count("rule bfactor_train_model") == len(config["bfactor"]["architectures"]) * config["bfactor"]["n_runs"]
     if "grn" in config["chains"]:
         assert f"--genie3-trees {config['grn']['genie3_trees']}" in out
-    other = {c for c in ("bfactor", "grn") if c not in config["chains"]}
+    if "fold" in config["chains"]:
+        assert out.count("rule fold_train_model") == config["fold"]["train"]["n_runs"]
+        assert "--widths 64 128 256 512 1024" in out and "--optimizer sgd" in out
+    other = {c for c in ("bfactor", "grn", "fold") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out

@@ -6,6 +6,7 @@ untouched, with ``snakemake --cores 2``.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
@@ -75,3 +76,21 @@ def test_grn_chain_end_to_end(tmp_path: Path) -> None:
     for init in ("boosting", "kmeans"):
         assert (out / f"gnet2_{init}" / "plots" / "module_heatmaps.pdf").stat().st_size > 0
         assert (out / f"gnet2_{init}" / "coherence.tsv").exists()
+
+
+def test_fold_chain_end_to_end(tmp_path: Path) -> None:
+    out = run_chain("fold", tmp_path)
+    samples = pd.read_csv(out / "split" / "samples.tsv", sep="\t")
+    assert {"train", "val", "test"} <= set(samples["split"])
+    assert set(samples["label"]) <= {"mainly_alpha", "mainly_beta", "mixed"}
+    # fragments of one entry never straddle splits
+    assert (samples.groupby("entry")["split"].nunique() == 1).all()
+    assert "have a training homologue" in (out / "split" / "leakage_audit.txt").read_text()
+    metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
+    assert set(metrics.index) == {"ieconv", "majority_class", "composition_ss_logreg"}
+    assert metrics["accuracy"].between(0, 1).all()
+    run = json.loads((out / "runs" / "run_0" / "run.json").read_text())
+    assert run["seed"] == 0 and run["model"]["widths"] == [8, 16]
+    assert (out / "evaluation" / "confusion.png").stat().st_size > 0
+    assert "does NOT beat" in (out / "evaluation" / "summary.txt").read_text() or \
+        "beats both" in (out / "evaluation" / "summary.txt").read_text()

@@ -1,0 +1,148 @@
+"""Speed of the fold chain (IEConv): graph building, forward+backward by protein size, peak memory.
+
+Synthetic proteins of about 1k, 5k and 20k heavy atoms are made by placing copies of ubiquitin
+(1UBI, 602 atoms) 60 Å apart as separate chains; graph building (DSSP, bonds, hops, pooling) is
+timed per protein. For each size the full network (fig. 5; paper widths, or the demo's with
+--quick) runs one forward+backward pass, and one learned-kernel IEConv layer is compared with a plain
+GCN layer of the same width on the same atom neighbourhood (3 Å). CPU rows always; GPU rows when a
+GPU is visible. Peak memory: the process's max RSS so far on CPU, ``torch.cuda.max_memory_allocated`` on GPU.
+
+    python benchmarks/fold_speed.py [--quick] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import resource
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pgml.fold.data import collate, prepare
+from pgml.fold.layers import GCNLayer, IEConv
+from pgml.fold.model import IEConvNet
+from pgml.fold.params import ModelConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAINS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def synthetic(copies: int):
+    """An AtomTable of ``copies`` ubiquitins (gemmi is imported here, so that ``--samples`` runs
+    without it)."""
+    from pgml.structure.io import AtomTable, read_structure
+
+    base = read_structure(ROOT / "resources" / "demo" / "structures" / "1UBI.pdb.gz").atoms
+    base = base.subset(base.protein_mask())
+    parts = []
+    side = int(np.ceil(copies ** (1 / 3)))
+    for k in range(copies):
+        shift = 60.0 * np.array([k % side, (k // side) % side, k // (side * side)])
+        fields = {f.name: getattr(base, f.name).copy() for f in dataclasses.fields(base)}
+        fields["coords"] = fields["coords"] + shift
+        fields["chain_id"] = np.full(len(base), CHAINS[k % len(CHAINS)])
+        fields["res_index"] = fields["res_index"] + k * base.n_residues
+        parts.append(fields)
+    return AtomTable(**{k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn, device: torch.device, repeats: int = 2) -> tuple[float, float]:
+    fn()  # warm-up
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    t = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = rss_mb()  # the process peak so far (CPU allocations are not tracked per call)
+    return (time.perf_counter() - t) / repeats, peak
+
+
+def net_step(net: IEConvNet, batch: dict) -> None:
+    net.zero_grad()
+    torch.nn.functional.cross_entropy(net(batch), batch["y"]).backward()
+
+
+def layer_step(layer: torch.nn.Module, *inputs: torch.Tensor) -> None:
+    layer(*inputs).sum().backward()
+
+
+def to(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="demo widths; sizes 1k and 5k only")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--save-samples", type=Path, default=None,
+                        help="write the built samples here (a .pt file) for a later --samples run")
+    parser.add_argument("--samples", type=Path, default=None,
+                        help="samples written by --save-samples: skip graph building (no gemmi/mkdssp needed)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    config = ModelConfig() if args.quick else ModelConfig(widths=(64, 128, 256, 512, 1024), mlp_hidden=1024)
+    sizes = {"1k": 2, "5k": 8} if args.quick else {"1k": 2, "5k": 8, "20k": 33}
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    rows, build_rows = [], []
+    prebuilt = torch.load(args.samples, weights_only=False) if args.samples else {}
+    built = {}
+    for label, copies in sizes.items():
+        if label in prebuilt:
+            sample = prebuilt[label]
+        else:
+            from pgml.fold.graph import build_sample
+
+            atoms = synthetic(copies)
+            t = time.perf_counter()
+            sample = build_sample(atoms, f"syn{label}", f"syn{label}")
+            build_s = time.perf_counter() - t
+            build_rows.append({"size": label, "atoms": len(atoms), "build_s": build_s,
+                               "proteins_per_s": 1 / build_s, "hbonds_from": sample["hbond_source"]})
+        built[label] = sample
+        atoms = sample["pos"]
+        batch = collate([(prepare(sample, config), 0)])
+        width = config.widths[0]
+        for device in devices:
+            torch.manual_seed(0)
+            net = IEConvNet(2, config, n_types=int(sample["atom_type"].max()) + 1 if args.samples else None)
+            net = net.to(device).train()
+            b = to(batch, device)
+
+            sec, mem = timed(partial(net_step, net, b), device)
+            rows.append({"size": label, "atoms": len(atoms), "device": device.type, "what": "IEConvNet fwd+bwd",
+                         "seconds": sec, "peak_mb": mem})
+            x = torch.randn(len(atoms), width, device=device, requires_grad=True)
+            ei, ea = b["edge_index_0"], b["edge_attr_0"]
+            ie, gcn = IEConv(width, width, basis=config.basis).to(device), GCNLayer(width, width).to(device)
+            for name, fn in (("IEConv layer fwd+bwd", partial(layer_step, ie, x, ei, ea)),
+                             ("GCN layer fwd+bwd", partial(layer_step, gcn, x, ei))):
+                sec, mem = timed(fn, device)
+                rows.append({"size": label, "atoms": len(atoms), "device": device.type, "what": name,
+                             "seconds": sec, "peak_mb": mem})
+    if args.save_samples:
+        args.save_samples.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(built, args.save_samples)
+    if build_rows:
+        print("graph building (DSSP + bonds + hops + pooling), one protein at a time, CPU:")
+        print(pd.DataFrame(build_rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"\nforward+backward (widths {list(config.widths)}; layer rows at width {config.widths[0]}, radius "
+          f"{config.radii[0]} Å):")
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The fold chain: intrinsic-extrinsic convolution and pooling on protein multigraphs [ieconv]."""

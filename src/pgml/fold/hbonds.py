@@ -1,0 +1,96 @@
+"""Backbone hydrogen bonds and secondary structure for the multigraph's adjacency B ([ieconv], sec. 3).
+
+``mkdssp`` (:func:`pgml.structure.dssp.run_mkdssp`) is tried first; when it is missing, fails or
+cannot take the structure, ``pydssp`` (a NumPy re-implementation of the DSSP electrostatic energy with
+an idealised amide hydrogen) assigns bonds and three-state secondary structure per chain. The source
+that was used is returned with the result and stored in the graph.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from pgml.fold.params import HBOND_SOURCES
+from pgml.structure.dssp import DsspUnavailable, run_mkdssp
+from pgml.structure.io import AtomTable
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class BackboneHbonds:
+    """``pairs`` (H, 2) residue indices (donor N-H, acceptor O); ``ss3`` per residue (R,) of
+    "H"/"E"/"-" ("-" also for residues DSSP did not see); ``source`` "mkdssp" or "pydssp"."""
+
+    pairs: np.ndarray
+    ss3: np.ndarray
+    source: str
+
+
+def _pydssp(atoms: AtomTable, n_res: int) -> BackboneHbonds:
+    import pydssp
+
+    prot = atoms.protein_mask()
+    pairs: list[tuple[int, int]] = []
+    ss3 = np.full(n_res, "-", dtype="<U1")
+    for chain in dict.fromkeys(atoms.chain_id[prot].tolist()):
+        rows = np.flatnonzero(prot & (atoms.chain_id == chain))
+        residues = np.unique(atoms.res_index[rows])
+        coords, kept, is_pro = [], [], []
+        for r in residues:
+            rr = rows[atoms.res_index[rows] == r]
+            names = {str(atoms.atom_name[i]): i for i in rr}
+            if all(a in names for a in ("N", "CA", "C", "O")):
+                coords.append([atoms.coords[names[a]] for a in ("N", "CA", "C", "O")])
+                kept.append(int(r))
+                is_pro.append(str(atoms.res_name[rr[0]]) == "PRO")
+        if len(kept) < 3:
+            continue
+        xyz = np.asarray(coords, dtype=np.float64)
+        donor = ~np.asarray(is_pro)
+        hmap = pydssp.get_hbond_map(xyz, donor_mask=donor)  # [donor, acceptor]
+        for d, a in zip(*np.nonzero(hmap > 0.5), strict=True):
+            pairs.append((kept[d], kept[a]))
+        ss = pydssp.assign(xyz, out_type="c3")
+        ss3[np.asarray(kept)] = np.asarray(list(ss))
+    arr = np.asarray(sorted(set(pairs)), dtype=np.int64).reshape(-1, 2)
+    return BackboneHbonds(pairs=arr, ss3=ss3, source="pydssp")
+
+
+def backbone_hbonds(atoms: AtomTable, source: str = "auto") -> BackboneHbonds:
+    """Backbone H-bonds between residues (``atoms.res_index`` numbering) from mkdssp or pydssp."""
+    if source not in HBOND_SOURCES:
+        raise ValueError(f"source must be one of {HBOND_SOURCES}, got {source!r}")
+    n_res = int(atoms.res_index.max()) + 1 if len(atoms) else 0
+    if source in ("auto", "mkdssp"):
+        try:
+            result = run_mkdssp(atoms)
+        except DsspUnavailable as exc:
+            if source == "mkdssp":
+                raise
+            log.info("mkdssp unavailable (%s); using pydssp", exc)
+        else:
+            ss3 = np.full(n_res, "-", dtype="<U1")
+            ss3[result.residues] = np.asarray(list(result.ss3()))
+            return BackboneHbonds(pairs=result.hbonds, ss3=ss3, source="mkdssp")
+    return _pydssp(atoms, n_res)
+
+
+def hbond_atom_pairs(atoms: AtomTable, residue_pairs: np.ndarray) -> np.ndarray:
+    """Residue H-bonds (donor, acceptor) -> atom pairs (N of donor, O of acceptor), i < j, unique."""
+    n_of: dict[int, int] = {}
+    o_of: dict[int, int] = {}
+    for i in np.flatnonzero(atoms.atom_name == "N"):
+        n_of.setdefault(int(atoms.res_index[i]), int(i))
+    for i in np.flatnonzero(atoms.atom_name == "O"):
+        o_of.setdefault(int(atoms.res_index[i]), int(i))
+    out = set()
+    for d, a in residue_pairs.tolist():
+        if d in n_of and a in o_of:
+            i, j = n_of[d], o_of[a]
+            out.add((min(i, j), max(i, j)))
+    return np.asarray(sorted(out), dtype=np.int64).reshape(-1, 2)

@@ -1,0 +1,88 @@
+"""Backbone hydrogen bonds: mkdssp against pydssp on real structures (agreement reported)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from conftest import DEMO_STRUCTURES, SHARED_STRUCTURES
+
+from pgml.fold.hbonds import backbone_hbonds, hbond_atom_pairs
+from pgml.structure.dssp import _pdb_text, parse_dssp, run_mkdssp
+from pgml.structure.io import read_structure
+
+needs_mkdssp = pytest.mark.skipif(shutil.which("mkdssp") is None, reason="mkdssp not installed")
+
+
+def _agreement(path) -> tuple[float, float, int]:
+    atoms = read_structure(path).atoms
+    atoms = atoms.subset(atoms.protein_mask())
+    a = backbone_hbonds(atoms, "mkdssp")
+    b = backbone_hbonds(atoms, "pydssp")
+    sa, sb = set(map(tuple, a.pairs.tolist())), set(map(tuple, b.pairs.tolist()))
+    recall = len(sa & sb) / max(len(sa), 1)  # of mkdssp's bonds, found by pydssp
+    precision = len(sa & sb) / max(len(sb), 1)
+    return recall, precision, len(sa)
+
+
+@needs_mkdssp
+def test_mkdssp_input_starts_with_header_and_keeps_every_residue() -> None:
+    atoms = read_structure(DEMO_STRUCTURES / "1UBI.pdb.gz").atoms
+    text, order = _pdb_text(atoms)
+    assert text.startswith("HEADER")
+    result = run_mkdssp(atoms)
+    assert len(result.residues) == len(order) == 76
+    assert result.ss3().count("H") > 15 and result.ss3().count("E") > 15
+
+
+def test_parse_dssp_row() -> None:
+    header = "  #  RESIDUE AA STRUCTURE BP1 BP2  ACC     N-H-->O    O-->H-N    N-H-->O    O-->H-N"
+    row = ("    3    3 A I  E     -A   15   0A   0     12,-2.3    12,-2.4    -2,-0.4     2,-0.5  "
+           "-0.907  22.3-128.1-129.9 159.8   26.3   30.1    7.5")
+    rows = parse_dssp(header + "\n" + row + "\n")
+    assert rows == [(3, "A", 3, "", "E", [(12, -2.3), (-2, -0.4)])]
+
+
+@needs_mkdssp
+@pytest.mark.parametrize("name", ["1UBI.pdb.gz", "1A8O.pdb.gz", "1GBT.cif.gz", "4ZHL.cif.gz"])
+def test_mkdssp_and_pydssp_agree_on_demo_structures(name: str) -> None:
+    recall, precision, n = _agreement(DEMO_STRUCTURES / name)
+    print(f"{name}: {n} mkdssp H-bonds; pydssp finds {recall:.0%} of them, {precision:.0%} of its own are mkdssp's")
+    assert n > 10
+    assert precision > 0.9 and recall > 0.6
+
+
+def test_hbond_atom_pairs_join_donor_n_to_acceptor_o() -> None:
+    atoms = read_structure(DEMO_STRUCTURES / "1UBI.pdb.gz").atoms
+    pairs = hbond_atom_pairs(atoms, np.array([[5, 1]]))
+    (i, j), = pairs.tolist()
+    names = {atoms.atom_name[i], atoms.atom_name[j]}
+    assert names == {"N", "O"} and {atoms.res_index[i], atoms.res_index[j]} == {5, 1}
+
+
+@needs_mkdssp
+@pytest.mark.shared_data
+def test_mkdssp_and_pydssp_agree_on_shared_structures() -> None:
+    import pandas as pd
+
+    if not SHARED_STRUCTURES.is_dir():
+        pytest.skip(f"{SHARED_STRUCTURES} not present")
+    index = pd.read_csv(SHARED_STRUCTURES / "index.tsv", sep="\t")
+    small = index[(index["n_atoms_model1"] < 3000) & (index["method"] == "X-RAY DIFFRACTION")].head(8)
+    recalls, precisions = [], []
+    for f in small["file"]:
+        r, p, n = _agreement(SHARED_STRUCTURES / f)
+        if n >= 10:
+            recalls.append(r)
+            precisions.append(p)
+    print(f"{len(recalls)} structures: mean recall {np.mean(recalls):.2f}, mean precision {np.mean(precisions):.2f}")
+    assert np.mean(precisions) > 0.85 and np.mean(recalls) > 0.6
+
+
+@needs_mkdssp
+def test_mkdssp_skips_a_residue_without_backbone_and_is_still_used() -> None:
+    atoms = read_structure(DEMO_STRUCTURES / "1UBI.pdb.gz").atoms
+    keep = ~((atoms.res_seq == 40) & (atoms.atom_name == "N"))  # residue 40 loses its N
+    result = backbone_hbonds(atoms.subset(keep), "auto")
+    assert result.source == "mkdssp" and len(result.pairs) > 30

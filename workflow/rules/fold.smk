@@ -1,0 +1,152 @@
+# fold chain: structures -> protein multigraphs (atoms, covalent + H-bond adjacency, hops, pooling)
+# -> labels + sequence-identity split (leakage audit) -> IEConv training (n_runs seeds) -> test
+# accuracy (mean ± sd) vs majority-class and composition + SS baselines, confusion matrix.
+# Rules mirror `pgml fold <step>`; flags come from the config section of the same name.
+
+FOLD = config["fold"]
+FOLD_OUT = "results/fold"
+FOLD_LOG = "logs/fold"
+FOLD_SHARDS = list(range(FOLD["shards"]))
+FOLD_RUNS = list(range(FOLD["train"]["n_runs"]))
+FOLD_SPLIT = FOLD["split"]
+FOLD_SPLIT_INPUTS = [p for p in (FOLD_SPLIT.get("label_table"), FOLD_SPLIT.get("list")) if p]
+
+
+if chain_enabled("fold"):
+    if not FOLD["structures"]:
+        raise WorkflowError("fold.structures: empty; list structure files, directories or list files")
+    for path in FOLD["structures"] + FOLD_SPLIT_INPUTS:
+        if not Path(path).exists():
+            raise WorkflowError(f"fold: not found: {path} (working directory {Path.cwd()})")
+
+
+wildcard_constraints:
+    fold_shard=r"\d+",
+    fold_run=r"\d+",
+
+
+FOLD_TARGETS = [f"{FOLD_OUT}/evaluation/metrics.tsv", f"{FOLD_OUT}/evaluation/confusion.png"]
+
+
+rule fold_shard_structures:
+    output:
+        expand(f"{FOLD_OUT}/shards/shard_{{fold_shard}}.txt", fold_shard=FOLD_SHARDS),
+    params:
+        structures=" ".join(shlex.quote(str(p)) for p in FOLD["structures"]),
+        shards=cli_flags(FOLD, keys=("shards",)),
+        outdir=lambda wc, output: Path(output[0]).parent,
+    log:
+        f"{FOLD_LOG}/shard_structures.log",
+    conda:
+        f"{ENVS}/fold.yaml"
+    shell:
+        "pgml fold shard --structures {params.structures} {params.shards} --output-dir {params.outdir} > {log} 2>&1"
+
+
+rule fold_build_graphs:
+    input:
+        f"{FOLD_OUT}/shards/shard_{{fold_shard}}.txt",
+    output:
+        graphs=f"{FOLD_OUT}/graphs/shard_{{fold_shard}}.pt",
+        records=f"{FOLD_OUT}/graphs/shard_{{fold_shard}}.tsv",
+    params:
+        graph=cli_flags(FOLD["graph"]),
+    threads: 1
+    log:
+        f"{FOLD_LOG}/build_graphs/shard_{{fold_shard}}.log",
+    conda:
+        f"{ENVS}/fold.yaml"
+    shell:
+        "pgml fold build-graphs --manifest {input} --output {output.graphs} --records {output.records}"
+        " {params.graph} > {log} 2>&1"
+
+
+rule fold_split_samples:
+    input:
+        records=expand(f"{FOLD_OUT}/graphs/shard_{{fold_shard}}.tsv", fold_shard=FOLD_SHARDS),
+        extra=FOLD_SPLIT_INPUTS,
+    output:
+        samples=report(
+            f"{FOLD_OUT}/split/samples.tsv",
+            category="fold",
+            subcategory="data",
+            caption="../report/fold_split.rst",
+        ),
+        audit=f"{FOLD_OUT}/split/leakage_audit.txt",
+    params:
+        split=cli_flags(FOLD_SPLIT),
+    threads: 1
+    log:
+        f"{FOLD_LOG}/split_samples.log",
+    conda:
+        f"{ENVS}/fold.yaml"
+    shell:
+        "pgml fold split --records {input.records} --output {output.samples} --audit {output.audit}"
+        " {params.split} --threads {threads} > {log} 2>&1"
+
+
+rule fold_train_model:
+    input:
+        graphs=expand(f"{FOLD_OUT}/graphs/shard_{{fold_shard}}.pt", fold_shard=FOLD_SHARDS),
+        split=f"{FOLD_OUT}/split/samples.tsv",
+    output:
+        model=f"{FOLD_OUT}/runs/run_{{fold_run}}/model.ckpt",
+        config=f"{FOLD_OUT}/runs/run_{{fold_run}}/run.json",
+        curve=report(
+            f"{FOLD_OUT}/runs/run_{{fold_run}}/learning_curve.png",
+            category="fold",
+            subcategory="training",
+            labels={"run": "{fold_run}"},
+            caption="../report/fold_learning_curve.rst",
+        ),
+    params:
+        model=cli_flags(FOLD["model"]),
+        train=cli_flags({k: v for k, v in FOLD["train"].items() if k != "augment"}),
+        augment="--augment" if FOLD["train"]["augment"] else "--no-augment",
+        seed=lambda wc: SEED + int(wc.fold_run),
+        outdir=lambda wc, output: Path(output.model).parent,
+    threads: 1
+    resources:
+        gpu=1,
+    log:
+        f"{FOLD_LOG}/train_model/run_{{fold_run}}.log",
+    conda:
+        f"{ENVS}/fold.yaml"
+    shell:
+        "pgml fold train --graphs {input.graphs} --split {input.split} --output-dir {params.outdir}"
+        " {params.model} {params.train} {params.augment} --seed {params.seed} --threads {threads} > {log} 2>&1"
+
+
+rule fold_evaluate_model:
+    input:
+        graphs=expand(f"{FOLD_OUT}/graphs/shard_{{fold_shard}}.pt", fold_shard=FOLD_SHARDS),
+        split=f"{FOLD_OUT}/split/samples.tsv",
+        audit=f"{FOLD_OUT}/split/leakage_audit.txt",
+        models=expand(f"{FOLD_OUT}/runs/run_{{fold_run}}/model.ckpt", fold_run=FOLD_RUNS),
+    output:
+        metrics=report(
+            f"{FOLD_OUT}/evaluation/metrics.tsv",
+            category="fold",
+            subcategory="evaluation",
+            caption="../report/fold_metrics.rst",
+        ),
+        confusion=report(
+            f"{FOLD_OUT}/evaluation/confusion.png",
+            category="fold",
+            subcategory="evaluation",
+            caption="../report/fold_confusion.rst",
+        ),
+        predictions=f"{FOLD_OUT}/evaluation/predictions.tsv",
+        summary=f"{FOLD_OUT}/evaluation/summary.txt",
+    params:
+        runs=lambda wc, input: " ".join(str(Path(m).parent) for m in input.models),
+        outdir=lambda wc, output: Path(output.metrics).parent,
+        seed=SEED,
+    threads: 1
+    log:
+        f"{FOLD_LOG}/evaluate_model.log",
+    conda:
+        f"{ENVS}/fold.yaml"
+    shell:
+        "pgml fold evaluate --graphs {input.graphs} --split {input.split} --runs {params.runs}"
+        " --audit {input.audit} --output-dir {params.outdir} --seed {params.seed} --threads {threads} > {log} 2>&1"
