@@ -20,6 +20,7 @@ from pgml.errors import InputError
 CHAINS: dict[str, str] = {
     "bfactor": "per-atom B-factors from X-ray structures with Meta-GNN and six other GNNs",
     "grn": "gene regulatory modules and edges from expression data with GNET2 (+ CLR, ARACNE, MRNET, GENIE3)",
+    "qa": "per-residue lDDT of protein models from AlphaFold2 features with an equivariant graph network (EnQA)",
 }
 
 
