@@ -79,12 +79,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from pgml.qa.predict import predict_files
+    from pgml.qa.predict import load_module, predict_files
     from pgml.qa.samples import target_samples
     from pgml.qa.training import load_samples, samples_of
 
     inputs = [args.model, *(args.graphs or []), *([args.split] if args.split else []), *(args.targets or [])]
     check_output_dir(args.output_dir, inputs=inputs)
+    module = load_module(args.model, args.device)
     samples = load_samples(args.graphs or [])
     if args.split:
         from pgml.split import read_split_table
@@ -98,7 +99,7 @@ def _predict(args: argparse.Namespace) -> int:
         from pgml.errors import InputError
 
         raise InputError("nothing to predict (no --graphs models in the subset, no --targets)")
-    predict_files(args.model, samples, args.output_dir, device=args.device, fmt=args.format)
+    predict_files(module, samples, args.output_dir, fmt=args.format)
     return 0
 
 

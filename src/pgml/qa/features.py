@@ -8,7 +8,7 @@
   ``sum_{b: mid_b <= 15 Å} p_b``, averaged over references.
 * Node features: one-hot residue type (20), relative SASA (freesasa, Lee-Richards), Voronoi cell volume
   of the Cβ points (scipy.spatial; log Å³, the open cells at the surface closed by a box of padding
-  points), buriedness (shortest path in the 8 Å Cβ contact graph to a residue with relative SASA >
+  points along the principal axes), buriedness (shortest path in the 8 Å Cβ contact graph to a residue with relative SASA >
   0.25, scipy.sparse.csgraph), Cα-lDDT of the model to each reference and each reference's pLDDT.
 * Edge features: real spherical harmonics of the Cα→Cα direction in each residue's frame
   (:mod:`pgml.qa.geometry`).
@@ -83,13 +83,17 @@ def relative_sasa(atoms: AtomTable) -> np.ndarray:
 
 
 def voronoi_volumes(points: np.ndarray, pad: float = 8.0) -> np.ndarray:
-    """(R,) log(1 + volume) of each point's Voronoi cell (Å³); a box of padding points ``pad`` Å
-    outside the bounding box closes the surface cells."""
-    lo, hi = points.min(axis=0) - pad, points.max(axis=0) + pad
+    """(R,) log(1 + volume) of each point's Voronoi cell (Å³). A box of padding points ``pad`` Å outside
+    the points' extent along their principal axes closes the surface cells; built in the principal-axes
+    frame, the box (and so every volume) does not depend on how the structure is oriented."""
+    centred = points - points.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    local = centred @ axes.T
+    lo, hi = local.min(axis=0) - pad, local.max(axis=0) + pad
     grid = np.stack(np.meshgrid(*[np.linspace(a, b, 4) for a, b in zip(lo, hi, strict=True)], indexing="ij"), -1)
     grid = grid.reshape(-1, 3)
     on_box = (np.isclose(grid, lo) | np.isclose(grid, hi)).any(axis=1)
-    vor = Voronoi(np.concatenate([points, grid[on_box]]))
+    vor = Voronoi(np.concatenate([local, grid[on_box]]))
     out = np.zeros(len(points))
     for i in range(len(points)):
         region = vor.regions[vor.point_region[i]]

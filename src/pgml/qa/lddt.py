@@ -40,8 +40,11 @@ def lddt(reference: np.ndarray, model: np.ndarray, residue: np.ndarray | None = 
     A residue without any pair (or whose atoms are all missing) gets NaN; so does the global score
     when there is no pair at all. Pairs in which the model atom is NaN score 0 (the atom is absent).
     """
-    reference = np.asarray(reference, dtype=np.float64)
-    model = np.asarray(model, dtype=np.float64)
+    # distances in the inputs' precision (float32 stays float32, as in biotite, whose AtomArrays are
+    # float32): a deviation at a threshold then scores the same in both
+    dtype = np.result_type(np.asarray(reference).dtype, np.asarray(model).dtype, np.float32)
+    reference = np.asarray(reference, dtype=dtype)
+    model = np.asarray(model, dtype=dtype)
     if reference.shape != model.shape:
         raise ValueError(f"reference {reference.shape} and model {model.shape} differ in shape")
     residue = np.arange(len(reference)) if residue is None else np.asarray(residue)

@@ -20,13 +20,15 @@ log = logging.getLogger(__name__)
 
 
 def load_module(checkpoint: Path, device: str = "auto"):  # noqa: ANN201
+    import pickle
+
     from pgml.errors import InputError
     from pgml.qa.module import QAModule
     from pgml.runtime import pick_device
 
     try:
         module = QAModule.load_from_checkpoint(checkpoint, map_location="cpu")
-    except (OSError, RuntimeError, KeyError, TypeError) as exc:
+    except (OSError, RuntimeError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError) as exc:
         raise InputError(f"not a qa model checkpoint ({exc})", path=checkpoint) from None
     return module.eval().to(pick_device(device))
 
@@ -68,11 +70,10 @@ def write_structures(residues: pd.DataFrame, models: pd.DataFrame, out: Path, fm
                        fmt=fmt)
 
 
-def predict_files(checkpoint: Path, samples: list, output_dir: Path, *, device: str = "auto",
-                  fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+def predict_files(module, samples: list, output_dir: Path, *, fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
+    """Predict ``samples`` with ``module`` (:func:`load_module`) and write the outputs atomically."""
     from pgml.tables import write_tsv
 
-    module = load_module(checkpoint, device)
     residues, models = predict_samples(module, samples)
     with atomic_dir(output_dir) as tmp:
         write_tsv(residues, tmp / "residues.tsv", float_format="%.4f")
