@@ -16,6 +16,7 @@ from snakemake.utils import validate
 
 from pgml.bfactor import params as bfactor_params
 from pgml.grn import params as grn_params
+from pgml.qa import params as qa_params
 from pgml.train.optim import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +57,10 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("bfactor",), bfactor_params.GraphConfig),
     (("grn", "gnet"), grn_params.GnetParams),
     (("grn", "simulate"), grn_params.SimulateParams),
+    (("qa", "features"), qa_params.FeatureConfig),
+    (("qa", "simulate"), qa_params.SimulateConfig),
+    (("qa", "split"), qa_params.SplitConfig),
+    (("qa", "train"), qa_params.TrainConfig),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -78,6 +83,9 @@ def test_schema_allowed_values_equal_library() -> None:
     assert tuple(SCHEMA["$defs"]["grn_baseline"]["enum"]) == grn_params.BASELINES
     assert section("grn")["genie3_trees"]["default"] == grn_params.GENIE3_TREES
     assert section("grn", "coherence")["permutations"]["default"] == grn_params.PERMUTATIONS
+    assert tuple(section("qa", "features")["reference_format"]["enum"]) == qa_params.REFERENCE_FORMATS
+    assert tuple(section("qa", "train")["architecture"]["enum"]) == qa_params.ARCHITECTURES
+    assert tuple(section("qa", "train")["optimizer"]["enum"]) == OPTIMIZERS
 
 
 def test_cli_defaults_come_from_the_library() -> None:
@@ -98,6 +106,10 @@ def test_cli_defaults_come_from_the_library() -> None:
     infer = steps[("grn", "infer")]
     for field in dataclasses.fields(grn_params.GnetParams):
         assert infer[field.name] == field.default, field.name
+    for step, dataclass in ((("qa", "train"), qa_params.TrainConfig), (("qa", "build-graphs"), qa_params.FeatureConfig),
+                            (("qa", "simulate"), qa_params.SimulateConfig), (("qa", "split"), qa_params.SplitConfig)):
+        for field in dataclasses.fields(dataclass):
+            assert steps[step][field.name] == field.default, (step, field.name)
 
 
 def test_config_keys_are_cli_flags() -> None:
@@ -113,7 +125,9 @@ def test_config_keys_are_cli_flags() -> None:
                     help_text[(chain, step)] = {o for a in step_parser._actions for o in a.option_strings}
     passes = {("bfactor", "train"): section("bfactor", "train"), ("bfactor", "split"): section("bfactor", "split"),
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
-              ("grn", "coherence"): section("grn", "coherence")}
+              ("grn", "coherence"): section("grn", "coherence"),
+              ("qa", "simulate"): section("qa", "simulate"), ("qa", "build-graphs"): section("qa", "features"),
+              ("qa", "split"): section("qa", "split"), ("qa", "train"): section("qa", "train")}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
@@ -215,6 +229,9 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
             (wd / path).mkdir(parents=True, exist_ok=True)
             for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
                 shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
+    if "qa" in config["chains"]:  # the paper's targets are the user's; empty directories suffice for -n
+        for path in config["qa"]["targets"]:
+            (wd / path).mkdir(parents=True, exist_ok=True)
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
@@ -225,6 +242,10 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         assert out.count("rule bfactor_train_model") == len(config["bfactor"]["architectures"]) * config["bfactor"]["n_runs"]
     if "grn" in config["chains"]:
         assert f"--genie3-trees {config['grn']['genie3_trees']}" in out
-    other = {c for c in ("bfactor", "grn") if c not in config["chains"]}
+    if "qa" in config["chains"]:
+        assert "rule qa_simulate_target" not in out  # real targets: no demo simulation
+        train = config["qa"]["train"]
+        assert f"--optimizer {train['optimizer']} --lr {train['lr']}" in out
+    other = {c for c in ("bfactor", "grn", "qa") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out

@@ -42,7 +42,7 @@ rule qa_simulate_target:
     log:
         f"{QA_LOG}/simulate_target/{{qa_target}}.log",
     conda:
-        f"{ENVS}/pgml.yaml"
+        f"{ENVS}/qa.yaml"
     shell:
         "pgml qa simulate --natives {input} --output-dir {params.outdir} {params.simulate}"
         " --seed {params.seed} > {log} 2>&1"
@@ -59,7 +59,7 @@ rule qa_build_graphs:
     log:
         f"{QA_LOG}/build_graphs/shard_{{qa_shard}}.log",
     conda:
-        f"{ENVS}/pgml.yaml"
+        f"{ENVS}/qa.yaml"
     shell:
         "pgml qa build-graphs --targets {input} --output {output} {params.features}"
         " --threads {threads} > {log} 2>&1"
@@ -77,7 +77,7 @@ rule qa_split_targets:
     log:
         f"{QA_LOG}/split_targets.log",
     conda:
-        f"{ENVS}/pgml.yaml"
+        f"{ENVS}/qa.yaml"
     shell:
         "pgml qa split --graphs {input} --output {output} {params.split} --seed {params.seed}"
         " --threads {threads} > {log} 2>&1"
@@ -106,7 +106,7 @@ rule qa_train_model:
     log:
         f"{QA_LOG}/train_model.log",
     conda:
-        f"{ENVS}/pgml.yaml"
+        f"{ENVS}/qa.yaml"
     shell:
         "pgml qa train --graphs {input.graphs} --split {input.split} --output-dir {params.outdir}"
         " {params.train} --seed {params.seed} --threads {threads} > {log} 2>&1"
@@ -125,7 +125,7 @@ rule qa_predict_lddt:
     log:
         f"{QA_LOG}/predict_lddt.log",
     conda:
-        f"{ENVS}/pgml.yaml"
+        f"{ENVS}/qa.yaml"
     shell:
         "pgml qa predict --model {input.model} --graphs {input.graphs} --split {input.split} --subset test"
         " --output-dir {output} --threads {threads} > {log} 2>&1"
@@ -158,6 +158,6 @@ rule qa_evaluate_predictions:
     log:
         f"{QA_LOG}/evaluate_predictions.log",
     conda:
-        f"{ENVS}/pgml.yaml"
+        f"{ENVS}/qa.yaml"
     shell:
         "pgml qa evaluate --predictions {input} --output-dir {params.outdir} > {log} 2>&1"
