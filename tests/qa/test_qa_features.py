@@ -40,6 +40,24 @@ def test_distance_error_features_hand_made_distogram() -> None:
     assert contact_probability(probs, edges, cutoff=8.0)[0, 1] == pytest.approx(0.6)
 
 
+def test_distance_error_features_equal_the_direct_sum() -> None:
+    """The cumulative-sum form equals eq. 5.1 summed bin by bin on a random AlphaFold-shaped distogram."""
+    from pgml.qa.params import ERROR_BIN_EDGES
+
+    rng = np.random.default_rng(4)
+    edges = np.linspace(2.3125, 21.6875, 63)
+    probs = rng.dirichlet(np.ones(64), size=(12, 12))
+    d_model = rng.uniform(2, 25, size=(12, 12))
+    mids = bin_midpoints(edges)
+    direct = np.zeros((12, 12, 9))
+    for i in range(12):
+        for j in range(12):
+            for b in range(64):
+                k = np.digitize(mids[b] - d_model[i, j], ERROR_BIN_EDGES, right=True)
+                direct[i, j, k] += probs[i, j, b]
+    np.testing.assert_allclose(distance_error_features(probs, edges, d_model), direct, atol=1e-12)
+
+
 def test_real_spherical_harmonics_against_scipy() -> None:
     special = pytest.importorskip("scipy.special")
     rng = np.random.default_rng(1)

@@ -5,7 +5,8 @@ Cα-lDDT of the model to the AlphaFold references) and AF2-pLDDT (the references
 aligned residues): per-residue and per-model MSE, MAE and Pearson r, and the ranking loss per target
 (true score of the best model minus true score of the model the method ranks first, in lDDT and in
 GDT-TS, averaged over targets). ``metrics.tsv`` has one row per method and a column saying whether
-EnQA beats each baseline on the per-model Pearson r; the verdict is also logged.
+EnQA beats each baseline on both the per-residue and the per-model Pearson r (``n/a`` when the
+baseline is undefined, e.g. references without pLDDT); the verdict is also logged.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ def evaluate(residues: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
     for base in BASELINES:
         other = table.set_index("method").loc[base]
         table[f"enqa_beats_{base}"] = ""
+        if np.isnan(other.model_pearson) and np.isnan(other.residue_pearson):
+            table.loc[table.method == "enqa", f"enqa_beats_{base}"] = "n/a"
+            log.info("%s is undefined on these models (no values); EnQA cannot be compared with it", base)
+            continue
         wins = bool(enqa.model_pearson > other.model_pearson and enqa.residue_pearson > other.residue_pearson)
         table.loc[table.method == "enqa", f"enqa_beats_{base}"] = "yes" if wins else "no"
         log.info("EnQA %s %s: per-residue r %.3f vs %.3f, per-model r %.3f vs %.3f", "beats" if wins else

@@ -21,7 +21,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 from scipy.spatial import ConvexHull, Voronoi
 
-from pgml.qa.params import CONTACT_CUTOFF, ERROR_BIN_EDGES, EXPOSED_RSA, N_ERROR_BINS
+from pgml.qa.params import CONTACT_CUTOFF, ERROR_BIN_EDGES, EXPOSED_RSA
 from pgml.structure.io import AtomTable
 from pgml.structure.sequence import one_letter
 
@@ -39,13 +39,17 @@ def bin_midpoints(edges: np.ndarray) -> np.ndarray:
 def distance_error_features(probs: np.ndarray, edges: np.ndarray, d_model: np.ndarray) -> np.ndarray:
     """(R, R, 9) probability mass of the distogram ``probs`` (R, R, B) in each lDDT error bin given the
     model distances ``d_model`` (R, R) (eqs. 5.1-5.2 of [enqa])."""
+    # mid_b - d in (lo, hi]  <=>  mid_b in (d + lo, d + hi]: with C(x) the mass of the bins whose midpoint
+    # is <= x (a cumulative sum over the sorted midpoints), the mass of error bin k is C(d + hi) - C(d + lo)
     mids = bin_midpoints(edges)
-    err = mids[None, None, :] - d_model[:, :, None]
-    k = np.digitize(err, ERROR_BIN_EDGES, right=True)
-    out = np.zeros((*d_model.shape, N_ERROR_BINS))
-    for b in range(N_ERROR_BINS):
-        out[..., b] = np.where(k == b, probs, 0.0).sum(-1)
-    return out
+    cum = np.concatenate([np.zeros((*probs.shape[:2], 1)), np.cumsum(probs, axis=-1)], axis=-1)
+    bounds: list[np.ndarray] = []
+    for edge in ERROR_BIN_EDGES:
+        count = np.searchsorted(mids, d_model + edge, side="right")
+        bounds.append(np.take_along_axis(cum, count[..., None], axis=-1)[..., 0])
+    below = [np.zeros(d_model.shape), *bounds]
+    above = [*bounds, cum[..., -1]]
+    return np.stack([a - b for a, b in zip(above, below, strict=True)], axis=-1)
 
 
 def contact_probability(probs: np.ndarray, edges: np.ndarray, cutoff: float = CONTACT_CUTOFF) -> np.ndarray:

@@ -7,8 +7,9 @@ Read as the predictors write them:
   ``relaxed_model_<k>[_suffix].pdb`` or ``unrelaxed_model_<k>[_suffix].pdb`` (``ranked_<i>.pdb``
   files are the same structures in pLDDT order and are used when no pkl is there);
 * a directory of PDB/mmCIF files (AlphaFold, ColabFold, ESMFold, AlphaFold DB): pLDDT is read from
-  the Cα B-factor (values <= 1 are taken as fractions and scaled to 0-100, as ESMFold writes them);
-  the distogram channels are then off.
+  the Cα B-factor (values <= 1 are taken as fractions and scaled to 0-100, as ESMFold writes them; an
+  all-zero B column, as in older AlphaFold relaxed models, gives NaN pLDDT); the distogram channels
+  are then off.
 
 The pkl is read with ``pickle``: only point it at AlphaFold outputs you trust.
 """
@@ -81,7 +82,11 @@ def _plddt_from_b(coords_path: Path, structure) -> np.ndarray:  # noqa: ANN001
     values = np.full(atoms.n_residues, np.nan)
     values[atoms.res_index[ca]] = atoms.bfactor[ca]
     if np.isnan(values).all():
-        raise InputError("no pLDDT in the B-factor column", path=coords_path)
+        raise InputError("no Cα atoms to read pLDDT from", path=coords_path)
+    if np.nanmax(np.abs(values)) == 0:
+        log.warning("%s: the B column is all zero (no pLDDT, as in older AlphaFold relaxed models); "
+                    "its pLDDT channel is 0 and the AF2-pLDDT baseline undefined", coords_path)
+        return np.full(len(values), np.nan)
     if np.nanmax(values) <= 1.0:
         values = values * 100.0
     return values

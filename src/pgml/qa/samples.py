@@ -9,7 +9,8 @@ predictions, :mod:`pgml.qa.references`) and, for training and evaluation, ``nati
   ``edge_index`` / ``edge_attr`` the Cα graph within the radius with spherical-harmonic edge features;
 * labels ``y`` (R,) Cα-lDDT to the native (NaN without a native residue), ``err_bin`` (R, R) error
   bins of the Cβ distances (-1 outside 15 Å in the native), ``lddt``, ``gdt_ts``, ``tm_score``;
-* baselines ``consensus`` (mean Cα-lDDT to the references) and ``plddt`` (mean reference pLDDT / 100).
+* baselines ``consensus`` (mean Cα-lDDT to the references) and ``plddt`` (mean reference pLDDT / 100,
+  NaN where no reference carries a pLDDT).
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ from pgml.structure.collection import is_structure_file, structure_stem
 from pgml.structure.residue_coords import distance_map, residue_coords
 
 log = logging.getLogger(__name__)
+
+
+def _nanmean(rows: list[np.ndarray]) -> np.ndarray:
+    """Mean over references where defined (NaN where no reference has a value)."""
+    stacked = np.stack(rows)
+    count = (~np.isnan(stacked)).sum(0)
+    return np.where(count > 0, np.nansum(stacked, 0) / np.maximum(count, 1), np.nan)
 
 
 def find_native(target: Path) -> Path | None:
@@ -82,7 +90,7 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
         ref_ca = take(ref.coords.ca, mapping)
         _, per_res = lddt(ref_ca, res.ca)
         ref_lddt.append(np.nan_to_num(per_res, nan=0.0))
-        ref_plddt.append(np.nan_to_num(take(ref.plddt[:, None], mapping)[:, 0], nan=0.0) / 100.0)
+        ref_plddt.append(take(ref.plddt[:, None], mapping)[:, 0] / 100.0)
         if ref.probs is not None:
             probs = take_pairs(ref.probs, mapping)
             err_feats.append(distance_error_features(probs, ref.bin_edges, d_model))
@@ -93,7 +101,8 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     if len(rsa) != n_res:
         raise InputError(f"{len(rsa)} residues with SASA but {n_res} residues", path=model_path)
     x = np.concatenate([one_hot(res.sequence), rsa[:, None], voronoi_volumes(res.cb)[:, None],
-                        buriedness(res.cb, rsa)[:, None] / 10.0, np.stack(ref_lddt, 1), np.stack(ref_plddt, 1)], 1)
+                        buriedness(res.cb, rsa)[:, None] / 10.0, np.stack(ref_lddt, 1),
+                        np.nan_to_num(np.stack(ref_plddt, 1), nan=0.0)], 1)
     contact_mean = np.mean(contact, axis=0) if contact else np.zeros((n_res, n_res))
     pair = np.concatenate([np.concatenate(err_feats, -1), contact_mean[..., None],
                            np.clip(d_model / 20.0, 0, 1)[..., None]], -1).transpose(2, 0, 1)
@@ -103,7 +112,7 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     sh = real_spherical_harmonics(config.sh_degree, theta, phi)
     f32 = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32))  # noqa: E731
     data = Data(x=f32(x), pair=f32(pair), pos=f32(res.ca), edge_index=torch.as_tensor(np.stack([src, dst])),
-                edge_attr=f32(sh), consensus=f32(np.mean(ref_lddt, axis=0)), plddt=f32(np.mean(ref_plddt, axis=0)))
+                edge_attr=f32(sh), consensus=f32(np.mean(ref_lddt, axis=0)), plddt=f32(_nanmean(ref_plddt)))
     data.target, data.model = target, structure_stem(model_path)
     data.path = str(model_path)
     data.chain = [str(c) for c in res.chain_id]
