@@ -2,7 +2,8 @@
 
 Steps: ``simulate`` (demo targets from native structures), ``build-graphs`` (features and labels of
 every model of some targets), ``split`` (targets by sequence identity), ``train``, ``predict``
-(per-residue lDDT as TSV and B column) and ``evaluate`` (against the true lDDT, with the AF2Consensus
+(per-residue lDDT as TSV and B column), ``score`` (true lDDT, GDT-TS and TM-score of models
+against a native, per chain) and ``evaluate`` (against the true lDDT, with the AF2Consensus
 and AF2-pLDDT baselines). Heavy imports happen inside the step functions.
 """
 
@@ -111,6 +112,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score(args: argparse.Namespace) -> int:
+    from pgml.qa.score import score_models
+
+    table = score_models(args.native, args.models)
+    if args.output:
+        from pgml.tables import write_tsv
+
+        check_output_file(args.output, inputs=[args.native, *args.models])
+        write_tsv(table, args.output, float_format="%.4f")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
 def _add_feature_args(p: argparse.ArgumentParser) -> None:
     feat = FeatureConfig()
     p.add_argument("--n-references", type=int, default=feat.n_references,
@@ -189,6 +203,12 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     add_device_argument(p)
     p.set_defaults(func=_predict)
+
+    p = steps.add_parser("score", help="true Cα-lDDT, GDT-TS and TM-score of models against a native")
+    p.add_argument("--native", type=Path, required=True, help="the experimental structure")
+    p.add_argument("--models", type=Path, nargs="+", required=True, help="model structures (PDB/mmCIF)")
+    p.add_argument("--output", type=Path, help="also write the table as TSV")
+    p.set_defaults(func=_score)
 
     p = steps.add_parser("evaluate", help="metrics against the true lDDT with the AF2 baselines")
     p.add_argument("--predictions", type=Path, required=True, help="output directory of `predict`")
