@@ -141,3 +141,25 @@ def test_references_from_pkl_and_pdb(tmp_path, demo_dir) -> None:
     (target / "alphafold" / "result_model_1.pkl").write_bytes(pickle.dumps({"plddt": refs[0].plddt}))
     with pytest.raises(InputError, match="result_model_1.pkl.*no distogram"):
         read_references(target / "alphafold", 5)
+
+
+def test_references_from_mmcif_with_fractional_plddt(tmp_path, demo_dir) -> None:
+    """AlphaFold DB mmCIF (pLDDT in B_iso_or_equiv) and ESMFold-style pLDDT in 0-1 are read as 0-100."""
+    import gemmi
+
+    from pgml.qa.params import SimulateConfig
+    from pgml.qa.simulate import simulate_target
+
+    target = simulate_target(demo_dir / "1UBI.pdb.gz", tmp_path, SimulateConfig(n_decoys=1, max_residues=25))
+    st = gemmi.read_structure(str(target / "alphafold" / "relaxed_model_1.pdb"))
+    expected = np.array([res[0].b_iso for res in st[0][0]])
+    for res in st[0][0]:
+        for atom in res:
+            atom.b_iso = atom.b_iso / 100.0
+    afdb = tmp_path / "afdb"
+    afdb.mkdir()
+    st.setup_entities()
+    st.make_mmcif_document().write_file(str(afdb / "AF-P0CG48-F1-model_v4.cif"))
+    (ref,) = read_references(afdb, 5)
+    assert ref.probs is None and len(ref.coords) == 25
+    np.testing.assert_allclose(ref.plddt, expected, atol=0.01)

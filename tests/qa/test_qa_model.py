@@ -162,6 +162,9 @@ def test_train_predict_evaluate(tmp_path, samples) -> None:
     residues, models = predict_files(load_module(result.best_path, "cpu"), samples, tmp_path / "pred",
                                       fmt="pdb")
     assert len(models) == 3 and residues["predicted"].between(0, 1).all()
+    chains = pd.read_csv(tmp_path / "pred" / "chains.tsv", sep="\t")
+    assert chains["n_residues"].tolist() == [30, 30, 30]
+    np.testing.assert_allclose(chains["predicted"], models["predicted"], atol=1e-4)
     written = read_structure(tmp_path / "pred" / "structures" / "1UBI" / "decoy_00.pdb")
     ca = written.atoms.atom_name == "CA"
     np.testing.assert_allclose(written.atoms.bfactor[ca], 100 * residues.predicted[residues.model == "decoy_00"],

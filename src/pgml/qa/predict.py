@@ -3,7 +3,8 @@ prediction (0-100, as pLDDT) in the B column, like the bfactor chain's outputs.
 
 Writes ``residues.tsv`` (target, model, chain, res_seq, aa, predicted, initial, true, af2_consensus,
 af2_plddt) and ``models.tsv`` (per model: predicted global lDDT = mean over residues, the same for the
-baselines, true lDDT, GDT-TS, TM-score) and ``structures/<target>/<model>.pdb`` (or ``.cif``).
+baselines, true lDDT, GDT-TS, TM-score), ``chains.tsv`` (the same means per chain of a multi-chain
+model) and ``structures/<target>/<model>.pdb`` (or ``.cif``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ def predict_samples(module, samples: list) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(rows, ignore_index=True), pd.DataFrame(models)
 
 
+def per_chain(residues: pd.DataFrame) -> pd.DataFrame:
+    """Mean predicted and true lDDT (and baselines) per model and chain: multi-chain models are one graph,
+    reported per chain."""
+    columns = ["predicted", "true", "af2_consensus", "af2_plddt"]
+    grouped = residues.groupby(["target", "model", "chain"], sort=False)
+    return grouped[columns].mean().join(grouped.size().rename("n_residues")).reset_index()
+
+
 def write_structures(residues: pd.DataFrame, models: pd.DataFrame, out: Path, fmt: str = "auto") -> None:
     """Each model with its predicted lDDT × 100 in the B column of every atom of the residue."""
     from pgml.structure import read_structure, write_bfactors
@@ -78,6 +87,7 @@ def predict_files(module, samples: list, output_dir: Path, *, fmt: str = "auto")
     with atomic_dir(output_dir) as tmp:
         write_tsv(residues, tmp / "residues.tsv", float_format="%.4f")
         write_tsv(models, tmp / "models.tsv", float_format="%.4f")
+        write_tsv(per_chain(residues), tmp / "chains.tsv", float_format="%.4f")
         write_structures(residues, models, tmp, fmt)
     log.info("%d models, %d residues predicted into %s", len(models), len(residues), output_dir)
     return residues, models
