@@ -118,7 +118,7 @@ def enqa_6kyt() -> pd.DataFrame:
     for ref in refs:
         mapping = align_residues(model.sequence, ref.coords.sequence)
         cons.append(np.nan_to_num(lddt(take(ref.coords.ca, mapping), model.ca)[1]))
-        plddt.append(np.nan_to_num(take(ref.plddt[:, None], mapping)[:, 0]) / 100)
+        plddt.append(take(ref.plddt[:, None], mapping)[:, 0] / 100)
     cons, plddt = np.mean(cons, axis=0), np.mean(plddt, axis=0)  # NaN: these relaxed models carry no pLDDT
     known = ~np.isnan(true_per)
     return pd.DataFrame([
@@ -140,7 +140,8 @@ def train_demo_model(workdir: Path, quick: bool) -> Path:
     assert main(["qa", "split", "--graphs", str(graphs), "--output", str(workdir / "split.tsv")]) == 0
     assert main(["qa", "train", "--graphs", str(graphs), "--split", str(workdir / "split.tsv"), "--output-dir",
                  str(workdir / "model"), "--epochs", "3" if quick else "15", "--hidden", "16", "--resnet-blocks",
-                 "2", "--resnet-channels", "16", "--egnn-layers", "2", "--device", "cpu"]) == 0
+                 "2", "--resnet-channels", "16", "--egnn-layers", "2", "--device", "cpu",
+                 "--threads", "1"]) == 0
     return workdir / "model" / "model.ckpt"
 
 

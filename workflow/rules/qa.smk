@@ -100,7 +100,9 @@ rule qa_train_model:
         outdir=lambda wc, output: Path(output.model).parent,
         train=cli_flags(QA["train"]),
         seed=SEED,
-    threads: 2
+    # one thread: EnQA's per-model steps are small, and two torch threads on a busy 2-core machine spin
+    # against each other (10-30x slower per step than one)
+    threads: 1
     resources:
         gpu=1,
     log:
