@@ -169,3 +169,27 @@ def test_train_predict_evaluate(tmp_path, samples) -> None:
     ca = written.atoms.atom_name == "CA"
     np.testing.assert_allclose(written.atoms.bfactor[ca], 100 * residues.predicted[residues.model == "decoy_00"],
                                atol=0.01)
+
+
+def test_permutation_importance_groups_and_a_constant_feature(samples) -> None:
+    import copy
+
+    from pgml.qa.importance import feature_groups, permutation_importance
+    from pgml.qa.module import QAModule
+
+    groups = feature_groups(samples[0].x.size(1), samples[0].pair.size(0))
+    covered = {"x": [], "pair": []}
+    for where, channels in groups.values():
+        covered[where] += list(range(samples[0].x.size(1) if where == "x" else samples[0].pair.size(0)))[channels]
+    assert sorted(covered["x"]) == list(range(samples[0].x.size(1)))
+    assert sorted(covered["pair"]) == list(range(samples[0].pair.size(0)))
+    torch.manual_seed(0)
+    module = QAModule(samples[0].x.size(1), samples[0].pair.size(0), samples[0].edge_attr.size(1), hidden=8,
+                      resnet_blocks=1, resnet_channels=8, egnn_layers=1)
+    constant = [copy.copy(s) for s in samples]
+    for s in constant:
+        s.x = s.x.clone()
+        s.x[:, 20] = 0.3  # relative SASA the same everywhere: permuting it changes nothing
+    table = permutation_importance(module, constant, repeats=2).set_index("feature")
+    assert table.loc["relative SASA", "importance"] == 0.0
+    assert (table["importance"] != 0).sum() >= 3

@@ -90,3 +90,5 @@ def test_qa_chain_end_to_end(tmp_path: Path) -> None:
     test_target = split.loc[split["split"] == "test", "id"].item()
     assert len(list((out / "predictions" / "structures" / test_target).glob("*.pdb"))) == 3
     assert (out / "model" / "learning_curve.png").exists()
+    importance = pd.read_csv(out / "importance" / "feature_importance.tsv", sep="\t")
+    assert len(importance) == 9 and importance["importance"].notna().all()

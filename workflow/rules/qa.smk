@@ -1,7 +1,7 @@
 # qa chain: protein models + AlphaFold2 references -> per-residue lDDT with EnQA (E(n)-equivariant GNN).
 # simulate demo targets (or read qa.targets) -> features + labels per shard of targets -> split targets by
 # sequence identity -> train -> predict (test targets; TSV + B column) -> evaluate (+ AF2Consensus and
-# AF2-pLDDT baselines). Rules mirror `pgml qa <step>`; flags come from the config section of the same name.
+# AF2-pLDDT baselines) + feature-permutation importance. Rules mirror `pgml qa <step>`; flags come from the config section of the same name.
 
 QA = config["qa"]
 QA_OUT = "results/qa"
@@ -22,7 +22,7 @@ if chain_enabled("qa"):
     if len(QA_TARGET_DIRS) < 3:
         raise WorkflowError(f"qa: {len(QA_TARGET_DIRS)} target(s); a train/validation/test split needs at least 3")
 
-QA_TARGETS = [f"{QA_OUT}/evaluation/metrics.tsv"]
+QA_TARGETS = [f"{QA_OUT}/evaluation/metrics.tsv", f"{QA_OUT}/importance/feature_importance.tsv"]
 
 
 wildcard_constraints:
@@ -163,3 +163,29 @@ rule qa_evaluate_predictions:
         f"{ENVS}/qa.yaml"
     shell:
         "pgml qa evaluate --predictions {input} --output-dir {params.outdir} > {log} 2>&1"
+
+
+rule qa_explain_features:
+    input:
+        model=f"{QA_OUT}/model/model.ckpt",
+        graphs=expand(f"{QA_OUT}/graphs/shard_{{qa_shard}}.pt", qa_shard=QA_SHARDS),
+        split=f"{QA_OUT}/split.tsv",
+    output:
+        table=f"{QA_OUT}/importance/feature_importance.tsv",
+        plot=report(
+            f"{QA_OUT}/importance/feature_importance.png",
+            category="qa",
+            subcategory="explanation",
+            caption="../report/qa_importance.rst",
+        ),
+    params:
+        outdir=lambda wc, output: Path(output.table).parent,
+        seed=SEED,
+    threads: 1
+    log:
+        f"{QA_LOG}/explain_features.log",
+    conda:
+        f"{ENVS}/qa.yaml"
+    shell:
+        "pgml qa importance --model {input.model} --graphs {input.graphs} --split {input.split} --subset test"
+        " --output-dir {params.outdir} --seed {params.seed} --threads {threads} > {log} 2>&1"

@@ -3,7 +3,7 @@
 Steps: ``simulate`` (demo targets from native structures), ``build-graphs`` (features and labels of
 every model of some targets), ``split`` (targets by sequence identity), ``train``, ``predict``
 (per-residue lDDT as TSV and B column), ``score`` (true lDDT, GDT-TS and TM-score of models
-against a native, per chain) and ``evaluate`` (against the true lDDT, with the AF2Consensus
+against a native, per chain), ``importance`` (feature permutation) and ``evaluate`` (against the true lDDT, with the AF2Consensus
 and AF2-pLDDT baselines). Heavy imports happen inside the step functions.
 """
 
@@ -112,6 +112,29 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _importance(args: argparse.Namespace) -> int:
+    from pgml.fileio import atomic_dir
+    from pgml.qa.importance import permutation_importance, plot_importance
+    from pgml.qa.predict import load_module
+    from pgml.qa.training import load_samples, samples_of
+    from pgml.split import read_split_table
+    from pgml.tables import write_tsv
+
+    check_output_dir(args.output_dir, inputs=[args.model, *args.graphs, args.split])
+    module = load_module(args.model, "cpu")
+    samples = samples_of(load_samples(args.graphs), read_split_table(args.split), args.subset)
+    if not samples:
+        from pgml.errors import InputError
+
+        raise InputError(f"no {args.subset} models", path=args.split)
+    table = permutation_importance(module, samples, repeats=args.repeats, seed=args.seed)
+    with atomic_dir(args.output_dir) as tmp:
+        write_tsv(table, tmp / "feature_importance.tsv", float_format="%.5f")
+        plot_importance(table, tmp / "feature_importance.png")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
 def _score(args: argparse.Namespace) -> int:
     from pgml.qa.score import score_models
 
@@ -203,6 +226,17 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     add_device_argument(p)
     p.set_defaults(func=_predict)
+
+    p = steps.add_parser("importance", help="feature-permutation importance of a trained model (figure 5.5)")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt from `train`")
+    p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
+    p.add_argument("--split", type=Path, required=True, help="TSV from `split`")
+    p.add_argument("--subset", choices=("train", "val", "test"), default="test")
+    p.add_argument("--repeats", type=int, default=3, help="permutations per feature group")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output-dir", type=Path, required=True, help="writes feature_importance.tsv and .png")
+    add_threads_argument(p)
+    p.set_defaults(func=_importance)
 
     p = steps.add_parser("score", help="true Cα-lDDT, GDT-TS and TM-score of models against a native")
     p.add_argument("--native", type=Path, required=True, help="the experimental structure")
