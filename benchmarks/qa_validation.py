@@ -171,11 +171,12 @@ def enqa_on_casp(checkpoint: Path, coords: list, consensus: pd.Series, per_conse
     y = np.concatenate([per_true[m][0] for m in models.index])
     p = residues["predicted"].to_numpy()
     c = np.concatenate([per_consensus[m] for m in models.index])
+    ok = ~(np.isnan(y) | np.isnan(c))  # model residues outside the native domain have no label
     return pd.DataFrame([
         {"method": "EnQA (trained on simulated demo targets)", "model_pearson": pearson(models.lddt, models.predicted),
-         "residue_pearson": pearson(y, p)},
+         "residue_pearson": pearson(y[ok], p[ok])},
         {"method": "model consensus", "model_pearson": pearson(models.lddt, consensus[models.index]),
-         "residue_pearson": pearson(y, c)},
+         "residue_pearson": pearson(y[ok], c[ok])},
     ])
 
 
