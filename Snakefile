@@ -21,6 +21,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/bfactor.smk"
 include: "workflow/rules/grn.smk"
 include: "workflow/rules/fold.smk"
+include: "workflow/rules/qa.smk"
 
 
 rule all:

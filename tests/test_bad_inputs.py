@@ -297,6 +297,43 @@ def _truncated_gz(data: bytes) -> bytes:
     return blob[: len(blob) // 2]
 
 
+def qa_target(tmp: Path) -> Path:
+    """A simulated qa target (20 residues of 1UBI, 1 decoy, 5 AlphaFold-format references)."""
+    from pgml.qa.params import SimulateConfig
+    from pgml.qa.simulate import simulate_target
+
+    return simulate_target(DEMO_STRUCTURES / "1UBI.pdb.gz", tmp / "in", SimulateConfig(n_decoys=1, max_residues=20))
+
+
+def qa_build_with(change: Callable[[Path], object]) -> Callable[[Path, Resources], list[str]]:
+    """``pgml qa build-graphs`` on a simulated target after ``change(target)``."""
+
+    def build(tmp: Path, res: Resources) -> list[str]:
+        target = qa_target(tmp)
+        change(target)
+        return ["qa", "build-graphs", "--targets", str(target), "--output", str(tmp / "out" / "g.pt")]
+
+    return build
+
+
+def _qa_pkl_without_distogram(target: Path) -> None:
+    import pickle
+
+    (target / "alphafold" / "result_model_1.pkl").write_bytes(pickle.dumps({"plddt": np.full(20, 90.0)}))
+
+
+def _qa_drop_ca(target: Path) -> None:
+    path = target / "models" / "decoy_00.pdb"
+    lines = path.read_text().splitlines()
+    drop = next(i for i, line in enumerate(lines) if line.startswith("ATOM") and line[12:16] == " CA "
+                and int(line[22:26]) == 5)
+    path.write_text("\n".join(lines[:drop] + lines[drop + 1:]) + "\n")
+
+
+def _qa_unalignable(target: Path) -> None:
+    write(target / "models" / "decoy_00.pdb", pdb_text(full_atom_lines(12), header=""))
+
+
 GOOD_PDB = pdb_text(full_atom_lines())
 EXPR = expression()
 
@@ -572,6 +609,21 @@ CASES: list[Case] = [
                        "--output", str(t / "out.tsv"), "--audit", str(t / "audit.txt"), "--labels", "table",
                        "--label-table", str(write(t / "in" / "labels.tsv", "X only-one-field\n"))],
          r"labels\.tsv: line 1: expected 'id<TAB>label'"),
+    # ---- qa: AlphaFold references, models, checkpoints
+    Case("qa-pkl-without-distogram", qa_build_with(_qa_pkl_without_distogram),
+         r"result_model_1\.pkl: no distogram"),
+    Case("qa-model-missing-residue-atoms", qa_build_with(_qa_drop_ca),
+         r"decoy_00\.pdb: 1 residue\(s\) lack one of N, CA, C \(first: A:5"),
+    Case("qa-unalignable-sequence", qa_build_with(_qa_unalignable),
+         r"decoy_00\.pdb: sequence cannot be aligned to model_1"),
+    Case("qa-no-models", qa_build_with(lambda t: [p.unlink() for p in (t / "models").iterdir()]),
+         r"1UBI: no model structures under models/"),
+    Case("qa-no-references", qa_build_with(lambda t: [p.unlink() for p in (t / "alphafold").iterdir()]),
+         r"alphafold: no reference structures"),
+    Case("qa-predict-not-a-checkpoint",
+         lambda t, r: ["qa", "predict", "--model", str(write(t / "in" / "m.ckpt", "not a model\n")),
+                       "--targets", str(qa_target(t)), "--output-dir", str(t / "out")],
+         r"m\.ckpt: not a qa model checkpoint"),
 ]
 
 

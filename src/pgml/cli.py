@@ -21,6 +21,7 @@ CHAINS: dict[str, str] = {
     "bfactor": "per-atom B-factors from X-ray structures with Meta-GNN and six other GNNs",
     "fold": "fold and function classification from atom multigraphs with IEConv (intrinsic-extrinsic convolution)",
     "grn": "gene regulatory modules and edges from expression data with GNET2 (+ CLR, ARACNE, MRNET, GENIE3)",
+    "qa": "per-residue lDDT of protein models from AlphaFold2 features with an equivariant graph network (EnQA)",
 }
 
 

@@ -17,6 +17,7 @@ from snakemake.utils import validate
 from pgml.bfactor import params as bfactor_params
 from pgml.fold import params as fold_params
 from pgml.grn import params as grn_params
+from pgml.qa import params as qa_params
 from pgml.train.optim import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,10 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("fold", "split"), fold_params.SplitConfig),
     (("fold", "model"), fold_params.ModelConfig),
     (("fold", "train"), fold_params.TrainConfig),
+    (("qa", "features"), qa_params.FeatureConfig),
+    (("qa", "simulate"), qa_params.SimulateConfig),
+    (("qa", "split"), qa_params.SplitConfig),
+    (("qa", "train"), qa_params.TrainConfig),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -93,6 +98,9 @@ def test_schema_allowed_values_equal_library() -> None:
                         ("pooling", fold_params.POOLINGS), ("representation", fold_params.REPRESENTATIONS)):
         assert tuple(section("fold", "model")[key]["enum"]) == values
     assert tuple(section("fold", "train")["optimizer"]["enum"]) == fold_params.OPTIMIZERS
+    assert tuple(section("qa", "features")["reference_format"]["enum"]) == qa_params.REFERENCE_FORMATS
+    assert tuple(section("qa", "train")["architecture"]["enum"]) == qa_params.ARCHITECTURES
+    assert tuple(section("qa", "train")["optimizer"]["enum"]) == OPTIMIZERS
 
 
 def test_cli_defaults_come_from_the_library() -> None:
@@ -119,6 +127,10 @@ def test_cli_defaults_come_from_the_library() -> None:
         for field in dataclasses.fields(dataclass):
             value = steps[step][field.name]
             assert (tuple(value) if isinstance(value, list) else value) == field.default, (step, field.name)
+    for step, dataclass in ((("qa", "train"), qa_params.TrainConfig), (("qa", "build-graphs"), qa_params.FeatureConfig),
+                            (("qa", "simulate"), qa_params.SimulateConfig), (("qa", "split"), qa_params.SplitConfig)):
+        for field in dataclasses.fields(dataclass):
+            assert steps[step][field.name] == field.default, (step, field.name)
 
 
 def test_config_keys_are_cli_flags() -> None:
@@ -136,7 +148,9 @@ def test_config_keys_are_cli_flags() -> None:
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
               ("grn", "coherence"): section("grn", "coherence"),
               ("fold", "build-graphs"): section("fold", "graph"), ("fold", "split"): section("fold", "split"),
-              ("fold", "train"): {**section("fold", "model"), **section("fold", "train")}}
+              ("fold", "train"): {**section("fold", "model"), **section("fold", "train")},
+              ("qa", "simulate"): section("qa", "simulate"), ("qa", "build-graphs"): section("qa", "features"),
+              ("qa", "split"): section("qa", "split"), ("qa", "train"): section("qa", "train")}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
@@ -251,6 +265,9 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_text("1UBI\tenzyme\n")
+    if "qa" in config["chains"]:  # the paper's targets are the user's; empty directories suffice for -n
+        for path in config["qa"]["targets"]:
+            (wd / path).mkdir(parents=True, exist_ok=True)
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
@@ -265,5 +282,10 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         assert out.count("rule fold_train_model") == config["fold"]["train"]["n_runs"]
         assert "--widths 64 128 256 512 1024" in out and "--optimizer sgd" in out
     other = {c for c in ("bfactor", "grn", "fold") if c not in config["chains"]}
+    if "qa" in config["chains"]:
+        assert "rule qa_simulate_target" not in out  # real targets: no demo simulation
+        train = config["qa"]["train"]
+        assert f"--optimizer {train['optimizer']} --lr {train['lr']}" in out
+    other = {c for c in ("bfactor", "grn", "qa") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out

@@ -94,3 +94,18 @@ def test_fold_chain_end_to_end(tmp_path: Path) -> None:
     assert (out / "evaluation" / "confusion.png").stat().st_size > 0
     assert "does NOT beat" in (out / "evaluation" / "summary.txt").read_text() or \
         "beats both" in (out / "evaluation" / "summary.txt").read_text()
+def test_qa_chain_end_to_end(tmp_path: Path) -> None:
+    out = run_chain("qa", tmp_path)
+    split = pd.read_csv(out / "split.tsv", sep="\t")
+    assert sorted(split["split"]) == ["test", "train", "val"]
+    metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
+    assert set(metrics.index) == {"enqa", "af2_consensus", "af2_plddt"}
+    assert metrics.loc["enqa", "enqa_beats_af2_consensus"] in ("yes", "no")
+    assert math.isfinite(metrics.loc["enqa", "residue_mse"])
+    models = pd.read_csv(out / "predictions" / "models.tsv", sep="\t")
+    assert len(models) == 3 and models["predicted"].between(0, 1).all()
+    test_target = split.loc[split["split"] == "test", "id"].item()
+    assert len(list((out / "predictions" / "structures" / test_target).glob("*.pdb"))) == 3
+    assert (out / "model" / "learning_curve.png").exists()
+    importance = pd.read_csv(out / "importance" / "feature_importance.tsv", sep="\t")
+    assert len(importance) == 9 and importance["importance"].notna().all()

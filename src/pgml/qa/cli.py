@@ -1,0 +1,250 @@
+"""``pgml qa <step>``: the command-line steps of the qa chain (EnQA).
+
+Steps: ``simulate`` (demo targets from native structures), ``build-graphs`` (features and labels of
+every model of some targets), ``split`` (targets by sequence identity), ``train``, ``predict``
+(per-residue lDDT as TSV and B column), ``score`` (true lDDT, GDT-TS and TM-score of models
+against a native, per chain), ``importance`` (feature permutation) and ``evaluate`` (against the true lDDT, with the AF2Consensus
+and AF2-pLDDT baselines). Heavy imports happen inside the step functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from pgml.fileio import check_output_dir, check_output_file
+from pgml.qa.params import (
+    ARCHITECTURES,
+    REFERENCE_FORMATS,
+    FeatureConfig,
+    SimulateConfig,
+    SplitConfig,
+    TrainConfig,
+)
+from pgml.runtime import add_device_argument, add_threads_argument
+from pgml.train.optim import OPTIMIZERS
+
+log = logging.getLogger(__name__)
+OUTPUT_FORMATS = ("auto", "pdb", "cif")
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from pgml.qa.simulate import simulate_target
+
+    check_output_dir(args.output_dir, inputs=args.natives)
+    config = SimulateConfig(n_decoys=args.n_decoys, max_perturbation=args.max_perturbation,
+                            max_residues=args.max_residues)
+    for native in args.natives:
+        simulate_target(native, args.output_dir, config, seed=args.seed)
+    return 0
+
+
+def _build_graphs(args: argparse.Namespace) -> int:
+    import torch
+
+    from pgml.fileio import atomic_path
+    from pgml.qa.samples import target_samples
+
+    check_output_file(args.output, inputs=args.targets)
+    config = FeatureConfig(n_references=args.n_references, graph_radius=args.graph_radius,
+                           sh_degree=args.sh_degree, reference_format=args.reference_format)
+    samples = [s for target in args.targets for s in target_samples(target, config)]
+    with atomic_path(args.output) as tmp:
+        torch.save(samples, tmp)
+    log.info("%d models of %d targets -> %s", len(samples), len(args.targets), args.output)
+    return 0
+
+
+def _split(args: argparse.Namespace) -> int:
+    from pgml.qa.split import split_targets
+    from pgml.runtime import n_threads
+
+    check_output_file(args.output, inputs=args.graphs)
+    config = SplitConfig(val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+                         min_seq_id=args.min_seq_id, coverage=args.coverage)
+    split_targets(args.graphs, args.output, config, seed=args.seed, threads=n_threads())
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pgml.qa.training import train_model
+
+    config = TrainConfig(architecture=args.architecture, hidden=args.hidden, resnet_blocks=args.resnet_blocks,
+                         resnet_channels=args.resnet_channels, egnn_layers=args.egnn_layers,
+                         lddt_weight=args.lddt_weight, optimizer=args.optimizer, lr=args.lr,
+                         weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, seed=args.seed)
+    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
+    train_model(args.graphs, args.split, args.output_dir, config, device=args.device)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from pgml.qa.predict import load_module, predict_files
+    from pgml.qa.samples import target_samples
+    from pgml.qa.training import load_samples, samples_of
+
+    inputs = [args.model, *(args.graphs or []), *([args.split] if args.split else []), *(args.targets or [])]
+    check_output_dir(args.output_dir, inputs=inputs)
+    module = load_module(args.model, args.device)
+    samples = load_samples(args.graphs or [])
+    if args.split:
+        from pgml.split import read_split_table
+
+        samples = samples_of(samples, read_split_table(args.split), args.subset)
+    if args.targets:
+        config = FeatureConfig(n_references=args.n_references, graph_radius=args.graph_radius,
+                               sh_degree=args.sh_degree, reference_format=args.reference_format)
+        samples += [s for target in args.targets for s in target_samples(target, config)]
+    if not samples:
+        from pgml.errors import InputError
+
+        raise InputError("nothing to predict (no --graphs models in the subset, no --targets)")
+    predict_files(module, samples, args.output_dir, fmt=args.format)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pgml.qa.evaluate import evaluate_predictions
+
+    check_output_dir(args.output_dir, inputs=[args.predictions])
+    evaluate_predictions(args.predictions, args.output_dir)
+    return 0
+
+
+def _importance(args: argparse.Namespace) -> int:
+    from pgml.fileio import atomic_dir
+    from pgml.qa.importance import permutation_importance, plot_importance
+    from pgml.qa.predict import load_module
+    from pgml.qa.training import load_samples, samples_of
+    from pgml.split import read_split_table
+    from pgml.tables import write_tsv
+
+    check_output_dir(args.output_dir, inputs=[args.model, *args.graphs, args.split])
+    module = load_module(args.model, "cpu")
+    samples = samples_of(load_samples(args.graphs), read_split_table(args.split), args.subset)
+    if not samples:
+        from pgml.errors import InputError
+
+        raise InputError(f"no {args.subset} models", path=args.split)
+    table = permutation_importance(module, samples, repeats=args.repeats, seed=args.seed)
+    with atomic_dir(args.output_dir) as tmp:
+        write_tsv(table, tmp / "feature_importance.tsv", float_format="%.5f")
+        plot_importance(table, tmp / "feature_importance.png")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from pgml.qa.score import score_models
+
+    table = score_models(args.native, args.models)
+    if args.output:
+        from pgml.tables import write_tsv
+
+        check_output_file(args.output, inputs=[args.native, *args.models])
+        write_tsv(table, args.output, float_format="%.4f")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _add_feature_args(p: argparse.ArgumentParser) -> None:
+    feat = FeatureConfig()
+    p.add_argument("--n-references", type=int, default=feat.n_references,
+                   help="reference predictions used (fewer on disk are reused in turn)")
+    p.add_argument("--graph-radius", type=float, default=feat.graph_radius, help="Cα radius of the residue graph (Å)")
+    p.add_argument("--sh-degree", type=int, default=feat.sh_degree, help="highest degree of the spherical harmonics")
+    p.add_argument("--reference-format", choices=REFERENCE_FORMATS, default=feat.reference_format,
+                   help="alphafold: result pkls + PDBs; pdb: structures only (pLDDT from the B column, "
+                        "distogram channels off); auto: pkls when present")
+
+
+def register(steps: argparse._SubParsersAction) -> None:
+    """Add the qa steps to ``pgml qa`` (defaults from :mod:`pgml.qa.params`)."""
+    sim, split, train = SimulateConfig(), SplitConfig(), TrainConfig()
+    p = steps.add_parser("simulate", help="demo targets: decoys + simulated AlphaFold outputs from natives")
+    p.add_argument("--natives", nargs="+", type=Path, required=True, help="native structure files")
+    p.add_argument("--output-dir", type=Path, required=True, help="writes <native>/{native.pdb,models,alphafold}")
+    p.add_argument("--n-decoys", type=int, default=sim.n_decoys)
+    p.add_argument("--max-perturbation", type=float, default=sim.max_perturbation,
+                   help="RMS displacement of the most perturbed decoy (Å)")
+    p.add_argument("--max-residues", type=int, default=sim.max_residues, help="natives are cut to this length")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_simulate)
+
+    p = steps.add_parser("build-graphs", help="features and labels of every model of some targets")
+    p.add_argument("--targets", nargs="+", type=Path, required=True,
+                   help="target directories: models/, alphafold/ and optionally native.pdb|cif")
+    p.add_argument("--output", type=Path, required=True, help=".pt file with a list of torch_geometric Data")
+    _add_feature_args(p)
+    add_threads_argument(p)
+    p.set_defaults(func=_build_graphs)
+
+    p = steps.add_parser("split", help="train/validation/test targets by sequence identity (MMseqs2)")
+    p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
+    p.add_argument("--output", type=Path, required=True, help="TSV: id (target), split, group")
+    p.add_argument("--val-fraction", type=float, default=split.val_fraction)
+    p.add_argument("--test-fraction", type=float, default=split.test_fraction)
+    p.add_argument("--min-seq-id", type=float, default=split.min_seq_id)
+    p.add_argument("--coverage", type=float, default=split.coverage)
+    p.add_argument("--seed", type=int, default=0)
+    add_threads_argument(p)
+    p.set_defaults(func=_split)
+
+    p = steps.add_parser("train", help="train EnQA (resumes from the last checkpoint)")
+    p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
+    p.add_argument("--split", type=Path, required=True, help="TSV from `split`")
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes model.ckpt (best), last.ckpt, metrics.tsv, learning_curve.png")
+    p.add_argument("--architecture", choices=ARCHITECTURES, default=train.architecture,
+                   help="egnn: node-level EGNN; sh: spherical-harmonics graph convolution")
+    p.add_argument("--hidden", type=int, default=train.hidden)
+    p.add_argument("--resnet-blocks", type=int, default=train.resnet_blocks)
+    p.add_argument("--resnet-channels", type=int, default=train.resnet_channels)
+    p.add_argument("--egnn-layers", type=int, default=train.egnn_layers)
+    p.add_argument("--lddt-weight", type=float, default=train.lddt_weight, help="weight of the lDDT MSE in the loss")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=train.optimizer)
+    p.add_argument("--lr", type=float, default=train.lr)
+    p.add_argument("--weight-decay", type=float, default=train.weight_decay)
+    p.add_argument("--epochs", type=int, default=train.epochs)
+    p.add_argument("--patience", type=int, default=train.patience, help="early stopping on validation loss")
+    p.add_argument("--seed", type=int, default=train.seed)
+    add_threads_argument(p)
+    add_device_argument(p)
+    p.set_defaults(func=_train)
+
+    p = steps.add_parser("predict", help="per-residue lDDT of models (TSV + B column)")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt from `train`")
+    p.add_argument("--graphs", nargs="*", type=Path, help=".pt files from `build-graphs`")
+    p.add_argument("--split", type=Path, help="with --graphs: only the targets of --subset")
+    p.add_argument("--subset", choices=("train", "val", "test"), default="test")
+    p.add_argument("--targets", nargs="*", type=Path, help="target directories to featurise and score")
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes residues.tsv, models.tsv, structures/<target>/<model>.pdb|cif")
+    p.add_argument("--format", choices=OUTPUT_FORMATS, default="auto", help="structure format written")
+    _add_feature_args(p)
+    add_threads_argument(p)
+    add_device_argument(p)
+    p.set_defaults(func=_predict)
+
+    p = steps.add_parser("importance", help="feature-permutation importance of a trained model (figure 5.5)")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt from `train`")
+    p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
+    p.add_argument("--split", type=Path, required=True, help="TSV from `split`")
+    p.add_argument("--subset", choices=("train", "val", "test"), default="test")
+    p.add_argument("--repeats", type=int, default=3, help="permutations per feature group")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output-dir", type=Path, required=True, help="writes feature_importance.tsv and .png")
+    add_threads_argument(p)
+    p.set_defaults(func=_importance)
+
+    p = steps.add_parser("score", help="true Cα-lDDT, GDT-TS and TM-score of models against a native")
+    p.add_argument("--native", type=Path, required=True, help="the experimental structure")
+    p.add_argument("--models", type=Path, nargs="+", required=True, help="model structures (PDB/mmCIF)")
+    p.add_argument("--output", type=Path, help="also write the table as TSV")
+    p.set_defaults(func=_score)
+
+    p = steps.add_parser("evaluate", help="metrics against the true lDDT with the AF2 baselines")
+    p.add_argument("--predictions", type=Path, required=True, help="output directory of `predict`")
+    p.add_argument("--output-dir", type=Path, required=True, help="writes metrics.tsv, scatter_*.png")
+    p.set_defaults(func=_evaluate)

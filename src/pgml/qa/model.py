@@ -1,0 +1,115 @@
+"""EnQA [enqa]: per-residue lDDT of a protein model from its features (section 5.2).
+
+1D convolutions over the node features; a 2D ResNet over the pair features with the node
+embeddings tiled along rows and columns, predicting the 9-bin distance-error distribution of every
+residue pair; the initial quality estimate of eq. 5.3,
+``q_i = mean_{j in N(i)} sum_k p_ijk s_k`` with s_k the lDDT credit of error bin k
+(:data:`pgml.qa.params.ERROR_BIN_SCORES`) over the graph neighbours N(i) (Cα within 15 Å);
+node-level EGNN layers (eqs. 5.4-5.7, :class:`pgml.nn.EGNNConv`) over the residue graph with the pair
+embedding at each edge and the spherical harmonics as edge features, coordinates updated
+equivariantly; a sigmoid head gives the lDDT. ``architecture="sh"`` swaps the EGNN for
+:class:`SHGraphConv`, a graph convolution on invariant features only (the spherical-harmonics
+variant). Every input but ``pos`` is invariant, so the lDDT is invariant to rotations and
+translations of the model.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing
+from torch_geometric.nn.inits import reset
+from torch_geometric.utils import scatter
+
+from pgml.nn import EGNNConv
+from pgml.qa.params import ERROR_BIN_SCORES, N_ERROR_BINS
+
+
+class ResBlock2d(nn.Module):
+    """Two 3×3 convolutions with instance norm and ELU, plus the identity."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1), nn.InstanceNorm2d(channels, affine=True), nn.ELU(),
+            nn.Conv2d(channels, channels, 3, padding=1), nn.InstanceNorm2d(channels, affine=True))
+        self.act = nn.ELU()
+
+    def reset_parameters(self) -> None:
+        reset(self.body)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.act(x + self.body(x))
+
+
+class SHGraphConv(MessagePassing):
+    r"""Graph convolution on spherical-harmonic edge features (the non-EGNN variant).
+
+    .. math:: h_i' = h_i + \phi_h\big(h_i, \tfrac{1}{|N(i)|}\sum_{j} \phi_e(h_i, h_j, a_{ij})\big)
+
+    Positions pass through unchanged (same call signature as :class:`pgml.nn.EGNNConv`).
+    """
+
+    def __init__(self, channels: int, edge_dim: int) -> None:
+        super().__init__(aggr="mean")
+        self.phi_e = nn.Sequential(nn.Linear(2 * channels + edge_dim, channels), nn.SiLU(),
+                                   nn.Linear(channels, channels), nn.SiLU())
+        self.phi_h = nn.Sequential(nn.Linear(2 * channels, channels), nn.SiLU(), nn.Linear(channels, channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset(self.phi_e)
+        reset(self.phi_h)
+
+    def forward(self, h: Tensor, pos: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+        m = self.propagate(edge_index, h=h, edge_attr=edge_attr)
+        return h + self.phi_h(torch.cat([h, m], -1)), pos
+
+    def message(self, h_i: Tensor, h_j: Tensor, edge_attr: Tensor) -> Tensor:
+        return self.phi_e(torch.cat([h_i, h_j, edge_attr], -1))
+
+
+class EnQA(nn.Module):
+    """The EnQA network (see the module docstring). ``forward`` returns ``(lddt (R,), error logits
+    (R, R, 9), initial estimate (R,), updated positions (R, 3))``."""
+
+    def __init__(self, node_dim: int, pair_dim: int, edge_dim: int, *, hidden: int = 32, resnet_blocks: int = 5,
+                 resnet_channels: int = 32, egnn_layers: int = 3, architecture: str = "egnn") -> None:
+        super().__init__()
+        self.conv1d = nn.Sequential(nn.Conv1d(node_dim, hidden, 3, padding=1), nn.ELU(),
+                                    nn.Conv1d(hidden, hidden, 3, padding=1), nn.ELU())
+        self.pair_in = nn.Conv2d(pair_dim + 2 * hidden, resnet_channels, 1)
+        self.resnet = nn.Sequential(*[ResBlock2d(resnet_channels) for _ in range(resnet_blocks)])
+        self.error_head = nn.Conv2d(resnet_channels, N_ERROR_BINS, 1)
+        self.edge_in = nn.Linear(resnet_channels + edge_dim, hidden)
+        self.node_in = nn.Linear(hidden + 1, hidden)
+        if architecture == "egnn":
+            self.convs = nn.ModuleList(EGNNConv(hidden, edge_dim=hidden, update_coords=True)
+                                       for _ in range(egnn_layers))
+        else:
+            self.convs = nn.ModuleList(SHGraphConv(hidden, hidden) for _ in range(egnn_layers))
+        self.head = nn.Linear(hidden, 1)
+        self.register_buffer("bin_scores", torch.tensor(ERROR_BIN_SCORES, dtype=torch.float32))
+
+    def reset_parameters(self) -> None:
+        for module in (self.conv1d, self.pair_in, self.resnet, self.error_head, self.edge_in, self.node_in,
+                       self.head):
+            reset(module)
+        for conv in self.convs:
+            conv.reset_parameters()
+
+    def forward(self, x: Tensor, pair: Tensor, pos: Tensor, edge_index: Tensor,
+                edge_attr: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        n = x.size(0)
+        h1 = self.conv1d(x.t().unsqueeze(0))[0]  # (hidden, R)
+        tiled = torch.cat([h1.unsqueeze(2).expand(-1, -1, n), h1.unsqueeze(1).expand(-1, n, -1)], 0)
+        z = self.resnet(self.pair_in(torch.cat([pair, tiled], 0).unsqueeze(0)))[0]  # (C, R, R)
+        logits = self.error_head(z.unsqueeze(0))[0].permute(1, 2, 0)  # (R, R, 9)
+        src, dst = edge_index
+        expected = (logits[dst, src].softmax(-1) * self.bin_scores).sum(-1)
+        initial = scatter(expected, dst, dim=0, dim_size=n, reduce="mean")  # eq. 5.3
+        h = self.node_in(torch.cat([h1.t(), initial.unsqueeze(-1)], -1))
+        e = self.edge_in(torch.cat([z[:, dst, src].t(), edge_attr], -1))
+        for conv in self.convs:
+            h, pos = conv(h, pos, edge_index, e)
+        return torch.sigmoid(self.head(h)).squeeze(-1), logits, initial, pos

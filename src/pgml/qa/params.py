@@ -1,0 +1,103 @@
+"""Parameters of the qa chain: names, defaults and allowed values, stated once.
+
+The command line (:mod:`pgml.qa.cli`) takes its defaults from here, the library takes these
+dataclasses, and ``workflow/schemas/config.schema.yaml`` repeats the defaults for the workflow
+(``tests/workflow/test_config.py`` holds the two in step). Kept free of numpy and torch so that
+``pgml --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgml.errors import InputError
+from pgml.train.optim import OPTIMIZERS
+
+#: lDDT distance-difference thresholds in Å and inclusion radius [mariani2013]
+LDDT_THRESHOLDS = (0.5, 1.0, 2.0, 4.0)
+LDDT_RADIUS = 15.0
+#: edges of the 9 lDDT error bins of the distance-error features ([enqa] eqs. 5.1-5.2), Å: the signed
+#: error d_true - d_model falls in (-inf,-4], (-4,-2], (-2,-1], (-1,-0.5], (-0.5,0.5], ..., (4, inf)
+ERROR_BIN_EDGES = (-4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0)
+N_ERROR_BINS = len(ERROR_BIN_EDGES) + 1
+#: lDDT credit of each error bin: the fraction of LDDT_THRESHOLDS a |error| in the bin passes
+ERROR_BIN_SCORES = (0.0, 0.25, 0.5, 0.75, 1.0, 0.75, 0.5, 0.25, 0.0)
+#: distogram bins with midpoint at or below this count as a contact (the contact-probability channel)
+CONTACT_CUTOFF = 15.0
+#: residues with relative SASA above this are solvent exposed (buriedness feature)
+EXPOSED_RSA = 0.25
+#: where a model's own prediction is read from in an AlphaFold output directory
+REFERENCE_FORMATS = ("auto", "alphafold", "pdb")
+#: graph-convolution variant: the node-level EGNN of [enqa] or a spherical-harmonics graph convolution
+ARCHITECTURES = ("egnn", "sh")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How features are built (``pgml qa build-graphs``)."""
+
+    n_references: int = 5
+    graph_radius: float = 15.0
+    sh_degree: int = 2
+    #: "alphafold": pkl + PDBs (distogram channels on when a pkl is there), "pdb": PDBs/mmCIFs only
+    reference_format: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.n_references < 1:
+            raise InputError(f"n_references must be at least 1, got {self.n_references}")
+        if self.graph_radius <= 0:
+            raise InputError(f"graph_radius must be positive, got {self.graph_radius}")
+        if not 0 <= self.sh_degree <= 6:
+            raise InputError(f"sh_degree must be in 0..6, got {self.sh_degree}")
+        if self.reference_format not in REFERENCE_FORMATS:
+            raise InputError(f"reference_format must be one of {', '.join(REFERENCE_FORMATS)}, "
+                             f"got {self.reference_format!r}")
+
+
+@dataclass(frozen=True)
+class SimulateConfig:
+    """The demo data (``pgml qa simulate``): decoys and simulated AlphaFold outputs per native."""
+
+    n_decoys: int = 8
+    max_perturbation: float = 6.0
+    max_residues: int = 120
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of one training run (``pgml qa train``); the paper's are in
+    ``config/paper/qa_casp14.yaml`` (SGD, lr 1e-6, momentum 0.9, weight decay 5e-5, 60 epochs)."""
+
+    architecture: str = "egnn"
+    hidden: int = 32
+    resnet_blocks: int = 5
+    resnet_channels: int = 32
+    egnn_layers: int = 3
+    lddt_weight: float = 5.0
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 5e-5
+    epochs: int = 60
+    patience: int = 5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise InputError(f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        for name in ("hidden", "resnet_blocks", "resnet_channels", "egnn_layers", "epochs", "patience"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lddt_weight < 0:
+            raise InputError(f"lddt_weight must be >= 0, got {self.lddt_weight}")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Train/validation/test assignment of targets by sequence identity (``pgml qa split``)."""
+
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    min_seq_id: float = 0.3
+    coverage: float = 0.8

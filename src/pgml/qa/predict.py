@@ -1,0 +1,93 @@
+"""Predicted lDDT per residue (``pgml qa predict``): TSVs and the model structures with the
+prediction (0-100, as pLDDT) in the B column, like the bfactor chain's outputs.
+
+Writes ``residues.tsv`` (target, model, chain, res_seq, aa, predicted, initial, true, af2_consensus,
+af2_plddt) and ``models.tsv`` (per model: predicted global lDDT = mean over residues, the same for the
+baselines, true lDDT, GDT-TS, TM-score), ``chains.tsv`` (the same means per chain of a multi-chain
+model) and ``structures/<target>/<model>.pdb`` (or ``.cif``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pgml.fileio import atomic_dir
+
+log = logging.getLogger(__name__)
+
+
+def load_module(checkpoint: Path, device: str = "auto"):  # noqa: ANN201
+    import pickle
+
+    from pgml.errors import InputError
+    from pgml.qa.module import QAModule
+    from pgml.runtime import pick_device
+
+    try:
+        module = QAModule.load_from_checkpoint(checkpoint, map_location="cpu")
+    except (OSError, RuntimeError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError) as exc:
+        raise InputError(f"not a qa model checkpoint ({exc})", path=checkpoint) from None
+    return module.eval().to(pick_device(device))
+
+
+def predict_samples(module, samples: list) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
+    """(residue table, model table) for ``samples`` (Data of :mod:`pgml.qa.samples`)."""
+    import torch
+    from tqdm import tqdm
+
+    rows, models = [], []
+    device = next(module.parameters()).device
+    with torch.no_grad():
+        for s in tqdm(samples, desc="predict", disable=len(samples) < 5):
+            lddt, _, initial, _ = module(s.to(device))
+            pred, init = lddt.cpu().numpy(), initial.cpu().numpy()
+            y, cons, plddt = s.y.cpu().numpy(), s.consensus.cpu().numpy(), s.plddt.cpu().numpy()
+            rows.append(pd.DataFrame({"target": s.target, "model": s.model, "chain": s.chain, "res_seq": s.res_seq,
+                                      "aa": list(s.sequence), "predicted": pred, "initial": init, "true": y,
+                                      "af2_consensus": cons, "af2_plddt": plddt}))
+            models.append({"target": s.target, "model": s.model, "path": s.path, "n_residues": len(pred),
+                           "predicted": float(pred.mean()), "af2_consensus": float(cons.mean()),
+                           "af2_plddt": float(plddt.mean()), "true_lddt": float(s.lddt), "gdt_ts": float(s.gdt_ts),
+                           "tm_score": float(s.tm_score)})
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(models)
+
+
+def per_chain(residues: pd.DataFrame) -> pd.DataFrame:
+    """Mean predicted and true lDDT (and baselines) per model and chain: multi-chain models are one graph,
+    reported per chain."""
+    columns = ["predicted", "true", "af2_consensus", "af2_plddt"]
+    grouped = residues.groupby(["target", "model", "chain"], sort=False)
+    return grouped[columns].mean().join(grouped.size().rename("n_residues")).reset_index()
+
+
+def write_structures(residues: pd.DataFrame, models: pd.DataFrame, out: Path, fmt: str = "auto") -> None:
+    """Each model with its predicted lDDT × 100 in the B column of every atom of the residue."""
+    from pgml.structure import read_structure, write_bfactors
+
+    for row in models.itertuples():
+        structure = read_structure(row.path)
+        res = residues[(residues.target == row.target) & (residues.model == row.model)]
+        lookup = {(c, int(n)): v for c, n, v in zip(res.chain, res.res_seq, res.predicted, strict=True)}
+        atoms = structure.atoms
+        values = np.array([100.0 * lookup.get((c, int(n)), 0.0) for c, n in zip(atoms.chain_id, atoms.res_seq,
+                                                                                  strict=True)])
+        write_bfactors(structure, atoms, values, out / "structures" / row.target / f"{row.model}.pdb",
+                       fmt=fmt)
+
+
+def predict_files(module, samples: list, output_dir: Path, *, fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
+    """Predict ``samples`` with ``module`` (:func:`load_module`) and write the outputs atomically."""
+    from pgml.tables import write_tsv
+
+    residues, models = predict_samples(module, samples)
+    with atomic_dir(output_dir) as tmp:
+        write_tsv(residues, tmp / "residues.tsv", float_format="%.4f")
+        write_tsv(models, tmp / "models.tsv", float_format="%.4f")
+        write_tsv(per_chain(residues), tmp / "chains.tsv", float_format="%.4f")
+        write_structures(residues, models, tmp, fmt)
+    log.info("%d models, %d residues predicted into %s", len(models), len(residues), output_dir)
+    return residues, models

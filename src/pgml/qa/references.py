@@ -1,0 +1,138 @@
+"""AlphaFold2 (or any predictor's) predictions used as references [enqa].
+
+Read as the predictors write them:
+
+* an AlphaFold output directory: ``result_model_<k>[_suffix].pkl`` (a pickled dict with
+  ``distogram: {logits: (L, L, B), bin_edges: (B-1,)}`` and ``plddt: (L,)``) next to
+  ``relaxed_model_<k>[_suffix].pdb`` or ``unrelaxed_model_<k>[_suffix].pdb`` (``ranked_<i>.pdb``
+  files are the same structures in pLDDT order and are used when no pkl is there);
+* a directory of PDB/mmCIF files (AlphaFold, ColabFold, ESMFold, AlphaFold DB): pLDDT is read from
+  the Cα B-factor (values <= 1 are taken as fractions and scaled to 0-100, as ESMFold writes them; an
+  all-zero B column, as in older AlphaFold relaxed models, gives NaN pLDDT); the distogram channels
+  are then off.
+
+The pkl is read with ``pickle``: only point it at AlphaFold outputs you trust.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pgml.errors import InputError
+from pgml.structure import read_structure
+from pgml.structure.collection import is_structure_file
+from pgml.structure.residue_coords import ResidueCoords, residue_coords
+
+log = logging.getLogger(__name__)
+
+_PKL = re.compile(r"^result_(model_\d+.*)\.pkl$")
+
+
+@dataclass
+class Reference:
+    """One predicted structure: residue coordinates, pLDDT (0-100) and, from a pkl, distogram probabilities."""
+
+    name: str
+    coords: ResidueCoords
+    plddt: np.ndarray  # (L,)
+    probs: np.ndarray | None = None  # (L, L, B) softmax of the distogram logits
+    bin_edges: np.ndarray | None = None  # (B - 1,)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def read_result_pkl(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probabilities (L, L, B), bin_edges (B-1,), plddt (L,)) from an AlphaFold result pkl."""
+    try:
+        with open(path, "rb") as handle:
+            result = pickle.load(handle)  # noqa: S301 - AlphaFold's own output format
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ModuleNotFoundError) as exc:
+        raise InputError(f"not a readable AlphaFold result pickle ({exc})", path=path) from None
+    if not isinstance(result, dict):
+        raise InputError(f"expected a dict, got {type(result).__name__}", path=path)
+    dist = result.get("distogram")
+    if not isinstance(dist, dict) or "logits" not in dist or "bin_edges" not in dist:
+        raise InputError("no distogram (distogram.logits and distogram.bin_edges); run AlphaFold with "
+                         "its result pickles, or give the PDBs alone (distogram features off)", path=path)
+    if "plddt" not in result:
+        raise InputError("no plddt", path=path)
+    logits = np.asarray(dist["logits"], dtype=np.float64)
+    edges = np.asarray(dist["bin_edges"], dtype=np.float64)
+    plddt = np.asarray(result["plddt"], dtype=np.float64)
+    if logits.ndim != 3 or logits.shape[0] != logits.shape[1] or logits.shape[2] != len(edges) + 1:
+        raise InputError(f"distogram logits of shape {logits.shape} do not match {len(edges)} bin edges", path=path)
+    if plddt.shape != (logits.shape[0],):
+        raise InputError(f"plddt has shape {plddt.shape}, distogram {logits.shape[0]} residues", path=path)
+    return softmax(logits), edges, plddt
+
+
+def _plddt_from_b(coords_path: Path, structure) -> np.ndarray:  # noqa: ANN001
+    atoms = structure.atoms
+    ca = atoms.atom_name == "CA"
+    values = np.full(atoms.n_residues, np.nan)
+    values[atoms.res_index[ca]] = atoms.bfactor[ca]
+    if np.isnan(values).all():
+        raise InputError("no Cα atoms to read pLDDT from", path=coords_path)
+    if np.nanmax(np.abs(values)) == 0:
+        log.warning("%s: the B column is all zero (no pLDDT, as in older AlphaFold relaxed models); "
+                    "its pLDDT channel is 0 and the AF2-pLDDT baseline undefined", coords_path)
+        return np.full(len(values), np.nan)
+    if np.nanmax(values) <= 1.0:
+        values = values * 100.0
+    return values
+
+
+def _read_structure_reference(path: Path, name: str) -> Reference:
+    structure = read_structure(path)
+    coords = residue_coords(structure, require_backbone=True)
+    plddt = _plddt_from_b(path, structure)
+    if len(plddt) != len(coords):
+        raise InputError(f"{len(plddt)} residues with a Cα B-factor but {len(coords)} amino-acid residues", path=path)
+    return Reference(name=name, coords=coords, plddt=plddt)
+
+
+def read_references(directory: str | Path, n_references: int = 5, fmt: str = "auto") -> list[Reference]:
+    """Up to ``n_references`` references from ``directory`` (see the module docstring).
+
+    ``fmt`` ``alphafold`` requires result pkls, ``pdb`` ignores them, ``auto`` uses them when present.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError("reference directory not found", path=directory)
+    pkls = sorted(p for p in directory.iterdir() if _PKL.match(p.name))
+    if fmt == "alphafold" and not pkls:
+        raise InputError("no result_model_*.pkl (reference_format alphafold)", path=directory)
+    refs: list[Reference] = []
+    if pkls and fmt != "pdb":
+        for pkl in pkls[:n_references]:
+            stem = _PKL.match(pkl.name).group(1)
+            candidates = [directory / f"{kind}_{stem}{ext}" for kind in ("relaxed", "unrelaxed")
+                          for ext in (".pdb", ".cif", ".pdb.gz", ".cif.gz")]
+            found = next((c for c in candidates if c.exists()), None)
+            if found is None:
+                raise InputError(f"no relaxed_{stem}.pdb or unrelaxed_{stem}.pdb next to it", path=pkl)
+            probs, edges, plddt = read_result_pkl(pkl)
+            ref = _read_structure_reference(found, stem)
+            if len(ref.coords) != len(plddt):
+                raise InputError(f"{len(plddt)} residues in the pkl but {len(ref.coords)} in {found.name}", path=pkl)
+            ref.plddt, ref.probs, ref.bin_edges = plddt, probs, edges
+            refs.append(ref)
+    else:
+        files = sorted(p for p in directory.iterdir() if is_structure_file(p))
+        ranked = [p for p in files if p.name.startswith("ranked_")]
+        files = ranked or files
+        for path in files[:n_references]:
+            refs.append(_read_structure_reference(path, path.name.split(".")[0]))
+    if not refs:
+        raise InputError("no reference structures (result_model_*.pkl, *.pdb or *.cif)", path=directory)
+    return refs

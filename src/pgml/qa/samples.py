@@ -1,0 +1,151 @@
+"""One graph per model: features against the target's references, labels against its native.
+
+A target is a directory holding ``models/`` (the structures to score), ``alphafold/`` (the reference
+predictions, :mod:`pgml.qa.references`) and, for training and evaluation, ``native.pdb`` / ``native.cif``
+(optionally gzipped). Each model becomes a ``torch_geometric.data.Data`` with
+
+* ``x`` (R, 20 + 3 + 2 n_ref) node features, ``pair`` (C, R, R) pair features (9 n_ref distance-error
+  channels, mean contact probability, model Cβ distance / 20 clipped at 1), ``pos`` (R, 3) Cα,
+  ``edge_index`` / ``edge_attr`` the Cα graph within the radius with spherical-harmonic edge features;
+* labels ``y`` (R,) Cα-lDDT to the native (NaN without a native residue), ``err_bin`` (R, R) error
+  bins of the Cβ distances (-1 outside 15 Å in the native), ``lddt``, ``gdt_ts``, ``tm_score``;
+* baselines ``consensus`` (mean Cα-lDDT to the references) and ``plddt`` (mean reference pLDDT / 100,
+  NaN where no reference carries a pLDDT).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from pgml.errors import InputError
+from pgml.qa.align import align_residues, take, take_pairs
+from pgml.qa.features import (
+    buriedness,
+    contact_probability,
+    distance_error_features,
+    one_hot,
+    relative_sasa,
+    voronoi_volumes,
+)
+from pgml.qa.geometry import edge_angles, local_frames, real_spherical_harmonics
+from pgml.qa.lddt import lddt, pair_error_bins
+from pgml.qa.params import N_ERROR_BINS, FeatureConfig
+from pgml.qa.references import Reference, read_references
+from pgml.qa.scores import gdt_ts, tm_score
+from pgml.structure import read_structure
+from pgml.structure.collection import is_structure_file, structure_stem
+from pgml.structure.residue_coords import distance_map, residue_coords
+
+log = logging.getLogger(__name__)
+
+
+def _nanmean(rows: list[np.ndarray]) -> np.ndarray:
+    """Mean over references where defined (NaN where no reference has a value)."""
+    stacked = np.stack(rows)
+    count = (~np.isnan(stacked)).sum(0)
+    return np.where(count > 0, np.nansum(stacked, 0) / np.maximum(count, 1), np.nan)
+
+
+def find_native(target: Path) -> Path | None:
+    found = sorted(p for p in target.glob("native.*") if is_structure_file(p))
+    return found[0] if found else None
+
+
+def model_files(target: Path) -> list[Path]:
+    models = target / "models"
+    files = sorted(p for p in models.iterdir() if is_structure_file(p)) if models.is_dir() else []
+    if not files:
+        raise InputError("no model structures under models/", path=target)
+    return files
+
+
+def node_feature_names(n_references: int) -> list[str]:
+    return ([f"aa_{a}" for a in "ACDEFGHIKLMNPQRSTVWY"] + ["rsa", "voronoi", "buriedness"]
+            + [f"lddt_ref{k}" for k in range(n_references)] + [f"plddt_ref{k}" for k in range(n_references)])
+
+
+def pair_feature_names(n_references: int) -> list[str]:
+    return ([f"err{b}_ref{k}" for k in range(n_references) for b in range(N_ERROR_BINS)]
+            + ["contact_probability", "model_distance"])
+
+
+def model_sample(model_path: Path, references: list[Reference], config: FeatureConfig, *,
+                 native=None, target: str = "", structure=None):  # noqa: ANN001
+    """The Data of one model (see the module docstring); ``native`` a ResidueCoords or None."""
+    import torch
+    from torch_geometric.data import Data
+
+    structure = structure if structure is not None else read_structure(model_path)
+    res = residue_coords(structure, require_backbone=True)
+    n_res = len(res)
+    n_ref = config.n_references
+    refs = [references[k % len(references)] for k in range(n_ref)]
+    d_model = distance_map(res.cb)
+    ref_lddt, ref_plddt, err_feats, contact = [], [], [], []
+    for ref in refs:
+        mapping = align_residues(res.sequence, ref.coords.sequence, model_name=str(model_path), other_name=ref.name)
+        ref_ca = take(ref.coords.ca, mapping)
+        _, per_res = lddt(ref_ca, res.ca)
+        ref_lddt.append(np.nan_to_num(per_res, nan=0.0))
+        ref_plddt.append(take(ref.plddt[:, None], mapping)[:, 0] / 100.0)
+        if ref.probs is not None:
+            probs = take_pairs(ref.probs, mapping)
+            err_feats.append(distance_error_features(probs, ref.bin_edges, d_model))
+            contact.append(contact_probability(probs, ref.bin_edges))
+        else:
+            err_feats.append(np.zeros((n_res, n_res, N_ERROR_BINS)))
+    rsa = relative_sasa(structure.atoms)
+    if len(rsa) != n_res:
+        raise InputError(f"{len(rsa)} residues with SASA but {n_res} residues", path=model_path)
+    x = np.concatenate([one_hot(res.sequence), rsa[:, None], voronoi_volumes(res.cb)[:, None],
+                        buriedness(res.cb, rsa)[:, None] / 10.0, np.stack(ref_lddt, 1),
+                        np.nan_to_num(np.stack(ref_plddt, 1), nan=0.0)], 1)
+    contact_mean = np.mean(contact, axis=0) if contact else np.zeros((n_res, n_res))
+    pair = np.concatenate([np.concatenate(err_feats, -1), contact_mean[..., None],
+                           np.clip(d_model / 20.0, 0, 1)[..., None]], -1).transpose(2, 0, 1)
+    d_ca = distance_map(res.ca)
+    src, dst = np.nonzero((d_ca <= config.graph_radius) & ~np.eye(n_res, dtype=bool))
+    theta, phi = edge_angles(local_frames(res.n, res.ca, res.c), res.ca, src, dst)
+    sh = real_spherical_harmonics(config.sh_degree, theta, phi)
+    f32 = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32))  # noqa: E731
+    data = Data(x=f32(x), pair=f32(pair), pos=f32(res.ca), edge_index=torch.as_tensor(np.stack([src, dst])),
+                edge_attr=f32(sh), consensus=f32(np.mean(ref_lddt, axis=0)), plddt=f32(_nanmean(ref_plddt)))
+    data.target, data.model = target, structure_stem(model_path)
+    data.path = str(model_path)
+    data.chain = [str(c) for c in res.chain_id]
+    data.res_seq = [int(r) for r in res.res_seq]
+    data.sequence = res.sequence
+    y = np.full(n_res, np.nan)
+    err_bin = np.full((n_res, n_res), -1)
+    data.lddt = data.gdt_ts = data.tm_score = float("nan")
+    if native is not None:
+        mapping = align_residues(res.sequence, native.sequence, model_name=str(model_path), other_name="native")
+        nat_ca, nat_cb = take(native.ca, mapping), take(native.cb, mapping)
+        glob, y = lddt(nat_ca, res.ca)
+        err_bin = pair_error_bins(nat_cb, res.cb)
+        data.lddt = glob
+        data.gdt_ts = gdt_ts(res.ca, nat_ca)
+        nat_seq = "".join(native.sequence[j] if j >= 0 else res.sequence[i] for i, j in enumerate(mapping))
+        data.tm_score = tm_score(res.ca, nat_ca, res.sequence, nat_seq)
+    data.y = f32(y)
+    data.err_bin = torch.as_tensor(err_bin, dtype=torch.long)
+    return data
+
+
+def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: bool = True) -> list:
+    """Data of every model of one target (see :func:`model_sample`)."""
+    from tqdm import tqdm
+
+    target_dir = Path(target_dir)
+    references = read_references(target_dir / "alphafold", config.n_references, config.reference_format)
+    native_path = find_native(target_dir)
+    native = residue_coords(read_structure(native_path)) if native_path else None
+    if native is None:
+        log.info("%s: no native structure; labels are NaN", target_dir)
+    samples = []
+    for path in tqdm(model_files(target_dir), desc=target_dir.name, disable=not progress):
+        samples.append(model_sample(path, references, config, native=native, target=target_dir.name))
+    return samples

@@ -1,0 +1,79 @@
+"""Global model scores: TM-score (tmtools, TM-align's code) and GDT-TS [zemla2003].
+
+Both take a fixed residue correspondence (model residue k is native residue k). TM-score comes from
+``tmtools.tm_align`` with that correspondence as its alignment, normalised by the native's length.
+GDT-TS is the mean over the cutoffs 1, 2, 4 and 8 Å of the largest fraction of native residues whose
+Cα lies within the cutoff after some superposition. tmtools does not report it and no package of the
+environment does, so it is computed here the way LGA searches superpositions: Kabsch fits seeded on
+windows of 4, 8 and 16 residues (about 20 starts each) and on all residues, each refined by refitting
+on the residues within the cutoff until the set stops changing. The search is a lower bound of the true maximum (as
+LGA's is); for identical structures it is exactly 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+GDT_CUTOFFS = (1.0, 2.0, 4.0, 8.0)
+
+
+def kabsch(mobile: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation R and translation t minimising ``|mobile @ R.T + t - target|`` (proper rotation)."""
+    mc, tc = mobile.mean(axis=0), target.mean(axis=0)
+    h = (mobile - mc).T @ (target - tc)
+    u, _, vt = np.linalg.svd(h)
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return r, tc - mc @ r.T
+
+
+def _max_within(model: np.ndarray, native: np.ndarray, cutoff: float, seeds: list[np.ndarray]) -> int:
+    best = 0
+    for seed in seeds:
+        subset = seed
+        for _ in range(20):
+            if len(subset) < 3:
+                break
+            r, t = kabsch(model[subset], native[subset])
+            dist = np.linalg.norm(model @ r.T + t - native, axis=1)
+            within = np.flatnonzero(dist <= cutoff)
+            best = max(best, len(within))
+            if np.array_equal(within, subset):
+                break
+            subset = within
+    return best
+
+
+def gdt_ts(model_ca: np.ndarray, native_ca: np.ndarray) -> float:
+    """GDT-TS in [0, 1] of aligned Cα arrays (R, 3); rows with NaN in either are left out of fits
+    and count as not within any cutoff; the denominator is the number of native residues."""
+    ok = ~(np.isnan(model_ca).any(axis=1) | np.isnan(native_ca).any(axis=1))
+    n_native = int((~np.isnan(native_ca).any(axis=1)).sum())
+    model, native = model_ca[ok], native_ca[ok]
+    n = len(model)
+    if n < 3 or n_native == 0:
+        return 0.0
+    seeds = [np.arange(n)]
+    for w in (4, 8, 16):
+        if w < n:
+            step = max(w // 2, (n - w) // 20 + 1)
+            seeds += [np.arange(s, s + w) for s in range(0, n - w + 1, step)]
+    fractions = [_max_within(model, native, c, seeds) / n_native for c in GDT_CUTOFFS]
+    return float(np.mean(fractions))
+
+
+def tm_score(model_ca: np.ndarray, native_ca: np.ndarray, model_seq: str, native_seq: str) -> float:
+    """TM-score of aligned Cα arrays (residue k of the model is residue k of the native), normalised
+    by the native's length, computed by ``tmtools.tm_align`` with that alignment fixed."""
+    import tmtools
+
+    ok = ~(np.isnan(model_ca).any(axis=1) | np.isnan(native_ca).any(axis=1))
+    if ok.sum() < 3:
+        return 0.0
+    mseq = "".join(s for s, k in zip(model_seq, ok, strict=True) if k)
+    nseq = "".join(s for s, k in zip(native_seq, ok, strict=True) if k)
+    result = tmtools.tm_align(np.ascontiguousarray(model_ca[ok]), np.ascontiguousarray(native_ca[ok]),
+                              mseq, nseq, [mseq, nseq])
+    # tm_norm_chain2 is normalised by the second structure (the native); rescale to all native residues
+    n_native = int((~np.isnan(native_ca).any(axis=1)).sum())
+    return float(result.tm_norm_chain2) * int(ok.sum()) / n_native

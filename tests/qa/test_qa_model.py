@@ -1,0 +1,195 @@
+"""EnQA: invariance of the predicted lDDT to rigid motions (layer and whole pipeline), the initial
+estimate of eq. 5.3, samples of simulated targets, training, prediction and evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from helpers import check_rigid_motion, rigid_motion
+
+from pgml.errors import InputError
+from pgml.qa.evaluate import evaluate, ranking_loss
+from pgml.qa.model import EnQA, SHGraphConv
+from pgml.qa.params import FeatureConfig, SimulateConfig
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory) -> Path:
+    from pgml.qa.simulate import simulate_target
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "structures"
+    return simulate_target(demo / "1UBI.pdb.gz", tmp_path_factory.mktemp("qa"), SimulateConfig(n_decoys=3, max_residues=30))
+
+
+@pytest.fixture(scope="module")
+def samples(target: Path) -> list:
+    from pgml.qa.samples import target_samples
+
+    return target_samples(target, FeatureConfig(n_references=2), progress=False)
+
+
+def _net(sample, architecture: str = "egnn") -> EnQA:
+    torch.manual_seed(0)
+    return EnQA(sample.x.size(1), sample.pair.size(0), sample.edge_attr.size(1), hidden=8, resnet_blocks=1,
+                resnet_channels=8, egnn_layers=2, architecture=architecture).double().eval()
+
+
+def test_samples_of_simulated_target(samples) -> None:
+    assert len(samples) == 3
+    s = samples[0]
+    assert s.x.shape == (30, 20 + 3 + 2 * 2) and s.pair.shape == (9 * 2 + 2, 30, 30)
+    assert s.edge_attr.shape[1] == 9  # spherical harmonics up to degree 2
+    # decoys of increasing perturbation: true lDDT and GDT-TS fall
+    lddts = [x.lddt for x in samples]
+    assert lddts == sorted(lddts, reverse=True) and samples[0].gdt_ts > samples[-1].gdt_ts
+    # distance-error channels of each reference are distributions over the 9 bins
+    np.testing.assert_allclose(s.pair[:9].sum(0).numpy(), 1.0, atol=1e-4)
+    assert torch.all((s.y >= 0) & (s.y <= 1))
+
+
+@pytest.mark.parametrize("architecture", ["egnn", "sh"])
+def test_predicted_lddt_invariant_to_rigid_motion(samples, architecture: str) -> None:
+    s = samples[1]
+    net = _net(s, architecture)
+    args = [t.double() for t in (s.x, s.pair)]
+    fn = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double())[0]  # noqa: E731
+    if architecture == "egnn":
+        check_rigid_motion(fn, s.pos.double(), atol=1e-6)
+    else:  # the SH variant reads no coordinates: invariant trivially, positions pass through
+        out = net(*args, s.pos.double(), s.edge_index, s.edge_attr.double())
+        r, t = rigid_motion(0)
+        moved = net(*args, s.pos.double() @ r.T + t, s.edge_index, s.edge_attr.double())
+        torch.testing.assert_close(out[0], moved[0])
+    # the EGNN's updated coordinates are equivariant
+    if architecture == "egnn":
+        fn2 = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double())[3]  # noqa: E731
+        check_rigid_motion(fn2, s.pos.double(), equivariant_outputs=(0,), atol=1e-6)
+
+
+def test_pipeline_invariant_to_rigid_motion(tmp_path, target, samples) -> None:
+    """Rotate and translate a model file: every feature and the predicted lDDT stay the same."""
+    import dataclasses
+
+    from pgml.qa.references import read_references
+    from pgml.qa.samples import model_sample
+    from pgml.structure import read_structure
+    from pgml.structure.residue_coords import residue_coords
+
+    # rotated in memory: a PDB file's 3 decimals would move distances across the hard error-bin edges
+    path = target / "models" / "decoy_01.pdb"
+    structure = read_structure(path)
+    r, t = (v.numpy() for v in rigid_motion(7))
+    atoms = dataclasses.replace(structure.atoms, coords=structure.atoms.coords @ r.T + t)
+    moved_structure = dataclasses.replace(structure, atoms=atoms)
+    config = FeatureConfig(n_references=2)
+    refs = read_references(target / "alphafold", 2)
+    native = residue_coords(read_structure(target / "native.pdb"))
+    moved = model_sample(path, refs, config, native=native, structure=moved_structure)
+    original = samples[1]
+    # freesasa's Lee-Richards slices follow the z axis, so SASA moves a little with orientation
+    rsa = 20
+    torch.testing.assert_close(moved.x[:, rsa], original.x[:, rsa], atol=0.03, rtol=0)
+    keep = [k for k in range(moved.x.size(1)) if k != rsa]
+    torch.testing.assert_close(moved.x[:, keep], original.x[:, keep], atol=2e-3, rtol=1e-3)
+    for key in ("pair", "edge_attr", "y", "consensus"):
+        torch.testing.assert_close(getattr(moved, key), getattr(original, key), atol=2e-3, rtol=1e-3)
+    net = _net(original)
+    run = lambda s: net(s.x.double(), s.pair.double(), s.pos.double(), s.edge_index, s.edge_attr.double())[0]  # noqa: E731
+    torch.testing.assert_close(run(moved), run(original), atol=5e-3, rtol=0)
+
+
+def test_initial_estimate_is_eq_5_3(samples) -> None:
+    s = samples[0]
+    net = _net(s)
+    with torch.no_grad():
+        _, logits, initial, _ = net(s.x.double(), s.pair.double(), s.pos.double(), s.edge_index, s.edge_attr.double())
+    i = 5
+    neighbours = s.edge_index[0][s.edge_index[1] == i]
+    scores = torch.tensor([0, 0.25, 0.5, 0.75, 1, 0.75, 0.5, 0.25, 0], dtype=torch.float64)
+    expected = (logits[i, neighbours].softmax(-1) * scores).sum(-1).mean()
+    assert float(initial[i]) == pytest.approx(float(expected))
+
+
+def test_sh_graph_conv_reset() -> None:
+    conv = SHGraphConv(4, 3)
+    before = [p.clone() for p in conv.parameters()]
+    conv.reset_parameters()
+    assert any(not torch.equal(a, b) for a, b in zip(before, conv.parameters(), strict=True))
+
+
+def test_ranking_loss_and_evaluate_hand_computed() -> None:
+    models = pd.DataFrame({"target": ["a", "a", "b", "b"], "model": list("pqrs"), "predicted": [0.9, 0.1, 0.2, 0.8],
+                           "af2_consensus": [0.1, 0.9, 0.8, 0.2], "af2_plddt": [0.5, 0.5, 0.5, 0.5],
+                           "true_lddt": [0.4, 0.6, 0.7, 0.5], "gdt_ts": [0.4, 0.6, 0.7, 0.5]})
+    # predicted picks p (0.4, best 0.6) and s (0.5, best 0.7): loss 0.2; the consensus picks the best
+    assert ranking_loss(models, "predicted", "true_lddt") == pytest.approx(0.2)
+    assert ranking_loss(models, "af2_consensus", "true_lddt") == pytest.approx(0.0)
+    residues = pd.DataFrame({"target": "a", "model": "p", "true": [0.1, 0.5, 0.9], "predicted": [0.2, 0.5, 0.8],
+                             "af2_consensus": [0.9, 0.5, 0.1], "af2_plddt": [0.3, 0.5, 0.7]})
+    table = evaluate(residues, models).set_index("method")
+    assert table.loc["enqa", "residue_mae"] == pytest.approx(0.2 / 3)
+    assert table.loc["af2_consensus", "residue_pearson"] == pytest.approx(-1.0)
+    assert table.loc["enqa", "enqa_beats_af2_consensus"] == "no"  # per-model r of EnQA is worse
+    with pytest.raises(InputError, match="no residue has a true lDDT"):
+        evaluate(residues.assign(true=np.nan), models)
+
+
+def test_train_predict_evaluate(tmp_path, samples) -> None:
+    """Two epochs on three targets (the same samples under three names): checkpoints, TSVs, B column."""
+    import copy
+
+    from pgml.qa.params import TrainConfig
+    from pgml.qa.predict import load_module, predict_files
+    from pgml.qa.training import train_model
+    from pgml.split import write_split_table
+    from pgml.structure import read_structure
+
+    graphs = []
+    for k, name in enumerate(("t1", "t2", "t3")):
+        renamed = [copy.copy(s) for s in samples]
+        for s in renamed:
+            s.target = name
+        graphs.append(tmp_path / f"g{k}.pt")
+        torch.save(renamed, graphs[-1])
+    split = write_split_table(tmp_path / "split.tsv", {"t1": "train", "t2": "val", "t3": "test"})
+    config = TrainConfig(hidden=8, resnet_blocks=1, resnet_channels=8, egnn_layers=1, epochs=2, patience=2)
+    result = train_model(graphs, split, tmp_path / "model", config, device="cpu")
+    assert result.best_path.exists() and (tmp_path / "model" / "metrics.tsv").exists()
+    residues, models = predict_files(load_module(result.best_path, "cpu"), samples, tmp_path / "pred",
+                                      fmt="pdb")
+    assert len(models) == 3 and residues["predicted"].between(0, 1).all()
+    chains = pd.read_csv(tmp_path / "pred" / "chains.tsv", sep="\t")
+    assert chains["n_residues"].tolist() == [30, 30, 30]
+    np.testing.assert_allclose(chains["predicted"], models["predicted"], atol=1e-4)
+    written = read_structure(tmp_path / "pred" / "structures" / "1UBI" / "decoy_00.pdb")
+    ca = written.atoms.atom_name == "CA"
+    np.testing.assert_allclose(written.atoms.bfactor[ca], 100 * residues.predicted[residues.model == "decoy_00"],
+                               atol=0.01)
+
+
+def test_permutation_importance_groups_and_a_constant_feature(samples) -> None:
+    import copy
+
+    from pgml.qa.importance import feature_groups, permutation_importance
+    from pgml.qa.module import QAModule
+
+    groups = feature_groups(samples[0].x.size(1), samples[0].pair.size(0))
+    covered = {"x": [], "pair": []}
+    for where, channels in groups.values():
+        covered[where] += list(range(samples[0].x.size(1) if where == "x" else samples[0].pair.size(0)))[channels]
+    assert sorted(covered["x"]) == list(range(samples[0].x.size(1)))
+    assert sorted(covered["pair"]) == list(range(samples[0].pair.size(0)))
+    torch.manual_seed(0)
+    module = QAModule(samples[0].x.size(1), samples[0].pair.size(0), samples[0].edge_attr.size(1), hidden=8,
+                      resnet_blocks=1, resnet_channels=8, egnn_layers=1)
+    constant = [copy.copy(s) for s in samples]
+    for s in constant:
+        s.x = s.x.clone()
+        s.x[:, 20] = 0.3  # relative SASA the same everywhere: permuting it changes nothing
+    table = permutation_importance(module, constant, repeats=2).set_index("feature")
+    assert table.loc["relative SASA", "importance"] == 0.0
+    assert (table["importance"] != 0).sum() >= 3
