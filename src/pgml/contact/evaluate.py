@@ -1,0 +1,65 @@
+"""Evaluation of contact maps against native structures: precision by range and top L/k, by Neff.
+
+Every method's maps are scored on the same targets in one run (table 4.1 of [dissertation]); the
+APC-corrected PLM scores are the baseline CCMpred users rank by. Targets are grouped by the
+alignment's effective depth (Neff) so accuracy can be read per depth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pgml.contact.contacts import CONTACT_CUTOFF, precision_table
+
+#: Neff bins (upper edges) for the breakdown
+NEFF_BINS = (0.0, 64.0, 256.0, 1024.0, np.inf)
+
+
+def neff_bin(neff: float) -> str:
+    for lo, hi in zip(NEFF_BINS[:-1], NEFF_BINS[1:], strict=True):
+        if lo <= neff < hi:
+            return f"[{lo:g}, {hi:g})"
+    return "nan"
+
+
+def evaluate_target(method: str, target: str, scores: np.ndarray, distances: np.ndarray, neff: float) -> dict:
+    row = {"method": method, "target": target, "length": scores.shape[0], "neff": neff,
+           "neff_bin": neff_bin(neff)}
+    row.update(precision_table(scores, distances))
+    return row
+
+
+def summarise(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean per method, and mean per method and Neff bin (with the number of targets)."""
+    metrics = [c for c in rows.columns if "_L" in c]
+    mean = rows.groupby("method", sort=False)[metrics].mean().reset_index()
+    mean.insert(1, "targets", rows.groupby("method", sort=False).size().to_numpy())
+    by_neff = rows.groupby(["method", "neff_bin"], sort=False)[metrics].mean().reset_index()
+    by_neff.insert(2, "targets", rows.groupby(["method", "neff_bin"], sort=False).size().to_numpy())
+    return mean, by_neff
+
+
+def plot_map(scores: np.ndarray, distances: np.ndarray, path: Path, title: str) -> None:
+    """Top-L predicted pairs (upper triangle) over the native 8 Å contacts (grey, both triangles)."""
+    from pgml.plots import figure, save_figure
+
+    length = scores.shape[0]
+    with np.errstate(invalid="ignore"):
+        truth = distances < CONTACT_CUTOFF
+    fig, ax = figure(figsize=(5, 5))
+    ti, tj = np.nonzero(truth & (np.abs(np.subtract.outer(np.arange(length), np.arange(length))) >= 6))
+    ax.scatter(tj, ti, s=6, c="0.75", marker="s", label="native contact")
+    iu, ju = np.triu_indices(length, 6)
+    order = np.argsort(-scores[iu, ju], kind="stable")[:length]
+    hit = truth[iu[order], ju[order]]
+    ax.scatter(ju[order][hit], iu[order][hit], s=8, c="tab:blue", label="top-L predicted, correct")
+    ax.scatter(ju[order][~hit], iu[order][~hit], s=8, c="tab:red", label="top-L predicted, wrong")
+    ax.set_xlim(-1, length)
+    ax.set_ylim(length, -1)
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=6)
+    save_figure(fig, path)
