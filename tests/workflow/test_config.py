@@ -15,6 +15,7 @@ from helpers import snakemake_executable, venv_env
 from snakemake.utils import validate
 
 from pgml.bfactor import params as bfactor_params
+from pgml.contact import params as contact_params
 from pgml.grn import params as grn_params
 from pgml.train.optim import OPTIMIZERS
 
@@ -56,6 +57,10 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("bfactor",), bfactor_params.GraphConfig),
     (("grn", "gnet"), grn_params.GnetParams),
     (("grn", "simulate"), grn_params.SimulateParams),
+    (("contact",), contact_params.ChainParams),
+    (("contact", "simulate"), contact_params.SimulateParams),
+    (("contact", "filter"), contact_params.FilterParams),
+    (("contact", "plm"), contact_params.PlmParams),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -78,6 +83,7 @@ def test_schema_allowed_values_equal_library() -> None:
     assert tuple(SCHEMA["$defs"]["grn_baseline"]["enum"]) == grn_params.BASELINES
     assert section("grn")["genie3_trees"]["default"] == grn_params.GENIE3_TREES
     assert section("grn", "coherence")["permutations"]["default"] == grn_params.PERMUTATIONS
+    assert set(contact_params.FORMATS) == {"a3m", "a2m", "stockholm", "fasta", "psicov"}
 
 
 def test_cli_defaults_come_from_the_library() -> None:
@@ -98,6 +104,10 @@ def test_cli_defaults_come_from_the_library() -> None:
     infer = steps[("grn", "infer")]
     for field in dataclasses.fields(grn_params.GnetParams):
         assert infer[field.name] == field.default, field.name
+    for step, dataclass in [("plm", contact_params.PlmParams), ("simulate", contact_params.SimulateParams),
+                            ("build-msa", contact_params.FilterParams)]:
+        for field in dataclasses.fields(dataclass):
+            assert steps[("contact", step)][field.name] == field.default, (step, field.name)
 
 
 def test_config_keys_are_cli_flags() -> None:
@@ -113,7 +123,9 @@ def test_config_keys_are_cli_flags() -> None:
                     help_text[(chain, step)] = {o for a in step_parser._actions for o in a.option_strings}
     passes = {("bfactor", "train"): section("bfactor", "train"), ("bfactor", "split"): section("bfactor", "split"),
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
-              ("grn", "coherence"): section("grn", "coherence")}
+              ("grn", "coherence"): section("grn", "coherence"),
+              ("contact", "simulate"): section("contact", "simulate"), ("contact", "build-msa"): section("contact", "filter"),
+              ("contact", "plm"): section("contact", "plm")}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
@@ -132,6 +144,7 @@ def dry_run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     (lambda c: c["bfactor"]["train"].update(epochs="ten"), r"bfactor.train.epochs = 'ten': .*integer"),
     (lambda c: c["bfactor"].update(architectures=["resnet"]), r"bfactor.architectures.0 = 'resnet': must be one of gcn"),
     (lambda c: c["grn"].update(inits=["foo"]), r"grn.inits.0 = 'foo': must be one of boosting, kmeans"),
+    (lambda c: c["contact"]["plm"].update(max_iter=0), r"contact.plm.max_iter = 0: .*minimum"),
 ])
 def test_config_error_names_key_value_and_allowed_in_a_few_lines(tmp_path: Path, change, expected) -> None:
     config = copy.deepcopy(demo_config())
@@ -215,9 +228,20 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
             (wd / path).mkdir(parents=True, exist_ok=True)
             for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
                 shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
+    if "contact" in config["chains"]:  # one demo structure and a one-sequence alignment of it
+        for folder, name, text in [(config["contact"]["structures"][0], "1UBI.pdb.gz", None),
+                                   (config["contact"]["alignments"][0], "1UBI.a3m", ">1UBI\nMQIFV\n")]:
+            (wd / folder).mkdir(parents=True, exist_ok=True)
+            if text is None:
+                shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / folder / name)
+            else:
+                (wd / folder / name).write_text(text)
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
+    if "contact" in config["chains"]:
+        assert "contact_simulate_alignment" not in out  # the paper's alignments are the user's
+        assert f"--max-iter {config['contact']['plm']['max_iter']}" in out
     if "bfactor" in config["chains"]:
         assert "bfactor_explain_atoms" not in out  # the demo's explain entry is not inherited
         train = config["bfactor"]["train"]
@@ -225,6 +249,6 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         assert out.count("rule bfactor_train_model") == len(config["bfactor"]["architectures"]) * config["bfactor"]["n_runs"]
     if "grn" in config["chains"]:
         assert f"--genie3-trees {config['grn']['genie3_trees']}" in out
-    other = {c for c in ("bfactor", "grn") if c not in config["chains"]}
+    other = {c for c in ("bfactor", "grn", "contact") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out

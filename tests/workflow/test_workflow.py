@@ -75,3 +75,17 @@ def test_grn_chain_end_to_end(tmp_path: Path) -> None:
     for init in ("boosting", "kmeans"):
         assert (out / f"gnet2_{init}" / "plots" / "module_heatmaps.pdf").stat().st_size > 0
         assert (out / f"gnet2_{init}" / "coherence.tsv").exists()
+
+
+def test_contact_chain_end_to_end(tmp_path: Path) -> None:
+    out = run_chain("contact", tmp_path)
+    metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
+    assert list(metrics.index) == ["apc_plm"]
+    assert metrics[["short_L/5", "medium_L/5", "long_L/5", "long_L"]].stack().between(0, 1).all()
+    per_target = pd.read_csv(out / "evaluation" / "per_target.tsv", sep="\t")
+    assert per_target["target"].tolist() == ["1EJG"] and per_target["neff"].item() > 1
+    pssm = pd.read_csv(out / "pssm" / "1EJG.tsv", sep="\t")
+    assert pssm.shape == (46, 22)
+    rr = (out / "evaluation" / "maps" / "apc_plm" / "1EJG.rr").read_text().splitlines()
+    assert rr[0] == "PFRMAT RR" and rr[-1] == "END"
+    assert (out / "evaluation" / "plots" / "1EJG_apc_plm.png").stat().st_size > 0

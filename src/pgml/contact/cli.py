@@ -20,15 +20,9 @@ from pgml.fileio import check_output_dir, check_output_file
 
 log = logging.getLogger(__name__)
 
-_STRUCTURE_SUFFIXES = (".pdb", ".cif", ".ent", ".mmcif", ".gz")
-
-
 def target_name(path: str | Path) -> str:
-    """``1UBI.pdb.gz`` -> ``1UBI``; ``1UBI.aln`` -> ``1UBI``."""
-    name = Path(path).name
-    while Path(name).suffix.lower() in (*_STRUCTURE_SUFFIXES, ".aln", ".npz", ".a3m", ".a2m", ".sto", ".fasta"):
-        name = Path(name).stem
-    return name
+    """The target's name: the file name up to its first dot (``1UBI.pdb.gz`` -> ``1UBI``), as the workflow names it."""
+    return Path(path).name.split(".")[0]
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -118,7 +112,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from pgml.contact.contacts import check_query, native_contacts
-    from pgml.contact.evaluate import evaluate_target, plot_map, summarise
+    from pgml.contact.evaluate import evaluate_target, plot_map, plot_precision, summarise
     from pgml.contact.maps import write_maps
     from pgml.tables import write_tsv
 
@@ -145,6 +139,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     write_tsv(table, out / "per_target.tsv", float_format="%.4f")
     write_tsv(mean, out / "metrics.tsv", float_format="%.4f")
     write_tsv(by_neff, out / "by_neff.tsv", float_format="%.4f")
+    plot_precision(mean, out / "precision.png")
     print(mean.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     log.info("baseline only: the ATTContact model is not part of this run, so no model-vs-PLM verdict")
     return 0
@@ -213,5 +208,5 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True, help="output directories of `plm`")
     p.add_argument("--structures", type=Path, nargs="+", required=True, help="native structures, named <target>.*")
     p.add_argument("--output-dir", type=Path, required=True,
-                   help="writes metrics.tsv, per_target.tsv, by_neff.tsv, maps/, plots/")
+                   help="writes metrics.tsv, per_target.tsv, by_neff.tsv, precision.png, maps/, plots/")
     p.set_defaults(func=_evaluate)

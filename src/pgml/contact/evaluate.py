@@ -63,3 +63,20 @@ def plot_map(scores: np.ndarray, distances: np.ndarray, path: Path, title: str) 
     ax.set_title(title)
     ax.legend(loc="lower left", fontsize=6)
     save_figure(fig, path)
+
+
+def plot_precision(mean: pd.DataFrame, path: Path) -> None:
+    """Grouped bars: mean precision per range and top fraction, one colour per method."""
+    from pgml.plots import figure, save_figure
+
+    metrics = [c for c in mean.columns if "_L" in c]
+    fig, ax = figure(figsize=(8, 3.5))
+    width = 0.8 / max(len(mean), 1)
+    x = np.arange(len(metrics))
+    for k, (_, row) in enumerate(mean.iterrows()):
+        ax.bar(x + k * width, row[metrics].to_numpy(dtype=float), width, label=row["method"])
+    ax.set_xticks(x + width * (len(mean) - 1) / 2, metrics, rotation=45, ha="right", fontsize=7)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("precision")
+    ax.legend(fontsize=7)
+    save_figure(fig, path)

@@ -14,6 +14,13 @@ FORMATS = ("a3m", "a2m", "stockholm", "fasta", "psicov")
 
 
 @dataclass(frozen=True)
+class ChainParams:
+    """Top-level keys of the workflow's ``contact`` section."""
+
+    shards: int = 1
+
+
+@dataclass(frozen=True)
 class FilterParams:
     """hhfilter-like filters and weights (:mod:`pgml.contact.weights`)."""
 

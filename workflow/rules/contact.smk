@@ -1,0 +1,162 @@
+# contact chain: alignment -> filtered PSICOV alignment -> PSSM + pseudo-likelihood couplings (sharded)
+# -> evaluation of the APC-PLM contact maps against the native structures (precision by range and Neff).
+# Targets are named by their file names up to the first dot (1UBI.pdb.gz -> 1UBI). Without
+# contact.alignments the demo simulates one alignment per structure (pgml contact simulate).
+# Rules mirror `pgml contact <step>`; flags come from the config section of the same name.
+
+CONTACT = config["contact"]
+CONTACT_OUT = "results/contact"
+CONTACT_LOG = "logs/contact"
+# each entry of contact.structures / contact.alignments is a file or a folder of such files
+CONTACT_STRUCTURE_SUFFIXES = (".pdb", ".cif", ".ent", ".mmcif")
+CONTACT_ALIGNMENT_SUFFIXES = (".a3m", ".a2m", ".sto", ".sth", ".stk", ".stockholm", ".fasta", ".fa", ".faa", ".afa", ".aln", ".psicov")
+CONTACT_STRUCT = {
+    f.name.split(".")[0]: str(f)
+    for p in CONTACT["structures"]
+    for f in (sorted(Path(p).iterdir()) if Path(p).is_dir() else [Path(p)])
+    if not Path(p).is_dir() or f.name.removesuffix(".gz").endswith(CONTACT_STRUCTURE_SUFFIXES)
+}
+CONTACT_ALN = (
+    {
+        f.name.split(".")[0]: str(f)
+        for p in CONTACT["alignments"]
+        for f in (sorted(Path(p).iterdir()) if Path(p).is_dir() else [Path(p)])
+        if not Path(p).is_dir() or f.name.removesuffix(".gz").endswith(CONTACT_ALIGNMENT_SUFFIXES)
+    }
+    if CONTACT["alignments"]
+    else {t: f"{CONTACT_OUT}/simulated/{t}.a3m" for t in CONTACT_STRUCT}
+)
+CONTACT_IDS = sorted(CONTACT_ALN)
+CONTACT_N_SHARDS = max(1, min(CONTACT["shards"], len(CONTACT_IDS)))
+CONTACT_SHARDS = {str(k): CONTACT_IDS[k::CONTACT_N_SHARDS] for k in range(CONTACT_N_SHARDS)}
+
+# stop at parse time (also under -n) when the chain is on and a configured input is missing
+if chain_enabled("contact"):
+    for key in ("structures", "alignments"):
+        for path in CONTACT[key]:
+            if not Path(path).exists():
+                raise WorkflowError(f"contact.{key}: not found: {path} (working directory {Path.cwd()})")
+    if not CONTACT_IDS:
+        raise WorkflowError("contact: no targets; list structure files or folders in contact.structures")
+    for target in CONTACT_IDS:
+        if target not in CONTACT_STRUCT:
+            raise WorkflowError(f"contact.alignments: no structure named {target}.* in contact.structures")
+
+
+wildcard_constraints:
+    contact_target="|".join(CONTACT_IDS) or "none",
+    contact_shard="|".join(CONTACT_SHARDS) or "none",
+
+
+CONTACT_TARGETS = [
+    f"{CONTACT_OUT}/evaluation/metrics.tsv",
+    f"{CONTACT_OUT}/evaluation/precision.png",
+] + [f"{CONTACT_OUT}/pssm/{t}.tsv" for t in CONTACT_IDS]
+
+
+rule contact_simulate_alignment:
+    input:
+        lambda wc: CONTACT_STRUCT[wc.contact_target],
+    output:
+        f"{CONTACT_OUT}/simulated/{{contact_target}}.a3m",
+    params:
+        seed=SEED,
+        simulate=cli_flags(CONTACT["simulate"]),
+    log:
+        f"{CONTACT_LOG}/simulate_alignment/{{contact_target}}.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact simulate --structure {input} --output {output} {params.simulate} --seed {params.seed} > {log} 2>&1"
+
+
+rule contact_build_msa:
+    input:
+        lambda wc: CONTACT_ALN[wc.contact_target],
+    output:
+        f"{CONTACT_OUT}/msa/{{contact_target}}.aln",
+    params:
+        filters=cli_flags(CONTACT["filter"]),
+    log:
+        f"{CONTACT_LOG}/build_msa/{{contact_target}}.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact build-msa --alignment {input} --output {output} {params.filters} > {log} 2>&1"
+
+
+rule contact_msa_pssm:
+    input:
+        f"{CONTACT_OUT}/msa/{{contact_target}}.aln",
+    output:
+        f"{CONTACT_OUT}/pssm/{{contact_target}}.tsv",
+    params:
+        weights=cli_flags(CONTACT["filter"], keys=("weight_identity",)),
+    log:
+        f"{CONTACT_LOG}/msa_pssm/{{contact_target}}.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact pssm --alignment {input} --output {output} {params.weights} > {log} 2>&1"
+
+
+rule contact_msa_plm:
+    input:
+        lambda wc: [f"{CONTACT_OUT}/msa/{t}.aln" for t in CONTACT_SHARDS[wc.contact_shard]],
+    output:
+        directory(f"{CONTACT_OUT}/plm/shard{{contact_shard}}"),
+    params:
+        seed=SEED,
+        plm=cli_flags(CONTACT["plm"]),
+        weights=cli_flags(CONTACT["filter"], keys=("weight_identity",)),
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        f"{CONTACT_LOG}/msa_plm/shard{{contact_shard}}.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact plm --alignments {input} --output-dir {output} {params.plm} {params.weights}"
+        " --seed {params.seed} --threads {threads} > {log} 2>&1"
+
+
+rule contact_evaluate_maps:
+    input:
+        plm=expand(f"{CONTACT_OUT}/plm/shard{{shard}}", shard=sorted(CONTACT_SHARDS)),
+        structures=[CONTACT_STRUCT[t] for t in CONTACT_IDS],
+    output:
+        metrics=report(
+            f"{CONTACT_OUT}/evaluation/metrics.tsv",
+            category="contact",
+            subcategory="evaluation",
+            caption="../report/contact_metrics.rst",
+        ),
+        precision=report(
+            f"{CONTACT_OUT}/evaluation/precision.png",
+            category="contact",
+            subcategory="evaluation",
+            caption="../report/contact_precision.rst",
+        ),
+        per_target=f"{CONTACT_OUT}/evaluation/per_target.tsv",
+        by_neff=f"{CONTACT_OUT}/evaluation/by_neff.tsv",
+        maps=[
+            report(
+                f"{CONTACT_OUT}/evaluation/plots/{t}_apc_plm.png",
+                category="contact",
+                subcategory="contact maps",
+                labels={"target": t, "method": "APC-PLM"},
+                caption="../report/contact_map.rst",
+            )
+            for t in CONTACT_IDS
+        ],
+        rr=[f"{CONTACT_OUT}/evaluation/maps/apc_plm/{t}.rr" for t in CONTACT_IDS],
+    params:
+        outdir=lambda wc, output: Path(output.metrics).parent,
+    log:
+        f"{CONTACT_LOG}/evaluate_maps.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact evaluate --plm-dir {input.plm} --structures {input.structures}"
+        " --output-dir {params.outdir} > {log} 2>&1"
