@@ -1,4 +1,4 @@
-"""Pseudo-likelihood maximisation (PLM) of a Potts model, as CCMpred and plmc fit it, in torch.
+"""Pseudo-likelihood maximisation (PLM) of a Potts model [ekeberg2013], as CCMpred [ccmpred] and plmc [plmc] fit it, in torch.
 
 The model over an aligned sequence x of length L with q = 21 states has fields h_i(a) and couplings
 J_ij(a, b) = J_ji(b, a). Its negative pseudo-log-likelihood with CCMpred's L2 penalty is
@@ -14,7 +14,7 @@ sequences whose gradients are accumulated, so memory is the parameters plus one 
 ``(4 + 2 * history) * 4 * (L q)^2`` bytes for L-BFGS with ``history`` correction pairs.
 
 The contact score is the Frobenius norm of the 20 x 20 amino-acid block of J_ij in the zero-sum
-gauge (gaps excluded), then the average product correction (APC) of Dunn et al. (2008):
+gauge (gaps excluded), then the average product correction (APC) [dunn2008]:
 ``S_ij - S_i. S_.j / S_..`` with means over the off-diagonal entries (plmc's convention).
 """
 

@@ -1,7 +1,7 @@
 """Position-specific scoring matrix (L x 20) from a weighted alignment, or from PSI-BLAST's ASCII PSSM.
 
 From the alignment: weighted amino-acid frequencies ``f_i(a)`` (gaps left out, weights at 80 %
-identity), mixed with substitution-matrix pseudocounts as PSI-BLAST does (Altschul et al. 1997):
+identity), mixed with substitution-matrix pseudocounts as PSI-BLAST does [altschul1997]:
 
     g_i(a) = sum_b f_i(b) P(a | b),   P(a | b) ∝ p(a) 2^(S(a, b) / 2)  (BLOSUM62 in half bits),
     p_i(a) = (alpha_i f_i(a) + beta g_i(a)) / (alpha_i + beta),  alpha_i = Neff_i - 1,  beta = 10,
