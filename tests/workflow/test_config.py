@@ -61,6 +61,8 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("contact", "simulate"), contact_params.SimulateParams),
     (("contact", "filter"), contact_params.FilterParams),
     (("contact", "plm"), contact_params.PlmParams),
+    (("contact", "train"), contact_params.TrainParams),
+    (("contact", "split"), contact_params.SplitParams),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -105,9 +107,12 @@ def test_cli_defaults_come_from_the_library() -> None:
     for field in dataclasses.fields(grn_params.GnetParams):
         assert infer[field.name] == field.default, field.name
     for step, dataclass in [("plm", contact_params.PlmParams), ("simulate", contact_params.SimulateParams),
-                            ("build-msa", contact_params.FilterParams)]:
+                            ("build-msa", contact_params.FilterParams), ("train", contact_params.TrainParams),
+                            ("split", contact_params.SplitParams)]:
         for field in dataclasses.fields(dataclass):
-            assert steps[("contact", step)][field.name] == field.default, (step, field.name)
+            default = field.default
+            expected = list(default) if isinstance(default, tuple) else default
+            assert steps[("contact", step)][field.name] == expected, (step, field.name)
 
 
 def test_config_keys_are_cli_flags() -> None:
@@ -125,7 +130,8 @@ def test_config_keys_are_cli_flags() -> None:
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
               ("grn", "coherence"): section("grn", "coherence"),
               ("contact", "simulate"): section("contact", "simulate"), ("contact", "build-msa"): section("contact", "filter"),
-              ("contact", "plm"): section("contact", "plm")}
+              ("contact", "plm"): section("contact", "plm"), ("contact", "train"): section("contact", "train"),
+              ("contact", "split"): section("contact", "split")}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
@@ -229,13 +235,14 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
             for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
                 shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
     if "contact" in config["chains"]:  # one demo structure and a one-sequence alignment of it
-        for folder, name, text in [(config["contact"]["structures"][0], "1UBI.pdb.gz", None),
-                                   (config["contact"]["alignments"][0], "1UBI.a3m", ">1UBI\nMQIFV\n")]:
-            (wd / folder).mkdir(parents=True, exist_ok=True)
-            if text is None:
-                shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / folder / name)
-            else:
-                (wd / folder / name).write_text(text)
+        for name in ("1UBI", "1EJG", "1LCD"):
+            for folder, file, text in [(config["contact"]["structures"][0], f"{name}.pdb.gz", None),
+                                       (config["contact"]["alignments"][0], f"{name}.a3m", f">{name}\nMQIFV\n")]:
+                (wd / folder).mkdir(parents=True, exist_ok=True)
+                if text is None:
+                    shutil.copy(ROOT / "resources" / "demo" / "structures" / file, wd / folder / file)
+                else:
+                    (wd / folder / file).write_text(text)
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout

@@ -1,5 +1,6 @@
 # contact chain: alignment -> filtered PSICOV alignment -> PSSM + pseudo-likelihood couplings (sharded)
-# -> evaluation of the APC-PLM contact maps against the native structures (precision by range and Neff).
+# -> identity split -> ATTContact training -> contact maps + attention -> evaluation of ATTContact and
+# the APC-PLM baseline on the test targets (precision by range and Neff).
 # Targets are named by their file names up to the first dot (1UBI.pdb.gz -> 1UBI). Without
 # contact.alignments the demo simulates one alignment per structure (pgml contact simulate).
 # Rules mirror `pgml contact <step>`; flags come from the config section of the same name.
@@ -36,8 +37,10 @@ if chain_enabled("contact"):
         for path in CONTACT[key]:
             if not Path(path).exists():
                 raise WorkflowError(f"contact.{key}: not found: {path} (working directory {Path.cwd()})")
-    if not CONTACT_IDS:
-        raise WorkflowError("contact: no targets; list structure files or folders in contact.structures")
+    if len(CONTACT_IDS) < 3:
+        raise WorkflowError(
+            f"contact: {len(CONTACT_IDS)} target(s); the train/val/test split needs at least 3 (contact.structures)"
+        )
     for target in CONTACT_IDS:
         if target not in CONTACT_STRUCT:
             raise WorkflowError(f"contact.alignments: no structure named {target}.* in contact.structures")
@@ -48,6 +51,7 @@ wildcard_constraints:
     contact_shard="|".join(CONTACT_SHARDS) or "none",
 
 
+CONTACT_PLM_DIRS = expand(f"{CONTACT_OUT}/plm/shard{{shard}}", shard=sorted(CONTACT_SHARDS))
 CONTACT_TARGETS = [
     f"{CONTACT_OUT}/evaluation/metrics.tsv",
     f"{CONTACT_OUT}/evaluation/precision.png",
@@ -121,10 +125,92 @@ rule contact_msa_plm:
         " --seed {params.seed} --threads {threads} > {log} 2>&1"
 
 
+rule contact_split_targets:
+    input:
+        CONTACT_PLM_DIRS,
+    output:
+        f"{CONTACT_OUT}/split.tsv",
+    params:
+        seed=SEED,
+        split=cli_flags(CONTACT["split"]),
+    log:
+        f"{CONTACT_LOG}/split_targets.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact split --plm-dir {input} --output {output} {params.split} --seed {params.seed} > {log} 2>&1"
+
+
+rule contact_train_model:
+    input:
+        plm=CONTACT_PLM_DIRS,
+        pssm=[f"{CONTACT_OUT}/pssm/{t}.tsv" for t in CONTACT_IDS],
+        structures=[CONTACT_STRUCT[t] for t in CONTACT_IDS],
+        split=f"{CONTACT_OUT}/split.tsv",
+    output:
+        model=f"{CONTACT_OUT}/model/model.ckpt",
+        curve=report(
+            f"{CONTACT_OUT}/model/learning_curve.png",
+            category="contact",
+            subcategory="training",
+            caption="../report/contact_learning_curve.rst",
+        ),
+    params:
+        seed=SEED,
+        train=cli_flags(CONTACT["train"]),
+        pssm_dir=lambda wc, input: Path(input.pssm[0]).parent,
+        outdir=lambda wc, output: Path(output.model).parent,
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        f"{CONTACT_LOG}/train_model.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact train --plm-dir {input.plm} --pssm-dir {params.pssm_dir} --structures {input.structures}"
+        " --split {input.split} --output-dir {params.outdir} {params.train} --seed {params.seed}"
+        " --threads {threads} > {log} 2>&1"
+
+
+rule contact_predict_maps:
+    input:
+        model=f"{CONTACT_OUT}/model/model.ckpt",
+        plm=CONTACT_PLM_DIRS,
+        pssm=[f"{CONTACT_OUT}/pssm/{t}.tsv" for t in CONTACT_IDS],
+    output:
+        maps=[f"{CONTACT_OUT}/predictions/{t}.npy" for t in CONTACT_IDS],
+        attention=[
+            report(
+                f"{CONTACT_OUT}/predictions/{t}.attention.png",
+                category="contact",
+                subcategory="attention",
+                labels={"target": t},
+                caption="../report/contact_attention.rst",
+            )
+            for t in CONTACT_IDS
+        ],
+    params:
+        pssm_dir=lambda wc, input: Path(input.pssm[0]).parent,
+        outdir=lambda wc, output: Path(output.maps[0]).parent,
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        f"{CONTACT_LOG}/predict_maps.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact predict --model {input.model} --plm-dir {input.plm} --pssm-dir {params.pssm_dir}"
+        " --output-dir {params.outdir} --threads {threads} > {log} 2>&1"
+
+
 rule contact_evaluate_maps:
     input:
-        plm=expand(f"{CONTACT_OUT}/plm/shard{{shard}}", shard=sorted(CONTACT_SHARDS)),
+        plm=CONTACT_PLM_DIRS,
         structures=[CONTACT_STRUCT[t] for t in CONTACT_IDS],
+        predictions=[f"{CONTACT_OUT}/predictions/{t}.npy" for t in CONTACT_IDS],
+        split=f"{CONTACT_OUT}/split.tsv",
     output:
         metrics=report(
             f"{CONTACT_OUT}/evaluation/metrics.tsv",
@@ -140,23 +226,13 @@ rule contact_evaluate_maps:
         ),
         per_target=f"{CONTACT_OUT}/evaluation/per_target.tsv",
         by_neff=f"{CONTACT_OUT}/evaluation/by_neff.tsv",
-        maps=[
-            report(
-                f"{CONTACT_OUT}/evaluation/plots/{t}_apc_plm.png",
-                category="contact",
-                subcategory="contact maps",
-                labels={"target": t, "method": "APC-PLM"},
-                caption="../report/contact_map.rst",
-            )
-            for t in CONTACT_IDS
-        ],
-        rr=[f"{CONTACT_OUT}/evaluation/maps/apc_plm/{t}.rr" for t in CONTACT_IDS],
     params:
         outdir=lambda wc, output: Path(output.metrics).parent,
+        predictions=lambda wc, input: Path(input.predictions[0]).parent,
     log:
         f"{CONTACT_LOG}/evaluate_maps.log",
     conda:
         f"{ENVS}/contact.yaml"
     shell:
-        "pgml contact evaluate --plm-dir {input.plm} --structures {input.structures}"
-        " --output-dir {params.outdir} > {log} 2>&1"
+        "pgml contact evaluate --plm-dir {input.plm} --structures {input.structures} --split {input.split}"
+        " --predictions {params.predictions} --output-dir {params.outdir} > {log} 2>&1"

@@ -14,7 +14,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from pgml.contact.params import FORMATS, FilterParams, PlmParams, SimulateParams
+from pgml.contact.params import FORMATS, FilterParams, PlmParams, SimulateParams, SplitParams, TrainParams
 from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 
@@ -107,6 +107,88 @@ def _plm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plm_files(dirs: list[Path]) -> dict[str, Path]:
+    files = {target_name(p): p for d in dirs for p in sorted(Path(d).glob("*.npz"))}
+    if not files:
+        raise InputError("no <target>.npz files in the --plm-dir directories")
+    return files
+
+
+def _load_targets(args: argparse.Namespace, names: list[str], *, with_structures: bool) -> list:
+    from pgml.contact.training import load_target
+
+    plm = _plm_files(args.plm_dir)
+    structures = {target_name(p): p for p in getattr(args, "structures", None) or []}
+    targets = []
+    for name in names:
+        if name not in plm:
+            raise InputError(f"target {name} has no PLM file in --plm-dir")
+        structure = structures.get(name) if with_structures else None
+        if with_structures and structure is None:
+            raise InputError(f"no structure for target {name} among --structures")
+        targets.append(load_target(plm[name], Path(args.pssm_dir) / f"{name}.tsv", structure))
+    return targets
+
+
+def _split(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from pgml.split.identity import identity_split
+    from pgml.split.table import write_split_table
+
+    check_output_file(args.output)
+    sequences = {}
+    for name, path in _plm_files(args.plm_dir).items():
+        with np.load(path) as data:
+            sequences[name] = [str(data["query"])]
+    result = identity_split(sequences, args.val_fraction, args.test_fraction, seed=args.seed)
+    write_split_table(args.output, result.assignment, {"group": result.group})
+    log.info("split by sequence identity: %s", result.counts())
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pgml.split.table import read_split_table
+
+    out = check_output_dir(args.output_dir, inputs=[args.split, *args.structures])
+    split = read_split_table(args.split)
+    train_names = sorted(t for t, s in split.items() if s == "train")
+    val_names = sorted(t for t, s in split.items() if s == "val")
+    if not train_names or not val_names:
+        raise InputError("the split needs at least one train and one val target", path=args.split)
+    params = TrainParams(hidden=args.hidden, heads=args.heads, width=args.width, blocks=tuple(args.blocks),
+                         maxout=args.maxout, lr_adam=args.lr_adam, lr_sgd=args.lr_sgd, sgd_epoch=args.sgd_epoch,
+                         epochs=args.epochs, patience=args.patience)
+    from pgml.contact.training import train_model
+
+    train_model(_load_targets(args, train_names, with_structures=True),
+                _load_targets(args, val_names, with_structures=True), out, params, args.seed, args.device)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import numpy as np
+    from tqdm import tqdm
+
+    from pgml.contact.evaluate import plot_attention
+    from pgml.contact.maps import write_maps
+    from pgml.contact.training import load_module, predict
+    from pgml.fileio import atomic_path
+    from pgml.runtime import pick_device
+
+    out = check_output_dir(args.output_dir, inputs=[args.model])
+    module = load_module(args.model)
+    device = pick_device(args.device)
+    names = sorted(_plm_files(args.plm_dir))
+    for target in tqdm(_load_targets(args, names, with_structures=False), desc="predict", unit="target"):
+        prob, seq_w, reg_w = predict(module, target, device)
+        write_maps(target.name, target.sequence, prob, out, probabilities=True, method="ATTContact")
+        with atomic_path(out / f"{target.name}.attention.npz") as tmp, open(tmp, "wb") as handle:
+            np.savez_compressed(handle, sequence=seq_w.astype(np.float32), regional=reg_w.astype(np.float16))
+        plot_attention(seq_w, reg_w, out / f"{target.name}.attention.png", target.name)
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
@@ -116,32 +198,48 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pgml.contact.maps import write_maps
     from pgml.tables import write_tsv
 
+    from pgml.split.table import read_split_table
+
     structures = {target_name(p): p for p in args.structures}
-    plm_files = sorted(p for d in args.plm_dir for p in Path(d).glob("*.npz"))
     out = check_output_dir(args.output_dir, inputs=[*args.structures])
-    if not plm_files:
-        raise InputError("no <target>.npz files in the --plm-dir directories")
+    plm_files = _plm_files(args.plm_dir)
+    split = read_split_table(args.split) if args.split else None
+    names = sorted(t for t in plm_files if split is None or split.get(t) == "test")
+    if not names:
+        raise InputError("no test target in the split", path=args.split)
     rows = []
-    for path in plm_files:
-        target = target_name(path)
+    for target in names:
+        path = plm_files[target]
         if target not in structures:
             raise InputError(f"no structure for target {target} among --structures", path=path)
         with np.load(path) as data:
             scores, query, neff = data["apc"], str(data["query"]), float(data["neff"])
         native = native_contacts(structures[target])
         check_query(query, native, str(path))
-        rows.append(evaluate_target("apc_plm", target, scores, native.distances, neff))
-        write_maps(target, query, scores, out / "maps" / "apc_plm", probabilities=False, method="APC-PLM")
-        plot_map(scores, native.distances, out / "plots" / f"{target}_apc_plm.png",
-                 f"{target}: APC-PLM top-L over native (Neff {neff:.0f})")
+        methods = {"apc_plm": scores}
+        if args.predictions:
+            methods = {"attcontact": np.load(Path(args.predictions) / f"{target}.npy"), **methods}
+        for method, values in methods.items():
+            rows.append(evaluate_target(method, target, values, native.distances, neff))
+            write_maps(target, query, values, out / "maps" / method, probabilities=method != "apc_plm",
+                       method=method)
+            plot_map(values, native.distances, out / "plots" / f"{target}_{method}.png",
+                     f"{target}: {method} top-L over native (Neff {neff:.0f})")
     table = pd.DataFrame(rows)
     mean, by_neff = summarise(table)
+    if args.predictions:
+        model = mean.set_index("method").loc["attcontact", "long_L/5"]
+        baseline = mean.set_index("method").loc["apc_plm", "long_L/5"]
+        mean["beats_apc_plm_long_L/5"] = [bool(model > baseline) if m == "attcontact" else "" for m in mean["method"]]
+        log.info("ATTContact %s APC-PLM on long-range top-L/5 precision (%.3f vs %.3f, %d test targets)",
+                 "beats" if model > baseline else "does NOT beat", model, baseline, len(names))
     write_tsv(table, out / "per_target.tsv", float_format="%.4f")
     write_tsv(mean, out / "metrics.tsv", float_format="%.4f")
     write_tsv(by_neff, out / "by_neff.tsv", float_format="%.4f")
     plot_precision(mean, out / "precision.png")
     print(mean.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    log.info("baseline only: the ATTContact model is not part of this run, so no model-vs-PLM verdict")
+    if not args.predictions:
+        log.info("baseline only: no ATTContact predictions given, so no model-vs-PLM verdict")
     return 0
 
 
@@ -207,6 +305,48 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("evaluate", help="precision by range vs native structures; maps, RR, figures")
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True, help="output directories of `plm`")
     p.add_argument("--structures", type=Path, nargs="+", required=True, help="native structures, named <target>.*")
+    p.add_argument("--predictions", type=Path, default=None, help="output directory of `predict` (<target>.npy)")
+    p.add_argument("--split", type=Path, default=None, help="split TSV: score the test targets only")
     p.add_argument("--output-dir", type=Path, required=True,
                    help="writes metrics.tsv, per_target.tsv, by_neff.tsv, precision.png, maps/, plots/")
     p.set_defaults(func=_evaluate)
+
+    tp = TrainParams()
+    p = steps.add_parser("split", help="train/val/test split of the targets by sequence identity (MMseqs2)")
+    p.add_argument("--plm-dir", type=Path, nargs="+", required=True)
+    p.add_argument("--output", type=Path, required=True, help="split TSV (id, split, group)")
+    p.add_argument("--val-fraction", type=float, default=SplitParams().val_fraction)
+    p.add_argument("--test-fraction", type=float, default=SplitParams().test_fraction)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_split)
+
+    p = steps.add_parser("train", help="train ATTContact (Adam then SGD; selection on val long-range top-L/2)")
+    p.add_argument("--plm-dir", type=Path, nargs="+", required=True)
+    p.add_argument("--pssm-dir", type=Path, required=True, help="folder of <target>.tsv PSSMs")
+    p.add_argument("--structures", type=Path, nargs="+", required=True)
+    p.add_argument("--split", type=Path, required=True)
+    p.add_argument("--output-dir", type=Path, required=True, help="model.ckpt, last.ckpt, metrics.tsv, learning_curve.png")
+    p.add_argument("--hidden", type=int, default=tp.hidden, help="sequence/regional attention width")
+    p.add_argument("--heads", type=int, default=tp.heads)
+    p.add_argument("--width", type=int, default=tp.width, help="ResNet filters")
+    p.add_argument("--blocks", type=int, nargs="+", default=list(tp.blocks), help="residual blocks per stage")
+    p.add_argument("--maxout", type=int, default=tp.maxout, help="PLM branch channels after Maxout")
+    p.add_argument("--lr-adam", type=float, default=tp.lr_adam)
+    p.add_argument("--lr-sgd", type=float, default=tp.lr_sgd)
+    p.add_argument("--sgd-epoch", type=int, default=tp.sgd_epoch, help="switch from Adam to SGD at this epoch")
+    p.add_argument("--epochs", type=int, default=tp.epochs)
+    p.add_argument("--patience", type=int, default=tp.patience)
+    p.add_argument("--seed", type=int, default=0)
+    add_device_argument(p)
+    add_threads_argument(p)
+    p.set_defaults(func=_train)
+
+    p = steps.add_parser("predict", help="contact probabilities and attention weights with a trained model")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--plm-dir", type=Path, nargs="+", required=True)
+    p.add_argument("--pssm-dir", type=Path, required=True)
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="<target>.npy/.tsv/.rr/.binary.txt, <target>.attention.npz and .attention.png")
+    add_device_argument(p)
+    add_threads_argument(p)
+    p.set_defaults(func=_predict)

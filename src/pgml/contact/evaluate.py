@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pgml.contact.contacts import CONTACT_CUTOFF, precision_table
+from pgml.contact.contacts import CONTACT_CUTOFF, RANGES, precision_table
 
 #: Neff bins (upper edges) for the breakdown
 NEFF_BINS = (0.0, 64.0, 256.0, 1024.0, np.inf)
@@ -32,9 +32,14 @@ def evaluate_target(method: str, target: str, scores: np.ndarray, distances: np.
     return row
 
 
+def metric_columns(frame: pd.DataFrame) -> list[str]:
+    """The precision columns (``short_L/5`` ... ``long_L``)."""
+    return [c for c in frame.columns if c.split("_")[0] in RANGES]
+
+
 def summarise(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mean per method, and mean per method and Neff bin (with the number of targets)."""
-    metrics = [c for c in rows.columns if "_L" in c]
+    metrics = metric_columns(rows)
     mean = rows.groupby("method", sort=False)[metrics].mean().reset_index()
     mean.insert(1, "targets", rows.groupby("method", sort=False).size().to_numpy())
     by_neff = rows.groupby(["method", "neff_bin"], sort=False)[metrics].mean().reset_index()
@@ -69,7 +74,7 @@ def plot_precision(mean: pd.DataFrame, path: Path) -> None:
     """Grouped bars: mean precision per range and top fraction, one colour per method."""
     from pgml.plots import figure, save_figure
 
-    metrics = [c for c in mean.columns if "_L" in c]
+    metrics = metric_columns(mean)
     fig, ax = figure(figsize=(8, 3.5))
     width = 0.8 / max(len(mean), 1)
     x = np.arange(len(metrics))
@@ -79,4 +84,19 @@ def plot_precision(mean: pd.DataFrame, path: Path) -> None:
     ax.set_ylim(0, 1)
     ax.set_ylabel("precision")
     ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def plot_attention(seq_weights: np.ndarray, reg_weights: np.ndarray, path: Path, title: str) -> None:
+    """Sequence attention (L x L) and the regional attention's weight on the centre of the n x n region."""
+    from pgml.plots import figure, save_figure
+
+    fig, axes = figure(1, 2, figsize=(9, 4))
+    im = axes[0].imshow(seq_weights, cmap="viridis")
+    axes[0].set_title(f"{title}: sequence attention")
+    fig.colorbar(im, ax=axes[0], fraction=0.046)
+    centre = reg_weights.shape[2] // 2
+    im = axes[1].imshow(reg_weights[:, :, centre], cmap="viridis", vmin=0)
+    axes[1].set_title("regional attention on the centre")
+    fig.colorbar(im, ax=axes[1], fraction=0.046)
     save_figure(fig, path)

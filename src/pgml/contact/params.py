@@ -49,3 +49,27 @@ class SimulateParams:
     field: float = 1.5
     burn_in: int = 30
     min_separation: int = 3
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """ATTContact training (section 4.2.4 of [dissertation]); widths and blocks are the chapter's."""
+
+    hidden: int = 64
+    heads: int = 4
+    width: int = 64
+    blocks: tuple[int, ...] = (3, 4, 6, 3)
+    maxout: int = 64
+    lr_adam: float = 1e-3
+    lr_sgd: float = 0.01
+    sgd_epoch: int = 30
+    epochs: int = 60
+    patience: int = 60
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    """Train/val/test split of the targets by sequence identity (:func:`pgml.split.identity_split`)."""
+
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
