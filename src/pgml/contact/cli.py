@@ -196,9 +196,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pgml.contact.contacts import check_query, native_contacts
     from pgml.contact.evaluate import evaluate_target, plot_map, plot_precision, summarise
     from pgml.contact.maps import write_maps
-    from pgml.tables import write_tsv
-
     from pgml.split.table import read_split_table
+    from pgml.tables import write_tsv
 
     structures = {target_name(p): p for p in args.structures}
     out = check_output_dir(args.output_dir, inputs=[*args.structures])
