@@ -566,6 +566,11 @@ CASES: list[Case] = [
     Case("contact-query-longer-than-structure",
          lambda t, r: _contact_evaluate_long_query(t),
          r"q\.npz: query has 9 residues, longer than the structure's chain \(4\)"),
+    Case("contact-predict-model-text-file",
+         lambda t, r: ["contact", "predict", "--model", str(write(t / "in" / "model.ckpt", "not a model\n")),
+                       "--plm-dir", str(mkdir(t / "in" / "plm")), "--pssm-dir", str(mkdir(t / "in" / "pssm")),
+                       "--output-dir", str(t / "out")],
+         r"model\.ckpt: not an ATTContact checkpoint"),
 ]
 
 

@@ -15,7 +15,7 @@ SMALL = {"hidden": 8, "heads": 2, "width": 4, "blocks": (1, 1), "maxout": 4}
 def test_output_is_a_symmetric_probability_map_with_attention_weights() -> None:
     torch.manual_seed(0)
     model = ATTContact(**SMALL)
-    prob, seq_w, reg_w = model(torch.randn(1, 40, 12), torch.randn(1, 441, 12, 12), attention=True)
+    prob, seq_w, reg_w = model(torch.randn(1, 40, 12), torch.randn(1, 442, 12, 12), attention=True)
     assert prob.shape == (1, 12, 12) and seq_w.shape == (12, 12) and reg_w.shape == (12, 12, 25)
     assert torch.all((prob > 0) & (prob < 1))
     torch.testing.assert_close(prob, prob.transpose(1, 2))
@@ -59,7 +59,7 @@ def _target(length: int = 14, seed: int = 0) -> Target:
     seq = "".join(rng.choice(list("ACDEFGHIKLMNPQRSTVWY"), length))
     coords = np.cumsum(rng.normal(0, 2.5, size=(length, 3)), axis=0)
     dist = np.sqrt(((coords[:, None] - coords[None]) ** 2).sum(-1))
-    plm = rng.normal(size=(441, length, length)).astype(np.float16)
+    plm = rng.normal(size=(442, length, length)).astype(np.float16)
     return Target("t", seq, features_1d(seq, rng.normal(size=(length, 20))), plm, np.zeros((length, length)),
                   10.0, dist)
 

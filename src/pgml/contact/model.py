@@ -3,7 +3,7 @@
 Layers follow the pattern of torch_geometric's ``MessagePassing`` modules: the constructor holds the
 parameters, ``forward`` reads like the chapter's equations and ``reset_parameters`` exists. Inputs
 of one target (batch size 1, as in the chapter): 1D features ``x (1, C1, L)`` (PSSM scores through a
-sigmoid and the query one-hot) and the PLM couplings ``plm (1, 441, L, L)``.
+sigmoid and the query one-hot) and the PLM couplings with the APC map, ``plm (1, 442, L, L)``.
 
 - Sequence attention module (section 4.2.2 of [dissertation]): instance norm -> 1D convolution ->
   BiLSTM -> multi-head scaled dot-product attention ``softmax(Q K^T / sqrt(d)) V`` -> outer tiling
@@ -13,7 +13,7 @@ sigmoid and the query one-hot) and the PLM couplings ``plm (1, 441, L, L)``.
   with one-hot kernels, written as ``torch.nn.functional.unfold`` (the same numbers without a
   convolution over zeros) — then attention of the centre over its ``n^2`` slots; the ``L x L x n^2``
   weights are exported.
-- PLM branch: 1 x 1 convolution 441 -> 2k and Maxout to k channels.
+- PLM branch: 1 x 1 convolution 442 -> 2k (the 441 couplings and the APC score) and Maxout to k channels.
 - Each module's features, concatenated with the PLM branch, pass a ResNet of blocks (3, 4, 6, 3
   layers in the chapter; instance norm, 3 x 3 convolutions, 1 x 1 shortcut, squeeze-and-excitation)
   and a 1 x 1 convolution with a sigmoid; the prediction is the mean of the two modules' maps.
@@ -153,9 +153,9 @@ class RegionalAttention(nn.Module):
 
 
 class PlmBranch(nn.Module):
-    """1 x 1 convolution 441 -> 2 k, Maxout over channel pairs to k."""
+    """1 x 1 convolution 442 -> 2 k, Maxout over channel pairs to k."""
 
-    def __init__(self, c_in: int = 441, k: int = 64) -> None:
+    def __init__(self, c_in: int = 442, k: int = 64) -> None:
         super().__init__()
         self.conv = nn.Conv2d(c_in, 2 * k, 1)
         self.k = k
@@ -171,7 +171,7 @@ class PlmBranch(nn.Module):
 class ATTContact(nn.Module):
     """Mean of the sequence-attention and regional-attention ResNets' contact maps (module docstring)."""
 
-    def __init__(self, c1d: int = 40, plm_channels: int = 441, *, hidden: int = 64, heads: int = 4,
+    def __init__(self, c1d: int = 40, plm_channels: int = 442, *, hidden: int = 64, heads: int = 4,
                  width: int = 64, blocks: tuple[int, ...] = (3, 4, 6, 3), maxout: int = 64,
                  region: int = REGION) -> None:
         super().__init__()

@@ -1,7 +1,8 @@
 """Features, the Lightning module and the training entry point of ATTContact [attcontact].
 
 One target = 1D features (sigmoid of the PSSM scores and the query one-hot, 40 x L), the PLM
-couplings (441 x L x L) and the native 8 Å contact map. The loss is the binary cross-entropy over
+couplings (441 x L x L) with the APC-corrected score map as channel 442 (standardised per target),
+and the native 8 Å contact map. The loss is the binary cross-entropy over
 pairs at separation >= 6 with a known distance. Training follows section 4.2.4 of [dissertation]:
 batch size 1, Adam (lr 1e-3) and, from epoch ``sgd_epoch``, SGD (lr 0.01, momentum 0.9) — both
 optimisers are kept by Lightning (manual optimisation) so a resumed run continues with the right one
@@ -34,7 +35,7 @@ class Target:
     name: str
     sequence: str
     x: np.ndarray  # (40, L)
-    plm: np.ndarray  # (441, L, L) float16
+    plm: np.ndarray  # (442, L, L) float16: couplings and the standardised APC map
     apc: np.ndarray  # (L, L)
     neff: float
     distances: np.ndarray | None  # (L, L), NaN where unknown
@@ -67,8 +68,10 @@ def load_target(plm_path: Path, pssm_path: Path, structure: Path | None) -> Targ
         native = native_contacts(structure)
         check_query(sequence, native, str(plm_path))
         distances = native.distances
-    return Target(plm_path.name.split(".")[0], sequence, features_1d(sequence, pssm),
-                  np.ascontiguousarray(couplings.transpose(2, 0, 1)), apc, neff, distances)
+    scaled = (apc - apc.mean()) / (apc.std() + 1e-6)
+    plm = np.concatenate([couplings.transpose(2, 0, 1), scaled[None].astype(np.float16)], axis=0)
+    return Target(plm_path.name.split(".")[0], sequence, features_1d(sequence, pssm), np.ascontiguousarray(plm),
+                  apc, neff, distances)
 
 
 class TargetDataset(torch.utils.data.Dataset):
@@ -166,9 +169,14 @@ def train_model(train: list[Target], val: list[Target], out: Path, params: Train
 
 
 def load_module(path: Path) -> ContactModule:
+    """The trained module of a ``model.ckpt``; :class:`InputError` naming the file for anything else."""
+    import pickle
+
+    if not Path(path).is_file():
+        raise InputError("model checkpoint not found", path=path)
     try:
         return ContactModule.load_from_checkpoint(path, map_location="cpu")
-    except (OSError, RuntimeError, KeyError, TypeError) as exc:
+    except (OSError, RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
         raise InputError(f"not an ATTContact checkpoint: {type(exc).__name__}: {str(exc)[:200]}", path=path) from None
 
 
