@@ -81,3 +81,22 @@ def test_filter_by_coverage_and_identity(tmp_path: Path) -> None:
     kept = filter_alignment(aln, max_identity=0.85)
     # row 1 (90 % to row 0) and row 4 (a duplicate of row 0) go; row 2 is 60 % identical to row 0
     assert kept.names == ["seq1", "seq3", "seq4"]
+
+
+def test_jackhmmer_rows_sit_on_the_query_columns(tmp_path: Path) -> None:
+    from pgml.contact.search import jackhmmer_alignment
+
+    query = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG"  # ubiquitin
+    # homologues: point mutants, one with a 5-residue deletion (positions 31-35) and one with an insertion
+    mutant = query[:10] + "A" + query[11:]
+    deleted = query[:30] + query[35:]
+    inserted = query[:40] + "WWW" + query[40:]
+    db = tmp_path / "db.fasta"
+    db.write_text(f">mut\n{mutant}\n>del\n{deleted}\n>ins\n{inserted}\n>other\n{'ACDEFGHIKL' * 6}\n")
+    aln = jackhmmer_alignment(query, db, iterations=1, evalue=1e-3)
+    rows = dict(zip(aln.names, ["".join(ALPHABET[k] for k in r) for r in aln.msa], strict=True))
+    assert set(rows) == {"query", "mut/1", "del/1", "ins/1"}
+    assert rows["mut/1"] == mutant
+    assert rows["ins/1"] == query
+    assert rows["del/1"][:30] == query[:30] and rows["del/1"][35:] == query[35:]
+    assert rows["del/1"][30:35].count("-") >= 4

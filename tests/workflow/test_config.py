@@ -63,6 +63,7 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("contact", "plm"), contact_params.PlmParams),
     (("contact", "train"), contact_params.TrainParams),
     (("contact", "split"), contact_params.SplitParams),
+    (("contact", "search"), contact_params.SearchParams),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -108,7 +109,7 @@ def test_cli_defaults_come_from_the_library() -> None:
         assert infer[field.name] == field.default, field.name
     for step, dataclass in [("plm", contact_params.PlmParams), ("simulate", contact_params.SimulateParams),
                             ("build-msa", contact_params.FilterParams), ("train", contact_params.TrainParams),
-                            ("split", contact_params.SplitParams)]:
+                            ("split", contact_params.SplitParams), ("build-msa", contact_params.SearchParams)]:
         for field in dataclasses.fields(dataclass):
             default = field.default
             expected = list(default) if isinstance(default, tuple) else default
@@ -129,7 +130,7 @@ def test_config_keys_are_cli_flags() -> None:
     passes = {("bfactor", "train"): section("bfactor", "train"), ("bfactor", "split"): section("bfactor", "split"),
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
               ("grn", "coherence"): section("grn", "coherence"),
-              ("contact", "simulate"): section("contact", "simulate"), ("contact", "build-msa"): section("contact", "filter"),
+              ("contact", "simulate"): section("contact", "simulate"), ("contact", "build-msa"): {**section("contact", "filter"), **section("contact", "search")},
               ("contact", "plm"): section("contact", "plm"), ("contact", "train"): section("contact", "train"),
               ("contact", "split"): section("contact", "split")}
     for step, props in passes.items():
@@ -175,6 +176,21 @@ def test_own_data_config_needs_no_simulate_section(tmp_path: Path) -> None:
     result = dry_run("--cores", "1", "--configfile", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "grn_simulate_network" not in result.stdout
+
+
+def test_contact_database_config_searches_with_jackhmmer(tmp_path: Path) -> None:
+    db = tmp_path / "db.fasta"
+    db.write_text(">s\nTTCCPSIVARSNFNVCRLPGTPEALCATYTGCIIIPGATCPGDYAN\n")
+    demo = ROOT / "resources" / "demo" / "structures"
+    config = {"chains": ["contact"], "contact": {"structures": [str(demo / f) for f in
+                                                               ("1EJG.pdb.gz", "1LCD.pdb.gz", "1A8O.pdb.gz")],
+                                                "database": str(db), "search": {"iterations": 2}}}
+    path = tmp_path / "db.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = dry_run("--cores", "1", "-p", "--configfile", str(path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "contact_simulate_alignment" not in result.stdout
+    assert f"--database {db} --iterations 2" in result.stdout
 
 
 def test_missing_structures_directory_stops_a_dry_run(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 # the APC-PLM baseline on the test targets (precision by range and Neff).
 # Targets are named by their file names up to the first dot (1UBI.pdb.gz -> 1UBI). Without
 # contact.alignments the demo simulates one alignment per structure (pgml contact simulate).
+# Alignments: contact.alignments (ready files), else jackhmmer against contact.database, else simulated.
 # Rules mirror `pgml contact <step>`; flags come from the config section of the same name.
 
 CONTACT = config["contact"]
@@ -17,6 +18,9 @@ CONTACT_STRUCT = {
     for f in (sorted(Path(p).iterdir()) if Path(p).is_dir() else [Path(p)])
     if not Path(p).is_dir() or f.name.removesuffix(".gz").endswith(CONTACT_STRUCTURE_SUFFIXES)
 }
+# contact.database (FASTA) without contact.alignments: jackhmmer (pyhmmer) with each structure's sequence
+CONTACT_DB = CONTACT.get("database")
+CONTACT_SEARCH = bool(CONTACT_DB) and not CONTACT["alignments"]
 CONTACT_ALN = (
     {
         f.name.split(".")[0]: str(f)
@@ -25,6 +29,8 @@ CONTACT_ALN = (
         if not Path(p).is_dir() or f.name.removesuffix(".gz").endswith(CONTACT_ALIGNMENT_SUFFIXES)
     }
     if CONTACT["alignments"]
+    else {t: [CONTACT_STRUCT[t], CONTACT_DB] for t in CONTACT_STRUCT}
+    if CONTACT_SEARCH
     else {t: f"{CONTACT_OUT}/simulated/{t}.a3m" for t in CONTACT_STRUCT}
 )
 CONTACT_IDS = sorted(CONTACT_ALN)
@@ -33,6 +39,8 @@ CONTACT_SHARDS = {str(k): CONTACT_IDS[k::CONTACT_N_SHARDS] for k in range(CONTAC
 
 # stop at parse time (also under -n) when the chain is on and a configured input is missing
 if chain_enabled("contact"):
+    if CONTACT_DB and not Path(CONTACT_DB).is_file():
+        raise WorkflowError(f"contact.database: not found: {CONTACT_DB} (working directory {Path.cwd()})")
     for key in ("structures", "alignments"):
         for path in CONTACT[key]:
             if not Path(path).exists():
@@ -81,12 +89,18 @@ rule contact_build_msa:
         f"{CONTACT_OUT}/msa/{{contact_target}}.aln",
     params:
         filters=cli_flags(CONTACT["filter"]),
+        source=lambda wc, input: (
+            f"--structure {input[0]} --database {input[1]} {cli_flags(CONTACT['search'])}"
+            if CONTACT_SEARCH
+            else f"--alignment {input[0]}"
+        ),
+    threads: 2 if CONTACT_SEARCH else 1
     log:
         f"{CONTACT_LOG}/build_msa/{{contact_target}}.log",
     conda:
         f"{ENVS}/contact.yaml"
     shell:
-        "pgml contact build-msa --alignment {input} --output {output} {params.filters} > {log} 2>&1"
+        "pgml contact build-msa {params.source} --output {output} {params.filters} --threads {threads} > {log} 2>&1"
 
 
 rule contact_msa_pssm:

@@ -14,7 +14,15 @@ import argparse
 import logging
 from pathlib import Path
 
-from pgml.contact.params import FORMATS, FilterParams, PlmParams, SimulateParams, SplitParams, TrainParams
+from pgml.contact.params import (
+    FORMATS,
+    FilterParams,
+    PlmParams,
+    SearchParams,
+    SimulateParams,
+    SplitParams,
+    TrainParams,
+)
 from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 
@@ -49,13 +57,26 @@ def _build_msa(args: argparse.Namespace) -> int:
     from pgml.contact.alignment import read_alignment, write_psicov
     from pgml.contact.weights import filter_alignment, neff, sequence_weights
 
-    check_output_file(args.output, inputs=[args.alignment])
-    aln = read_alignment(args.alignment, args.format)
+    if (args.alignment is None) == (args.database is None):
+        raise InputError("give either --alignment or --database (with --structure)")
+    if args.alignment is not None:
+        check_output_file(args.output, inputs=[args.alignment])
+        aln = read_alignment(args.alignment, args.format)
+    else:
+        from pgml.contact.contacts import native_contacts
+        from pgml.contact.search import jackhmmer_alignment
+
+        if args.structure is None:
+            raise InputError("--database needs --structure (the query is its first protein chain)")
+        check_output_file(args.output, inputs=[args.database, args.structure])
+        query = native_contacts(args.structure).sequence
+        aln = jackhmmer_alignment(query, args.database, iterations=args.iterations, evalue=args.evalue,
+                                  threads=args.threads or 1, name=target_name(args.structure))
     kept = filter_alignment(aln, min_coverage=args.min_coverage, max_identity=args.max_identity)
     w = sequence_weights(kept.msa, args.weight_identity)
     write_psicov(kept, args.output)
-    log.info("%s: L=%d, %d of %d sequences kept, Neff %.1f", args.alignment, kept.length, len(kept), len(aln),
-             neff(w))
+    log.info("%s: L=%d, %d of %d sequences kept, Neff %.1f", args.alignment or args.database, kept.length, len(kept),
+             len(aln), neff(w))
     return 0
 
 
@@ -272,8 +293,14 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_simulate)
 
-    p = steps.add_parser("build-msa", help="read a ready alignment, filter it (hhfilter-like), write PSICOV")
-    p.add_argument("--alignment", type=Path, required=True, help="a3m, a2m, Stockholm, aligned FASTA or PSICOV (.gz)")
+    p = steps.add_parser("build-msa", help="read a ready alignment or search a database (jackhmmer), filter "
+                                           "(hhfilter-like), write PSICOV")
+    p.add_argument("--alignment", type=Path, default=None, help="a3m, a2m, Stockholm, aligned FASTA or PSICOV (.gz)")
+    p.add_argument("--database", type=Path, default=None, help="FASTA sequence database for jackhmmer (pyhmmer)")
+    p.add_argument("--structure", type=Path, default=None, help="with --database: the query is its first chain")
+    p.add_argument("--iterations", type=int, default=SearchParams().iterations, help="jackhmmer iterations")
+    p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="jackhmmer inclusion E-value")
+    add_threads_argument(p)
     p.add_argument("--output", type=Path, required=True, help="PSICOV .aln (one sequence per line, query first)")
     _add_filter(p, with_filters=True)
     p.set_defaults(func=_build_msa)

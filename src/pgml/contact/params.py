@@ -73,3 +73,11 @@ class SplitParams:
 
     val_fraction: float = 0.15
     test_fraction: float = 0.15
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """jackhmmer search (:mod:`pgml.contact.search`) when a sequence database is configured."""
+
+    iterations: int = 3
+    evalue: float = 0.001
