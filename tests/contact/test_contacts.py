@@ -81,3 +81,24 @@ def test_maps_rr_and_binary(tmp_path: Path) -> None:
     binary = np.loadtxt(tmp_path / "t.binary.txt")
     assert binary[0, 9] == binary[9, 0] == 1 and binary.sum() == 2 * 10
     np.testing.assert_allclose(np.load(tmp_path / "t.npy"), scores)
+
+
+def test_psiblast_pssm(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from pgml.contact.pssm import AMINO, run_psiblast
+
+    if shutil.which("psiblast") is None or shutil.which("makeblastdb") is None:
+        pytest.skip("ncbi-blast+ not installed")
+    query = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG"  # ubiquitin
+    (tmp_path / "db.fasta").write_text(f">mut\n{query[:10]}A{query[11:]}\n>other\n{'WWWWHHHH' * 3}\n")
+    (tmp_path / "none.fasta").write_text(">other\nWWWWHHHHWWWWHHHHWWWW\n")
+    for name in ("db", "none"):
+        subprocess.run(["makeblastdb", "-in", str(tmp_path / f"{name}.fasta"), "-dbtype", "prot", "-out",
+                        str(tmp_path / name)], check=True, capture_output=True)
+    found, scores = run_psiblast(query, str(tmp_path / "db"), iterations=2)
+    assert found == query and scores.shape == (76, 20)
+    # a homologue identical but for one residue: every row still scores its query residue best
+    assert sum(np.argmax(scores[i]) == AMINO.index(a) for i, a in enumerate(query)) >= 70
+    assert run_psiblast(query, str(tmp_path / "none"), iterations=2) is None  # no hit: psiblast writes no PSSM

@@ -178,19 +178,21 @@ def test_own_data_config_needs_no_simulate_section(tmp_path: Path) -> None:
     assert "grn_simulate_network" not in result.stdout
 
 
-def test_contact_database_config_searches_with_jackhmmer(tmp_path: Path) -> None:
+def test_contact_database_config_searches_with_jackhmmer_and_psiblast(tmp_path: Path) -> None:
     db = tmp_path / "db.fasta"
     db.write_text(">s\nTTCCPSIVARSNFNVCRLPGTPEALCATYTGCIIIPGATCPGDYAN\n")
     demo = ROOT / "resources" / "demo" / "structures"
     config = {"chains": ["contact"], "contact": {"structures": [str(demo / f) for f in
                                                                ("1EJG.pdb.gz", "1LCD.pdb.gz", "1A8O.pdb.gz")],
-                                                "database": str(db), "search": {"iterations": 2}}}
+                                                "database": str(db), "blast_db": str(tmp_path / "blastdb"),
+                                                "search": {"iterations": 2}}}
     path = tmp_path / "db.yaml"
     path.write_text(yaml.safe_dump(config))
     result = dry_run("--cores", "1", "-p", "--configfile", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "contact_simulate_alignment" not in result.stdout
     assert f"--database {db} --iterations 2" in result.stdout
+    assert f"--blast-db {tmp_path / 'blastdb'} --iterations 2" in result.stdout
 
 
 def test_missing_structures_directory_stops_a_dry_run(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@
 # Targets are named by their file names up to the first dot (1UBI.pdb.gz -> 1UBI). Without
 # contact.alignments the demo simulates one alignment per structure (pgml contact simulate).
 # Alignments: contact.alignments (ready files), else jackhmmer against contact.database, else simulated.
+# PSSMs: from the weighted alignment, or from psiblast when contact.blast_db names a BLAST database.
 # Rules mirror `pgml contact <step>`; flags come from the config section of the same name.
 
 CONTACT = config["contact"]
@@ -110,12 +111,17 @@ rule contact_msa_pssm:
         f"{CONTACT_OUT}/pssm/{{contact_target}}.tsv",
     params:
         weights=cli_flags(CONTACT["filter"], keys=("weight_identity",)),
+        blast=(
+            f"--blast-db {shlex.quote(CONTACT['blast_db'])} {cli_flags(CONTACT['search'])}"
+            if CONTACT.get("blast_db")
+            else ""
+        ),
     log:
         f"{CONTACT_LOG}/msa_pssm/{{contact_target}}.log",
     conda:
         f"{ENVS}/contact.yaml"
     shell:
-        "pgml contact pssm --alignment {input} --output {output} {params.weights} > {log} 2>&1"
+        "pgml contact pssm --alignment {input} --output {output} {params.weights} {params.blast} > {log} 2>&1"
 
 
 rule contact_msa_plm:

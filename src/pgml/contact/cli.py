@@ -92,6 +92,21 @@ def _pssm(args: argparse.Namespace) -> int:
     check_output_file(args.output, inputs=[source])
     if args.psiblast_pssm:
         query, scores = read_psiblast_pssm(args.psiblast_pssm)
+    elif args.blast_db:
+        from pgml.contact.pssm import run_psiblast
+
+        aln = read_alignment(args.alignment, args.format)
+        query = aln.query
+        found = run_psiblast(query, args.blast_db, iterations=args.iterations, evalue=args.evalue,
+                             threads=args.threads or 1)
+        if found is None:
+            log.warning("psiblast found no hit in %s (and wrote no PSSM): using the alignment's PSSM", args.blast_db)
+            scores = pssm_from_msa(aln.msa, sequence_weights(aln.msa, args.weight_identity))
+        elif len(found[0]) != len(query) or "-" in query:
+            raise InputError(f"psiblast's PSSM has {len(found[0])} rows for a query of {len(query)} columns "
+                             "(the query must have no gaps)", path=args.alignment)
+        else:
+            scores = found[1]
     else:
         aln = read_alignment(args.alignment, args.format)
         query, scores = aln.query, pssm_from_msa(aln.msa, sequence_weights(aln.msa, args.weight_identity))
@@ -308,6 +323,11 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("pssm", help="L x 20 PSSM from a weighted alignment or a PSI-BLAST ASCII PSSM")
     p.add_argument("--alignment", type=Path, default=None)
     p.add_argument("--psiblast-pssm", type=Path, default=None, help="psiblast -out_ascii_pssm output")
+    p.add_argument("--blast-db", default=None,
+                   help="BLAST protein database: run psiblast for the alignment's query instead of using the alignment")
+    p.add_argument("--iterations", type=int, default=SearchParams().iterations, help="psiblast iterations")
+    p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="psiblast inclusion E-value")
+    add_threads_argument(p)
     p.add_argument("--output", type=Path, required=True, help="TSV: position, residue, 20 scores in bits")
     _add_filter(p, with_filters=False)
     p.set_defaults(func=_pssm)

@@ -82,6 +82,33 @@ def read_psiblast_pssm(path: str | Path) -> tuple[str, np.ndarray]:
     return "".join(residues), scores[:, perm]
 
 
+def run_psiblast(query: str, blast_db: str, *, iterations: int = 3, evalue: float = 0.001, threads: int = 1,
+                 psiblast: str = "psiblast") -> tuple[str, np.ndarray] | None:
+    """Run ``psiblast -out_ascii_pssm`` (Debian ncbi-blast+) for ``query`` against ``blast_db``; parse it.
+
+    None when psiblast found no hit (it then writes no PSSM)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = shutil.which(psiblast)
+    if exe is None:
+        raise InputError(f"{psiblast} not found on PATH (Debian package ncbi-blast+)")
+    with tempfile.TemporaryDirectory(prefix="pgml-psiblast-") as tmp:
+        fasta, out = Path(tmp) / "query.fasta", Path(tmp) / "query.pssm"
+        fasta.write_text(f">query\n{query.replace('-', '')}\n")
+        cmd = [exe, "-query", str(fasta), "-db", str(blast_db), "-num_iterations", str(iterations),
+               "-evalue", str(evalue), "-inclusion_ethresh", str(evalue), "-num_threads", str(threads),
+               "-out_ascii_pssm", str(out), "-save_pssm_after_last_round", "-out", str(Path(tmp) / "hits.txt")]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode == 0 and not out.is_file():
+            return None
+        if result.returncode != 0:
+            tail = " ".join(result.stderr.split())[-300:]
+            raise InputError(f"psiblast failed (exit {result.returncode}): {tail}", path=blast_db)
+        return read_psiblast_pssm(out)
+
+
 def pssm_frame(query: str, scores: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame(scores, columns=list(AMINO))
     frame.insert(0, "residue", list(query))
