@@ -83,8 +83,14 @@ def test_filter_by_coverage_and_identity(tmp_path: Path) -> None:
     assert kept.names == ["seq1", "seq3", "seq4"]
 
 
-def test_jackhmmer_rows_sit_on_the_query_columns(tmp_path: Path) -> None:
-    from pgml.contact.search import jackhmmer_alignment
+@pytest.mark.parametrize("engine", ["jackhmmer", "mmseqs"])
+def test_search_rows_sit_on_the_query_columns(tmp_path: Path, engine: str) -> None:
+    import shutil
+
+    from pgml.contact.search import jackhmmer_alignment, mmseqs_alignment
+
+    if engine == "mmseqs" and shutil.which("mmseqs") is None:
+        pytest.skip("mmseqs not installed")
 
     query = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG"  # ubiquitin
     # homologues: point mutants, one with a 5-residue deletion (positions 31-35) and one with an insertion
@@ -93,7 +99,10 @@ def test_jackhmmer_rows_sit_on_the_query_columns(tmp_path: Path) -> None:
     inserted = query[:40] + "WWW" + query[40:]
     db = tmp_path / "db.fasta"
     db.write_text(f">mut\n{mutant}\n>del\n{deleted}\n>ins\n{inserted}\n>other\n{'ACDEFGHIKL' * 6}\n")
-    aln = jackhmmer_alignment(query, db, iterations=1, evalue=1e-3)
+    if engine == "jackhmmer":
+        aln = jackhmmer_alignment(query, db, iterations=1, evalue=1e-3)
+    else:
+        aln = mmseqs_alignment(query, db, evalue=1e-3)
     rows = dict(zip(aln.names, ["".join(ALPHABET[k] for k in r) for r in aln.msa], strict=True))
     assert set(rows) == {"query", "mut/1", "del/1", "ins/1"}
     assert rows["mut/1"] == mutant

@@ -87,6 +87,7 @@ def test_schema_allowed_values_equal_library() -> None:
     assert section("grn")["genie3_trees"]["default"] == grn_params.GENIE3_TREES
     assert section("grn", "coherence")["permutations"]["default"] == grn_params.PERMUTATIONS
     assert set(contact_params.FORMATS) == {"a3m", "a2m", "stockholm", "fasta", "psicov"}
+    assert tuple(section("contact", "search")["engine"]["enum"]) == contact_params.ENGINES
 
 
 def test_cli_defaults_come_from_the_library() -> None:

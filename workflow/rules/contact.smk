@@ -112,7 +112,7 @@ rule contact_msa_pssm:
     params:
         weights=cli_flags(CONTACT["filter"], keys=("weight_identity",)),
         blast=(
-            f"--blast-db {shlex.quote(CONTACT['blast_db'])} {cli_flags(CONTACT['search'])}"
+            f"--blast-db {shlex.quote(CONTACT['blast_db'])} {cli_flags(CONTACT['search'], keys=('iterations', 'evalue'))}"
             if CONTACT.get("blast_db")
             else ""
         ),

@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 
 from pgml.contact.params import (
+    ENGINES,
     FORMATS,
     FilterParams,
     PlmParams,
@@ -64,14 +65,18 @@ def _build_msa(args: argparse.Namespace) -> int:
         aln = read_alignment(args.alignment, args.format)
     else:
         from pgml.contact.contacts import native_contacts
-        from pgml.contact.search import jackhmmer_alignment
+        from pgml.contact.search import jackhmmer_alignment, mmseqs_alignment
 
         if args.structure is None:
             raise InputError("--database needs --structure (the query is its first protein chain)")
         check_output_file(args.output, inputs=[args.database, args.structure])
         query = native_contacts(args.structure).sequence
-        aln = jackhmmer_alignment(query, args.database, iterations=args.iterations, evalue=args.evalue,
-                                  threads=args.threads or 1, name=target_name(args.structure))
+        if args.engine == "mmseqs":
+            aln = mmseqs_alignment(query, args.database, evalue=args.evalue, threads=args.threads or 1,
+                                   name=target_name(args.structure))
+        else:
+            aln = jackhmmer_alignment(query, args.database, iterations=args.iterations, evalue=args.evalue,
+                                      threads=args.threads or 1, name=target_name(args.structure))
     kept = filter_alignment(aln, min_coverage=args.min_coverage, max_identity=args.max_identity)
     w = sequence_weights(kept.msa, args.weight_identity)
     write_psicov(kept, args.output)
@@ -313,8 +318,10 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--alignment", type=Path, default=None, help="a3m, a2m, Stockholm, aligned FASTA or PSICOV (.gz)")
     p.add_argument("--database", type=Path, default=None, help="FASTA sequence database for jackhmmer (pyhmmer)")
     p.add_argument("--structure", type=Path, default=None, help="with --database: the query is its first chain")
+    p.add_argument("--engine", choices=ENGINES, default=SearchParams().engine,
+                   help="jackhmmer (pyhmmer) or mmseqs (easy-search, one pass)")
     p.add_argument("--iterations", type=int, default=SearchParams().iterations, help="jackhmmer iterations")
-    p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="jackhmmer inclusion E-value")
+    p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="inclusion E-value")
     add_threads_argument(p)
     p.add_argument("--output", type=Path, required=True, help="PSICOV .aln (one sequence per line, query first)")
     _add_filter(p, with_filters=True)

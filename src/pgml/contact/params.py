@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 #: alignment formats read by :func:`pgml.contact.alignment.read_alignment`
 FORMATS = ("a3m", "a2m", "stockholm", "fasta", "psicov")
+#: sequence search engines of ``pgml contact build-msa --database``
+ENGINES = ("jackhmmer", "mmseqs")
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class SplitParams:
 
 @dataclass(frozen=True)
 class SearchParams:
-    """jackhmmer search (:mod:`pgml.contact.search`) when a sequence database is configured."""
+    """Search (:mod:`pgml.contact.search`) when a sequence database is configured."""
 
+    engine: str = "jackhmmer"
     iterations: int = 3
     evalue: float = 0.001

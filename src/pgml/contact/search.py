@@ -1,4 +1,4 @@
-"""Alignments from a sequence search: jackhmmer through pyhmmer against a FASTA sequence database.
+"""Alignments from a sequence search against a FASTA database: jackhmmer (pyhmmer) or mmseqs easy-search.
 
 Each included domain of each included hit becomes one row over the query's positions: the domain's
 HMM match states are placed at their model positions, its insertions (``.`` in the model line) are
@@ -64,4 +64,52 @@ def jackhmmer_alignment(query: str, database: str | Path, *, iterations: int = 3
             rows.append(_encode(label, "".join(row), database))
     log.info("jackhmmer: %d iteration(s), %d hits, %d aligned domains", chosen.iteration, len(chosen.hits.included),
              len(rows) - 1)
+    return Alignment(names, np.stack(rows))
+
+
+def mmseqs_alignment(query: str, database: str | Path, *, evalue: float = 1e-3, threads: int = 1,
+                     name: str = "query", mmseqs: str = "mmseqs") -> Alignment:
+    """Query first, then one row per hit of ``mmseqs easy-search`` (Debian mmseqs2).
+
+    Each hit's aligned query and target strings (``qaln``, ``taln``) are walked from ``qstart``:
+    a gap in the query is a target insertion (dropped), any other column sets the query position to
+    the target's residue or gap (a3m semantics).
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    database = Path(database)
+    if not database.is_file():
+        raise InputError("sequence database not found", path=database)
+    exe = shutil.which(mmseqs)
+    if exe is None:
+        raise InputError(f"{mmseqs} not found on PATH (Debian package mmseqs2)")
+    length = len(query)
+    names, rows = [name], [_encode(name, query, database)]
+    with tempfile.TemporaryDirectory(prefix="pgml-mmseqs-") as tmp:
+        fasta, out = Path(tmp) / "query.fasta", Path(tmp) / "hits.tsv"
+        fasta.write_text(f">{name}\n{query}\n")
+        cmd = [exe, "easy-search", str(fasta), str(database), str(out), str(Path(tmp) / "work"), "-e", str(evalue),
+               "--threads", str(threads), "--format-output", "target,qstart,qaln,taln", "-v", "1"]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            tail = " ".join((result.stderr or result.stdout).split())[-300:]
+            raise InputError(f"mmseqs easy-search failed (exit {result.returncode}): {tail}", path=database)
+        seen: dict[str, int] = {}
+        for line in out.read_text().splitlines():
+            target, qstart, qaln, taln = line.split("\t")
+            row = np.full(length, "-", dtype="<U1")
+            pos = int(qstart) - 1
+            for qc, tc in zip(qaln, taln, strict=True):
+                if qc == "-":
+                    continue
+                if pos < length:
+                    row[pos] = tc.upper() if tc.isalpha() else "-"
+                pos += 1
+            seen[target] = seen.get(target, 0) + 1
+            label = f"{target}/{seen[target]}"
+            names.append(label)
+            rows.append(_encode(label, "".join(row), database))
+    log.info("mmseqs easy-search: %d aligned hits", len(rows) - 1)
     return Alignment(names, np.stack(rows))
