@@ -22,6 +22,7 @@ include: "workflow/rules/bfactor.smk"
 include: "workflow/rules/grn.smk"
 include: "workflow/rules/fold.smk"
 include: "workflow/rules/qa.smk"
+include: "workflow/rules/contact.smk"
 
 
 rule all:

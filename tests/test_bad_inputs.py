@@ -624,7 +624,36 @@ CASES: list[Case] = [
          lambda t, r: ["qa", "predict", "--model", str(write(t / "in" / "m.ckpt", "not a model\n")),
                        "--targets", str(qa_target(t)), "--output-dir", str(t / "out")],
          r"m\.ckpt: not a qa model checkpoint"),
+    # contact: alignments and the query against the structure
+    Case("contact-msa-ragged",
+         lambda t, r: ["contact", "build-msa", "--alignment", str(write(t / "in" / "x.a3m", ">q\nACDE\n>s\nACD\n")),
+                       "--output", str(t / "out" / "x.aln")],
+         r"x\.a3m: sequence s: ragged alignment"),
+    Case("contact-msa-unknown-letter",
+         lambda t, r: ["contact", "build-msa", "--alignment", str(write(t / "in" / "x.fasta", ">q\nACDE\n>s\nAC*E\n")),
+                       "--output", str(t / "out" / "x.aln")],
+         r"x\.fasta: sequence s: unknown letter '\*' at column 3"),
+    Case("contact-msa-empty",
+         lambda t, r: ["contact", "pssm", "--alignment", str(write(t / "in" / "x.aln", "\n")),
+                       "--output", str(t / "out" / "x.tsv")],
+         r"x\.aln: empty alignment"),
+    Case("contact-query-longer-than-structure",
+         lambda t, r: _contact_evaluate_long_query(t),
+         r"q\.npz: query has 9 residues, longer than the structure's chain \(4\)"),
+    Case("contact-predict-model-text-file",
+         lambda t, r: ["contact", "predict", "--model", str(write(t / "in" / "model.ckpt", "not a model\n")),
+                       "--plm-dir", str(mkdir(t / "in" / "plm")), "--pssm-dir", str(mkdir(t / "in" / "pssm")),
+                       "--output-dir", str(t / "out")],
+         r"model\.ckpt: not an ATTContact checkpoint"),
 ]
+
+
+def _contact_evaluate_long_query(tmp: Path) -> list[str]:
+    plm = mkdir(tmp / "in" / "plm")
+    np.savez(plm / "q.npz", apc=np.zeros((9, 9), dtype=np.float32), query="GGGGGGGGG", neff=1.0)
+    structure = write(tmp / "in" / "q.pdb", GOOD_PDB)
+    return ["contact", "evaluate", "--plm-dir", str(plm), "--structures", str(structure),
+            "--output-dir", str(tmp / "out")]
 
 
 def _snapshot(root: Path) -> dict[str, int]:

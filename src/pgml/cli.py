@@ -22,6 +22,7 @@ CHAINS: dict[str, str] = {
     "fold": "fold and function classification from atom multigraphs with IEConv (intrinsic-extrinsic convolution)",
     "grn": "gene regulatory modules and edges from expression data with GNET2 (+ CLR, ARACNE, MRNET, GENIE3)",
     "qa": "per-residue lDDT of protein models from AlphaFold2 features with an equivariant graph network (EnQA)",
+    "contact": "residue contact maps from alignments: PSSM, pseudo-likelihood Potts couplings (APC-PLM)",
 }
 
 

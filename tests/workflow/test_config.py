@@ -15,6 +15,7 @@ from helpers import snakemake_executable, venv_env
 from snakemake.utils import validate
 
 from pgml.bfactor import params as bfactor_params
+from pgml.contact import params as contact_params
 from pgml.fold import params as fold_params
 from pgml.grn import params as grn_params
 from pgml.qa import params as qa_params
@@ -66,6 +67,13 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("qa", "simulate"), qa_params.SimulateConfig),
     (("qa", "split"), qa_params.SplitConfig),
     (("qa", "train"), qa_params.TrainConfig),
+    (("contact",), contact_params.ChainParams),
+    (("contact", "simulate"), contact_params.SimulateParams),
+    (("contact", "filter"), contact_params.FilterParams),
+    (("contact", "plm"), contact_params.PlmParams),
+    (("contact", "train"), contact_params.TrainParams),
+    (("contact", "split"), contact_params.SplitParams),
+    (("contact", "search"), contact_params.SearchParams),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -101,6 +109,8 @@ def test_schema_allowed_values_equal_library() -> None:
     assert tuple(section("qa", "features")["reference_format"]["enum"]) == qa_params.REFERENCE_FORMATS
     assert tuple(section("qa", "train")["architecture"]["enum"]) == qa_params.ARCHITECTURES
     assert tuple(section("qa", "train")["optimizer"]["enum"]) == OPTIMIZERS
+    assert set(contact_params.FORMATS) == {"a3m", "a2m", "stockholm", "fasta", "psicov"}
+    assert tuple(section("contact", "search")["engine"]["enum"]) == contact_params.ENGINES
 
 
 def test_cli_defaults_come_from_the_library() -> None:
@@ -131,6 +141,13 @@ def test_cli_defaults_come_from_the_library() -> None:
                             (("qa", "simulate"), qa_params.SimulateConfig), (("qa", "split"), qa_params.SplitConfig)):
         for field in dataclasses.fields(dataclass):
             assert steps[step][field.name] == field.default, (step, field.name)
+    for step, dataclass in [("plm", contact_params.PlmParams), ("simulate", contact_params.SimulateParams),
+                            ("build-msa", contact_params.FilterParams), ("train", contact_params.TrainParams),
+                            ("split", contact_params.SplitParams), ("build-msa", contact_params.SearchParams)]:
+        for field in dataclasses.fields(dataclass):
+            default = field.default
+            expected = list(default) if isinstance(default, tuple) else default
+            assert steps[("contact", step)][field.name] == expected, (step, field.name)
 
 
 def test_config_keys_are_cli_flags() -> None:
@@ -150,7 +167,10 @@ def test_config_keys_are_cli_flags() -> None:
               ("fold", "build-graphs"): section("fold", "graph"), ("fold", "split"): section("fold", "split"),
               ("fold", "train"): {**section("fold", "model"), **section("fold", "train")},
               ("qa", "simulate"): section("qa", "simulate"), ("qa", "build-graphs"): section("qa", "features"),
-              ("qa", "split"): section("qa", "split"), ("qa", "train"): section("qa", "train")}
+              ("qa", "split"): section("qa", "split"), ("qa", "train"): section("qa", "train"),
+              ("contact", "simulate"): section("contact", "simulate"), ("contact", "build-msa"): {**section("contact", "filter"), **section("contact", "search")},
+              ("contact", "plm"): section("contact", "plm"), ("contact", "train"): section("contact", "train"),
+              ("contact", "split"): section("contact", "split")}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
@@ -169,6 +189,7 @@ def dry_run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     (lambda c: c["bfactor"]["train"].update(epochs="ten"), r"bfactor.train.epochs = 'ten': .*integer"),
     (lambda c: c["bfactor"].update(architectures=["resnet"]), r"bfactor.architectures.0 = 'resnet': must be one of gcn"),
     (lambda c: c["grn"].update(inits=["foo"]), r"grn.inits.0 = 'foo': must be one of boosting, kmeans"),
+    (lambda c: c["contact"]["plm"].update(max_iter=0), r"contact.plm.max_iter = 0: .*minimum"),
 ])
 def test_config_error_names_key_value_and_allowed_in_a_few_lines(tmp_path: Path, change, expected) -> None:
     config = copy.deepcopy(demo_config())
@@ -193,6 +214,23 @@ def test_own_data_config_needs_no_simulate_section(tmp_path: Path) -> None:
     result = dry_run("--cores", "1", "--configfile", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "grn_simulate_network" not in result.stdout
+
+
+def test_contact_database_config_searches_with_jackhmmer_and_psiblast(tmp_path: Path) -> None:
+    db = tmp_path / "db.fasta"
+    db.write_text(">s\nTTCCPSIVARSNFNVCRLPGTPEALCATYTGCIIIPGATCPGDYAN\n")
+    demo = ROOT / "resources" / "demo" / "structures"
+    config = {"chains": ["contact"], "contact": {"structures": [str(demo / f) for f in
+                                                               ("1EJG.pdb.gz", "1LCD.pdb.gz", "1A8O.pdb.gz")],
+                                                "database": str(db), "blast_db": str(tmp_path / "blastdb"),
+                                                "search": {"iterations": 2}}}
+    path = tmp_path / "db.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = dry_run("--cores", "1", "-p", "--configfile", str(path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "contact_simulate_alignment" not in result.stdout
+    assert f"--database {db} --iterations 2" in result.stdout
+    assert f"--blast-db {tmp_path / 'blastdb'} --iterations 2" in result.stdout
 
 
 def test_missing_structures_directory_stops_a_dry_run(tmp_path: Path) -> None:
@@ -268,9 +306,21 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
     if "qa" in config["chains"]:  # the paper's targets are the user's; empty directories suffice for -n
         for path in config["qa"]["targets"]:
             (wd / path).mkdir(parents=True, exist_ok=True)
+    if "contact" in config["chains"]:  # one demo structure and a one-sequence alignment of it
+        for name in ("1UBI", "1EJG", "1LCD"):
+            for folder, file, text in [(config["contact"]["structures"][0], f"{name}.pdb.gz", None),
+                                       (config["contact"]["alignments"][0], f"{name}.a3m", f">{name}\nMQIFV\n")]:
+                (wd / folder).mkdir(parents=True, exist_ok=True)
+                if text is None:
+                    shutil.copy(ROOT / "resources" / "demo" / "structures" / file, wd / folder / file)
+                else:
+                    (wd / folder / file).write_text(text)
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
+    if "contact" in config["chains"]:
+        assert "contact_simulate_alignment" not in out  # the paper's alignments are the user's
+        assert f"--max-iter {config['contact']['plm']['max_iter']}" in out
     if "bfactor" in config["chains"]:
         assert "bfactor_explain_atoms" not in out  # the demo's explain entry is not inherited
         train = config["bfactor"]["train"]
@@ -287,5 +337,6 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         train = config["qa"]["train"]
         assert f"--optimizer {train['optimizer']} --lr {train['lr']}" in out
     other = {c for c in ("bfactor", "grn", "qa") if c not in config["chains"]}
+    other = {c for c in ("bfactor", "grn", "contact") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out

@@ -1,0 +1,1 @@
+"""The contact chain: alignment -> PSSM + pseudo-likelihood couplings -> ATTContact contact maps [attcontact]."""
