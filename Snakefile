@@ -20,6 +20,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/bfactor.smk"
 include: "workflow/rules/grn.smk"
+include: "workflow/rules/tfbs.smk"
 
 
 rule all:

@@ -20,6 +20,7 @@ from pgml.errors import InputError
 CHAINS: dict[str, str] = {
     "bfactor": "per-atom B-factors from X-ray structures with Meta-GNN and six other GNNs",
     "grn": "gene regulatory modules and edges from expression data with GNET2 (+ CLR, ARACNE, MRNET, GENIE3)",
+    "tfbs": "transcription-factor binding sites from genome, DNase-seq, ChIP-seq and RNA-seq with DeepGRN",
 }
 
 

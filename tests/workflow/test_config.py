@@ -16,6 +16,7 @@ from snakemake.utils import validate
 
 from pgml.bfactor import params as bfactor_params
 from pgml.grn import params as grn_params
+from pgml.tfbs import params as tfbs_params
 from pgml.train.optim import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +57,9 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("bfactor",), bfactor_params.GraphConfig),
     (("grn", "gnet"), grn_params.GnetParams),
     (("grn", "simulate"), grn_params.SimulateParams),
+    (("tfbs", "model"), tfbs_params.ModelConfig),
+    (("tfbs", "train"), tfbs_params.TrainConfig),
+    (("tfbs", "simulate"), tfbs_params.SimulateConfig),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -78,6 +82,11 @@ def test_schema_allowed_values_equal_library() -> None:
     assert tuple(SCHEMA["$defs"]["grn_baseline"]["enum"]) == grn_params.BASELINES
     assert section("grn")["genie3_trees"]["default"] == grn_params.GENIE3_TREES
     assert section("grn", "coherence")["permutations"]["default"] == grn_params.PERMUTATIONS
+    assert tuple(section("tfbs", "model")["merge"]["enum"]) == tfbs_params.MERGES
+    assert section("tfbs")["flank"]["default"] == tfbs_params.FLANK
+    assert section("tfbs")["valid_chroms"]["default"] == list(tfbs_params.VALID_CHROMS)
+    assert section("tfbs")["test_chroms"]["default"] == list(tfbs_params.TEST_CHROMS)
+    assert section("tfbs")["effective_genome_size"]["default"] == tfbs_params.EFFECTIVE_GENOME_SIZE
 
 
 def test_cli_defaults_come_from_the_library() -> None:
@@ -98,6 +107,9 @@ def test_cli_defaults_come_from_the_library() -> None:
     infer = steps[("grn", "infer")]
     for field in dataclasses.fields(grn_params.GnetParams):
         assert infer[field.name] == field.default, field.name
+    for dataclass in (tfbs_params.ModelConfig, tfbs_params.TrainConfig):
+        for field in dataclasses.fields(dataclass):
+            assert steps[("tfbs", "train")][field.name] == field.default, field.name
 
 
 def test_config_keys_are_cli_flags() -> None:
@@ -113,7 +125,9 @@ def test_config_keys_are_cli_flags() -> None:
                     help_text[(chain, step)] = {o for a in step_parser._actions for o in a.option_strings}
     passes = {("bfactor", "train"): section("bfactor", "train"), ("bfactor", "split"): section("bfactor", "split"),
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
-              ("grn", "coherence"): section("grn", "coherence")}
+              ("grn", "coherence"): section("grn", "coherence"),
+              ("tfbs", "train"): {**section("tfbs", "model"), **section("tfbs", "train")},
+              ("tfbs", "simulate"): section("tfbs", "simulate")}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
@@ -215,6 +229,15 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
             (wd / path).mkdir(parents=True, exist_ok=True)
             for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
                 shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
+    if "tfbs" in config["chains"]:  # the challenge files are the user's; empty stand-ins suffice for a dry run
+        tfbs_in = config["tfbs"]["input"]
+        paths = [v for k, v in tfbs_in.items() if isinstance(v, str) and "{" not in v]
+        paths += list(tfbs_in["annotation"].values()) + [p for files in tfbs_in["dnase"].values() for p in files]
+        paths += [tfbs_in[k].format(tf=tf, cell=cell) for k in ("conservative_peaks", "relaxed_peaks")
+                  for tf, spec in config["tfbs"]["tfs"].items() for cell in spec["train"] + spec.get("test", [])]
+        for path in paths:
+            (wd / path).parent.mkdir(parents=True, exist_ok=True)
+            (wd / path).touch()
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
@@ -225,6 +248,9 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         assert out.count("rule bfactor_train_model") == len(config["bfactor"]["architectures"]) * config["bfactor"]["n_runs"]
     if "grn" in config["chains"]:
         assert f"--genie3-trees {config['grn']['genie3_trees']}" in out
-    other = {c for c in ("bfactor", "grn") if c not in config["chains"]}
+    if "tfbs" in config["chains"]:
+        assert out.count("rule tfbs_train_model") == len(config["tfbs"]["tfs"])
+        assert f"--max-valid-windows {config['tfbs']['train']['max_valid_windows']}" in out
+    other = {c for c in ("bfactor", "grn", "tfbs") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out

@@ -47,7 +47,7 @@ check_config(config)
 SEED = config["seed"]
 ENVS = "../../envs"
 #: chains with rules in workflow/rules (the schema also names the chains still to come)
-AVAILABLE_CHAINS = ("bfactor", "grn")
+AVAILABLE_CHAINS = ("bfactor", "grn", "tfbs")
 
 
 def chain_enabled(chain):
