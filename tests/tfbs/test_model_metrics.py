@@ -85,3 +85,37 @@ def test_peaks_merge_overlapping_bins() -> None:
     peaks = peaks_from_bins(frame, 0.5)
     # bins 0 and 100 overlap ([0,200) and [100,300)): one peak; bin 400 another
     assert peaks[["start", "end"]].values.tolist() == [[0, 300], [400, 600]]
+
+
+def test_motif_scan_finds_the_consensus_on_either_strand() -> None:
+    from pgml.tfbs.explain import best_score, motif_pssm
+
+    name, pssm = motif_pssm("MA0139.1")
+    assert name == "CTCF"
+    consensus = str(pssm.consensus)
+    flank = "A" * 10
+    hit = best_score(pssm, flank + consensus + flank)
+    assert hit == pytest.approx(float(pssm.max), rel=1e-4)
+    from Bio.Seq import Seq
+
+    assert best_score(pssm, flank + str(Seq(consensus).reverse_complement()) + flank) == pytest.approx(hit)
+    assert best_score(pssm, "A" * 40) < hit / 2
+
+
+def test_saliency_is_gradient_times_input() -> None:
+    from pgml.tfbs.explain import attention_and_saliency
+    from pgml.tfbs.model import TfbsModule
+
+    torch.manual_seed(0)
+    module = TfbsModule(60, SMALL, 1e-3)
+    x = torch.zeros(2, 6, 60)
+    x[:, 0] = 1.0  # all A
+    z = torch.rand(2, 14)
+    res = attention_and_saliency(module, x, z)
+    steps = (60 - SMALL["conv_kernel"] + 1) // SMALL["pool"]
+    assert res["single"].shape == (2, steps) and res["pairwise"].shape == (2, steps, steps)
+    np.testing.assert_allclose(res["single"].sum(1), 1.0, rtol=1e-5)
+    xg = x.clone().requires_grad_(True)
+    module(xg, z)["ensemble"].sum().backward()
+    # all-A input: gradient x input summed over bases is the gradient of the A channel
+    np.testing.assert_allclose(res["saliency"], xg.grad[:, 0].numpy(), rtol=1e-5, atol=1e-8)

@@ -84,6 +84,8 @@ def test_schema_allowed_values_equal_library() -> None:
     assert section("grn", "coherence")["permutations"]["default"] == grn_params.PERMUTATIONS
     assert tuple(section("tfbs", "model")["merge"]["enum"]) == tfbs_params.MERGES
     assert section("tfbs")["flank"]["default"] == tfbs_params.FLANK
+    assert section("tfbs", "explain")["top"]["default"] == tfbs_params.EXPLAIN_TOP
+    assert section("tfbs", "explain")["motifs"]["default"] == list(tfbs_params.EXPLAIN_MOTIFS)
     assert section("tfbs")["valid_chroms"]["default"] == list(tfbs_params.VALID_CHROMS)
     assert section("tfbs")["test_chroms"]["default"] == list(tfbs_params.TEST_CHROMS)
     assert section("tfbs")["effective_genome_size"]["default"] == tfbs_params.EFFECTIVE_GENOME_SIZE
@@ -127,7 +129,7 @@ def test_config_keys_are_cli_flags() -> None:
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
               ("grn", "coherence"): section("grn", "coherence"),
               ("tfbs", "train"): {**section("tfbs", "model"), **section("tfbs", "train")},
-              ("tfbs", "simulate"): section("tfbs", "simulate")}
+              ("tfbs", "simulate"): section("tfbs", "simulate"), ("tfbs", "explain"): section("tfbs", "explain")}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)

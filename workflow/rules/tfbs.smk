@@ -88,7 +88,9 @@ TFBS_TARGETS = [
     for tf, spec in TFBS["tfs"].items()
     for cell in spec["train"] + spec["test"]
     for name in ("metrics.tsv", f"plots/roc_pr_{cell}.png", f"peaks/{cell}.narrowPeak.gz")
-] + [f"{TFBS_OUT}/labels/{tf}_counts.tsv" for tf in TFBS["tfs"]] + (
+] + [f"{TFBS_OUT}/labels/{tf}_counts.tsv" for tf in TFBS["tfs"]] + [
+    f"{TFBS_OUT}/explain/{tf}/{cell}/motif_scan.tsv" for tf, spec in TFBS["tfs"].items() for cell in spec["test"]
+] + (
     [] if TFBS_PCA_IN else [f"{TFBS_OUT}/expression/pca.png"]
 )
 
@@ -318,3 +320,41 @@ rule tfbs_evaluate_predictions:
         " --pca {input.pca} --predictions {wildcards.tfbs_cell}={input.modules}"
         " --dnase {wildcards.tfbs_cell}={input.track} --train-cells {params.train} {params.split}"
         " --precision {params.precision} --seed {params.seed} --output-dir {params.outdir} > {log} 2>&1"
+
+
+rule tfbs_explain_bins:
+    input:
+        model=f"{TFBS_OUT}/models/{{tfbs_tf}}/model.ckpt",
+        bins=f"{TFBS_OUT}/bins/bins.npz",
+        annotation=f"{TFBS_OUT}/bins/annotation.npz",
+        pca=TFBS_PCA,
+        fasta=TFBS_FASTA,
+        mappability=TFBS_MAPPABILITY,
+        track=f"{TFBS_OUT}/dnase/{{tfbs_cell}}.bw",
+        modules=f"{TFBS_OUT}/predictions/{{tfbs_tf}}/{{tfbs_cell}}/modules.tsv.gz",
+    output:
+        attention=f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/attention.npz",
+        windows=f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/windows.tsv",
+        scan=report(
+            f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/motif_scan.tsv",
+            category="tfbs",
+            subcategory="interpretation",
+            labels={"tf": "{tfbs_tf}", "cell": "{tfbs_cell}", "table": "motif scan"},
+            caption="../report/tfbs_motif_scan.rst",
+        ),
+    params:
+        outdir=lambda wc, output: Path(output.scan).parent,
+        explain=cli_flags(TFBS["explain"]),
+        flank=TFBS["flank"],
+        seed=SEED,
+    threads: 1
+    log:
+        f"{TFBS_LOG}/explain_bins/{{tfbs_tf}}_{{tfbs_cell}}.log",
+    conda:
+        f"{ENVS}/tfbs.yaml"
+    shell:
+        "pgml tfbs explain --model {input.model} --bins {input.bins} --annotation {input.annotation}"
+        " --pca {input.pca} --fasta {input.fasta} --mappability {input.mappability}"
+        " --dnase {wildcards.tfbs_cell}={input.track} --flank {params.flank} --cell {wildcards.tfbs_cell}"
+        " --predictions {input.modules} {params.explain} --seed {params.seed} --output-dir {params.outdir}"
+        " --threads {threads} > {log} 2>&1"

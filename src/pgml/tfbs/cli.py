@@ -18,6 +18,8 @@ from pgml.fileio import check_output_dir, check_output_file
 from pgml.tfbs.params import (
     ANNOTATIONS,
     EFFECTIVE_GENOME_SIZE,
+    EXPLAIN_MOTIFS,
+    EXPLAIN_TOP,
     MERGES,
     TEST_CHROMS,
     VALID_CHROMS,
@@ -205,6 +207,32 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.explain import explain_bins
+    from pgml.tfbs.predict import load_model
+    from pgml.tfbs.training import build_dataset
+
+    check_output_dir(args.output_dir, inputs=[args.model, args.bins, args.predictions])
+    bins = BinSet.load(args.bins)
+    module = load_model(args.model)
+    source = _source(args)
+    data = build_dataset(bins, None, [args.cell], args.annotation, args.pca, source)
+    if not args.predictions.is_file():
+        raise InputError("file not found", path=args.predictions)
+    frame = pd.read_csv(args.predictions, sep="\t", dtype={"chrom": str})
+    frame = frame[frame["chrom"].isin(bins.chroms)].nlargest(args.top, "ensemble")
+    if frame.empty:
+        raise InputError("no predicted bin on the chromosomes of the bins", path=args.predictions)
+    keys = np.concatenate([data.keys(c, (part["start"].to_numpy() // 50), 0) for c, part in frame.groupby("chrom")])
+    table = explain_bins(module, data, keys, args.motifs, args.output_dir, seed=args.seed)
+    print(table.to_string(index=False))
+    return 0
+
+
 def _add_window_args(p: argparse.ArgumentParser) -> None:
     from pgml.tfbs.params import FLANK
 
@@ -301,6 +329,18 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_device_argument(p)
     add_threads_argument(p)
     p.set_defaults(func=_predict)
+
+    p = steps.add_parser("explain", help="attention weights, saliency and a JASPAR scan of high-attention spans")
+    p.add_argument("--model", type=Path, required=True)
+    _add_window_args(p)
+    p.add_argument("--cell", required=True)
+    p.add_argument("--predictions", type=Path, required=True, help="modules.tsv.gz of predict: its best bins are explained")
+    p.add_argument("--top", type=int, default=EXPLAIN_TOP, help="explain this many best-scored bins")
+    p.add_argument("--motifs", nargs="+", default=list(EXPLAIN_MOTIFS), help="JASPAR matrix IDs to scan for")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output-dir", type=Path, required=True, help="writes attention.npz, windows.tsv, motif_scan.tsv")
+    add_threads_argument(p)
+    p.set_defaults(func=_explain)
 
     p = steps.add_parser("evaluate", help="auROC, auPRC, recall at 50%%/10%% FDR vs DNase and logistic-regression baselines")
     p.add_argument("--labels", type=Path, required=True)

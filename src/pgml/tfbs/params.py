@@ -27,6 +27,9 @@ VALID_CHROMS = ("chr11",)
 TEST_CHROMS = ("chr1", "chr8", "chr21")
 #: chromosomes left out of the RPGC normalisation (bamCoverage --ignoreForNormalization)
 IGNORE_FOR_NORMALIZATION = ("chrX", "chrM")
+#: interpretation: best-scored bins explained, and the JASPAR matrices scanned for (CTCF)
+EXPLAIN_TOP = 50
+EXPLAIN_MOTIFS = ("MA0139.1",)
 #: effective genome size for RPGC (hg19, deeptools' table for 50-bp reads)
 EFFECTIVE_GENOME_SIZE = 2_864_785_220
 
