@@ -95,3 +95,50 @@ def test_windows_one_hot_mappability_dnase(tmp_path: Path) -> None:
     assert x[:4, 100:104].argmax(0).tolist() == [0, 1, 2, 3]
     assert x[4, 100:].unique().tolist() == [0.5] and x[5, 100:].unique().tolist() == [2.0]
     assert z.tolist() == [1.0] * 6 + [0.0] * 8 and y.item() == 0.0
+
+
+def test_predict_regions_blacklist_and_outputs(tmp_path: Path) -> None:
+    import gzip
+
+    import pandas as pd
+    import torch
+
+    from pgml.tfbs.bins import bin_genome
+    from pgml.tfbs.model import TfbsModule
+    from pgml.tfbs.predict import predict_cell, write_predictions
+    from pgml.tfbs.windows import TfbsWindows, WindowSource
+
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(">chr1\n" + "ACGTTGCA" * 125 + "\n")
+    pysam.faidx(str(fasta))
+    track = tmp_path / "t.bw"
+    bw = pyBigWig.open(str(track), "w")
+    bw.addHeader([("chr1", 1000)])
+    bw.addEntries(["chr1"], [0], ends=[1000], values=[1.0])
+    bw.close()
+    black = tmp_path / "black.bed"
+    black.write_text("chr1\t0\t10\n")
+    bins = bin_genome({"chr1": 1000}, None, black)
+    source = WindowSource(fasta, track, {"c": track}, flank=20)
+    data = TfbsWindows(source, bins, ["c"], {"chr1": np.zeros((bins.count("chr1"), 6), np.uint8)}, np.zeros((1, 8)))
+    torch.manual_seed(0)
+    module = TfbsModule(240, {"conv_filters": 4, "conv_kernel": 5, "pool": 4, "lstm_hidden": 3, "d_k": 4,
+                              "dense": 4}, 1e-3)
+    regions = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [120]})
+    frame = predict_cell(module, data, ["chr1"], regions=regions, device="cpu")
+    # [0, 120) overlaps bins 0, 1, 2 ([0,200), [50,250), [100,300)); bin 0 is blacklisted -> 0
+    assert frame["start"].tolist() == [0, 50, 100]
+    assert frame.loc[0, ["single", "pairwise", "ensemble"]].tolist() == [0.0, 0.0, 0.0]
+    assert (frame.loc[1:, "ensemble"] > 0).all()
+    full = predict_cell(module, data, ["chr1"], device="cpu")
+    assert len(full) == bins.count("chr1")
+    np.testing.assert_allclose(full["ensemble"].to_numpy()[1:3], frame["ensemble"].to_numpy()[1:], rtol=1e-5)
+    out = tmp_path / "pred"
+    write_predictions(full, out, {"chr1": 1000})
+    with gzip.open(out / "predictions.tsv.gz", "rt") as handle:
+        first = handle.readline().split("\t")
+    assert first[:3] == ["chr1", "0", "200"] and float(first[3]) == 0.0
+    track_out = pyBigWig.open(str(out / "track.bw"))
+    # each 50-bp step carries the bin starting there; the last bin covers its 200 bp
+    assert track_out.values("chr1", 60, 61)[0] == pytest.approx(full["ensemble"].iloc[1], rel=1e-4)
+    assert track_out.values("chr1", 999, 1000)[0] == pytest.approx(full["ensemble"].iloc[-1], rel=1e-4)

@@ -177,7 +177,13 @@ def _predict(args: argparse.Namespace) -> int:
         raise InputError(f"windows of {source.length} bp, the model was trained on {module.hparams['length']} bp",
                          path=args.model)
     data = build_dataset(bins, None, [args.cell], args.annotation, args.pca, source)
-    frame = predict_cell(module, data, args.chroms, batch_size=args.batch_size, device=args.device)
+    regions = None
+    if args.regions is not None:
+        from pgml.tfbs.bins import match_contigs, read_bed
+
+        sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
+        regions = match_contigs(read_bed(args.regions), sizes, args.regions, what="regions")
+    frame = predict_cell(module, data, args.chroms, batch_size=args.batch_size, device=args.device, regions=regions)
     write_predictions(frame, args.output_dir, dict(zip(bins.chroms, bins.sizes, strict=True)))
     log.info("cell %s: %d bins predicted on %s", args.cell, len(frame), ",".join(args.chroms))
     return 0
@@ -323,6 +329,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     _add_window_args(p)
     p.add_argument("--cell", required=True)
     p.add_argument("--chroms", nargs="+", required=True)
+    p.add_argument("--regions", type=Path, default=None, help="BED: predict only the bins overlapping these regions")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--output-dir", type=Path, required=True,
                    help="writes predictions.tsv.gz (chrom, start, end, probability), modules.tsv.gz, track.bw")

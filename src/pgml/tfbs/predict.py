@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from pgml.fileio import atomic_path
 from pgml.runtime import pick_device
-from pgml.tfbs.bins import BinSet, bin_starts
+from pgml.tfbs.bins import BinSet, bin_starts, overlap_mask
 from pgml.tfbs.model import TfbsModule
 from pgml.tfbs.params import BIN_SIZE, BIN_STEP
 from pgml.tfbs.windows import TfbsWindows
@@ -53,17 +53,27 @@ def predict_keys(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, *, bat
 
 
 def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, batch_size: int = 256,
-                 device: str = "auto") -> pd.DataFrame:
-    """chrom, start, end and each module's probability for every bin of ``chroms`` (cell 0 of ``data``)."""
+                 device: str = "auto", regions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """chrom, start, end and each module's probability for every bin of ``chroms`` (cell 0 of ``data``);
+    with ``regions`` (chrom, start, end), only the bins overlapping one of them."""
     frames = []
+    bins: BinSet = data.bins
     for chrom in chroms:
-        bins: BinSet = data.bins
         starts = bin_starts(bins.sizes[bins.chroms.index(chrom)])
-        keys = data.keys(chrom, np.arange(starts.size), 0)
-        probs = predict_keys(module, data, keys, batch_size=batch_size, device=device)
-        frame = pd.DataFrame({"chrom": chrom, "start": starts, "end": starts + BIN_SIZE, **probs})
-        frame.loc[bins.blacklist[chrom], list(COLUMNS)] = 0.0
+        index = np.arange(starts.size)
+        if regions is not None:
+            part = regions[regions["chrom"] == chrom]
+            index = np.flatnonzero(overlap_mask(part["start"].to_numpy(), part["end"].to_numpy(), starts.size))
+            if index.size == 0:
+                continue
+        probs = predict_keys(module, data, data.keys(chrom, index, 0), batch_size=batch_size, device=device)
+        frame = pd.DataFrame({"chrom": chrom, "start": starts[index], "end": starts[index] + BIN_SIZE, **probs})
+        frame.loc[bins.blacklist[chrom][index], list(COLUMNS)] = 0.0
         frames.append(frame)
+    if not frames:
+        from pgml.errors import InputError
+
+        raise InputError(f"no bin of {', '.join(chroms)} overlaps the regions")
     return pd.concat(frames, ignore_index=True)
 
 
@@ -84,9 +94,8 @@ def write_predictions(frame: pd.DataFrame, directory: Path, sizes: dict[str, int
         for chrom in chroms:
             part = frame[frame["chrom"] == chrom]
             starts = part["start"].to_numpy(dtype=np.int64)
-            ends = np.append(starts[1:], starts[-1] + BIN_SIZE) if starts.size else starts
-            ends = np.minimum(ends, starts + BIN_STEP) if starts.size > 1 else ends
-            ends[-1] = starts[-1] + BIN_SIZE
+            # each 50-bp step carries the bin starting there, up to the next predicted bin (or the bin's end)
+            ends = np.minimum(np.append(starts[1:], starts[-1] + BIN_SIZE), starts + BIN_SIZE)
             bw.addEntries([chrom] * starts.size, starts.tolist(), ends=ends.tolist(),
                           values=part["ensemble"].astype(float).tolist())
         bw.close()
