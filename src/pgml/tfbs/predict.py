@@ -20,7 +20,7 @@ from pgml.fileio import atomic_path
 from pgml.runtime import pick_device
 from pgml.tfbs.bins import BinSet, bin_starts, overlap_mask
 from pgml.tfbs.model import TfbsModule
-from pgml.tfbs.params import BIN_SIZE, BIN_STEP
+from pgml.tfbs.params import BIN_SIZE
 from pgml.tfbs.windows import TfbsWindows
 
 log = logging.getLogger(__name__)
