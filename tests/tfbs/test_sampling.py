@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 
 from pgml.tfbs.bins import BinSet
 from pgml.tfbs.windows import EpochNegativeSampler, TfbsWindows, WindowSource, candidate_keys, validation_keys
@@ -55,3 +57,36 @@ def test_validation_keys_hold_every_positive_and_no_ambiguous() -> None:
     assert not (data.label_of(keys) == -1).any() and not data.blacklisted(keys).any()
     small = validation_keys(data, ["chr3"], [0, 1], max_windows=10)
     assert small.size == 10 and (data.label_of(small) == 1).sum() == 5
+
+
+class _DnaseOnly(torch.nn.Module):
+    """A stand-in model whose score is the mean DNase of the window: only the DNase feature matters."""
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"ensemble": x[:, 5].mean(1)}
+
+
+class _Windows(torch.utils.data.Dataset):
+    def __init__(self, y: np.ndarray) -> None:
+        self.y = y
+
+    def __len__(self) -> int:
+        return self.y.size
+
+    def __getitem__(self, k: int):
+        x = torch.zeros(6, 10)
+        x[5] = float(self.y[k]) + 0.1 * (k % 3)
+        return x, torch.rand(14), torch.tensor(float(self.y[k]))
+
+
+def test_feature_importance_finds_the_feature_the_model_uses() -> None:
+    from pgml.tfbs.explain import feature_importance
+
+    y = np.array([1, 0, 0, 1, 0, 0, 0, 1, 0, 0] * 3).astype(bool)
+    model = _DnaseOnly()
+    model.eval = lambda: model  # type: ignore[method-assign]
+    table = feature_importance(model, _Windows(y), np.arange(y.size), y, batch_size=8).set_index("feature")
+    assert table.loc["none", "auprc"] == pytest.approx(1.0)
+    assert table.loc["dnase", "auprc_drop"] == pytest.approx(1.0 - y.mean())  # all scores tied at 0
+    others = table.drop(index=["none", "dnase"])
+    assert (others["auprc_drop"].abs() < 1e-12).all()

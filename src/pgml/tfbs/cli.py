@@ -239,6 +239,33 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _importance(args: argparse.Namespace) -> int:
+    from pgml.tables import write_tsv
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.explain import feature_importance
+    from pgml.tfbs.labels import Labels
+    from pgml.tfbs.params import LABEL_BOUND
+    from pgml.tfbs.predict import load_model
+    from pgml.tfbs.training import build_dataset
+    from pgml.tfbs.windows import validation_keys
+
+    check_output_file(args.output, inputs=[args.model, args.bins, args.labels])
+    bins = BinSet.load(args.bins)
+    module = load_model(args.model)
+    data = build_dataset(bins, Labels.load(args.labels), [args.cell], args.annotation, args.pca, _source(args))
+    chroms = [c for c in args.chroms if c in bins.chroms]
+    if not chroms:
+        raise InputError(f"none of {', '.join(args.chroms)} is among the bins", path=args.bins)
+    keys = validation_keys(data, chroms, [0], args.max_windows, seed=args.seed)
+    y = data.label_of(keys) == LABEL_BOUND
+    if not y.any():
+        raise InputError(f"no bound bin of cell type {args.cell} on {', '.join(chroms)}", path=args.labels)
+    table = feature_importance(module, data, keys, y, seed=args.seed)
+    write_tsv(table, args.output, float_format="%.4f")
+    print(table.to_string(index=False))
+    return 0
+
+
 def _add_window_args(p: argparse.ArgumentParser) -> None:
     from pgml.tfbs.params import FLANK
 
@@ -348,6 +375,18 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--output-dir", type=Path, required=True, help="writes attention.npz, windows.tsv, motif_scan.tsv")
     add_threads_argument(p)
     p.set_defaults(func=_explain)
+
+    p = steps.add_parser("importance", help="drop in auPRC when each feature is zeroed (sequential) or permuted")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--labels", type=Path, required=True)
+    _add_window_args(p)
+    p.add_argument("--cell", required=True)
+    p.add_argument("--chroms", nargs="+", default=list(TEST_CHROMS))
+    p.add_argument("--max-windows", type=int, default=20000, help="all B windows plus sampled U windows, at most")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", type=Path, required=True, help="TSV: feature, kind, auprc, auprc_drop")
+    add_threads_argument(p)
+    p.set_defaults(func=_importance)
 
     p = steps.add_parser("evaluate", help="auROC, auPRC, recall at 50%%/10%% FDR vs DNase and logistic-regression baselines")
     p.add_argument("--labels", type=Path, required=True)

@@ -6,6 +6,7 @@ For chosen bins (the best-scored bins of a prediction table, or the bins overlap
   (L' x L', eq. 2.12) of the forward strand;
 * saliency: gradient x input of the ensemble probability with respect to the one-hot sequence, summed
   over the four bases (one value per bp);
+* feature importance (:func:`feature_importance`, figure 2.6): drop in auPRC when a feature is removed;
 * a motif scan of the high-attention subsequences: the bp span of the pooled position with the
   largest single-attention weight in each window is scored with JASPAR matrices (``pyjaspar``
   counts, Biopython log-odds PSSM, both strands), next to spans at random positions of the same
@@ -120,3 +121,43 @@ def explain_bins(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, motif_
     result = pd.DataFrame(summary)
     write_tsv(result, output_dir / "motif_scan.tsv", float_format="%.4f")
     return result
+
+
+#: sequential inputs zeroed one at a time (channels of the L x 6 input)
+SEQUENTIAL = {"sequence": [0, 1, 2, 3], "mappability": [4], "dnase": [5]}
+
+
+@torch.no_grad()
+def feature_importance(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, y: np.ndarray, *,
+                       batch_size: int = 256, seed: int = 0) -> pd.DataFrame:
+    """Drop in auPRC of the ensemble when a feature is removed (figure 2.6 of [deepgrn]).
+
+    Sequential features (one-hot sequence, mappability, DNase) are zeroed; non-sequential ones (each
+    annotation flag, the 8 expression components together) are permuted across the windows of a batch
+    (a fixed ``seed``-determined permutation per batch). The expression components are the same for
+    every window of one cell type, so on a single cell type their permutation has no effect.
+    """
+    from pgml.metrics import aupr
+    from pgml.tfbs.params import ANNOTATIONS
+
+    module.eval()
+    nonseq = {name: [k] for k, name in enumerate(ANNOTATIONS)} | {"expression": list(range(len(ANNOTATIONS), 14))}
+    scores: dict[str, list[np.ndarray]] = {"none": []} | {f: [] for f in [*SEQUENTIAL, *nonseq]}
+    rng = np.random.default_rng(seed)
+    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=np.asarray(keys).tolist())
+    for x, z, _ in loader:
+        scores["none"].append(module(x, z)["ensemble"].numpy())
+        for name, channels in SEQUENTIAL.items():
+            xs = x.clone()
+            xs[:, channels] = 0.0
+            scores[name].append(module(xs, z)["ensemble"].numpy())
+        perm = torch.from_numpy(rng.permutation(x.shape[0]))
+        for name, cols in nonseq.items():
+            zs = z.clone()
+            zs[:, cols] = z[perm][:, cols]
+            scores[name].append(module(x, zs)["ensemble"].numpy())
+    base = aupr(y, np.concatenate(scores["none"]))
+    rows = [{"feature": name, "kind": "sequential" if name in SEQUENTIAL else "non-sequential",
+             "auprc": aupr(y, np.concatenate(parts)), "auprc_drop": base - aupr(y, np.concatenate(parts))}
+            for name, parts in scores.items() if name != "none"]
+    return pd.DataFrame([{"feature": "none", "kind": "", "auprc": base, "auprc_drop": 0.0}, *rows])
