@@ -1,4 +1,4 @@
-"""DNase-seq BAM -> 1x-normalised, 1-bp bigWig with deeptools ``bamCoverage`` (section 2.2.1 of [deepgrn]).
+"""DNase-seq BAM -> 1x-normalised, 1-bp bigWig with deeptools ``bamCoverage`` [deeptools] (section 2.2.1 of [deepgrn]).
 
 Replicates are merged with ``samtools merge`` (through pysam); a BAM without an index is indexed in a
 scratch directory (never next to the user's file), and one that is not coordinate-sorted is refused.

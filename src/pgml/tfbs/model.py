@@ -6,7 +6,7 @@ features (6 annotation + 8 expression PCs) -> dense (ReLU) -> dense -> sigmoid. 
 Siamese: the same weights score the window and its reverse complement and the two probabilities are
 merged by mean (or max). :class:`DeepGRN` holds one branch per attention module, trained together
 (independent parameters, summed losses), and its final score is the mean of the two (the paper's
-ensemble). The max-pool before the BiLSTM (as in FactorNet) keeps the recurrent part short on CPU.
+ensemble). The max-pool before the BiLSTM (as in [factornet]) keeps the recurrent part short on CPU.
 """
 
 from __future__ import annotations
