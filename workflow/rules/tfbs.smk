@@ -20,7 +20,10 @@ if TFBS_INPUT:
     TFBS_ANNOTATION = TFBS_INPUT["annotation"]
     TFBS_CONSERVATIVE = TFBS_INPUT["conservative_peaks"]
     TFBS_RELAXED = TFBS_INPUT["relaxed_peaks"]
-    TFBS_DNASE_IN = {c: list(TFBS_INPUT["dnase"][c]) for c in TFBS_CELLS}
+    TFBS_DNASE_IN = {c: list(TFBS_INPUT["dnase"].get(c, [])) for c in TFBS_CELLS}
+    TFBS_NO_DNASE = [c for c, files in TFBS_DNASE_IN.items() if not files]
+    if TFBS_NO_DNASE and chain_enabled("tfbs"):
+        raise WorkflowError(f"tfbs.input.dnase: no BAM or bigWig for cell type(s) {', '.join(TFBS_NO_DNASE)}")
 else:
     TFBS_FASTA = f"{TFBS_SIM}/genome.fa"
     TFBS_SIZES = f"{TFBS_SIM}/chrom.sizes"
@@ -45,6 +48,7 @@ TFBS_PEAK_ARGS = {tf: " ".join(f"{c}={p[0]},{p[1]}" for c, p in cells.items()) f
 TFBS_DNASE_ARGS = {
     c: (f"--bigwig {files[0]}" if files[0].endswith((".bw", ".bigWig", ".bigwig")) else "--bam " + " ".join(files))
     for c, files in TFBS_DNASE_IN.items()
+    if files
 }
 TFBS_PCA_IN = TFBS_INPUT.get("expression_pca")
 TFBS_PCA = TFBS_PCA_IN or f"{TFBS_OUT}/expression/pca.tsv"
