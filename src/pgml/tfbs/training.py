@@ -62,6 +62,7 @@ def train_tf(bins: BinSet, labels: Labels, cells: list[str], annotation_path: Pa
              model_config: ModelConfig, train_config: TrainConfig, seed: int, device: str = "auto") -> float:
     """Train; writes model.ckpt, last.ckpt, metrics.tsv, learning_curve.png and setup.json in ``output_dir``."""
     from pgml.train.loop import fit
+    from pgml.train.seed import seed_everything
 
     train, val, _ = split_chroms(bins, valid, test)
     data = build_dataset(bins, labels, cells, annotation_path, pca_path, source)
@@ -75,6 +76,7 @@ def train_tf(bins: BinSet, labels: Labels, cells: list[str], annotation_path: Pa
              labels.tf, len(cells), ",".join(train), pos.size, sampler.n_neg, ",".join(val), vkeys.size)
     train_loader = torch.utils.data.DataLoader(data, batch_size=train_config.batch_size, sampler=sampler)
     val_loader = torch.utils.data.DataLoader(data, batch_size=4 * train_config.batch_size, sampler=vkeys.tolist())
+    seed_everything(seed)  # the initial weights come from the seed too
     module = TfbsModule(source.length, asdict(model_config), train_config.lr)
     output_dir.mkdir(parents=True, exist_ok=True)
     write_text(output_dir / "setup.json", json.dumps({
