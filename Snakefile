@@ -23,6 +23,7 @@ include: "workflow/rules/grn.smk"
 include: "workflow/rules/fold.smk"
 include: "workflow/rules/qa.smk"
 include: "workflow/rules/contact.smk"
+include: "workflow/rules/tfbs.smk"
 
 
 rule all:

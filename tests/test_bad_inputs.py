@@ -268,6 +268,55 @@ def resources(tmp_path_factory: pytest.TempPathFactory) -> Resources:
 # ---------------------------------------------------------------- the table
 
 
+# ---------------------------------------------------------------- tfbs inputs
+
+
+def tfbs_bins(tmp: Path, sizes: str = "chr1\t2000\n") -> Path:
+    from pgml.tfbs.bins import bin_genome, read_chrom_sizes
+
+    genome = write(tmp / "in" / "chrom.sizes", sizes)
+    path = tmp / "in" / "bins.npz"
+    bin_genome(read_chrom_sizes(genome), None, None).save(path)
+    return path
+
+
+def tfbs_label_with(peaks: str) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        bins = tfbs_bins(tmp)
+        cons = write(tmp / "in" / "c.narrowPeak", peaks)
+        return ["tfbs", "label-bins", "--bins", str(bins), "--tf", "CTCF", "--peaks", f"K562={cons},{cons}",
+                "--output", str(tmp / "out" / "CTCF.npz"), "--counts", str(tmp / "out" / "counts.tsv")]
+    return build
+
+
+def tfbs_unindexed_bam(tmp: Path, res: Resources) -> list[str]:
+    import pysam
+
+    bam = mkdir(tmp / "in") / "q.bam"
+    header = {"HD": {"VN": "1.6", "SO": "queryname"}, "SQ": [{"SN": "chr1", "LN": 2000}]}
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as handle:
+        read = pysam.AlignedSegment(handle.header)
+        read.query_name, read.reference_id, read.reference_start, read.cigarstring = "r", 0, 10, "36M"
+        read.query_sequence = "A" * 36
+        handle.write(read)
+    bins = tfbs_bins(tmp)
+    return ["tfbs", "dnase-coverage", "--bam", str(bam), "--genome", str(tmp / "in" / "chrom.sizes"), "--bins",
+            str(bins), "--effective-genome-size", "2000", "--output", str(tmp / "out" / "cov.bw")]
+
+
+def tfbs_bigwig_named(tmp: Path, res: Resources) -> list[str]:
+    import pyBigWig
+
+    path = mkdir(tmp / "in") / "dnase.bw"
+    bw = pyBigWig.open(str(path), "w")
+    bw.addHeader([("1", 2000)])
+    bw.addEntries(["1"], [0], ends=[100], values=[1.0])
+    bw.close()
+    bins = tfbs_bins(tmp)
+    return ["tfbs", "dnase-coverage", "--bigwig", str(path), "--genome", str(tmp / "in" / "chrom.sizes"), "--bins",
+            str(bins), "--output", str(tmp / "out" / "cov.bw")]
+
+
 @dataclass
 class Case:
     id: str
@@ -645,6 +694,23 @@ CASES: list[Case] = [
                        "--plm-dir", str(mkdir(t / "in" / "plm")), "--pssm-dir", str(mkdir(t / "in" / "pssm")),
                        "--output-dir", str(t / "out")],
          r"model\.ckpt: not an ATTContact checkpoint"),
+    Case("tfbs-peaks-chromosome-style", tfbs_label_with("1\t100\t300\n"),
+         r"c.narrowPeak: chromosome '1' is not in the genome, which names it 'chr1'"),
+    Case("tfbs-peak-end-before-start", tfbs_label_with("chr1\t300\t100\n"),
+         r"c.narrowPeak: record 1: needs 0 <= start < end"),
+    Case("tfbs-peaks-not-integer", tfbs_label_with("chr1\tabc\t100\n"), r"c.narrowPeak: record 1: start is not an integer"),
+    Case("tfbs-bam-name-sorted-unindexed", tfbs_unindexed_bam, r"q.bam: BAM is sorted by queryname, not by coordinate"),
+    Case("tfbs-bigwig-chromosome-style", tfbs_bigwig_named,
+         r"dnase.bw: chromosome\(s\) chr1 missing \(it names them like '1'"),
+    Case("tfbs-bin-unknown-chromosome",
+         lambda t, r: ["tfbs", "bin-genome", "--genome", str(write(t / "in" / "g.sizes", "chr1\t5000\n")), "--chroms",
+                       "chr1", "chr2", "--output", str(t / "out" / "bins.npz")],
+         r"g.sizes: chromosome\(s\) chr2 not in the genome"),
+    Case("tfbs-tpm-not-a-number",
+         lambda t, r: ["tfbs", "expression-pca", "--tpm", str(write(t / "in" / "tpm.tsv", "gene\tA\tB\ng1\t1\tx\n")),
+                       "--output", str(t / "out" / "pca.tsv"), "--variance", str(t / "out" / "v.tsv"),
+                       "--plot", str(t / "out" / "p.png")],
+         r"tpm.tsv: gene g1: TPM of B is not a number"),
 ]
 
 

@@ -23,6 +23,7 @@ CHAINS: dict[str, str] = {
     "grn": "gene regulatory modules and edges from expression data with GNET2 (+ CLR, ARACNE, MRNET, GENIE3)",
     "qa": "per-residue lDDT of protein models from AlphaFold2 features with an equivariant graph network (EnQA)",
     "contact": "residue contact maps from alignments: PSSM, pseudo-likelihood Potts couplings (APC-PLM)",
+    "tfbs": "transcription-factor binding sites from genome, DNase-seq, ChIP-seq and RNA-seq with DeepGRN",
 }
 
 

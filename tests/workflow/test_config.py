@@ -19,6 +19,7 @@ from pgml.contact import params as contact_params
 from pgml.fold import params as fold_params
 from pgml.grn import params as grn_params
 from pgml.qa import params as qa_params
+from pgml.tfbs import params as tfbs_params
 from pgml.train.optim import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,9 @@ def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     (("contact", "train"), contact_params.TrainParams),
     (("contact", "split"), contact_params.SplitParams),
     (("contact", "search"), contact_params.SearchParams),
+    (("tfbs", "model"), tfbs_params.ModelConfig),
+    (("tfbs", "train"), tfbs_params.TrainConfig),
+    (("tfbs", "simulate"), tfbs_params.SimulateConfig),
 ])
 def test_schema_defaults_equal_library_defaults(path: tuple[str, ...], dataclass) -> None:
     props = section(*path)
@@ -111,6 +115,13 @@ def test_schema_allowed_values_equal_library() -> None:
     assert tuple(section("qa", "train")["optimizer"]["enum"]) == OPTIMIZERS
     assert set(contact_params.FORMATS) == {"a3m", "a2m", "stockholm", "fasta", "psicov"}
     assert tuple(section("contact", "search")["engine"]["enum"]) == contact_params.ENGINES
+    assert tuple(section("tfbs", "model")["merge"]["enum"]) == tfbs_params.MERGES
+    assert section("tfbs")["flank"]["default"] == tfbs_params.FLANK
+    assert section("tfbs", "explain")["top"]["default"] == tfbs_params.EXPLAIN_TOP
+    assert section("tfbs", "explain")["motifs"]["default"] == list(tfbs_params.EXPLAIN_MOTIFS)
+    assert section("tfbs")["valid_chroms"]["default"] == list(tfbs_params.VALID_CHROMS)
+    assert section("tfbs")["test_chroms"]["default"] == list(tfbs_params.TEST_CHROMS)
+    assert section("tfbs")["effective_genome_size"]["default"] == tfbs_params.EFFECTIVE_GENOME_SIZE
 
 
 def test_cli_defaults_come_from_the_library() -> None:
@@ -148,6 +159,9 @@ def test_cli_defaults_come_from_the_library() -> None:
             default = field.default
             expected = list(default) if isinstance(default, tuple) else default
             assert steps[("contact", step)][field.name] == expected, (step, field.name)
+    for dataclass in (tfbs_params.ModelConfig, tfbs_params.TrainConfig):
+        for field in dataclasses.fields(dataclass):
+            assert steps[("tfbs", "train")][field.name] == field.default, field.name
 
 
 def test_config_keys_are_cli_flags() -> None:
@@ -170,7 +184,9 @@ def test_config_keys_are_cli_flags() -> None:
               ("qa", "split"): section("qa", "split"), ("qa", "train"): section("qa", "train"),
               ("contact", "simulate"): section("contact", "simulate"), ("contact", "build-msa"): {**section("contact", "filter"), **section("contact", "search")},
               ("contact", "plm"): section("contact", "plm"), ("contact", "train"): section("contact", "train"),
-              ("contact", "split"): section("contact", "split")}
+              ("contact", "split"): section("contact", "split"),
+              ("tfbs", "train"): {**section("tfbs", "model"), **section("tfbs", "train")},
+              ("tfbs", "simulate"): section("tfbs", "simulate"), ("tfbs", "explain"): section("tfbs", "explain")}
     for step, props in passes.items():
         for key in props:
             assert f"--{key.replace('_', '-')}" in help_text[step], (step, key)
@@ -315,6 +331,15 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
                     shutil.copy(ROOT / "resources" / "demo" / "structures" / file, wd / folder / file)
                 else:
                     (wd / folder / file).write_text(text)
+    if "tfbs" in config["chains"]:  # the challenge files are the user's; empty stand-ins suffice for a dry run
+        tfbs_in = config["tfbs"]["input"]
+        paths = [v for k, v in tfbs_in.items() if isinstance(v, str) and "{" not in v]
+        paths += list(tfbs_in["annotation"].values()) + [p for files in tfbs_in["dnase"].values() for p in files]
+        paths += [tfbs_in[k].format(tf=tf, cell=cell) for k in ("conservative_peaks", "relaxed_peaks")
+                  for tf, spec in config["tfbs"]["tfs"].items() for cell in spec["train"] + spec.get("test", [])]
+        for path in paths:
+            (wd / path).parent.mkdir(parents=True, exist_ok=True)
+            (wd / path).touch()
     result = dry_run("--cores", "2", "-p", "--configfile", str(paper), cwd=wd)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
@@ -338,5 +363,9 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         assert f"--optimizer {train['optimizer']} --lr {train['lr']}" in out
     other = {c for c in ("bfactor", "grn", "qa") if c not in config["chains"]}
     other = {c for c in ("bfactor", "grn", "contact") if c not in config["chains"]}
+    if "tfbs" in config["chains"]:
+        assert out.count("rule tfbs_train_model") == len(config["tfbs"]["tfs"])
+        assert f"--max-valid-windows {config['tfbs']['train']['max_valid_windows']}" in out
+    other = {c for c in ("bfactor", "grn", "tfbs") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out

@@ -127,3 +127,21 @@ def test_contact_chain_end_to_end(tmp_path: Path) -> None:
         assert (out / "evaluation" / "plots" / f"{test}_{method}.png").stat().st_size > 0
     assert (out / "model" / "model.ckpt").exists() and (out / "model" / "learning_curve.png").exists()
     assert (out / "predictions" / "1EJG.attention.png").stat().st_size > 0
+def test_tfbs_chain_end_to_end(tmp_path: Path) -> None:
+    out = run_chain("tfbs", tmp_path)
+    counts = pd.read_csv(out / "labels" / "CTCF_counts.tsv", sep="\t")
+    assert set(counts["cell"]) == {"CellA", "CellB", "CellC"} and counts["B"].sum() > 0
+    assert (out / "models" / "CTCF" / "model.ckpt").exists()
+    assert (out / "models" / "CTCF" / "learning_curve.png").exists()
+    for cell in ("CellA", "CellB", "CellC"):
+        submission = pd.read_csv(out / "predictions" / "CTCF" / cell / "predictions.tsv.gz", sep="\t", header=None)
+        assert submission.shape[1] == 4 and submission[3].between(0, 1).all()
+        assert set(submission[0]) == {"chr11", "chr1", "chr8", "chr21"}
+        assert (out / "predictions" / "CTCF" / cell / "track.bw").stat().st_size > 0
+        evaluation = out / "evaluation" / "CTCF" / cell
+        metrics = pd.read_csv(evaluation / "metrics.tsv", sep="\t").set_index("method")
+        assert set(metrics.index) == {"single", "pairwise", "ensemble", "dnase_max", "logreg"}
+        assert metrics["auroc"].between(0, 1).all()
+        verdict = pd.read_csv(evaluation / "verdict.tsv", sep="\t")
+        assert {"beats_dnase_max", "beats_logreg"} <= set(verdict.columns)
+        assert (evaluation / "plots" / f"roc_pr_{cell}.png").stat().st_size > 0

@@ -47,7 +47,7 @@ check_config(config)
 SEED = config["seed"]
 ENVS = "../../envs"
 #: chains with rules in workflow/rules (the schema also names the chains still to come)
-AVAILABLE_CHAINS = ("bfactor", "grn", "fold", "qa", "contact")
+AVAILABLE_CHAINS = ("bfactor", "grn", "tfbs", "contact", "qa", "fold")
 
 
 def chain_enabled(chain):

@@ -1,0 +1,404 @@
+"""``pgml tfbs <step>``: the command-line steps of the tfbs chain (DeepGRN [deepgrn]).
+
+Steps: ``simulate`` (demo inputs), ``bin-genome``, ``label-bins``, ``dnase-coverage``,
+``expression-pca``, ``annotate-bins`` (preprocessing), ``train``, ``predict`` and ``evaluate``. Each
+step parses arguments and calls library functions; torch-heavy modules are imported inside the steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import fields
+from pathlib import Path
+
+from pgml.errors import InputError
+from pgml.fileio import check_output_dir, check_output_file
+from pgml.tfbs.params import (
+    ANNOTATIONS,
+    EFFECTIVE_GENOME_SIZE,
+    EXPLAIN_MOTIFS,
+    EXPLAIN_TOP,
+    MERGES,
+    TEST_CHROMS,
+    VALID_CHROMS,
+    ModelConfig,
+    SimulateConfig,
+    TrainConfig,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _named(items: list[str], flag: str) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise InputError(f"{flag} expects NAME=FILE, got {item!r}")
+        if name in out:
+            raise InputError(f"{flag}: {name!r} given twice")
+        out[name] = Path(path)
+    return out
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from pgml.tfbs.simulate import simulate
+
+    check_output_dir(args.output_dir)
+    config = SimulateConfig(**{f.name: getattr(args, f.name) for f in fields(SimulateConfig)})
+    print(json.dumps(simulate(args.output_dir, config, seed=args.seed)))
+    return 0
+
+
+def _bin_genome(args: argparse.Namespace) -> int:
+    from pgml.tables import write_tsv
+    from pgml.tfbs.bins import bin_genome, read_chrom_sizes
+
+    check_output_file(args.output, inputs=[args.genome])
+    sizes = read_chrom_sizes(args.genome)
+    bins = bin_genome(sizes, args.chroms, args.blacklist, sizes_path=args.genome)
+    bins.save(args.output)
+    summary = bins.summary()
+    if args.summary:
+        write_tsv(summary, args.summary)
+    print(summary.to_string(index=False))
+    return 0
+
+
+def _label_bins(args: argparse.Namespace) -> int:
+    from pgml.tables import write_tsv
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.labels import label_bins, label_counts, parse_peak_spec
+
+    peaks = [parse_peak_spec(p) for p in args.peaks]
+    check_output_file(args.output, inputs=[args.bins, *(p for _, c, r in peaks for p in (c, r))])
+    bins = BinSet.load(args.bins)
+    labels = label_bins(bins, args.tf, peaks)
+    counts = label_counts(labels, bins)
+    labels.save(args.output)
+    write_tsv(counts, args.counts)
+    print(counts.groupby("cell")[["B", "A", "U"]].sum().to_string())
+    return 0
+
+
+def _dnase_coverage(args: argparse.Namespace) -> int:
+    from pgml.runtime import n_threads
+    from pgml.tfbs.bins import BinSet, read_chrom_sizes
+    from pgml.tfbs.coverage import accept_bigwig, dnase_coverage
+
+    check_output_file(args.output, inputs=[*(args.bam or []), *([args.bigwig] if args.bigwig else [])])
+    if bool(args.bam) == bool(args.bigwig):
+        raise InputError("give either --bam (one or more replicates) or --bigwig")
+    sizes = read_chrom_sizes(args.genome)
+    chroms = BinSet.load(args.bins).chroms
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.bigwig:
+        accept_bigwig(args.bigwig, args.output, sizes=sizes, chroms=chroms)
+    else:
+        dnase_coverage(list(args.bam), args.output, sizes=sizes, chroms=chroms, blacklist=args.blacklist,
+                       effective_genome_size=args.effective_genome_size, threads=n_threads(),
+                       normalize="None" if args.raw_counts else "RPGC")
+    return 0
+
+
+def _expression_pca(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from pgml.tables import write_tsv
+    from pgml.tfbs.expression import expression_pca, plot_pca, read_tpm
+
+    check_output_file(args.output, inputs=[args.tpm])
+    frame, ratio = expression_pca(read_tpm(args.tpm))
+    write_tsv(frame.reset_index(), args.output, float_format="%.6g")
+    write_tsv(pd.DataFrame({"component": frame.columns, "explained_variance_ratio": ratio}), args.variance,
+              float_format="%.6g")
+    plot_pca(frame, ratio, args.plot)
+    log.info("%d cell types; explained variance of PC1-PC8: %s", len(frame), " ".join(f"{r:.3f}" for r in ratio))
+    return 0
+
+
+def _annotate_bins(args: argparse.Namespace) -> int:
+    from pgml.tfbs.annotate import annotate_bins, save_annotation
+    from pgml.tfbs.bins import BinSet
+
+    beds = _named(args.annotation, "--annotation")
+    unknown = [k for k in beds if k not in ANNOTATIONS]
+    if unknown:
+        raise InputError(f"--annotation: unknown name(s) {', '.join(unknown)}; expected {', '.join(ANNOTATIONS)}")
+    check_output_file(args.output, inputs=[args.bins, *beds.values()])
+    bins = BinSet.load(args.bins)
+    matrix = annotate_bins(bins, beds)
+    save_annotation(matrix, args.output)
+    for k, name in enumerate(ANNOTATIONS):
+        log.info("%s: %d bins", name, sum(int(m[:, k].sum()) for m in matrix.values()))
+    return 0
+
+
+def _source(args: argparse.Namespace):
+    from pgml.tfbs.windows import open_source
+
+    source = open_source(args.fasta, args.mappability, args.dnase)
+    source.flank = args.flank
+    return source
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.labels import Labels
+    from pgml.tfbs.training import train_tf
+
+    check_output_dir(args.output_dir, inputs=[args.bins, args.labels, args.annotation, args.pca])
+    try:
+        model = ModelConfig(**{f.name: getattr(args, f.name) for f in fields(ModelConfig)})
+        train = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    except ValueError as exc:
+        raise InputError(f"tfbs train: {exc}") from None
+    train_tf(BinSet.load(args.bins), Labels.load(args.labels), args.cells, args.annotation, args.pca,
+             _source(args), args.output_dir, valid=args.valid_chroms, test=args.test_chroms,
+             model_config=model, train_config=train, seed=args.seed, device=args.device)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.predict import load_model, predict_cell, write_predictions
+    from pgml.tfbs.training import build_dataset
+
+    check_output_dir(args.output_dir, inputs=[args.model, args.bins])
+    bins = BinSet.load(args.bins)
+    missing = [c for c in args.chroms if c not in bins.chroms]
+    if missing:
+        raise InputError(f"chromosome(s) {', '.join(missing)} not among the bins", path=args.bins)
+    module = load_model(args.model)
+    source = _source(args)
+    if source.length != module.hparams["length"]:
+        raise InputError(f"windows of {source.length} bp, the model was trained on {module.hparams['length']} bp",
+                         path=args.model)
+    data = build_dataset(bins, None, [args.cell], args.annotation, args.pca, source)
+    regions = None
+    if args.regions is not None:
+        from pgml.tfbs.bins import match_contigs, read_bed
+
+        sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
+        regions = match_contigs(read_bed(args.regions), sizes, args.regions, what="regions")
+    frame = predict_cell(module, data, args.chroms, batch_size=args.batch_size, device=args.device, regions=regions)
+    write_predictions(frame, args.output_dir, dict(zip(bins.chroms, bins.sizes, strict=True)))
+    log.info("cell %s: %d bins predicted on %s", args.cell, len(frame), ",".join(args.chroms))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pgml.tfbs.annotate import load_annotation
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.evaluate import evaluate_tf
+    from pgml.tfbs.expression import read_pca
+    from pgml.tfbs.labels import Labels
+    from pgml.tfbs.training import split_chroms
+
+    predictions = _named(args.predictions, "--predictions")
+    dnase = _named(args.dnase, "--dnase")
+    check_output_dir(args.output_dir, inputs=[args.bins, args.labels, *predictions.values(), *dnase.values()])
+    bins = BinSet.load(args.bins)
+    labels = Labels.load(args.labels)
+    missing = [c for c in predictions if c not in dnase]
+    if missing:
+        raise InputError(f"--dnase missing for cell type(s) {', '.join(missing)}")
+    train, valid, test = split_chroms(bins, args.valid_chroms, args.test_chroms)
+    pca = read_pca(args.pca, sorted(set(predictions) | set(args.train_cells)))
+    metrics = evaluate_tf(labels, bins, predictions, dnase, load_annotation(args.annotation), pca, args.train_cells,
+                          train, valid, test, args.output_dir, precision=args.precision, seed=args.seed)
+    print(metrics.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.explain import explain_bins
+    from pgml.tfbs.predict import load_model
+    from pgml.tfbs.training import build_dataset
+
+    check_output_dir(args.output_dir, inputs=[args.model, args.bins, args.predictions])
+    bins = BinSet.load(args.bins)
+    module = load_model(args.model)
+    source = _source(args)
+    data = build_dataset(bins, None, [args.cell], args.annotation, args.pca, source)
+    if not args.predictions.is_file():
+        raise InputError("file not found", path=args.predictions)
+    frame = pd.read_csv(args.predictions, sep="\t", dtype={"chrom": str})
+    frame = frame[frame["chrom"].isin(bins.chroms)].nlargest(args.top, "ensemble")
+    if frame.empty:
+        raise InputError("no predicted bin on the chromosomes of the bins", path=args.predictions)
+    keys = np.concatenate([data.keys(c, (part["start"].to_numpy() // 50), 0) for c, part in frame.groupby("chrom")])
+    table = explain_bins(module, data, keys, args.motifs, args.output_dir, seed=args.seed)
+    print(table.to_string(index=False))
+    return 0
+
+
+def _importance(args: argparse.Namespace) -> int:
+    from pgml.tables import write_tsv
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.explain import feature_importance
+    from pgml.tfbs.labels import Labels
+    from pgml.tfbs.params import LABEL_BOUND
+    from pgml.tfbs.predict import load_model
+    from pgml.tfbs.training import build_dataset
+    from pgml.tfbs.windows import validation_keys
+
+    check_output_file(args.output, inputs=[args.model, args.bins, args.labels])
+    bins = BinSet.load(args.bins)
+    module = load_model(args.model)
+    data = build_dataset(bins, Labels.load(args.labels), [args.cell], args.annotation, args.pca, _source(args))
+    chroms = [c for c in args.chroms if c in bins.chroms]
+    if not chroms:
+        raise InputError(f"none of {', '.join(args.chroms)} is among the bins", path=args.bins)
+    keys = validation_keys(data, chroms, [0], args.max_windows, seed=args.seed)
+    y = data.label_of(keys) == LABEL_BOUND
+    if not y.any():
+        raise InputError(f"no bound bin of cell type {args.cell} on {', '.join(chroms)}", path=args.labels)
+    table = feature_importance(module, data, keys, y, seed=args.seed)
+    write_tsv(table, args.output, float_format="%.4f")
+    print(table.to_string(index=False))
+    return 0
+
+
+def _add_window_args(p: argparse.ArgumentParser) -> None:
+    from pgml.tfbs.params import FLANK
+
+    p.add_argument("--bins", type=Path, required=True, help="bins.npz of bin-genome")
+    p.add_argument("--annotation", type=Path, required=True, help="annotation.npz of annotate-bins")
+    p.add_argument("--pca", type=Path, required=True, help="cell types x PC1..PC8 TSV of expression-pca")
+    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA (indexed, .fai)")
+    p.add_argument("--mappability", type=Path, required=True, help="35-bp uniqueness bigWig")
+    p.add_argument("--dnase", nargs="+", required=True, metavar="CELL=FILE.bw", help="DNase 1x coverage per cell type")
+    p.add_argument("--flank", type=int, default=FLANK, help="bp added on both sides of a 200-bp bin")
+
+
+def register(steps: argparse._SubParsersAction) -> None:
+    """Add the tfbs steps to ``pgml tfbs`` (defaults from :mod:`pgml.tfbs.params`)."""
+    from pgml.runtime import add_device_argument, add_threads_argument
+
+    sim, model, train = SimulateConfig(), ModelConfig(), TrainConfig()
+    p = steps.add_parser("simulate", help="demo genome, peaks, DNase BAMs, annotation and TPM from a seed")
+    p.add_argument("--output-dir", type=Path, required=True)
+    for f in fields(SimulateConfig):
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(sim, f.name)), default=getattr(sim, f.name))
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_simulate)
+
+    p = steps.add_parser("bin-genome", help="200-bp bins every 50 bp with a blacklist mask")
+    p.add_argument("--genome", type=Path, required=True, help="chrom.sizes or FASTA .fai")
+    p.add_argument("--chroms", nargs="*", default=None, help="chromosomes to bin (default: all)")
+    p.add_argument("--blacklist", type=Path, default=None, help="BED of regions excluded from training")
+    p.add_argument("--output", type=Path, required=True, help="bins.npz")
+    p.add_argument("--summary", type=Path, default=None, help="TSV: chrom, length, bins, blacklisted")
+    p.set_defaults(func=_bin_genome)
+
+    p = steps.add_parser("label-bins", help="B/A/U labels per bin and cell type from narrowPeak files")
+    p.add_argument("--bins", type=Path, required=True)
+    p.add_argument("--tf", required=True)
+    p.add_argument("--peaks", nargs="+", required=True, metavar="CELL=CONSERVATIVE,RELAXED")
+    p.add_argument("--output", type=Path, required=True, help="labels.npz (int8 bins x cell types per chromosome)")
+    p.add_argument("--counts", type=Path, required=True, help="TSV of bins per label, cell type and chromosome")
+    p.set_defaults(func=_label_bins)
+
+    p = steps.add_parser("dnase-coverage", help="DNase BAM(s) -> 1x-normalised 1-bp bigWig (bamCoverage)")
+    p.add_argument("--bam", type=Path, nargs="+", default=None, help="replicates (merged with samtools merge)")
+    p.add_argument("--bigwig", type=Path, default=None, help="a ready coverage bigWig instead of BAMs")
+    p.add_argument("--genome", type=Path, required=True, help="chrom.sizes or FASTA .fai")
+    p.add_argument("--bins", type=Path, required=True, help="bins.npz (its chromosomes must be covered)")
+    p.add_argument("--blacklist", type=Path, default=None)
+    p.add_argument("--effective-genome-size", type=int, default=EFFECTIVE_GENOME_SIZE)
+    p.add_argument("--raw-counts", action="store_true", help="cut counts without RPGC normalisation")
+    p.add_argument("--output", type=Path, required=True, help="bigWig")
+    add_threads_argument(p)
+    p.set_defaults(func=_dnase_coverage)
+
+    p = steps.add_parser("expression-pca", help="TPM -> log -> PCA: 8 components per cell type")
+    p.add_argument("--tpm", type=Path, required=True, help="genes x cell types TSV")
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--variance", type=Path, required=True, help="TSV of explained variance per component")
+    p.add_argument("--plot", type=Path, required=True, help="PNG")
+    p.set_defaults(func=_expression_pca)
+
+    p = steps.add_parser("annotate-bins", help="6 binary annotation features per bin")
+    p.add_argument("--bins", type=Path, required=True)
+    p.add_argument("--annotation", nargs="+", required=True, metavar="NAME=BED",
+                   help=f"one BED per name: {', '.join(ANNOTATIONS)}")
+    p.add_argument("--output", type=Path, required=True, help="annotation.npz")
+    p.set_defaults(func=_annotate_bins)
+
+    p = steps.add_parser("train", help="DeepGRN for one TF across its training cell types")
+    p.add_argument("--labels", type=Path, required=True)
+    _add_window_args(p)
+    p.add_argument("--cells", nargs="+", required=True, help="training cell types")
+    p.add_argument("--valid-chroms", nargs="+", default=list(VALID_CHROMS))
+    p.add_argument("--test-chroms", nargs="+", default=list(TEST_CHROMS))
+    p.add_argument("--output-dir", type=Path, required=True)
+    for f in fields(ModelConfig):
+        if f.name == "merge":
+            p.add_argument("--merge", choices=MERGES, default=model.merge, help="forward/RC merge")
+        else:
+            p.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(model, f.name)), default=getattr(model, f.name))
+    for f in fields(TrainConfig):
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(train, f.name)), default=getattr(train, f.name))
+    p.add_argument("--seed", type=int, default=0)
+    add_device_argument(p)
+    add_threads_argument(p)
+    p.set_defaults(func=_train)
+
+    p = steps.add_parser("predict", help="probabilities for every bin of chosen chromosomes, one cell type")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt of train")
+    _add_window_args(p)
+    p.add_argument("--cell", required=True)
+    p.add_argument("--chroms", nargs="+", required=True)
+    p.add_argument("--regions", type=Path, default=None, help="BED: predict only the bins overlapping these regions")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--output-dir", type=Path, required=True,
+                   help="writes predictions.tsv.gz (chrom, start, end, probability), modules.tsv.gz, track.bw")
+    add_device_argument(p)
+    add_threads_argument(p)
+    p.set_defaults(func=_predict)
+
+    p = steps.add_parser("explain", help="attention weights, saliency and a JASPAR scan of high-attention spans")
+    p.add_argument("--model", type=Path, required=True)
+    _add_window_args(p)
+    p.add_argument("--cell", required=True)
+    p.add_argument("--predictions", type=Path, required=True, help="modules.tsv.gz of predict: its best bins are explained")
+    p.add_argument("--top", type=int, default=EXPLAIN_TOP, help="explain this many best-scored bins")
+    p.add_argument("--motifs", nargs="+", default=list(EXPLAIN_MOTIFS), help="JASPAR matrix IDs to scan for")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output-dir", type=Path, required=True, help="writes attention.npz, windows.tsv, motif_scan.tsv")
+    add_threads_argument(p)
+    p.set_defaults(func=_explain)
+
+    p = steps.add_parser("importance", help="drop in auPRC when each feature is zeroed (sequential) or permuted")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--labels", type=Path, required=True)
+    _add_window_args(p)
+    p.add_argument("--cell", required=True)
+    p.add_argument("--chroms", nargs="+", default=list(TEST_CHROMS))
+    p.add_argument("--max-windows", type=int, default=20000, help="all B windows plus sampled U windows, at most")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", type=Path, required=True, help="TSV: feature, kind, auprc, auprc_drop")
+    add_threads_argument(p)
+    p.set_defaults(func=_importance)
+
+    p = steps.add_parser("evaluate", help="auROC, auPRC, recall at 50%%/10%% FDR vs DNase and logistic-regression baselines")
+    p.add_argument("--labels", type=Path, required=True)
+    p.add_argument("--bins", type=Path, required=True)
+    p.add_argument("--annotation", type=Path, required=True)
+    p.add_argument("--pca", type=Path, required=True)
+    p.add_argument("--predictions", nargs="+", required=True, metavar="CELL=modules.tsv.gz")
+    p.add_argument("--dnase", nargs="+", required=True, metavar="CELL=FILE.bw")
+    p.add_argument("--train-cells", nargs="+", required=True)
+    p.add_argument("--valid-chroms", nargs="+", default=list(VALID_CHROMS))
+    p.add_argument("--test-chroms", nargs="+", default=list(TEST_CHROMS))
+    p.add_argument("--precision", type=float, default=0.5, help="narrowPeak threshold: this precision on validation")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output-dir", type=Path, required=True)
+    p.set_defaults(func=_evaluate)

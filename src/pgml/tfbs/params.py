@@ -1,0 +1,94 @@
+"""Parameters of the tfbs chain: names, defaults and allowed values, stated once.
+
+The command line (:mod:`pgml.tfbs.cli`) takes its defaults from here and
+``workflow/schemas/config.schema.yaml`` repeats them (a test holds the two in step). Kept free of
+numpy and torch so that ``pgml --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: bin width and step of the ENCODE-DREAM challenge (section 2.2 of [deepgrn])
+BIN_SIZE = 200
+BIN_STEP = 50
+#: each bin is widened by this many bp on both sides: 200 + 2 * 400 = 1,000-bp windows
+FLANK = 400
+#: label codes in the per-TF bin x cell-type int8 matrix
+LABEL_BOUND, LABEL_UNBOUND, LABEL_AMBIGUOUS = 1, 0, -1
+#: the six annotation features of each bin, in this order
+ANNOTATIONS = ("cds", "intron", "promoter", "utr5", "utr3", "cpg")
+#: expression principal components per cell type
+N_PCS = 8
+#: merging of the forward and reverse-complement outputs of the Siamese pass
+MERGES = ("mean", "max")
+#: challenge split: chromosomes held out for validation and test
+VALID_CHROMS = ("chr11",)
+TEST_CHROMS = ("chr1", "chr8", "chr21")
+#: chromosomes left out of the RPGC normalisation (bamCoverage --ignoreForNormalization)
+IGNORE_FOR_NORMALIZATION = ("chrX", "chrM")
+#: interpretation: best-scored bins explained, and the JASPAR matrices scanned for (CTCF)
+EXPLAIN_TOP = 50
+EXPLAIN_MOTIFS = ("MA0139.1",)
+#: effective genome size for RPGC (hg19, deeptools' table for 50-bp reads)
+EFFECTIVE_GENOME_SIZE = 2_864_785_220
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Widths of the DeepGRN network (table 2.3 of [deepgrn] lists the searched ranges)."""
+
+    conv_filters: int = 64
+    conv_kernel: int = 20
+    pool: int = 15
+    lstm_hidden: int = 32
+    d_k: int = 64
+    dense: int = 64
+    dropout: float = 0.1
+    merge: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.merge not in MERGES:
+            raise ValueError(f"merge must be one of {MERGES}, got {self.merge!r}")
+        if min(self.conv_filters, self.conv_kernel, self.pool, self.lstm_hidden, self.d_k, self.dense) < 1:
+            raise ValueError("widths must be >= 1")
+        if not 0 <= self.dropout < 1:
+            raise ValueError("dropout must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training schedule (section 2.2.4 of [deepgrn]: Adam, BCE, up to 60 epochs, patience 5)."""
+
+    max_epochs: int = 60
+    patience: int = 5
+    batch_size: int = 64
+    lr: float = 1e-3
+    #: negatives drawn afresh every epoch per positive
+    negative_ratio: float = 1.0
+    #: validation windows at most (all positives first, then a fixed random sample of negatives)
+    max_valid_windows: int = 20000
+
+    def __post_init__(self) -> None:
+        if self.max_epochs < 1 or self.patience < 1 or self.batch_size < 1:
+            raise ValueError("max_epochs, patience and batch_size must be >= 1")
+        if self.lr <= 0 or self.negative_ratio <= 0 or self.max_valid_windows < 2:
+            raise ValueError("lr and negative_ratio must be > 0 and max_valid_windows >= 2")
+
+
+@dataclass(frozen=True)
+class SimulateConfig:
+    """Defaults of :func:`pgml.tfbs.simulate.simulate` (the demo genome, about 0.6 Mb)."""
+
+    #: chromosome:length pairs; the names make the challenge split apply
+    chroms: str = "chr1:100000,chr2:150000,chr3:150000,chr8:60000,chr11:100000,chr21:40000"
+    cells: str = "CellA,CellB,CellC"
+    tfs: str = "CTCF=MA0139.1,REST=MA0138.2"
+    #: binding sites per TF per 10 kb
+    site_density: float = 1.5
+    #: fraction of a TF's sites bound in a given cell type
+    bound_fraction: float = 0.6
+    n_genes: int = 120
+    #: DNase reads per kb of background, and per bound site
+    background_reads: float = 4.0
+    site_reads: int = 25

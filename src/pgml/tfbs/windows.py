@@ -1,0 +1,237 @@
+"""Streaming 1,000-bp windows: one-hot DNA, mappability and DNase -> an L x 6 input per (bin, cell type).
+
+Section 2.2.1 of [deepgrn]: each 200-bp bin is widened by 400 bp on both sides; channels A, C, G, T
+(one-hot from the FASTA through pyfaidx; N and positions past the chromosome ends are all zeros), 35-bp
+uniqueness (mappability bigWig) and DNase 1x coverage (bigWig), both read with pyBigWig. The
+non-sequential features of a window are the bin's 6 annotation flags and the cell type's 8 expression
+components. Nothing is materialised: a window is read when the loader asks for it, and the files are
+opened lazily in each loader worker.
+
+A window is addressed by one integer key ``(offset[chrom] + bin) * n_cells + cell`` over the chosen
+chromosomes, so training draws keys: every positive (B) bin plus, each epoch, a fresh sample of
+negative (U) bins found by vectorised rejection sampling over the key space (A and blacklisted bins
+never enter training or validation), in a ``(seed, epoch)``-determined order
+(:class:`EpochNegativeSampler`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pgml.errors import InputError
+from pgml.tfbs.bins import BinSet
+from pgml.tfbs.params import BIN_SIZE, BIN_STEP, FLANK, LABEL_BOUND, LABEL_UNBOUND
+
+#: byte -> channel (A, C, G, T); anything else (N, IUPAC codes) -> 4 = all zeros
+_LOOKUP = np.full(256, 4, dtype=np.int64)
+for _i, _b in enumerate("ACGT"):
+    _LOOKUP[ord(_b)] = _i
+    _LOOKUP[ord(_b.lower())] = _i
+
+
+def one_hot(seq: str) -> np.ndarray:
+    """4 x L float32 one-hot of ``seq`` (A, C, G, T rows; other letters all zero)."""
+    idx = _LOOKUP[np.frombuffer(seq.encode("ascii"), dtype=np.uint8)]
+    out = np.zeros((5, idx.size), dtype=np.float32)
+    out[idx, np.arange(idx.size)] = 1.0
+    return out[:4]
+
+
+def reverse_complement(x: torch.Tensor) -> torch.Tensor:
+    """Reverse complement of ``(..., 6, L)`` inputs: positions reversed, A<->T and C<->G swapped."""
+    return torch.cat([x[..., :4, :].flip(-2), x[..., 4:, :]], dim=-2).flip(-1)
+
+
+@dataclass
+class WindowSource:
+    """Where the sequential inputs live: FASTA, mappability bigWig and one DNase bigWig per cell type."""
+
+    fasta: Path
+    mappability: Path
+    dnase: dict[str, Path]
+    flank: int = FLANK
+    _handles: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _open(self) -> None:
+        import pyBigWig
+        import pyfaidx
+
+        self._handles["fasta"] = pyfaidx.Fasta(str(self.fasta), as_raw=True, sequence_always_upper=True)
+        self._handles["map"] = pyBigWig.open(str(self.mappability))
+        self._handles["dnase"] = {c: pyBigWig.open(str(p)) for c, p in self.dnase.items()}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_handles"] = {}
+        return state
+
+    @property
+    def length(self) -> int:
+        return BIN_SIZE + 2 * self.flank
+
+    def window(self, chrom: str, chrom_len: int, start: int, cell: str) -> np.ndarray:
+        """6 x L input of the window starting ``flank`` bp before the bin at ``start``."""
+        if not self._handles:
+            self._open()
+        lo, hi = start - self.flank, start + BIN_SIZE + self.flank
+        a, b = max(lo, 0), min(hi, chrom_len)
+        x = np.zeros((6, hi - lo), dtype=np.float32)
+        x[:4, a - lo:b - lo] = one_hot(self._handles["fasta"][chrom][a:b])
+        for row, bw in ((4, self._handles["map"]), (5, self._handles["dnase"][cell])):
+            vals = np.asarray(bw.values(chrom, a, b, numpy=True), dtype=np.float32)
+            x[row, a - lo:b - lo] = np.nan_to_num(vals, nan=0.0)
+        return x
+
+
+class TfbsWindows(torch.utils.data.Dataset):
+    """Windows of every (bin, cell type) of ``bins``; item = (6 x L input, 14 features, label)."""
+
+    def __init__(self, source: WindowSource, bins: BinSet, cells: list[str], annotation: dict[str, np.ndarray],
+                 pca: np.ndarray, labels: dict[str, np.ndarray] | None = None) -> None:
+        self.source, self.bins, self.cells = source, bins, list(cells)
+        self.annotation, self.pca = annotation, np.asarray(pca, dtype=np.float32)
+        self.labels = labels
+        counts = np.array([bins.count(c) for c in bins.chroms], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(counts)])
+        for c in bins.chroms:
+            if c not in annotation or annotation[c].shape[0] != bins.count(c):
+                raise InputError(f"annotation has no matching bins for {c} (rerun annotate-bins on these bins)")
+            if labels is not None and (c not in labels or labels[c].shape != (bins.count(c), len(cells))):
+                raise InputError(f"labels have no matching bins for {c} (rerun label-bins on these bins)")
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1]) * len(self.cells)
+
+    def decode(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """keys -> (chromosome index, bin index, cell index)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        flat, cell = np.divmod(keys, len(self.cells))
+        chrom = np.searchsorted(self.offsets, flat, side="right") - 1
+        return chrom, flat - self.offsets[chrom], cell
+
+    def keys(self, chrom: str, bins: np.ndarray, cell: int) -> np.ndarray:
+        k = self.bins.chroms.index(chrom)
+        return (self.offsets[k] + np.asarray(bins, dtype=np.int64)) * len(self.cells) + cell
+
+    def label_of(self, keys: np.ndarray) -> np.ndarray:
+        """Label codes of ``keys`` (vectorised over chromosomes)."""
+        assert self.labels is not None
+        chrom, b, cell = self.decode(keys)
+        out = np.empty(len(chrom), dtype=np.int8)
+        for k in np.unique(chrom):
+            sel = chrom == k
+            out[sel] = self.labels[self.bins.chroms[k]][b[sel], cell[sel]]
+        return out
+
+    def blacklisted(self, keys: np.ndarray) -> np.ndarray:
+        chrom, b, _ = self.decode(keys)
+        out = np.zeros(len(chrom), dtype=bool)
+        for k in np.unique(chrom):
+            sel = chrom == k
+            out[sel] = self.bins.blacklist[self.bins.chroms[k]][b[sel]]
+        return out
+
+    def __getitem__(self, key: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        chrom_i, b, cell = (int(v[0]) for v in self.decode(np.array([key])))
+        chrom = self.bins.chroms[chrom_i]
+        x = self.source.window(chrom, self.bins.sizes[chrom_i], b * BIN_STEP, self.cells[cell])
+        z = np.concatenate([self.annotation[chrom][b].astype(np.float32), self.pca[cell]])
+        y = 0.0 if self.labels is None else float(self.labels[chrom][b, cell] == LABEL_BOUND)
+        return torch.from_numpy(x), torch.from_numpy(z), torch.tensor(y)
+
+
+def candidate_keys(data: TfbsWindows, chroms: list[str], cells: list[int], code: int) -> np.ndarray:
+    """Keys of the non-blacklisted bins of ``chroms`` x ``cells`` with label ``code``."""
+    assert data.labels is not None
+    out = []
+    for chrom in chroms:
+        lab = data.labels[chrom]
+        black = data.bins.blacklist[chrom]
+        for cell in cells:
+            out.append(data.keys(chrom, np.flatnonzero((lab[:, cell] == code) & ~black), cell))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+class EpochNegativeSampler(torch.utils.data.Sampler[int]):
+    """All ``positives`` plus ``ratio`` x as many U windows drawn afresh each epoch, shuffled.
+
+    Negatives are drawn uniformly from the (chromosome, bin, cell) space of ``chroms`` x ``cells`` and
+    kept when unbound and not blacklisted (vectorised rejection sampling; no list of negatives is
+    built). The draw and the order depend only on ``(seed, epoch)``, so a resumed run repeats them.
+    """
+
+    def __init__(self, data: TfbsWindows, positives: np.ndarray, chroms: list[str], cells: list[int],
+                 ratio: float, seed: int = 0) -> None:
+        if positives.size == 0:
+            raise InputError("no bound (B) training bins: check the peaks and the training chromosomes")
+        self.data, self.positives = data, np.asarray(positives, dtype=np.int64)
+        self.chroms, self.cells = list(chroms), np.asarray(cells, dtype=np.int64)
+        self.n_neg = max(1, int(round(ratio * positives.size)))
+        self.seed, self.epoch = int(seed), 0
+        idx = [data.bins.chroms.index(c) for c in chroms]
+        self._starts = data.offsets[idx]
+        self._counts = data.offsets[np.array(idx) + 1] - self._starts
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def negatives(self, rng: np.random.Generator) -> np.ndarray:
+        total = int(self._counts.sum())
+        cum = np.concatenate([[0], np.cumsum(self._counts)])
+        found: list[np.ndarray] = []
+        need = self.n_neg
+        for _ in range(100):
+            flat = rng.integers(0, total, size=2 * need + 16)
+            k = np.searchsorted(cum, flat, side="right") - 1
+            cell = self.cells[rng.integers(0, self.cells.size, size=flat.size)]
+            keys = (self._starts[k] + flat - cum[k]) * len(self.data.cells) + cell
+            ok = (self.data.label_of(keys) == LABEL_UNBOUND) & ~self.data.blacklisted(keys)
+            found.append(keys[ok][:need])
+            need -= found[-1].size
+            if need <= 0:
+                break
+        else:
+            raise InputError("too few unbound (U) training bins to sample negatives from")
+        return np.concatenate(found)
+
+    def __iter__(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        keys = np.concatenate([self.positives, self.negatives(rng)])
+        return iter(keys[rng.permutation(keys.size)].tolist())
+
+    def __len__(self) -> int:
+        return self.positives.size + self.n_neg
+
+
+def validation_keys(data: TfbsWindows, chroms: list[str], cells: list[int], max_windows: int,
+                    seed: int = 0) -> np.ndarray:
+    """All B windows of ``chroms`` x ``cells`` plus a fixed random sample of U windows (at most
+    ``max_windows`` in all; sorted)."""
+    pos = candidate_keys(data, chroms, cells, LABEL_BOUND)
+    neg = candidate_keys(data, chroms, cells, LABEL_UNBOUND)
+    rng = np.random.default_rng([seed, 7])
+    if pos.size > max_windows // 2:
+        pos = rng.choice(pos, size=max_windows // 2, replace=False)
+    keep = min(neg.size, max_windows - pos.size)
+    neg = rng.choice(neg, size=keep, replace=False)
+    return np.sort(np.concatenate([pos, neg]))
+
+
+def open_source(fasta: str | os.PathLike, mappability: str | os.PathLike, dnase: list[str]) -> WindowSource:
+    """``dnase`` items are ``CELL=FILE.bw``."""
+    tracks = {}
+    for item in dnase:
+        cell, sep, path = item.partition("=")
+        if not sep:
+            raise InputError(f"--dnase expects CELL=FILE.bw, got {item!r}")
+        tracks[cell] = Path(path)
+    for path in [Path(fasta), Path(mappability), *tracks.values()]:
+        if not path.is_file():
+            raise InputError("file not found", path=path)
+    return WindowSource(Path(fasta), Path(mappability), tracks)
