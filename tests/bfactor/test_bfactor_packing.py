@@ -171,6 +171,34 @@ def test_list_split_tests_on_the_list_and_splits_the_rest(tmp_path) -> None:
 # ---------------------------------------------------------------- training without gemmi
 def test_training_imports_without_gemmi() -> None:
     code = ("import sys; sys.modules['gemmi'] = None\n"
-            "import pgml.bfactor.training, pgml.bfactor.edges, pgml.bfactor.shards, pgml.bfactor.baseline\n")
+            "import pgml.cli, pgml.bfactor.cli, pgml.bfactor.training, pgml.bfactor.edges, pgml.bfactor.shards\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- the shipped pretrained model
+def test_pretrained_model_is_small_and_documented() -> None:
+    from pgml.bfactor.predict import PRETRAINED_MODEL
+    from pgml.bfactor.training import load_model
+
+    assert PRETRAINED_MODEL.is_file() and PRETRAINED_MODEL.stat().st_size < 2 * 1024 ** 2
+    assert (PRETRAINED_MODEL.parent / "PROVENANCE.md").is_file()
+    _, meta = load_model(PRETRAINED_MODEL)
+    assert meta["target"] == "zscore" and meta["graph_config"].wcn_feature
+
+
+def test_predict_without_model_uses_the_pretrained_one(demo_dir, tmp_path, caplog) -> None:
+    import logging
+
+    import pandas as pd
+
+    from pgml.cli import main
+
+    with caplog.at_level(logging.INFO):
+        assert main(["bfactor", "predict", "--output-dir", str(tmp_path / "out"), str(demo_dir / "1UBI.pdb.gz")]) == 0
+    assert "using the pretrained model" in caplog.text
+    table = pd.read_csv(tmp_path / "out" / "1UBI.tsv", sep="\t")
+    assert set(table["pred_units"]) == {"zscore"}
+    # ubiquitin's flexible C-terminal tail (residues 72-76) is predicted more mobile than its core
+    tail = table.loc[table["res_seq"] >= 72, "target_pred"].mean()
+    assert tail > table["target_pred"].mean() + 0.5
