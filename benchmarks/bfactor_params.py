@@ -129,10 +129,17 @@ def main() -> None:
     demo = sizes(ROOT / "config" / "config.yaml")
     names = [*ARCHITECTURES, "mpn (NNConv)"]
     print(f"Parameters (node features {NODE_FEATURE_DIM}, edge features {EDGE_FEATURE_DIM})\n")
-    print(f"| architecture | paper (hidden {paper[0]}, layers {paper[1]}) | demo (hidden {demo[0]}, layers {demo[1]}) |")
-    print("|---|---:|---:|")
+    from pgml.bfactor.params import PAPER_ARCHITECTURE_PARAMS, PAPER_PARAMETER_COUNTS
+
+    print(f"| architecture | paper config (hidden {paper[0]}, layers {paper[1]}, per-architecture widths) "
+          f"| the paper's table | demo (hidden {demo[0]}, layers {demo[1]}) |")
+    print("|---|---:|---:|---:|")
     for name in names:
-        print(f"| {name} | {count(model_for(name, *paper)):,} | {count(model_for(name, *demo)):,} |")
+        own = PAPER_ARCHITECTURE_PARAMS.get(name, {})
+        width = own.get("hidden", paper[0])
+        quoted = f"{PAPER_PARAMETER_COUNTS[name]:,}" if name in PAPER_PARAMETER_COUNTS else "-"
+        print(f"| {name}{f' (hidden {width})' if own else ''} | {count(model_for(name, width, paper[1])):,} "
+              f"| {quoted} | {count(model_for(name, *demo)):,} |")
 
     atoms = args.atoms or (50_000 if device == "cuda" else 10_000)
     print(f"\nPeak memory of one forward + backward pass, {atoms:,}-atom chain, paper sizes, {device}"

@@ -6,7 +6,7 @@ per device. Model widths: the paper's (``config/paper/tfbs_dream.yaml``) unless 
 The issue's goal: the hg19 test chromosomes (about 10 million bins) predicted in under 15 minutes on
 one GPU, i.e. about 11,000 windows/s; the last column extrapolates.
 
-    python benchmarks/tfbs_speed.py [--quick] [--small] [--batches 5] [--threads 2]
+    python benchmarks/tfbs_speed.py [--quick] [--small] [--batches 5] [--threads 2] [--sim DIR]
 """
 
 from __future__ import annotations
@@ -47,14 +47,17 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sim", type=Path, default=None,
+                        help="a folder written by `pgml tfbs simulate` (skips the simulation: no pyjaspar needed)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = ModelConfig(conv_filters=16, lstm_hidden=8, d_k=16, dense=16) if args.small else ModelConfig()
     sim = SimulateConfig(chroms="chr1:20000,chr2:60000,chr11:20000,chr21:20000") if args.quick else SimulateConfig()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp) / "sim"
-        simulate(d, sim, seed=0)
+        d = args.sim or Path(tmp) / "sim"
+        if args.sim is None:
+            simulate(d, sim, seed=0)
         sizes = read_chrom_sizes(d / "chrom.sizes")
         bins = bin_genome(sizes, None, d / "blacklist.bed")
         peaks = [(c, d / "peaks" / f"CTCF.{c}.conservative.narrowPeak.gz", d / "peaks" / f"CTCF.{c}.relaxed.narrowPeak.gz")

@@ -495,6 +495,12 @@ CASES: list[Case] = [
          build_graphs_with("id\tfile\tmethod\tresolution\tn_atoms\tstatus\treason\n"
                            "1ABC\t{tmp}/gone.pdb\tX-RAY DIFFRACTION\t1.50\t10\tkept\t.\n"),
          r"selection\.tsv: id 1ABC: .*gone\.pdb: file not found \(listed as kept"),
+    Case("build-graphs-negative-contact-radius",
+         lambda t, r: [*build_graphs_with("id\tfile\n")(t, r), "--contact-radius", "-1"],
+         r"contact_radius must be 0 \(off\) or positive, got -1\.0"),
+    Case("build-graphs-negative-packing-radius",
+         lambda t, r: [*build_graphs_with("id\tfile\n")(t, r), "--packing-radii", "8", "-12"],
+         r"packing_radii must be positive, got \[8\.0, -12\.0\]"),
     # ---- bfactor train
     Case("train-graph-file-not-pt", train_with(lambda t, r: write(t / "in" / "graphs.pt", "text\n"), "x"),
          r"graphs\.pt: not a graph file from build-graphs \("),

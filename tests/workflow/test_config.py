@@ -27,6 +27,7 @@ SCHEMA_FILE = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 SCHEMA = yaml.safe_load(SCHEMA_FILE.read_text())
 SNAKEMAKE = snakemake_executable()
 PAPERS = sorted((ROOT / "config" / "paper").glob("*.yaml"))
+PRETRAIN = sorted((ROOT / "config" / "pretrain").glob("*.yaml"))
 
 
 def demo_config() -> dict:
@@ -45,9 +46,21 @@ def test_demo_and_test_configs_are_valid() -> None:
         validate(yaml.safe_load(path.read_text()), str(SCHEMA_FILE))
 
 
-@pytest.mark.parametrize("paper", PAPERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("paper", PAPERS + PRETRAIN, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_paper_configs_are_valid_on_their_own(paper: Path) -> None:
     validate(yaml.safe_load(paper.read_text()), str(SCHEMA_FILE))
+
+
+def test_bfactor_architecture_params_one_source() -> None:
+    """The override block allows exactly the train keys; the paper config repeats params.py's table."""
+    block = section("bfactor")["architecture_params"]
+    assert set(block["additionalProperties"]["properties"]) == set(bfactor_params.ARCHITECTURE_PARAM_KEYS)
+    assert block["propertyNames"] == {"$ref": "#/$defs/architecture"}
+    train = section("bfactor", "train")
+    for key, prop in block["additionalProperties"]["properties"].items():
+        assert {k: v for k, v in train[key].items() if k not in ("default", "description")} == prop, key
+    paper = yaml.safe_load((ROOT / "config" / "paper" / "bfactor.yaml").read_text())
+    assert paper["bfactor"]["architecture_params"] == bfactor_params.PAPER_ARCHITECTURE_PARAMS
 
 
 # ---- one source for each parameter: the schema's defaults and allowed values equal the library's
@@ -138,7 +151,10 @@ def test_cli_defaults_come_from_the_library() -> None:
     for field in dataclasses.fields(bfactor_params.TrainConfig):
         if field.name != "architecture":
             assert train[field.name] == field.default, field.name
-    assert steps[("bfactor", "build-graphs")]["neighbour_radius"] == bfactor_params.GraphConfig.neighbour_radius
+    build = steps[("bfactor", "build-graphs")]
+    for field in dataclasses.fields(bfactor_params.GraphConfig):
+        default = list(field.default) if isinstance(field.default, tuple) else field.default
+        assert build[field.name] == default, field.name
     infer = steps[("grn", "infer")]
     for field in dataclasses.fields(grn_params.GnetParams):
         assert infer[field.name] == field.default, field.name
@@ -175,7 +191,9 @@ def test_config_keys_are_cli_flags() -> None:
             for sub in chain_parser._subparsers._group_actions:
                 for step, step_parser in sub.choices.items():
                     help_text[(chain, step)] = {o for a in step_parser._actions for o in a.option_strings}
+    graph_keys = {f.name: None for f in dataclasses.fields(bfactor_params.GraphConfig)}
     passes = {("bfactor", "train"): section("bfactor", "train"), ("bfactor", "split"): section("bfactor", "split"),
+              ("bfactor", "build-graphs"): graph_keys,
               ("grn", "infer"): section("grn", "gnet"), ("grn", "simulate"): section("grn", "simulate"),
               ("grn", "coherence"): section("grn", "coherence"),
               ("fold", "build-graphs"): section("fold", "graph"), ("fold", "split"): section("fold", "split"),
@@ -306,6 +324,8 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
             (wd / path).mkdir(parents=True, exist_ok=True)
             for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
                 shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
+        if config["bfactor"].get("split", {}).get("method") == "list":  # the user's separate test set
+            (wd / config["bfactor"]["split"]["list"]).write_text("1UBI test\n")
     if "fold" in config["chains"]:  # the user's structures and label table; the lists beside the repo
         for path in config["fold"]["structures"]:
             (wd / path).mkdir(parents=True, exist_ok=True)
@@ -351,6 +371,8 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         train = config["bfactor"]["train"]
         assert f"--epochs {train['epochs']} --hidden {train['hidden']}" in out
         assert out.count("rule bfactor_train_model") == len(config["bfactor"]["architectures"]) * config["bfactor"]["n_runs"]
+        for arch, own in config["bfactor"].get("architecture_params", {}).items():  # overrides reach their job
+            assert re.search(rf"--architecture {arch} .*--hidden {own['hidden']} ", out), arch
     if "grn" in config["chains"]:
         assert f"--genie3-trees {config['grn']['genie3_trees']}" in out
     if "fold" in config["chains"]:

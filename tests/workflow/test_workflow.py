@@ -62,6 +62,13 @@ def test_bfactor_chain_end_to_end(tmp_path: Path) -> None:
         predicted = sorted(p.name for p in (out / "predictions" / arch / "run0").glob("*.pdb"))
         assert predicted, f"no predicted PDB for {arch}"
     assert (out / "evaluation" / "scatter.png").exists()
+    import torch  # the config's packing switches and per-architecture width reach the checkpoints
+
+    hp = {a: torch.load(out / "models" / a / "run0" / "model.ckpt", weights_only=False)["hyper_parameters"]
+          for a in ("meta", "gcn")}
+    assert (hp["meta"]["hidden"], hp["gcn"]["hidden"]) == (16, 8)
+    assert hp["gcn"]["packing_radii"] == [8.0] and hp["gcn"]["contact_radius"] == 4.0
+    assert hp["gcn"]["wcn_feature"] and hp["gcn"]["ligand_counts"]
     importance = pd.read_csv(out / "explain" / "meta" / "feature_importance.tsv", sep="\t")
     assert set(importance["atom"]) == {"A:30:CA", "A:74:CA"}
     assert importance.groupby("atom")["importance"].sum().to_numpy() == pytest.approx([1.0, 1.0], abs=1e-3)

@@ -73,7 +73,8 @@ rule bfactor_build_graphs:
     output:
         f"{BFACTOR_OUT}/graphs/shard_{{bfactor_shard}}.pt",
     params:
-        graph=cli_flags(BFACTOR, keys=("target", "neighbour_radius")),
+        graph=cli_flags(BFACTOR, keys=("target", "neighbour_radius", "packing_radii", "wcn_feature",
+                                       "contact_radius", "ligand_counts")),
     threads: 1
     log:
         f"{BFACTOR_LOG}/build_graphs/shard_{{bfactor_shard}}.log",
@@ -126,7 +127,8 @@ rule bfactor_train_model:
     params:
         outdir=lambda wc, output: Path(output.model).parent,
         seed=lambda wc: SEED + int(wc.bfactor_run),
-        train=cli_flags(BFACTOR["train"]),
+        # the shared train block, then the architecture's own overrides (bfactor.architecture_params)
+        train=lambda wc: cli_flags({**BFACTOR["train"], **BFACTOR["architecture_params"].get(wc.bfactor_arch, {})}),
     threads: 2
     log:
         f"{BFACTOR_LOG}/train_model/{{bfactor_arch}}_run{{bfactor_run}}.log",

@@ -51,7 +51,10 @@ def _build_graphs(args: argparse.Namespace) -> int:
     from pgml.bfactor.graphs import build_graphs
 
     check_output_file(args.output, inputs=[args.selection])
-    build_graphs(args.selection, output=args.output, target=args.target, radius=args.neighbour_radius)
+    config = GraphConfig(target=args.target, neighbour_radius=args.neighbour_radius,
+                         packing_radii=tuple(args.packing_radii), wcn_feature=args.wcn_feature,
+                         contact_radius=args.contact_radius, ligand_counts=args.ligand_counts)
+    build_graphs(args.selection, output=args.output, config=config)
     return 0
 
 
@@ -89,8 +92,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from pgml.bfactor.predict import EXIT_SOME_FAILED, predict_files, structures_from_split
+    from pgml.bfactor.predict import EXIT_SOME_FAILED, default_model, predict_files, structures_from_split
 
+    if args.model is None:
+        args.model = default_model()
     files = list(args.files)
     if args.from_split:
         files += structures_from_split(args.from_split, subset=args.subset)
@@ -152,6 +157,14 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--target", choices=TARGETS, default=graph.target, help="raw B-factor (Å²) or z-scored per protein")
     p.add_argument("--neighbour-radius", type=float, default=graph.neighbour_radius,
                    help="radius for the neighbour-count feature (Å)")
+    p.add_argument("--packing-radii", nargs="*", type=float, default=list(graph.packing_radii),
+                   help="extra neighbour-count features, one per radius (Å), e.g. 8 12 15")
+    p.add_argument("--wcn-feature", action="store_true", default=graph.wcn_feature,
+                   help="weighted contact number (sum 1/d² within 15 Å) as a node feature")
+    p.add_argument("--contact-radius", type=float, default=graph.contact_radius,
+                   help="non-covalent edges between heavy atoms within this distance (Å); 0: covalent bonds only")
+    p.add_argument("--ligand-counts", action="store_true", default=graph.ligand_counts,
+                   help="ligand and metal heavy atoms (not water) count in the packing features")
     add_threads_argument(p)
     p.set_defaults(func=_build_graphs)
 
@@ -198,7 +211,9 @@ def register(steps: argparse._SubParsersAction) -> None:
                                      "B-factors are not needed). Exit status 0: all written; 2: nothing "
                                      "written (bad model, options or every input); 3: some inputs failed "
                                      "(each named on one log line) and the others were written.")
-    p.add_argument("--model", type=Path, required=True, help="model.ckpt, or a directory holding one")
+    p.add_argument("--model", type=Path, default=None,
+                   help="model.ckpt, or a directory holding one (default: the pretrained model in "
+                        "resources/models/bfactor, a z-score GCN trained on X-ray structures)")
     p.add_argument("--output-dir", type=Path, required=True,
                    help="writes <stem>.pdb or .cif (predicted B in the B column), <stem>.tsv (per atom) and "
                         "<stem>.residues.tsv (per residue) per input, plus predictions.tsv with all atoms")

@@ -74,7 +74,7 @@ def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: lis
     seed_everything(seed)
     model, meta = load_model(model_path)
     structure = read_structure(structure_path)
-    data = structure_to_graph(structure, target=meta["target"], radius=meta["radius"], require_target=False)
+    data = structure_to_graph(structure, require_target=False, config=meta["graph_config"])
     with torch.no_grad():
         prediction = model(data).numpy()
     table = atom_table(structure, data, prediction)
@@ -86,7 +86,7 @@ def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: lis
         edge_mask_type=None,
         model_config={"mode": "regression", "task_level": "node", "return_type": "raw"},
     )
-    names = feature_names()
+    names = feature_names(meta["graph_config"])
     rows = []
     for spec in atoms:
         index = find_atom(table, spec, Path(structure_path))

@@ -6,6 +6,11 @@ paper's atom graph; node features in :mod:`pgml.bfactor.features`). The target i
 (``raw``) or z-scored within the protein (``zscore``: (B - mean) / std, population std), the
 normalisation [metagnn] uses to compare proteins refined at different resolutions.
 
+Beyond the paper (switches of :class:`~pgml.bfactor.params.GraphConfig`, off by default): packing
+node features (:mod:`pgml.bfactor.features`) and non-covalent ``contact`` edges between heavy atoms
+within ``contact_radius`` Å that are not bonded (:func:`add_contact_edges`); they carry an all-zero
+bond-order one-hot and their length, so every architecture reads them with the same edge features.
+
 Training and evaluation need the target; prediction does not: with ``require_target=False`` a file
 whose B column holds no experimental B-factors (missing, constant, or pLDDT; see
 :mod:`pgml.bfactor.bcolumn`) gives a graph whose target is NaN.
@@ -14,9 +19,7 @@ whose B column holds no experimental B-factors (missing, constant, or pLDDT; see
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,8 +27,10 @@ import torch
 from torch_geometric.data import Data
 
 from pgml.bfactor.bcolumn import b_column_kind
-from pgml.bfactor.features import NODE_FEATURE_DIM, node_features
+from pgml.bfactor.edges import add_contact_edges
+from pgml.bfactor.features import feature_dim, node_features
 from pgml.bfactor.params import TARGETS, GraphConfig
+from pgml.bfactor.shards import load_graphs  # noqa: F401 - read without gemmi; re-exported here
 from pgml.errors import InputError
 from pgml.fileio import atomic_path
 from pgml.structure.graph import EDGE_FEATURE_DIM, atom_graph
@@ -37,8 +42,16 @@ log = logging.getLogger(__name__)
 _G = GraphConfig()
 
 
+def ligand_coords(path: str | Path) -> np.ndarray:
+    """(M, 3) coordinates of the ligand and metal heavy atoms (no water, no protein) of model 1 of ``path``."""
+    full = read_structure(path, keep_ligands=True).atoms
+    keep = ~full.protein_mask() & (full.element != "H") & (full.element != "D")
+    return np.asarray(full.coords[keep], dtype=np.float64).reshape(-1, 3)
+
+
 def structure_to_graph(structure: Structure, target: str = _G.target, radius: float = _G.neighbour_radius,
-                       *, require_target: bool = True, text: str | None = None) -> Data:
+                       *, require_target: bool = True, text: str | None = None,
+                       config: GraphConfig | None = None) -> Data:
     """Graph of the protein heavy atoms of ``structure``.
 
     ``require_target=True`` (training): constant B-factors cannot be z-scored (InputError).
@@ -46,13 +59,20 @@ def structure_to_graph(structure: Structure, target: str = _G.target, radius: fl
     :data:`pgml.bfactor.bcolumn.B_COLUMN_KINDS`; ``text`` is the file's text if already read) and only
     experimental B-factors give a target; otherwise ``y`` is NaN.
 
-    Fields: ``x`` (N, NODE_FEATURE_DIM) float32, ``pos`` (N, 3), ``edge_index`` (2, E), ``edge_attr``
+    ``config`` switches the packing features and contact edges on (its target and radius then win over
+    the two arguments); the ligand counts read ``structure.path`` again with its ligands.
+
+    Fields: ``x`` (N, feature_dim(config)) float32, ``pos`` (N, 3), ``edge_index`` (2, E), ``edge_attr``
     (E, 5), ``y`` (N,) float32 target, ``y_raw`` (N,) float32 B-factors (Å²), ``b_mean``/``b_std``
     (float, of the raw B-factors), ``structure_id`` (str), ``file`` (str), ``n_atoms`` (int),
     ``b_column`` (str), ``atom_rows`` (N,) int64: each node's row in ``structure.atoms`` (used to write predictions back).
     Not called ``*_index``: torch_geometric would offset such a field when batching.
     """
-    if target not in TARGETS:
+    if config is not None:
+        target, radius = config.target, config.neighbour_radius
+    else:
+        config = GraphConfig(target=target, neighbour_radius=radius) if target in TARGETS else None
+    if target not in TARGETS or config is None:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
     atoms = structure.atoms
     keep = atoms.protein_mask() & (atoms.element != "H") & (atoms.element != "D")
@@ -72,7 +92,9 @@ def structure_to_graph(structure: Structure, target: str = _G.target, radius: fl
         y = (b - b_mean) / b_std
     else:
         y = b
-    data = atom_graph(atoms, node_features(atoms, radius=radius), y=y)
+    ligands = ligand_coords(structure.path) if config.ligand_counts else None
+    data = atom_graph(atoms, node_features(atoms, radius=radius, config=config, ligands=ligands), y=y)
+    add_contact_edges(data, config.contact_radius)
     data.y_raw = torch.as_tensor(b, dtype=torch.float32)
     data.b_mean = b_mean
     data.b_std = b_std
@@ -85,9 +107,15 @@ def structure_to_graph(structure: Structure, target: str = _G.target, radius: fl
 
 
 def build_graphs(selection_tsv: str | Path, output: str | Path, target: str = _G.target,
-                 radius: float = _G.neighbour_radius) -> list[Data]:
-    """Graphs of the kept rows of a selection TSV, saved with their metadata to ``output`` (.pt)."""
+                 radius: float = _G.neighbour_radius, config: GraphConfig | None = None) -> list[Data]:
+    """Graphs of the kept rows of a selection TSV, saved with their metadata to ``output`` (.pt).
+
+    ``config`` (packing features, contact edges) wins over ``target`` and ``radius`` when given.
+    """
     from tqdm import tqdm
+
+    config = config or GraphConfig(target=target, neighbour_radius=radius)
+    target, radius = config.target, config.neighbour_radius
 
     selection_tsv = Path(selection_tsv)
     table = read_selection(selection_tsv)
@@ -100,12 +128,12 @@ def build_graphs(selection_tsv: str | Path, output: str | Path, target: str = _G
             if not st.has_bfactors:
                 raise InputError("no B-factor values (no _atom_site.B_iso_or_equiv column or blank PDB "
                                  "B columns) to train on", path=row.file)
-            graphs.append(structure_to_graph(st, target=target, radius=radius))
+            graphs.append(structure_to_graph(st, config=config))
         except InputError as err:
             raise InputError(f"{err} (listed as kept; rerun `pgml bfactor select` on it)", path=selection_tsv,
                              record=f"id {row.id}") from None
-    payload = {"graphs": graphs, "target": target, "radius": radius,
-               "node_feature_dim": NODE_FEATURE_DIM, "edge_feature_dim": EDGE_FEATURE_DIM}
+    payload = {"graphs": graphs, "target": target, "radius": radius, "features": config.features,
+               "node_feature_dim": feature_dim(config), "edge_feature_dim": EDGE_FEATURE_DIM}
     with atomic_path(output) as tmp:
         torch.save(payload, tmp)
     log.info("%s: %d graphs, %d atoms", output, len(graphs), sum(g.n_atoms for g in graphs))
@@ -123,35 +151,3 @@ def read_selection(path: str | Path) -> pd.DataFrame:
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path=path, record="header")
     return table
-
-
-def load_graphs(paths: Sequence[str | Path] | str | Path) -> tuple[list[Data], dict[str, Any]]:
-    """Concatenate the graphs of several ``build_graphs`` files; their target/radius/dims must agree."""
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    graphs: list[Data] = []
-    meta: dict[str, Any] | None = None
-    for p in paths:
-        p = Path(p)
-        try:
-            payload = torch.load(p, weights_only=False, map_location="cpu")
-        except FileNotFoundError:
-            raise InputError("graph file not found", path=p) from None
-        except IsADirectoryError:
-            raise InputError("is a directory, not a graph file from build-graphs", path=p) from None
-        except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
-            raise InputError(f"not a graph file from build-graphs ({type(exc).__name__}: {exc})", path=p) from None
-        if not isinstance(payload, dict) or "graphs" not in payload:
-            raise InputError("not a graph file from build-graphs (no 'graphs' key)", path=p)
-        if not isinstance(payload["graphs"], list) or not all(isinstance(g, Data) for g in payload["graphs"]):
-            raise InputError("not a graph file from build-graphs ('graphs' is not a list of graphs)", path=p)
-        this = {k: payload.get(k) for k in ("target", "radius", "node_feature_dim", "edge_feature_dim")}
-        if meta is None:
-            meta = this
-        elif this != meta:
-            raise InputError(f"graph settings {this} differ from those of the first file {meta}", path=p)
-        graphs.extend(payload["graphs"])
-    if meta is None:
-        raise InputError("no graph files given")
-    meta = dict(meta, n_files=len(paths), n_graphs=len(graphs))
-    return graphs, meta

@@ -43,7 +43,13 @@ class BFactorModule(pl.LightningModule):
         radius: float = _G.neighbour_radius,
         target_shift: float = 0.0,
         target_scale: float = 1.0,
+        packing_radii: list[float] | None = None,
+        wcn_feature: bool = _G.wcn_feature,
+        contact_radius: float = _G.contact_radius,
+        ligand_counts: bool = _G.ligand_counts,
     ) -> None:
+        """``packing_radii`` .. ``ligand_counts``: the graph settings the model was trained on, stored so that
+        ``predict`` builds the same features (:meth:`pgml.bfactor.params.GraphConfig.features`)."""
         super().__init__()
         self.save_hyperparameters()
         self.model = build_model(architecture, node_dim, edge_dim, hidden=hidden, layers=layers, dropout=dropout)

@@ -64,14 +64,29 @@ def structures_from_split(split_tsv: str | Path, subset: str = "test") -> list[P
     return files
 
 
+#: the pretrained model shipped with the repository (resources/models/bfactor/PROVENANCE.md)
+PRETRAINED_MODEL = Path(__file__).resolve().parents[3] / "resources" / "models" / "bfactor" / "model.ckpt"
+
+
+def default_model() -> Path:
+    """The shipped pretrained checkpoint, used by ``pgml bfactor predict`` when no ``--model`` is given."""
+    if not PRETRAINED_MODEL.is_file():
+        raise InputError("no --model given and no pretrained model shipped with this installation; train one "
+                         "(config/pretrain/bfactor.yaml) and pass --model", path=PRETRAINED_MODEL)
+    log.info("no --model given: using the pretrained model %s", PRETRAINED_MODEL)
+    return PRETRAINED_MODEL
+
+
 def check_feature_sizes(meta: dict, model_path: str | Path) -> None:
     """Refuse a model trained on graphs with other feature sizes than this version builds."""
-    from pgml.bfactor.features import NODE_FEATURE_DIM
+    from pgml.bfactor.features import feature_dim
+    from pgml.bfactor.training import graph_config
     from pgml.structure.graph import EDGE_FEATURE_DIM
 
-    if (meta["node_dim"], meta["edge_dim"]) != (NODE_FEATURE_DIM, EDGE_FEATURE_DIM):
+    node_dim = feature_dim(meta.get("graph_config") or graph_config(meta))
+    if (meta["node_dim"], meta["edge_dim"]) != (node_dim, EDGE_FEATURE_DIM):
         raise InputError(f"the model takes {meta['node_dim']} node and {meta['edge_dim']} edge features but "
-                         f"this pgml builds graphs with {NODE_FEATURE_DIM} and {EDGE_FEATURE_DIM}: retrain it",
+                         f"this pgml builds graphs with {node_dim} and {EDGE_FEATURE_DIM}: retrain it",
                          path=model_path, record="hyper_parameters")
 
 
@@ -189,8 +204,8 @@ def predict_files(
                 text = read_text(path)
                 structure = read_structure(path)
                 check_full_atom(structure)
-                data = structure_to_graph(structure, target=meta["target"], radius=meta["radius"],
-                                          require_target=False, text=text)
+                data = structure_to_graph(structure, require_target=False, text=text,
+                                          config=meta["graph_config"])
             except InputError as err:
                 if len(files) > 1:
                     log.error("skipped: %s", err)

@@ -21,11 +21,10 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from pgml.bfactor.graphs import read_selection
 from pgml.bfactor.params import SplitConfig
-from pgml.bfactor.select import SELECTION_COLUMNS, parse_sequences
 from pgml.errors import InputError
 from pgml.runtime import n_threads
 from pgml.split import (
@@ -58,6 +57,8 @@ def _kept(merged: pd.DataFrame, selection_tsvs: Sequence[str | Path], report: st
 
 
 def _sequences(kept: pd.DataFrame) -> dict[str, list[str]]:
+    from pgml.bfactor.select import parse_sequences
+
     sequences = {row.id: parse_sequences(row.sequences) for row in kept.itertuples(index=False)}
     empty = [i for i, seqs in sequences.items() if not seqs]
     if empty:
@@ -74,12 +75,33 @@ def assign(kept: pd.DataFrame, config: SplitConfig, seed: int) -> tuple[dict[str
     if config.method == "list":
         if not config.list:
             raise InputError("a list split needs --list FILE (one `id split` per line)")
-        return list_split(ids, config.list), {i: i for i in ids}, None
+        return list_assignment(ids, config, seed), {i: i for i in ids}, None
     if config.method == "identity":
         result = identity_split(_sequences(kept), config.val_fraction, config.test_fraction, seed,
                                 min_seq_id=config.min_seq_id, coverage=config.coverage, threads=n_threads())
         return result.assignment, result.group, result.clusters
     raise InputError(f"unknown split method {config.method!r}; choose identity, random or list")
+
+
+def list_assignment(ids: list[str], config: SplitConfig, seed: int) -> dict[str, str]:
+    """A list split: entries as the list file names them; the rest go to train and validation.
+
+    [metagnn]'s protocol tests on a separate set: a list that names only ``test`` entries (no ``val``
+    line) puts every other entry in train or validation at random, ``val_fraction`` of them in
+    validation (the paper's 85/15). A list that names ``val`` entries is taken as it is, and unlisted
+    entries go to train. Ids match case-insensitively (PDB codes come in either case).
+    """
+    from pgml.split import read_split_list
+
+    listed = read_split_list(config.list)
+    assignment = list_split(ids, config.list, unlisted_to_train=True, ignore_case=True)
+    if "val" not in listed.values():
+        rest = sorted(i for i in ids if assignment[i] != "test")
+        n_val = min(max(1, round(len(rest) * config.val_fraction)), len(rest) - 1) if len(rest) >= 2 else 0
+        order = np.random.default_rng(seed).permutation(len(rest))  # as pgml.split.random_split draws
+        for k, pos in enumerate(order):
+            assignment[rest[pos]] = "val" if k < n_val else "train"
+    return assignment
 
 
 def homologue_flags(assignment: dict[str, str], kept: pd.DataFrame, clusters: dict | None,
@@ -147,6 +169,9 @@ def split_dataset(
     except (InputError, ValueError) as exc:
         raise InputError(f"val_fraction {config.val_fraction} and test_fraction {config.test_fraction} must be "
                          f"in [0, 1) and sum to less than 1 ({exc})") from None
+    from pgml.bfactor.graphs import read_selection
+    from pgml.bfactor.select import SELECTION_COLUMNS
+
     tables = [read_selection(p) for p in selection_tsvs]
     merged = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=SELECTION_COLUMNS)
     merged = merged.sort_values(["status", "id", "file"], kind="stable").reset_index(drop=True)

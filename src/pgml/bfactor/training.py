@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def _load_graphs(paths: list[str | Path]) -> tuple[list[Any], dict[str, Any]]:
-    from pgml.bfactor.graphs import load_graphs
+    from pgml.bfactor.shards import load_graphs
 
     return load_graphs([Path(p) for p in paths])
 
@@ -88,6 +88,7 @@ def train_model(graph_files: list[str | Path], split: str | Path, output_dir: st
         layers=config.layers, dropout=config.dropout, optimizer=config.optimizer, lr=config.lr,
         weight_decay=config.weight_decay, target=str(meta.get("target", "raw")),
         radius=float(meta.get("radius", 5.0)), target_shift=shift, target_scale=scale,
+        **meta["features"],
     )
     train_loader = DataLoader(train, batch_size=config.batch_size,
                               sampler=EpochShuffleSampler(len(train), seed=config.seed))
@@ -158,8 +159,8 @@ def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     file type, a checkpoint without hyperparameters, an unknown architecture, weights that do not fit
     the stated architecture) raises :class:`InputError`.
     """
-    from pgml.bfactor.graphs import TARGETS
     from pgml.bfactor.models import ARCHITECTURES, build_model
+    from pgml.bfactor.params import TARGETS
 
     path = Path(path)
     if path.is_dir():
@@ -209,4 +210,18 @@ def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     model.eval()
     meta = {k: hp[k] for k in ("target", "radius", "architecture", "node_dim", "edge_dim")}
     meta.update({k: v for k, v in hp.items() if k not in meta})
+    meta["graph_config"] = graph_config(meta)
     return model, meta
+
+
+def graph_config(hp: dict[str, Any]) -> Any:
+    """The :class:`~pgml.bfactor.params.GraphConfig` a checkpoint's model was trained on (older
+    checkpoints, from before the packing switches, get the switches' defaults)."""
+    from pgml.bfactor.params import GraphConfig
+
+    g = GraphConfig()
+    return GraphConfig(target=hp["target"], neighbour_radius=float(hp["radius"]),
+                       packing_radii=tuple(float(r) for r in (hp.get("packing_radii") or ())),
+                       wcn_feature=bool(hp.get("wcn_feature", g.wcn_feature)),
+                       contact_radius=float(hp.get("contact_radius", g.contact_radius)),
+                       ligand_counts=bool(hp.get("ligand_counts", g.ligand_counts)))
