@@ -40,8 +40,9 @@ def available_cpus() -> int:
 def configure_threads(threads: int | None) -> int:
     """Set the thread budget of this process (``None``: all available CPUs); returns it.
 
-    Also caps torch's intra-op threads when torch is already imported, so numpy, xgboost,
-    scikit-learn and torch stay within the budget a scheduler gave the job.
+    Also caps torch's intra-op threads: directly when torch is already imported, and through
+    ``OMP_NUM_THREADS`` (read when torch is imported later) when a budget is given, so numpy,
+    xgboost, scikit-learn and torch stay within the budget a scheduler gave the job.
     """
     global _threads
     if threads is not None and threads < 1:
@@ -49,6 +50,10 @@ def configure_threads(threads: int | None) -> int:
     _threads = threads
     n = n_threads()
     import sys
+
+    if threads is not None:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[var] = str(n)
 
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)

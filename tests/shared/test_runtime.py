@@ -64,3 +64,14 @@ def test_predict_with_cuda_without_gpu_exits_2(monkeypatch: pytest.MonkeyPatch, 
                  "--output-dir", str(tmp_path / "out"), str(structure)])
     assert code == 2
     assert "no usable GPU is visible" in capsys.readouterr().err
+
+
+def test_thread_budget_reaches_torch_imported_later() -> None:
+    """A `--threads` budget set before torch is imported still caps torch's intra-op threads."""
+    import subprocess
+    import sys
+
+    code = ("from pgml.runtime import configure_threads; configure_threads(1); "
+            "import torch; print(torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"

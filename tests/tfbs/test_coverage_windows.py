@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from pgml.tfbs.coverage import dnase_coverage, indexed_bam
 
 pysam = pytest.importorskip("pysam")
 pyBigWig = pytest.importorskip("pyBigWig")
-needs_deeptools = pytest.mark.skipif(shutil.which("bamCoverage") is None, reason="deeptools bamCoverage not on PATH")
+needs_deeptools = pytest.mark.skipif(shutil.which("bamCoverage", path=os.pathsep.join([os.environ.get("PATH", ""), str(Path(sys.executable).parent)])) is None, reason="deeptools bamCoverage not on PATH")
 
 SIZES = {"chr1": 2000, "chrX": 1000}
 

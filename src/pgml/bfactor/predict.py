@@ -103,7 +103,7 @@ def check_structure_paths(files: list[str | Path]) -> None:
 def atom_table(structure, data, prediction: np.ndarray, pred_units: str = "") -> pd.DataFrame:
     """One row per graph node with the atom's identity, true target and prediction."""
     atoms = structure.atoms
-    index = data.atom_rows.numpy()
+    index = data.atom_rows.cpu().numpy()
     if len(index) != len(prediction):
         raise InputError(
             f"graph has {len(prediction)} nodes but {len(index)} atoms were mapped", path=structure.path

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -97,16 +98,22 @@ def check_bigwig(path: str | os.PathLike, sizes: dict[str, int], chroms: list[st
         bw.close()
 
 
+def find_bamcoverage() -> str:
+    """``bamCoverage`` on PATH, else beside the running Python (a virtualenv that is not activated)."""
+    exe = shutil.which("bamCoverage") or shutil.which("bamCoverage", path=str(Path(sys.executable).parent))
+    if exe is None:
+        raise InputError("bamCoverage (deeptools) is not on PATH")
+    return exe
+
+
 def dnase_coverage(bams: list[Path], output: Path, *, sizes: dict[str, int], chroms: list[str],
                    blacklist: Path | None, effective_genome_size: int, threads: int = 1,
                    normalize: str = "RPGC") -> None:
     """Merge ``bams``, run ``bamCoverage`` into ``output`` (bigWig) and check the result."""
-    exe = shutil.which("bamCoverage")
-    if exe is None:
-        raise InputError("bamCoverage (deeptools) is not on PATH")
     with tempfile.TemporaryDirectory(prefix=".tfbs_cov_", dir=output.parent) as tmp:
         scratch = Path(tmp)
         bam = merged_bam(bams, scratch)
+        exe = find_bamcoverage()
         cmd = [exe, "-b", str(bam), "--binSize", "1", "--Offset", "1", "-p", str(threads)]
         if normalize == "RPGC":
             cmd += ["--normalizeUsing", "RPGC", "--effectiveGenomeSize", str(effective_genome_size),

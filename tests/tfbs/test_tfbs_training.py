@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from pgml.tfbs.simulate import simulate
 from pgml.tfbs.training import train_tf
 from pgml.tfbs.windows import WindowSource
 
-pytestmark = pytest.mark.skipif(shutil.which("bamCoverage") is None, reason="deeptools bamCoverage not on PATH")
+pytestmark = pytest.mark.skipif(shutil.which("bamCoverage", path=os.pathsep.join([os.environ.get("PATH", ""), str(Path(sys.executable).parent)])) is None, reason="deeptools bamCoverage not on PATH")
 
 
 def test_training_is_deterministic(tmp_path: Path) -> None:
