@@ -1,5 +1,5 @@
-"""EnQA: invariance of the predicted lDDT to rigid motions (layer and whole pipeline), the initial
-estimate of eq. 5.3, samples of simulated targets, training, prediction and evaluation."""
+"""EnQA: invariance of the predicted lDDT and final error logits to rigid motions (layer and whole
+pipeline), the initial estimate of eq. 5.3, the line graph of the edge-level EGNN, samples of simulated targets, training, prediction and evaluation."""
 
 from __future__ import annotations
 
@@ -106,12 +106,69 @@ def test_initial_estimate_is_eq_5_3(samples) -> None:
     s = samples[0]
     net = _net(s)
     with torch.no_grad():
-        _, logits, initial, _ = net(s.x.double(), s.pair.double(), s.pos.double(), s.edge_index, s.edge_attr.double())
+        _, logits, initial, *_ = net(s.x.double(), s.pair.double(), s.pos.double(), s.edge_index, s.edge_attr.double())
     i = 5
     neighbours = s.edge_index[0][s.edge_index[1] == i]
     scores = torch.tensor([0, 0.25, 0.5, 0.75, 1, 0.75, 0.5, 0.25, 0], dtype=torch.float64)
     expected = (logits[i, neighbours].softmax(-1) * scores).sum(-1).mean()
     assert float(initial[i]) == pytest.approx(float(expected))
+
+
+def test_line_graph_hand_made() -> None:
+    """4 residues on a line at x = 0, 1, 3, 2.5 Å, graph edges 0-1, 1-2, 2-3, 0-2 (both directions):
+    pairs (0,1) (0,2) (1,2) (2,3) with midpoints 0.5, 1.5, 2, 2.75; the 2 nearest other pairs of each."""
+    from pgml.qa.line_graph import knn_line_graph, midpoints, residue_pairs
+
+    pos = torch.tensor([[0.0, 0, 0], [1, 0, 0], [3, 0, 0], [2.5, 0, 0]])
+    one_way = torch.tensor([[0, 1, 2, 0], [1, 2, 3, 2]])
+    edge_index = torch.cat([one_way, one_way.flip(0)], 1)
+    pairs, pair_of_edge = residue_pairs(edge_index)
+    assert pairs.t().tolist() == [[0, 1], [0, 2], [1, 2], [2, 3]]
+    assert pair_of_edge.tolist() == [0, 2, 3, 1, 0, 2, 3, 1]
+    mid = midpoints(pos, pairs)
+    assert mid[:, 0].tolist() == [0.5, 1.5, 2.0, 2.75]
+    line = knn_line_graph(mid, k=2)
+    neighbours = {int(t): sorted(line[0, line[1] == t].tolist()) for t in range(4)}
+    # pair 0 (0.5): 1 (1.0 away), 2 (1.5); pair 1 (1.5): 2 (0.5), 0 (1.0); pair 2 (2.0): 1 (0.5), 3 (0.75);
+    # pair 3 (2.75): 2 (0.75), 1 (1.25)
+    assert neighbours == {0: [1, 2], 1: [0, 2], 2: [1, 3], 3: [1, 2]}
+    assert knn_line_graph(mid, k=3).shape == (2, 12)  # k = 3 of the paper: every other pair here
+    assert knn_line_graph(mid[:1], k=3).shape == (2, 0)  # a single pair has no neighbour
+
+
+@pytest.mark.parametrize("architecture", ["egnn", "sh"])
+def test_final_error_logits_invariant_to_rigid_motion(samples, architecture: str) -> None:
+    s = samples[1]
+    net = _net(s, architecture)
+    args = [t.double() for t in (s.x, s.pair)]
+    out = net(*args, s.pos.double(), s.edge_index, s.edge_attr.double())
+    final, pairs = out[4], out[5]
+    assert final.shape == (pairs.size(1), 9) and bool((pairs[0] < pairs[1]).all())
+    # every undirected edge of the residue graph is one pair
+    assert pairs.size(1) == s.edge_index.size(1) // 2
+    fn = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double())[4]  # noqa: E731
+    check_rigid_motion(fn, s.pos.double(), atol=1e-6)
+
+
+def test_loss_is_initial_ce_plus_5_mse_plus_final_ce(samples) -> None:
+    """Section 5.2.4: CE on the initial errors + 5 × MSE on lDDT + CE on the final errors."""
+    from torch.nn.functional import cross_entropy, mse_loss
+
+    from pgml.qa.module import QAModule
+
+    s = samples[2]
+    torch.manual_seed(0)
+    module = QAModule(s.x.size(1), s.pair.size(0), s.edge_attr.size(1), hidden=8, resnet_blocks=1,
+                      resnet_channels=8, egnn_layers=1).eval()
+    with torch.no_grad():
+        loss, _ = module.loss(s)
+        lddt, logits, _, _, final, pairs = module(s)
+    valid = s.err_bin >= 0
+    target = s.err_bin[pairs[0], pairs[1]]
+    assert (target >= 0).sum() > 10  # pairs within 15 Å of the native too: the final CE is not empty
+    expected = (cross_entropy(logits[valid], s.err_bin[valid]) + 5 * mse_loss(lddt, s.y)
+                + cross_entropy(final[target >= 0], target[target >= 0]))
+    assert float(loss) == pytest.approx(float(expected), rel=1e-5)
 
 
 def test_sh_graph_conv_reset() -> None:

@@ -7,10 +7,16 @@ residue pair; the initial quality estimate of eq. 5.3,
 (:data:`pgml.qa.params.ERROR_BIN_SCORES`) over the graph neighbours N(i) (Cα within 15 Å);
 node-level EGNN layers (eqs. 5.4-5.7, :class:`pgml.nn.EGNNConv`) over the residue graph with the pair
 embedding at each edge and the spherical harmonics as edge features, coordinates updated
-equivariantly; a sigmoid head gives the lDDT. ``architecture="sh"`` swaps the EGNN for
-:class:`SHGraphConv`, a graph convolution on invariant features only (the spherical-harmonics
-variant). Every input but ``pos`` is invariant, so the lDDT is invariant to rotations and
-translations of the model.
+equivariantly; a sigmoid head gives the lDDT. The edge-level EGNN (section 5.2.3) runs the same
+layers (eqs. 5.4-5.7 with the pairs as nodes) on the line graph of the residue graph
+(:mod:`pgml.qa.line_graph`): its nodes are the residue pairs {i, j}, placed at the midpoints
+(x_i + x_j)/2 of the EGNN-updated coordinates, each joined to its k = 3 nearest other pairs; a
+pair starts from the mean of its two directed edge embeddings plus h_i + h_j of the node-level
+EGNN, and a linear head gives the refined ("final") 9-bin distance-error logits of every pair.
+``architecture="sh"`` swaps both EGNNs for :class:`SHGraphConv`, a graph convolution on invariant
+features only (the spherical-harmonics variant; on the line graph its edge feature is the midpoint
+distance). Every input but ``pos`` is invariant, so the lDDT and the final error logits are
+invariant to rotations and translations of the model.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from torch_geometric.nn.inits import reset
 from torch_geometric.utils import scatter
 
 from pgml.nn import EGNNConv
+from pgml.qa.line_graph import knn_line_graph, midpoints, residue_pairs
 from pgml.qa.params import ERROR_BIN_SCORES, N_ERROR_BINS
 
 
@@ -70,11 +77,13 @@ class SHGraphConv(MessagePassing):
 
 
 class EnQA(nn.Module):
-    """The EnQA network (see the module docstring). ``forward`` returns ``(lddt (R,), error logits
-    (R, R, 9), initial estimate (R,), updated positions (R, 3))``."""
+    """The EnQA network (see the module docstring). ``forward`` returns ``(lddt (R,), initial error
+    logits (R, R, 9), initial estimate (R,), updated positions (R, 3), final error logits (P, 9),
+    pairs (2, P))`` with ``pairs`` the residue pairs i < j of the graph (the line graph's nodes)."""
 
     def __init__(self, node_dim: int, pair_dim: int, edge_dim: int, *, hidden: int = 32, resnet_blocks: int = 5,
-                 resnet_channels: int = 32, egnn_layers: int = 3, architecture: str = "egnn") -> None:
+                 resnet_channels: int = 32, egnn_layers: int = 3, architecture: str = "egnn",
+                 line_k: int = 3) -> None:
         super().__init__()
         self.conv1d = nn.Sequential(nn.Conv1d(node_dim, hidden, 3, padding=1), nn.ELU(),
                                     nn.Conv1d(hidden, hidden, 3, padding=1), nn.ELU())
@@ -88,18 +97,27 @@ class EnQA(nn.Module):
                                        for _ in range(egnn_layers))
         else:
             self.convs = nn.ModuleList(SHGraphConv(hidden, hidden) for _ in range(egnn_layers))
+        self.line_k = line_k
+        self.line_in = nn.Linear(2 * hidden, hidden)
+        if architecture == "egnn":  # the last layer's coordinates are read by nobody
+            self.line_convs = nn.ModuleList(EGNNConv(hidden, update_coords=k < egnn_layers - 1)
+                                            for k in range(egnn_layers))
+        else:
+            self.line_convs = nn.ModuleList(SHGraphConv(hidden, 1) for _ in range(egnn_layers))
+        self.architecture = architecture
         self.head = nn.Linear(hidden, 1)
+        self.final_head = nn.Linear(hidden, N_ERROR_BINS)
         self.register_buffer("bin_scores", torch.tensor(ERROR_BIN_SCORES, dtype=torch.float32))
 
     def reset_parameters(self) -> None:
         for module in (self.conv1d, self.pair_in, self.resnet, self.error_head, self.edge_in, self.node_in,
-                       self.head):
+                       self.head, self.line_in, self.final_head):
             reset(module)
-        for conv in self.convs:
+        for conv in (*self.convs, *self.line_convs):
             conv.reset_parameters()
 
     def forward(self, x: Tensor, pair: Tensor, pos: Tensor, edge_index: Tensor,
-                edge_attr: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                edge_attr: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
         n = x.size(0)
         h1 = self.conv1d(x.t().unsqueeze(0))[0]  # (hidden, R)
         tiled = torch.cat([h1.unsqueeze(2).expand(-1, -1, n), h1.unsqueeze(1).expand(-1, n, -1)], 0)
@@ -112,4 +130,22 @@ class EnQA(nn.Module):
         e = self.edge_in(torch.cat([z[:, dst, src].t(), edge_attr], -1))
         for conv in self.convs:
             h, pos = conv(h, pos, edge_index, e)
-        return torch.sigmoid(self.head(h)).squeeze(-1), logits, initial, pos
+        final, pairs = self.edge_level(h, pos, edge_index, e)
+        return torch.sigmoid(self.head(h)).squeeze(-1), logits, initial, pos, final, pairs
+
+    def edge_level(self, h: Tensor, pos: Tensor, edge_index: Tensor, e: Tensor) -> tuple[Tensor, Tensor]:
+        """Edge-level EGNN on the line graph: final error logits (P, 9) of the residue pairs (2, P)."""
+        pairs, pair_of_edge = residue_pairs(edge_index)
+        keep = pair_of_edge >= 0
+        e_pair = scatter(e[keep], pair_of_edge[keep], dim=0, dim_size=pairs.size(1), reduce="mean")
+        f = self.line_in(torch.cat([e_pair, h[pairs[0]] + h[pairs[1]]], -1))
+        mid = midpoints(pos, pairs)  # line-graph coordinates
+        line_index = knn_line_graph(mid, self.line_k)
+        if self.architecture == "egnn":
+            for conv in self.line_convs:
+                f, mid = conv(f, mid, line_index)
+        else:
+            dist = (mid[line_index[0]] - mid[line_index[1]]).norm(dim=-1, keepdim=True)
+            for conv in self.line_convs:
+                f, mid = conv(f, mid, line_index, dist)
+        return self.final_head(f), pairs

@@ -1,8 +1,9 @@
 """``QAModule``: the Lightning wrapper that trains EnQA [enqa].
 
 Loss (section 5.2.4): cross-entropy of the initial 9-bin distance errors against the true error bins
-(pairs within 15 Å in the native) plus ``lddt_weight`` (5) times the MSE of the per-residue lDDT
-(residues with a native counterpart). One model per batch (pair features differ in size).
+(pairs within 15 Å in the native), plus ``lddt_weight`` (5) times the MSE of the per-residue lDDT
+(residues with a native counterpart), plus the cross-entropy of the final (edge-level EGNN) error
+logits of the graph's residue pairs against the same bins. One model per batch (pair features differ in size).
 Validation logs ``val_loss`` (the same loss) and ``val_pearson`` (per-residue Pearson over all
 validation residues).
 """
@@ -43,16 +44,20 @@ class QAModule(pl.LightningModule):
                           resnet_channels=resnet_channels, egnn_layers=egnn_layers, architecture=architecture)
         self._val: list[tuple[np.ndarray, np.ndarray, float]] = []
 
-    def forward(self, data: Any) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def forward(self, data: Any) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
         return self.model(data.x, data.pair, data.pos, data.edge_index, data.edge_attr)
 
     def loss(self, data: Any) -> tuple[Tensor, Tensor]:
-        lddt, logits, _, _ = self(data)
+        lddt, logits, _, _, final, pairs = self(data)
+        cross_entropy = torch.nn.functional.cross_entropy
         valid = data.err_bin >= 0
-        ce = torch.nn.functional.cross_entropy(logits[valid], data.err_bin[valid]) if valid.any() else lddt.sum() * 0
+        ce = cross_entropy(logits[valid], data.err_bin[valid]) if valid.any() else lddt.sum() * 0
+        target = data.err_bin[pairs[0], pairs[1]]
+        valid_pairs = target >= 0
+        ce_final = cross_entropy(final[valid_pairs], target[valid_pairs]) if valid_pairs.any() else final.sum() * 0
         known = ~torch.isnan(data.y)
         mse = torch.nn.functional.mse_loss(lddt[known], data.y[known])
-        return ce + self.hparams.lddt_weight * mse, lddt
+        return ce + self.hparams.lddt_weight * mse + ce_final, lddt
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         loss, _ = self.loss(batch)

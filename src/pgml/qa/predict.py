@@ -43,7 +43,7 @@ def predict_samples(module, samples: list) -> tuple[pd.DataFrame, pd.DataFrame]:
     device = next(module.parameters()).device
     with torch.no_grad():
         for s in tqdm(samples, desc="predict", disable=len(samples) < 5):
-            lddt, _, initial, _ = module(s.to(device))
+            lddt, _, initial, *_ = module(s.to(device))
             pred, init = lddt.cpu().numpy(), initial.cpu().numpy()
             y, cons, plddt = s.y.cpu().numpy(), s.consensus.cpu().numpy(), s.plddt.cpu().numpy()
             rows.append(pd.DataFrame({"target": s.target, "model": s.model, "chain": s.chain, "res_seq": s.res_seq,
