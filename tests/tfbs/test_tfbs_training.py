@@ -45,7 +45,7 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
                        blacklist=None, effective_genome_size=34000)
     source = WindowSource(d / "genome.fa", d / "mappability.bw", tracks, flank=20)
     model = ModelConfig(conv_filters=4, conv_kernel=5, pool=4, lstm_hidden=3, d_k=4, dense=4)
-    train = TrainConfig(max_epochs=2, patience=2, batch_size=16, max_valid_windows=60)
+    train = TrainConfig(epochs=2, patience=2, batch_size=16, max_valid_windows=60)
     runs = []
     for name in ("a", "b"):
         out = tmp_path / name

@@ -60,7 +60,7 @@ class ModelConfig:
 class TrainConfig:
     """Training schedule (section 2.2.4 of [deepgrn]: Adam, BCE, up to 60 epochs, patience 5)."""
 
-    max_epochs: int = 60
+    epochs: int = 60
     patience: int = 5
     batch_size: int = 64
     lr: float = 1e-3
@@ -70,8 +70,8 @@ class TrainConfig:
     max_valid_windows: int = 20000
 
     def __post_init__(self) -> None:
-        if self.max_epochs < 1 or self.patience < 1 or self.batch_size < 1:
-            raise ValueError("max_epochs, patience and batch_size must be >= 1")
+        if self.epochs < 1 or self.patience < 1 or self.batch_size < 1:
+            raise ValueError("epochs, patience and batch_size must be >= 1")
         if self.lr <= 0 or self.negative_ratio <= 0 or self.max_valid_windows < 2:
             raise ValueError("lr and negative_ratio must be > 0 and max_valid_windows >= 2")
 

@@ -84,7 +84,7 @@ def train_tf(bins: BinSet, labels: Labels, cells: list[str], annotation_path: Pa
         "flank": source.flank, "model": asdict(model_config), "train": asdict(train_config), "seed": seed,
         "positives": int(pos.size), "valid_windows": int(vkeys.size),
         "valid_positive_rate": float(np.mean(data.label_of(vkeys) == LABEL_BOUND))}, indent=2) + "\n")
-    result = fit(module, train_loader, val_loader, output_dir, max_epochs=train_config.max_epochs,
+    result = fit(module, train_loader, val_loader, output_dir, max_epochs=train_config.epochs,
                  monitor="val_auprc", mode="max", patience=train_config.patience, seed=seed, device=device)
     log.info("TF %s: best validation auPRC %.3f after %d epochs", labels.tf, result.best_score, result.epochs_run)
     return result.best_score
