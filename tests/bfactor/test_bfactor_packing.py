@@ -17,11 +17,9 @@ from pgml.bfactor.features import (
     NODE_FEATURE_DIM,
     PROTEIN_DENSITY,
     WCN_NORM,
-    environment_counts,
     feature_dim,
     feature_names,
     node_features,
-    weighted_contact_number,
 )
 from pgml.bfactor.graphs import build_graphs, ligand_coords, load_graphs, structure_to_graph
 from pgml.bfactor.params import (
@@ -35,6 +33,7 @@ from pgml.bfactor.params import (
 from pgml.bfactor.split import list_assignment
 from pgml.errors import InputError
 from pgml.structure.io import read_structure
+from pgml.structure.neighbors import neighbour_counts, weighted_contact_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
 SWITCHES = GraphConfig(packing_radii=(8.0, 12.0), wcn_feature=True)
@@ -43,13 +42,13 @@ SWITCHES = GraphConfig(packing_radii=(8.0, 12.0), wcn_feature=True)
 # ---------------------------------------------------------------- packing features
 def test_weighted_contact_number_hand_computed() -> None:
     pts = np.array([[0.0, 0, 0], [1.0, 0, 0], [3.0, 0, 0], [40.0, 0, 0]])
-    wcn = weighted_contact_number(pts, pts)
+    wcn = weighted_contact_numbers(pts, 15.0, pts)
     assert wcn == pytest.approx([1 + 1 / 9, 1 + 1 / 4, 1 / 9 + 1 / 4, 0.0])
-    assert environment_counts(pts, pts, 2.0).tolist() == [1, 2, 1, 0]  # inclusive: 1 and 3 are 2 Å apart
+    assert neighbour_counts(pts, 2.0, pts).tolist() == [1, 2, 1, 0]  # inclusive: 1 and 3 are 2 Å apart
     # an extra environment point (a ligand atom) is counted, the point itself never
     env = np.vstack([pts, [[0.0, 2.0, 0.0]]])
-    assert environment_counts(pts[:1], env, 2.0).tolist() == [2]
-    assert weighted_contact_number(pts[:1], env) == pytest.approx([1 + 1 / 9 + 1 / 4])
+    assert neighbour_counts(pts[:1], 2.0, env).tolist() == [2]
+    assert weighted_contact_numbers(pts[:1], 15.0, env) == pytest.approx([1 + 1 / 9 + 1 / 4])
 
 
 def test_switch_columns_match_brute_force(demo_dir) -> None:

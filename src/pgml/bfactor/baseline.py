@@ -43,17 +43,9 @@ def contact_numbers(pos: np.ndarray, radius: float) -> np.ndarray:
 
 def weighted_contact_numbers(pos: np.ndarray, cutoff: float = WCN_CUTOFF) -> np.ndarray:
     """``WCN_i = sum_j 1 / d_ij^2`` over the other atoms within ``cutoff`` Å [lin2008]."""
-    from pgml.structure.neighbors import radius_pairs
+    from pgml.structure.neighbors import weighted_contact_numbers as wcn
 
-    pos = np.asarray(pos, dtype=np.float64).reshape(-1, 3)
-    pairs = radius_pairs(pos, cutoff)
-    wcn = np.zeros(len(pos))
-    if len(pairs):
-        d2 = np.sum((pos[pairs[:, 0]] - pos[pairs[:, 1]]) ** 2, axis=1)
-        w = 1.0 / np.maximum(d2, 1e-6)
-        np.add.at(wcn, pairs[:, 0], w)
-        np.add.at(wcn, pairs[:, 1], w)
-    return wcn
+    return wcn(pos, cutoff)
 
 
 def packing(pos: np.ndarray, kind: str, radius: float) -> np.ndarray:

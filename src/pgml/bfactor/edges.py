@@ -3,16 +3,16 @@
 The paper's atom graph has covalent bonds only, so with three layers an atom sees three bonds away and
 packing enters only through node features. ``GraphConfig.contact_radius`` adds an edge between every
 two heavy atoms within that distance that are not bonded. Needs only the graph's ``pos`` (no gemmi), so
-contact edges can also be added to prebuilt graph files on a training machine (scipy's k-d tree is
-called directly: :mod:`pgml.structure` imports gemmi).
+contact edges can also be added to prebuilt graph files on a training machine.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.spatial import cKDTree
 from torch_geometric.data import Data
+
+from pgml.structure.neighbors import radius_pairs
 
 
 def add_contact_edges(data: Data, radius: float) -> Data:
@@ -24,7 +24,7 @@ def add_contact_edges(data: Data, radius: float) -> Data:
     if radius <= 0:
         return data
     pos = data.pos.numpy().astype(np.float64)
-    pairs = cKDTree(pos).query_pairs(radius, output_type="ndarray").astype(np.int64).reshape(-1, 2)
+    pairs = radius_pairs(pos, radius)
     n = len(pos)
     ei = data.edge_index.numpy()
     pairs = pairs[~np.isin(pairs[:, 0] * n + pairs[:, 1], ei[0].astype(np.int64) * n + ei[1])]

@@ -29,11 +29,10 @@ The sums use scipy's k-d tree (:mod:`pgml.structure.neighbors`), never an N x N 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from pgml.bfactor.params import GraphConfig
 from pgml.structure.io import AtomTable
-from pgml.structure.neighbors import neighbour_counts
+from pgml.structure.neighbors import neighbour_counts, weighted_contact_numbers
 from pgml.structure.residues import STANDARD_RESIDUES
 
 ELEMENTS: tuple[str, ...] = ("C", "N", "O", "S")
@@ -65,33 +64,6 @@ def feature_dim(config: GraphConfig | None = None) -> int:
     return NODE_FEATURE_DIM + len(config.packing_radii) + int(config.wcn_feature)
 
 
-def environment_counts(coords: np.ndarray, environment: np.ndarray, radius: float) -> np.ndarray:
-    """Number of ``environment`` points within ``radius`` of each of ``coords``, the point itself excluded.
-
-    ``coords`` must be a subset of ``environment`` (each atom finds itself once, at distance 0).
-    """
-    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
-    if len(coords) == 0:
-        return np.zeros(0, dtype=np.int64)
-    tree = cKDTree(np.asarray(environment, dtype=np.float64).reshape(-1, 3))
-    return np.asarray(tree.query_ball_point(coords, radius, return_length=True), dtype=np.int64) - 1
-
-
-def weighted_contact_number(coords: np.ndarray, environment: np.ndarray,
-                            cutoff: float = WCN_FEATURE_CUTOFF) -> np.ndarray:
-    """``WCN_i = sum_j 1/d_ij^2`` over ``environment`` points within ``cutoff`` (pairs at d = 0 skipped)."""
-    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
-    out = np.zeros(len(coords))
-    if len(coords) == 0:
-        return out
-    env = np.asarray(environment, dtype=np.float64).reshape(-1, 3)
-    pairs = cKDTree(coords).sparse_distance_matrix(cKDTree(env), cutoff, output_type="ndarray")
-    d = pairs["v"]
-    keep = d > 1e-6
-    np.add.at(out, pairs["i"][keep], 1.0 / d[keep] ** 2)
-    return out
-
-
 def node_features(atoms: AtomTable, radius: float = GraphConfig.neighbour_radius,
                   config: GraphConfig | None = None, ligands: np.ndarray | None = None) -> np.ndarray:
     """(N, feature_dim(config)) float32 features of every atom row (see the module docstring).
@@ -114,10 +86,7 @@ def node_features(atoms: AtomTable, radius: float = GraphConfig.neighbour_radius
     env = atoms.coords
     if config.ligand_counts and ligands is not None and len(ligands):
         env = np.concatenate([np.asarray(atoms.coords, dtype=np.float64), np.asarray(ligands, dtype=np.float64)])
-    if env is atoms.coords:
-        out[:, off] = neighbour_counts(atoms.coords, radius) / NEIGHBOUR_NORM
-    else:
-        out[:, off] = environment_counts(atoms.coords, env, radius) / NEIGHBOUR_NORM
+    out[:, off] = neighbour_counts(atoms.coords, radius, env) / NEIGHBOUR_NORM
     off += 1
     res_lookup = {r: k for k, r in enumerate(STANDARD_RESIDUES)}
     res_col = np.fromiter((res_lookup.get(str(r), -1) for r in atoms.res_name), dtype=np.int64, count=n)
@@ -125,10 +94,10 @@ def node_features(atoms: AtomTable, radius: float = GraphConfig.neighbour_radius
     out[rows[known], off + res_col[known]] = 1.0
     off += len(STANDARD_RESIDUES)
     for r in config.packing_radii:
-        out[:, off] = environment_counts(atoms.coords, env, r) / (PROTEIN_DENSITY * 4.0 / 3.0 * np.pi * r ** 3)
+        out[:, off] = neighbour_counts(atoms.coords, r, env) / (PROTEIN_DENSITY * 4.0 / 3.0 * np.pi * r ** 3)
         off += 1
     if config.wcn_feature:
-        out[:, off] = weighted_contact_number(atoms.coords, env) / WCN_NORM
+        out[:, off] = weighted_contact_numbers(atoms.coords, WCN_FEATURE_CUTOFF, env) / WCN_NORM
         off += 1
     return out
 

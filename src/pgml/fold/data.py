@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.spatial import cKDTree
 
 from pgml.fold.hops import lookup_hops, normalised
 from pgml.fold.params import RESIDUE_LEVEL, ModelConfig
+from pgml.structure.neighbors import radius_pairs
 from pgml.train.loop import EpochShuffleSampler
 
 
@@ -82,7 +82,7 @@ def neighbourhood(sample: dict, level: int, pos: np.ndarray, radius: float, kind
     cov_pairs, cov_hops = sample["hops_cov"][level]
     hb_pairs, hb_hops = sample["hops_hb"][level]
     if kind == "euclidean":
-        pairs = cKDTree(pos).query_pairs(radius, output_type="ndarray").astype(np.int64).reshape(-1, 2)
+        pairs = radius_pairs(pos, radius)
     elif kind == "covalent":
         pairs = cov_pairs
     else:

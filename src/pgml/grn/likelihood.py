@@ -118,8 +118,17 @@ def gene_module_loglik(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray
     Returns genes x modules; the assignment is the argmax over modules.
     """
     x = np.asarray(x, dtype=np.float64)
-    x = x - x.mean(axis=1, keepdims=True)  # the likelihood is shift invariant; centring avoids cancellation
     out = np.zeros((x.shape[0], len(leaf_labels)))
+    for k, m, ss, raw in _leaf_moments(x, leaf_labels):
+        out[:, k] += loglik_from_moments(m, ss, raw)
+    return out
+
+
+def _leaf_moments(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray):  # noqa: ANN202
+    """Per module k and leaf of more than one sample: ``(k, m, ss, raw)`` with the leaf's size m and,
+    per gene, the sum of squared deviations ss and the raw sum of squares of the gene-centred values
+    (the likelihood is shift invariant; centring avoids cancellation)."""
+    x = x - x.mean(axis=1, keepdims=True)
     sq_all = x * x
     for k, labels in enumerate(leaf_labels):
         labels = np.asarray(labels)
@@ -128,12 +137,9 @@ def gene_module_loglik(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray
             m = int(idx.sum())
             if m < 2:
                 continue
-            xs = x[:, idx]
-            s1 = xs.sum(axis=1)
+            s1 = x[:, idx].sum(axis=1)
             raw = sq_all[:, idx].sum(axis=1)
-            ss = raw - s1 * s1 / m
-            out[:, k] += loglik_from_moments(m, ss, raw)
-    return out
+            yield k, m, raw - s1 * s1 / m, raw
 
 
 def constant_leaf_mask(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray) -> np.ndarray:
@@ -143,18 +149,7 @@ def constant_leaf_mask(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray
     :func:`gene_module_loglik` counts the leaf as 0 (see :mod:`pgml.grn.rfaithful`).
     """
     x = np.asarray(x, dtype=np.float64)
-    x = x - x.mean(axis=1, keepdims=True)
     out = np.zeros((x.shape[0], len(leaf_labels)), dtype=bool)
-    for k, labels in enumerate(leaf_labels):
-        labels = np.asarray(labels)
-        for lab in np.unique(labels):
-            idx = labels == lab
-            m = int(idx.sum())
-            if m < 2:
-                continue
-            xs = x[:, idx]
-            raw = (xs * xs).sum(axis=1)
-            s1 = xs.sum(axis=1)
-            ss = raw - s1 * s1 / m
-            out[:, k] |= ss <= _REL_TOL * raw + 1e-300
+    for k, _m, ss, raw in _leaf_moments(x, leaf_labels):
+        out[:, k] |= ss <= _REL_TOL * raw + 1e-300
     return out
