@@ -69,19 +69,9 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
 
 
-def _torch_threads(args: argparse.Namespace) -> None:
-    """Apply --threads to torch, which the steps import after the CLI set the budget."""
-    import torch  # noqa: F401
-
-    from pgml.runtime import configure_threads
-
-    configure_threads(args.threads)
-
-
 def _train(args: argparse.Namespace) -> int:
     from pgml.fold.steps import train_model
 
-    _torch_threads(args)
 
     check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
     try:
@@ -98,7 +88,6 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.fold.steps import evaluate
 
-    _torch_threads(args)
 
     check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
     table = evaluate(args.graphs, args.split, args.runs, args.output_dir, seed=args.seed)
