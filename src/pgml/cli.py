@@ -3,7 +3,8 @@
 Each chain registers its steps from ``pgml.<chain>.cli.register``. Step functions import their
 heavy dependencies (torch, ...) lazily, so ``pgml --help`` is fast. Steps with ``--threads`` get
 their thread budget set (:mod:`pgml.runtime`) before they run. Errors caused by input
-(:class:`pgml.errors.InputError`) are printed as one line and exit with status 2.
+(:class:`pgml.errors.InputError`) are printed as one line and exit with status 2. Before a step runs,
+its output paths are checked against its inputs (:func:`pgml.cliargs.check_paths`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import sys
 
 from pgml import __version__
+from pgml.cliargs import check_paths
 from pgml.errors import InputError
 
 #: chain name -> one-line description. A chain appears here once its subpackage has a ``cli`` module.
@@ -42,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         steps = chain_parser.add_subparsers(dest="step", metavar="STEP", title="steps")
         steps.required = True
         module.register(steps)
+        for step_parser in steps.choices.values():
+            step_parser.set_defaults(_step_parser=step_parser)
     return parser
 
 
@@ -53,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        check_paths(args._step_parser, args)
         if hasattr(args, "threads"):
             from pgml.runtime import configure_threads
 

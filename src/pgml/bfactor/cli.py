@@ -21,6 +21,7 @@ from pgml.bfactor.params import (
     SplitConfig,
     TrainConfig,
 )
+from pgml.cliargs import output_dir, output_file
 from pgml.fileio import check_output_dir, check_output_file
 from pgml.runtime import add_device_argument, add_threads_argument
 from pgml.train.optim import OPTIMIZERS
@@ -139,12 +140,12 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--structures", nargs="+", required=True, type=Path,
                    help="structure files, directories of them, or text files listing one path per line")
     p.add_argument("--shards", type=int, required=True, help="number of manifest files (one job each)")
-    p.add_argument("--output-dir", type=Path, required=True, help="writes shard_<i>.txt, i = 0..N-1")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes shard_<i>.txt, i = 0..N-1")
     p.set_defaults(func=_shard)
 
     p = steps.add_parser("select", help="keep X-ray entries under a resolution cutoff with varying B-factors")
     p.add_argument("--manifest", type=Path, required=True, help="shard_<i>.txt from `shard`")
-    p.add_argument("--output", type=Path, required=True,
+    output_file(p, "--output", type=Path, required=True,
                    help="TSV: id, file, method, resolution, n_atoms, status (kept|dropped), reason")
     p.add_argument("--max-resolution", type=float, default=sel.max_resolution,
                    help="keep entries with resolution < this (Å)")
@@ -153,7 +154,7 @@ def register(steps: argparse._SubParsersAction) -> None:
 
     p = steps.add_parser("build-graphs", help="atom graphs (heavy atoms, covalent bonds) for one shard")
     p.add_argument("--selection", type=Path, required=True, help="TSV from `select`")
-    p.add_argument("--output", type=Path, required=True, help=".pt file with a list of torch_geometric Data")
+    output_file(p, "--output", type=Path, required=True, help=".pt file with a list of torch_geometric Data")
     p.add_argument("--target", choices=TARGETS, default=graph.target, help="raw B-factor (Å²) or z-scored per protein")
     p.add_argument("--neighbour-radius", type=float, default=graph.neighbour_radius,
                    help="radius for the neighbour-count feature (Å)")
@@ -170,8 +171,8 @@ def register(steps: argparse._SubParsersAction) -> None:
 
     p = steps.add_parser("split", help="train/validation/test split of the kept structures")
     p.add_argument("--selection", nargs="+", type=Path, required=True, help="TSVs from `select`")
-    p.add_argument("--output", type=Path, required=True, help="TSV: id, file, split, group")
-    p.add_argument("--report", type=Path, required=True, help="merged selection report (kept and dropped)")
+    output_file(p, "--output", type=Path, required=True, help="TSV: id, file, split, group")
+    output_file(p, "--report", type=Path, required=True, help="merged selection report (kept and dropped)")
     p.add_argument("--method", choices=SPLIT_METHODS, default=split.method,
                    help="identity: no test entry shares a sequence cluster with training (mmseqs2); "
                         "random: by seed; list: from --list")
@@ -190,7 +191,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
     p.add_argument("--split", type=Path, required=True, help="TSV from `split`")
     p.add_argument("--architecture", choices=ARCHITECTURES, required=True)
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes model.ckpt (best), last.ckpt, metrics.tsv, learning_curve.png")
     p.add_argument("--hidden", type=int, default=train.hidden)
     p.add_argument("--layers", type=int, default=train.layers)
@@ -214,7 +215,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="model.ckpt, or a directory holding one (default: the pretrained model in "
                         "resources/models/bfactor, a z-score GCN trained on X-ray structures)")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes <stem>.pdb or .cif (predicted B in the B column), <stem>.tsv (per atom) and "
                         "<stem>.residues.tsv (per residue) per input, plus predictions.tsv with all atoms")
     p.add_argument("--from-split", type=Path, help="also predict the structures of a split TSV")
@@ -235,7 +236,7 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="cn: atoms within the neighbour radius; wcn: inverse weighted contact number "
                         "(1/sum 1/d^2 within 15 Å)")
     p.add_argument("--split", type=Path, required=True)
-    p.add_argument("--output-dir", type=Path, required=True, help="writes predictions.tsv like `predict`")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes predictions.tsv like `predict`")
     p.set_defaults(func=_baseline)
 
     p = steps.add_parser("evaluate", help="CC, MAE, MAPE, RRSE per protein and per architecture, with plots")
@@ -244,14 +245,14 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", nargs="+", type=Path, required=True,
                    help="directories from `baseline`, one per kind; the method is the directory name "
                         "(baseline, baseline_wcn)")
-    p.add_argument("--output-dir", type=Path, required=True)
+    output_dir(p, "--output-dir", type=Path, required=True)
     p.set_defaults(func=_evaluate)
 
     p = steps.add_parser("explain", help="GNNExplainer feature importance for chosen atoms ([ying2019])")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt, or a directory holding one")
     p.add_argument("--structure", type=Path, required=True, help="PDB/mmCIF file")
     p.add_argument("--atoms", nargs="+", required=True, help="CHAIN:RESSEQ[INS]:ATOM, e.g. A:45:CA")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes feature_importance.tsv and feature_importance.png")
     p.add_argument("--epochs", type=int, default=200, help="GNNExplainer optimisation steps")
     p.add_argument("--seed", type=int, default=0)

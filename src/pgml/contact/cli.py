@@ -14,6 +14,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from pgml.cliargs import output_dir, output_file
 from pgml.contact.params import (
     ENGINES,
     FORMATS,
@@ -303,7 +304,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("simulate", help="demo alignment: Gibbs samples of a Potts model on a structure's contacts")
     p.add_argument("--structure", type=Path, required=True, help="PDB/mmCIF file")
     p.add_argument("--chain", default=None, help="chain ID (default: the first protein chain)")
-    p.add_argument("--output", type=Path, required=True, help="a3m file (query first)")
+    output_file(p, "--output", type=Path, required=True, help="a3m file (query first)")
     p.add_argument("--n-sequences", type=int, default=sim.n_sequences)
     p.add_argument("--coupling", type=float, default=sim.coupling, help="scale of the contact couplings")
     p.add_argument("--field", type=float, default=sim.field, help="field bonus of the native residue")
@@ -323,7 +324,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--iterations", type=int, default=SearchParams().iterations, help="jackhmmer iterations")
     p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="inclusion E-value")
     add_threads_argument(p)
-    p.add_argument("--output", type=Path, required=True, help="PSICOV .aln (one sequence per line, query first)")
+    output_file(p, "--output", type=Path, required=True, help="PSICOV .aln (one sequence per line, query first)")
     _add_filter(p, with_filters=True)
     p.set_defaults(func=_build_msa)
 
@@ -335,13 +336,13 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--iterations", type=int, default=SearchParams().iterations, help="psiblast iterations")
     p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="psiblast inclusion E-value")
     add_threads_argument(p)
-    p.add_argument("--output", type=Path, required=True, help="TSV: position, residue, 20 scores in bits")
+    output_file(p, "--output", type=Path, required=True, help="TSV: position, residue, 20 scores in bits")
     _add_filter(p, with_filters=False)
     p.set_defaults(func=_pssm)
 
     p = steps.add_parser("plm", help="pseudo-likelihood Potts couplings + APC scores for a shard of alignments")
     p.add_argument("--alignments", type=Path, nargs="+", required=True)
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes <target>.npz: apc (L, L), couplings (L, L, 441, float16), query, neff")
     _add_filter(p, with_filters=False)
     p.add_argument("--lambda-single", type=float, default=plm.lambda_single)
@@ -360,14 +361,14 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--structures", type=Path, nargs="+", required=True, help="native structures, named <target>.*")
     p.add_argument("--predictions", type=Path, default=None, help="output directory of `predict` (<target>.npy)")
     p.add_argument("--split", type=Path, default=None, help="split TSV: score the test targets only")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes metrics.tsv, per_target.tsv, by_neff.tsv, precision.png, maps/, plots/")
     p.set_defaults(func=_evaluate)
 
     tp = TrainParams()
     p = steps.add_parser("split", help="train/val/test split of the targets by sequence identity (MMseqs2)")
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True)
-    p.add_argument("--output", type=Path, required=True, help="split TSV (id, split, group)")
+    output_file(p, "--output", type=Path, required=True, help="split TSV (id, split, group)")
     p.add_argument("--val-fraction", type=float, default=SplitParams().val_fraction)
     p.add_argument("--test-fraction", type=float, default=SplitParams().test_fraction)
     p.add_argument("--seed", type=int, default=0)
@@ -378,7 +379,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--pssm-dir", type=Path, required=True, help="folder of <target>.tsv PSSMs")
     p.add_argument("--structures", type=Path, nargs="+", required=True)
     p.add_argument("--split", type=Path, required=True)
-    p.add_argument("--output-dir", type=Path, required=True, help="model.ckpt, last.ckpt, metrics.tsv, learning_curve.png")
+    output_dir(p, "--output-dir", type=Path, required=True, help="model.ckpt, last.ckpt, metrics.tsv, learning_curve.png")
     p.add_argument("--hidden", type=int, default=tp.hidden, help="sequence/regional attention width")
     p.add_argument("--heads", type=int, default=tp.heads)
     p.add_argument("--width", type=int, default=tp.width, help="ResNet filters")
@@ -398,7 +399,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True)
     p.add_argument("--pssm-dir", type=Path, required=True)
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="<target>.npy/.tsv/.rr/.binary.txt, <target>.attention.npz and .attention.png")
     add_device_argument(p)
     add_threads_argument(p)

@@ -10,6 +10,7 @@ import logging
 from dataclasses import fields
 from pathlib import Path
 
+from pgml.cliargs import output_dir, output_file
 from pgml.fileio import check_output_dir, check_output_file
 from pgml.fold.params import (
     CA_ONLY_POLICIES,
@@ -112,13 +113,13 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("shard", help="cut a structure collection into shard lists")
     p.add_argument("--structures", nargs="+", required=True, help="files, directories or list files")
     p.add_argument("--shards", type=int, default=1)
-    p.add_argument("--output-dir", type=Path, required=True)
+    output_dir(p, "--output-dir", type=Path, required=True)
     p.set_defaults(func=_shard)
 
     p = steps.add_parser("build-graphs", help="protein multigraphs (atoms, bonds, H-bonds, hops, pooling)")
     p.add_argument("--manifest", type=Path, required=True, help="shard list: one structure path per line")
-    p.add_argument("--output", type=Path, required=True, help="samples (.pt)")
-    p.add_argument("--records", type=Path, required=True, help="one TSV row per sample")
+    output_file(p, "--output", type=Path, required=True, help="samples (.pt)")
+    output_file(p, "--records", type=Path, required=True, help="one TSV row per sample")
     p.add_argument("--unit", choices=UNITS, default=g.unit, help="one sample per entry, chain or fragment")
     p.add_argument("--fragment-length", type=int, default=g.fragment_length, help="residues per fragment")
     p.add_argument("--hbond-source", choices=HBOND_SOURCES, default=g.hbond_source,
@@ -130,8 +131,8 @@ def register(steps: argparse._SubParsersAction) -> None:
 
     p = steps.add_parser("split", help="labels, train/val/test split and leakage audit")
     p.add_argument("--records", type=Path, nargs="+", required=True)
-    p.add_argument("--output", type=Path, required=True, help="samples.tsv: id, entry, label, split, ...")
-    p.add_argument("--audit", type=Path, required=True, help="leakage audit (text)")
+    output_file(p, "--output", type=Path, required=True, help="samples.tsv: id, entry, label, split, ...")
+    output_file(p, "--audit", type=Path, required=True, help="leakage audit (text)")
     p.add_argument("--labels", choices=LABEL_SOURCES, default=s.labels)
     p.add_argument("--label-table", type=Path, default=None, help="id<TAB>label (labels 'table')")
     p.add_argument("--method", choices=SPLIT_METHODS, default=s.method)
@@ -145,7 +146,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("train", help="train the IEConv network (one run)")
     p.add_argument("--graphs", type=Path, nargs="+", required=True)
     p.add_argument("--split", type=Path, required=True)
-    p.add_argument("--output-dir", type=Path, required=True)
+    output_dir(p, "--output-dir", type=Path, required=True)
     p.add_argument("--widths", type=int, nargs="+", default=list(m.widths))
     p.add_argument("--radii", type=float, nargs="+", default=list(m.radii))
     for name in ("blocks", "basis", "kernel_hidden", "mlp_hidden", "embedding"):
@@ -172,12 +173,12 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--split", type=Path, required=True)
     p.add_argument("--runs", type=Path, nargs="+", required=True, help="train output directories")
     p.add_argument("--audit", type=Path, default=None, help="leakage audit of `split`, printed with the accuracies")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes metrics.tsv, predictions.tsv, confusion.png, summary.txt")
     p.add_argument("--seed", type=int, default=0)
     add_threads_argument(p)
     p.set_defaults(func=_evaluate)
 
     p = steps.add_parser("pooling-table", help="recompute resources/fold/aa_pooling.tsv")
-    p.add_argument("--output", type=Path, default=None)
+    output_file(p, "--output", type=Path, default=None)
     p.set_defaults(func=_pooling_table)

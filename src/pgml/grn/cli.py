@@ -13,6 +13,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from pgml.cliargs import output_dir, output_file
 from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 from pgml.grn.params import (
@@ -159,7 +160,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--expression", type=Path, required=True,
                    help="genes x samples TSV/CSV(.gz) (first column gene IDs) or AnnData .h5ad")
     p.add_argument("--regulators", type=Path, required=True, help="regulator IDs, one per line")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes edges.tsv, edges_rank.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
                         "leaf_groups.tsv, result.json/.npz, missing_regulators.txt[, consensus.tsv]")
     p.add_argument("--init", choices=INIT_METHODS, default=gnet.init, help="initial grouping")
@@ -193,7 +194,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_infer)
 
     p = steps.add_parser("simulate", help="SynTReN-style network with Michaelis-Menten/Hill kinetics")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes expression.tsv, regulators.txt, true_edges.tsv, sample_labels.tsv")
     p.add_argument("--n-genes", type=int, default=sim.n_genes)
     p.add_argument("--n-samples", type=int, default=sim.n_samples)
@@ -214,7 +215,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=BASELINES, required=True)
     p.add_argument("--expression", type=Path, required=True)
     p.add_argument("--regulators", type=Path, required=True)
-    p.add_argument("--output", type=Path, required=True, help="edges TSV: regulator, target, score")
+    output_file(p, "--output", type=Path, required=True, help="edges TSV: regulator, target, score")
     p.add_argument("--samples-in-rows", action="store_true")
     p.add_argument("--log-transform", action="store_true")
     p.add_argument("--genie3-trees", type=int, default=GENIE3_TREES, help="GENIE3 trees per target")
@@ -230,14 +231,14 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="the methods under evaluation (edges TSV: regulator, target, score)")
     p.add_argument("--baseline", nargs="+", default=[], metavar="NAME=EDGES.tsv",
                    help="baselines; metrics.md says whether each method beats the best of them")
-    p.add_argument("--output-dir", type=Path, required=True, help="writes metrics.tsv, metrics.md, roc.png")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes metrics.tsv, metrics.md, roc.png")
     p.add_argument("--samples-in-rows", action="store_true")
     p.add_argument("--log-transform", action="store_true", help="accepted for symmetry; not needed here")
     p.set_defaults(func=_evaluate)
 
     p = steps.add_parser("plot", help="module heatmaps, trees and correlation summary")
     p.add_argument("--result", type=Path, required=True, help="output directory of `infer`")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes module_heatmaps.pdf, module_heatmap.png, module_trees.pdf, module_correlation.png")
     p.set_defaults(func=_plot)
 
@@ -246,6 +247,6 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--labels", type=Path, required=True, help="TSV: sample, label")
     p.add_argument("--ordinal", action="store_true", help="labels are ordered (dose, time): KL score")
     p.add_argument("--permutations", type=int, default=PERMUTATIONS, help="permutations for the p-values")
-    p.add_argument("--output", type=Path, required=True)
+    output_file(p, "--output", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_coherence)

@@ -13,6 +13,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from pgml.cliargs import output_dir, output_file
 from pgml.fileio import check_output_dir, check_output_file
 from pgml.qa.params import (
     ARCHITECTURES,
@@ -164,7 +165,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     sim, split, train = SimulateConfig(), SplitConfig(), TrainConfig()
     p = steps.add_parser("simulate", help="demo targets: decoys + simulated AlphaFold outputs from natives")
     p.add_argument("--natives", nargs="+", type=Path, required=True, help="native structure files")
-    p.add_argument("--output-dir", type=Path, required=True, help="writes <native>/{native.pdb,models,alphafold}")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes <native>/{native.pdb,models,alphafold}")
     p.add_argument("--n-decoys", type=int, default=sim.n_decoys)
     p.add_argument("--max-perturbation", type=float, default=sim.max_perturbation,
                    help="RMS displacement of the most perturbed decoy (Å)")
@@ -175,14 +176,14 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("build-graphs", help="features and labels of every model of some targets")
     p.add_argument("--targets", nargs="+", type=Path, required=True,
                    help="target directories: models/, alphafold/ and optionally native.pdb|cif")
-    p.add_argument("--output", type=Path, required=True, help=".pt file with a list of torch_geometric Data")
+    output_file(p, "--output", type=Path, required=True, help=".pt file with a list of torch_geometric Data")
     _add_feature_args(p)
     add_threads_argument(p)
     p.set_defaults(func=_build_graphs)
 
     p = steps.add_parser("split", help="train/validation/test targets by sequence identity (MMseqs2)")
     p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
-    p.add_argument("--output", type=Path, required=True, help="TSV: id (target), split, group")
+    output_file(p, "--output", type=Path, required=True, help="TSV: id (target), split, group")
     p.add_argument("--val-fraction", type=float, default=split.val_fraction)
     p.add_argument("--test-fraction", type=float, default=split.test_fraction)
     p.add_argument("--min-seq-id", type=float, default=split.min_seq_id)
@@ -194,7 +195,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("train", help="train EnQA (resumes from the last checkpoint)")
     p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
     p.add_argument("--split", type=Path, required=True, help="TSV from `split`")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes model.ckpt (best), last.ckpt, metrics.tsv, learning_curve.png")
     p.add_argument("--architecture", choices=ARCHITECTURES, default=train.architecture,
                    help="egnn: node-level EGNN; sh: spherical-harmonics graph convolution")
@@ -219,7 +220,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--split", type=Path, help="with --graphs: only the targets of --subset")
     p.add_argument("--subset", choices=("train", "val", "test"), default="test")
     p.add_argument("--targets", nargs="*", type=Path, help="target directories to featurise and score")
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes residues.tsv, models.tsv, structures/<target>/<model>.pdb|cif")
     p.add_argument("--format", choices=OUTPUT_FORMATS, default="auto", help="structure format written")
     _add_feature_args(p)
@@ -234,17 +235,17 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--subset", choices=("train", "val", "test"), default="test")
     p.add_argument("--repeats", type=int, default=3, help="permutations per feature group")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output-dir", type=Path, required=True, help="writes feature_importance.tsv and .png")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes feature_importance.tsv and .png")
     add_threads_argument(p)
     p.set_defaults(func=_importance)
 
     p = steps.add_parser("score", help="true Cα-lDDT, GDT-TS and TM-score of models against a native")
     p.add_argument("--native", type=Path, required=True, help="the experimental structure")
     p.add_argument("--models", type=Path, nargs="+", required=True, help="model structures (PDB/mmCIF)")
-    p.add_argument("--output", type=Path, help="also write the table as TSV")
+    output_file(p, "--output", type=Path, help="also write the table as TSV")
     p.set_defaults(func=_score)
 
     p = steps.add_parser("evaluate", help="metrics against the true lDDT with the AF2 baselines")
     p.add_argument("--predictions", type=Path, required=True, help="output directory of `predict`")
-    p.add_argument("--output-dir", type=Path, required=True, help="writes metrics.tsv, scatter_*.png")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes metrics.tsv, scatter_*.png")
     p.set_defaults(func=_evaluate)

@@ -13,6 +13,7 @@ import logging
 from dataclasses import fields
 from pathlib import Path
 
+from pgml.cliargs import output_dir, output_file
 from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 from pgml.tfbs.params import (
@@ -284,7 +285,7 @@ def register(steps: argparse._SubParsersAction) -> None:
 
     sim, model, train = SimulateConfig(), ModelConfig(), TrainConfig()
     p = steps.add_parser("simulate", help="demo genome, peaks, DNase BAMs, annotation and TPM from a seed")
-    p.add_argument("--output-dir", type=Path, required=True)
+    output_dir(p, "--output-dir", type=Path, required=True)
     for f in fields(SimulateConfig):
         p.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(sim, f.name)), default=getattr(sim, f.name))
     p.add_argument("--seed", type=int, default=0)
@@ -294,16 +295,16 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--genome", type=Path, required=True, help="chrom.sizes or FASTA .fai")
     p.add_argument("--chroms", nargs="*", default=None, help="chromosomes to bin (default: all)")
     p.add_argument("--blacklist", type=Path, default=None, help="BED of regions excluded from training")
-    p.add_argument("--output", type=Path, required=True, help="bins.npz")
-    p.add_argument("--summary", type=Path, default=None, help="TSV: chrom, length, bins, blacklisted")
+    output_file(p, "--output", type=Path, required=True, help="bins.npz")
+    output_file(p, "--summary", type=Path, default=None, help="TSV: chrom, length, bins, blacklisted")
     p.set_defaults(func=_bin_genome)
 
     p = steps.add_parser("label-bins", help="B/A/U labels per bin and cell type from narrowPeak files")
     p.add_argument("--bins", type=Path, required=True)
     p.add_argument("--tf", required=True)
     p.add_argument("--peaks", nargs="+", required=True, metavar="CELL=CONSERVATIVE,RELAXED")
-    p.add_argument("--output", type=Path, required=True, help="labels.npz (int8 bins x cell types per chromosome)")
-    p.add_argument("--counts", type=Path, required=True, help="TSV of bins per label, cell type and chromosome")
+    output_file(p, "--output", type=Path, required=True, help="labels.npz (int8 bins x cell types per chromosome)")
+    output_file(p, "--counts", type=Path, required=True, help="TSV of bins per label, cell type and chromosome")
     p.set_defaults(func=_label_bins)
 
     p = steps.add_parser("dnase-coverage", help="DNase BAM(s) -> 1x-normalised 1-bp bigWig (bamCoverage)")
@@ -314,22 +315,22 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--blacklist", type=Path, default=None)
     p.add_argument("--effective-genome-size", type=int, default=EFFECTIVE_GENOME_SIZE)
     p.add_argument("--raw-counts", action="store_true", help="cut counts without RPGC normalisation")
-    p.add_argument("--output", type=Path, required=True, help="bigWig")
+    output_file(p, "--output", type=Path, required=True, help="bigWig")
     add_threads_argument(p)
     p.set_defaults(func=_dnase_coverage)
 
     p = steps.add_parser("expression-pca", help="TPM -> log -> PCA: 8 components per cell type")
     p.add_argument("--tpm", type=Path, required=True, help="genes x cell types TSV")
-    p.add_argument("--output", type=Path, required=True)
-    p.add_argument("--variance", type=Path, required=True, help="TSV of explained variance per component")
-    p.add_argument("--plot", type=Path, required=True, help="PNG")
+    output_file(p, "--output", type=Path, required=True)
+    output_file(p, "--variance", type=Path, required=True, help="TSV of explained variance per component")
+    output_file(p, "--plot", type=Path, required=True, help="PNG")
     p.set_defaults(func=_expression_pca)
 
     p = steps.add_parser("annotate-bins", help="6 binary annotation features per bin")
     p.add_argument("--bins", type=Path, required=True)
     p.add_argument("--annotation", nargs="+", required=True, metavar="NAME=BED",
                    help=f"one BED per name: {', '.join(ANNOTATIONS)}")
-    p.add_argument("--output", type=Path, required=True, help="annotation.npz")
+    output_file(p, "--output", type=Path, required=True, help="annotation.npz")
     p.set_defaults(func=_annotate_bins)
 
     p = steps.add_parser("train", help="DeepGRN for one TF across its training cell types")
@@ -338,7 +339,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--cells", nargs="+", required=True, help="training cell types")
     p.add_argument("--valid-chroms", nargs="+", default=list(VALID_CHROMS))
     p.add_argument("--test-chroms", nargs="+", default=list(TEST_CHROMS))
-    p.add_argument("--output-dir", type=Path, required=True)
+    output_dir(p, "--output-dir", type=Path, required=True)
     for f in fields(ModelConfig):
         if f.name == "merge":
             p.add_argument("--merge", choices=MERGES, default=model.merge, help="forward/RC merge")
@@ -358,7 +359,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--chroms", nargs="+", required=True)
     p.add_argument("--regions", type=Path, default=None, help="BED: predict only the bins overlapping these regions")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--output-dir", type=Path, required=True,
+    output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes predictions.tsv.gz (chrom, start, end, probability), modules.tsv.gz, track.bw")
     add_device_argument(p)
     add_threads_argument(p)
@@ -372,7 +373,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--top", type=int, default=EXPLAIN_TOP, help="explain this many best-scored bins")
     p.add_argument("--motifs", nargs="+", default=list(EXPLAIN_MOTIFS), help="JASPAR matrix IDs to scan for")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output-dir", type=Path, required=True, help="writes attention.npz, windows.tsv, motif_scan.tsv")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes attention.npz, windows.tsv, motif_scan.tsv")
     add_threads_argument(p)
     p.set_defaults(func=_explain)
 
@@ -384,7 +385,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--chroms", nargs="+", default=list(TEST_CHROMS))
     p.add_argument("--max-windows", type=int, default=20000, help="all B windows plus sampled U windows, at most")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output", type=Path, required=True, help="TSV: feature, kind, auprc, auprc_drop")
+    output_file(p, "--output", type=Path, required=True, help="TSV: feature, kind, auprc, auprc_drop")
     add_threads_argument(p)
     p.set_defaults(func=_importance)
 
@@ -400,5 +401,5 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--test-chroms", nargs="+", default=list(TEST_CHROMS))
     p.add_argument("--precision", type=float, default=0.5, help="narrowPeak threshold: this precision on validation")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output-dir", type=Path, required=True)
+    output_dir(p, "--output-dir", type=Path, required=True)
     p.set_defaults(func=_evaluate)
