@@ -121,3 +121,65 @@ def pick_device(pref: str = "auto") -> torch.device:
         return torch.device("cpu")
     raise InputError(f"--device {pref}: no usable GPU is visible (CUDA_VISIBLE_DEVICES="
                      f"{os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}); use --device auto or cpu")
+
+
+# ---------------------------------------------------------------- memory
+
+GIB = 1024 ** 3
+
+
+def _cgroup_limit() -> int | None:
+    """The cgroup (v2 or v1) memory limit of this process, if one is set."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = open(path).read().strip()  # noqa: SIM115 - tiny read
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            return int(text)
+    return None
+
+
+def _slurm_limit() -> int | None:
+    """Memory SLURM gives this job (``SLURM_MEM_PER_NODE`` or per CPU x CPUs), in bytes."""
+    per_node = os.environ.get("SLURM_MEM_PER_NODE")
+    if per_node and per_node.isdigit():
+        return int(per_node) * 1024 ** 2
+    per_cpu = os.environ.get("SLURM_MEM_PER_CPU")
+    if per_cpu and per_cpu.isdigit():
+        return int(per_cpu) * 1024 ** 2 * available_cpus()
+    return None
+
+
+def available_memory() -> int:
+    """Bytes this step may use: the least of free memory (MemAvailable), the cgroup and the SLURM limit.
+
+    ``PGML_MEMORY_LIMIT`` (bytes, or with a K/M/G suffix) overrides, for tests and for users who share
+    a node.
+    """
+    override = os.environ.get("PGML_MEMORY_LIMIT")
+    if override:
+        units = {"K": 1024, "M": 1024 ** 2, "G": GIB}
+        scale = units.get(override[-1].upper(), 1)
+        return int(float(override[:-1] if scale > 1 else override) * scale)
+    limits = [limit for limit in (_cgroup_limit(), _slurm_limit()) if limit]
+    try:
+        for line in open("/proc/meminfo"):  # noqa: SIM115 - tiny read
+            if line.startswith("MemAvailable:"):
+                limits.append(int(line.split()[1]) * 1024)
+                break
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return min(limits) if limits else 1 << 62
+
+
+def check_memory(estimate: int, what: str, *, lower_with: str, path: object | None = None) -> None:
+    """Refuse (InputError, before any allocation) when ``estimate`` bytes exceed :func:`available_memory`.
+
+    The message gives the estimate, what is available and the option that lowers the need
+    (``lower_with``), e.g. ``check_memory(n * l * l * 4, "PLM couplings", lower_with="--max-length")``.
+    """
+    have = available_memory()
+    if estimate > have:
+        raise InputError(f"{what} need about {estimate / GIB:.1f} GiB, more than the {have / GIB:.1f} GiB "
+                         f"available; lower it with {lower_with}", path=path)

@@ -75,3 +75,17 @@ def test_thread_budget_reaches_torch_imported_later() -> None:
             "import torch; print(torch.get_num_threads())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"
+
+
+def test_memory_check_uses_the_override(monkeypatch):
+    from pgml.errors import InputError
+    from pgml.runtime import GIB, available_memory, check_memory
+
+    monkeypatch.setenv("PGML_MEMORY_LIMIT", "2G")
+    assert available_memory() == 2 * GIB
+    check_memory(GIB, "couplings", lower_with="--max-length")
+    with pytest.raises(InputError, match=r"couplings need about 3\.0 GiB, more than the 2\.0 GiB available; "
+                                          r"lower it with --max-length"):
+        check_memory(3 * GIB, "couplings", lower_with="--max-length")
+    monkeypatch.delenv("PGML_MEMORY_LIMIT")
+    assert available_memory() > 0
