@@ -26,13 +26,19 @@ RECORD_COLUMNS = ["id", "entry", "chains", "sequence", "helix", "strand", "n_ato
 
 
 def build_graphs(manifest: str | Path, output: str | Path, records: str | Path, config: GraphConfig) -> int:
-    """Samples of every structure listed in ``manifest`` -> ``output`` (.pt) and ``records`` (TSV)."""
-    paths = [line.strip() for line in Path(manifest).read_text().splitlines() if line.strip()]
+    """Samples of every structure listed in ``manifest`` -> ``output`` (.pt) and ``records`` (TSV).
+
+    A manifest that is missing, empty or lists no structure with a sample is refused (no empty outputs)."""
+    paths = read_manifest(manifest)
     samples: list[dict] = []
     for p in tqdm(paths, desc="fold graphs", unit="structure"):
         samples += structure_samples(p, unit=config.unit, fragment_length=config.fragment_length,
                                      hbond_source=config.hbond_source, ca_only=config.ca_only,
                                      nonstandard=config.nonstandard)
+    if not samples:
+        raise InputError(f"no samples: no structure listed has a {config.unit} of at least one residue"
+                         + (f" ({config.fragment_length}-residue fragments)" if config.unit == "fragment" else ""),
+                         path=manifest)
     with atomic_path(output) as tmp:
         torch.save(samples, tmp)
     table = pd.DataFrame([{k: (",".join(s[k]) if k == "chains" else s[k]) for k in RECORD_COLUMNS} for s in samples],
@@ -43,10 +49,38 @@ def build_graphs(manifest: str | Path, output: str | Path, records: str | Path, 
     return len(samples)
 
 
+def read_manifest(manifest: str | Path) -> list[str]:
+    """Structure paths of a shard list (one per line; blank lines and ``#`` comments skipped)."""
+    manifest = Path(manifest)
+    if manifest.is_dir():
+        raise InputError("is a directory; give a list file with one structure path per line "
+                         "(pgml fold shard writes one)", path=manifest)
+    try:
+        text = manifest.read_text()
+    except FileNotFoundError:
+        raise InputError("manifest not found", path=manifest) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read as a text list of structure paths ({exc})", path=manifest) from None
+    paths = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if not paths:
+        raise InputError("the manifest lists no structure", path=manifest)
+    return paths
+
+
 def load_samples(paths: list[str | Path]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for p in paths:
-        for s in torch.load(p, weights_only=False):
+        if not Path(p).is_file():
+            raise InputError("graph file not found", path=p)
+        try:
+            samples = torch.load(p, weights_only=False, map_location="cpu")
+        except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a file that is not a .pt
+            raise InputError(f"not a fold graph file from 'pgml fold build-graphs' ({type(exc).__name__})",
+                             path=p) from None
+        if not isinstance(samples, list) or not all(isinstance(s, dict) and "id" in s and "assign" in s
+                                                    for s in samples):
+            raise InputError("not a fold graph file from 'pgml fold build-graphs'", path=p)
+        for s in samples:
             out[s["id"]] = s
     return out
 
@@ -90,6 +124,9 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
             log.warning("%d samples have no label in %s and are left out: %s", len(missing), label_table,
                         ", ".join(missing[:5]))
         rec = rec[rec["id"].isin(table)].copy()
+        if rec.empty:
+            raise InputError(f"no sample id of the records has a label (ids look like {missing[0]!r})",
+                             path=label_table)
         rec["label"] = rec["id"].map(table)
     sequences = {e: tuple(str(s) for s in g["sequence"]) for e, g in rec.groupby("entry")}
     clusters = cluster_chains(sequences, min_seq_id=config.min_seq_id, coverage=config.coverage, threads=threads)
@@ -105,6 +142,8 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
             raise InputError("split method 'list' needs a split list (id split)")
         listed = read_split_list(split_list)
         rec = rec[rec["id"].isin(listed)].copy()
+        if rec.empty:
+            raise InputError("no sample id of the records is in the split list", path=split_list)
         rec["split"] = rec["id"].map(listed)
         entry_split = {e: g["split"].iloc[0] for e, g in rec.groupby("entry")}
     audit_split = {e: ("test" if v.startswith("test") else v) for e, v in entry_split.items()}
@@ -141,6 +180,9 @@ def _datasets(graph_files, split_file, model: ModelConfig, train: TrainConfig, s
     if missing:
         raise InputError(f"{len(missing)} ids of the split have no graph: {', '.join(missing[:5])}", path=split_file)
     classes = _classes(split)
+    if len(classes) < 2:
+        raise InputError(f"every sample has the label {classes[0]!r}; a classifier needs two classes or more",
+                         path=split_file)
     index = {c: i for i, c in enumerate(classes)}
     aug = Augment(train.coord_noise, train.scale_min, train.scale_max) if train.augment else None
     out = {}
