@@ -834,6 +834,36 @@ def _fold_split_table(labels: tuple[str, str, str] = ("a", "b", "a"), extra_id: 
     return table
 
 
+def _fold_model(res: Resources, card: bool = True) -> Path:
+    """An untrained tiny IEConv checkpoint (classes a, b; 20-residue fragments) with its model card."""
+    path = res.root / "fold_model" / ("model.ckpt" if card else "nocard.ckpt")
+    if not path.is_file():
+        import torch
+
+        from pgml.fold.module import FoldModule
+        from pgml.fold.params import GraphConfig, ModelConfig, TrainConfig
+        from pgml.modelcard import ModelCard, write_card
+
+        graph = {**GraphConfig(unit="fragment", fragment_length=20).__dict__}
+        model = ModelConfig(widths=(8,), radii=(3.0,), blocks=1).__dict__
+        module = FoldModule(2, {**model, "widths": [8], "radii": [3.0]}, TrainConfig().__dict__,
+                            classes=["a", "b"], class_names={"a": "A", "b": "B"}, graph=graph)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path)
+        if card:
+            write_card(path, ModelCard(chain="fold", inputs={**graph, "classes": ["a", "b"]}))
+    return path
+
+
+def fold_predict(*structures: Callable[[Path], Path | str], model: Callable[[Path, Resources], Path] | None = None,
+                 extra: tuple[str, ...] = (), output: str = "out") -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        files = [str(s(tmp)) for s in structures] or [str(DEMO_STRUCTURES / "1UBI.pdb.gz")]
+        return ["fold", "predict", "--model", str(model(tmp, res) if model else _fold_model(res)),
+                "--output-dir", str(tmp / output), *extra, *files]
+    return build
+
+
 FOLD_CASES: list[Case] = [
     # ---- build-graphs: outputs never over an input
     Case("fold-build-records-over-manifest", fold_build(manifest=lambda t: write(t / "in" / "m.txt", "x.pdb\n"),
@@ -909,6 +939,30 @@ FOLD_CASES: list[Case] = [
          r"widths and radii need the same, nonzero length"),
     Case("fold-train-dropout-one", fold_train(_fold_split_table(), "--atom-dropout", "1"),
          r"atom_dropout must be in \[0\.0, 1\.0\)"),
+    # ---- evaluate
+    Case("fold-evaluate-run-without-model",
+         lambda t, r: ["fold", "evaluate", "--graphs", str(_fold_graphs(r)[0]), "--split",
+                       str(write(t / "in" / "split.tsv", _fold_split_table()(_fold_graphs(r)[1]))),
+                       "--runs", str(mkdir(t / "in" / "run0")), "--output-dir", str(t / "out")],
+         r"run0: not a finished 'pgml fold train' run: no run\.json"),
+    # ---- predict
+    Case("fold-predict-not-a-checkpoint", fold_predict(model=lambda t, r: write(t / "in" / "m.ckpt", "not a model\n")),
+         r"m\.ckpt: not a fold model checkpoint"),
+    Case("fold-predict-bfactor-checkpoint", fold_predict(model=lambda t, r: r.model),
+         r"model\.ckpt: not a fold model checkpoint \(no IEConv hyperparameters\)"),
+    Case("fold-predict-checkpoint-without-card", fold_predict(model=lambda t, r: _fold_model(r, card=False)),
+         r"nocard\.ckpt: no model card model\.json beside the model"),
+    Case("fold-predict-unit-differs", fold_predict(extra=("--unit", "entry")),
+         r"model\.ckpt: unit: the model was trained with unit='fragment', this input gives 'entry'"),
+    Case("fold-predict-output-dir-holds-structure",
+         fold_predict(lambda t: write(t / "in" / "s.pdb", gzip.decompress((DEMO_STRUCTURES / "1UBI.pdb.gz")
+                                                                          .read_bytes()).decode()), output="in"),
+         r"in: .*(holds|contains) .*input"),
+    Case("fold-predict-structure-missing", fold_predict(lambda t: t / "in" / "gone.pdb"), r"gone\.pdb: file not found"),
+    Case("fold-predict-shorter-than-a-fragment",
+         fold_predict(lambda t: write(t / "in" / "short.pdb", pdb_text(full_atom_lines(6)))),
+         r"short\.pdb: no fragment of 20 residues or more to classify"),
+    Case("fold-predict-batch-size-zero", fold_predict(extra=("--batch-size", "0")), r"batch_size must be >= 1"),
 ]
 
 # ==== end of the chain blocks ====

@@ -1,4 +1,4 @@
-"""``pgml fold <step>``: shard, build-graphs, split, train, evaluate, pooling-table.
+"""``pgml fold <step>``: shard, build-graphs, split, train, evaluate, predict, pooling-table.
 
 Flag defaults and choices come from :mod:`pgml.fold.params`.
 """
@@ -97,6 +97,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace) -> int:
+    from pgml.fold.predict import predict_structures
+    from pgml.runtime import pick_device
+
+    if args.batch_size < 1:
+        from pgml.errors import InputError
+
+        raise InputError(f"fold predict: batch_size must be >= 1, got {args.batch_size}")
+    graph = {"unit": args.unit, "fragment_length": args.fragment_length, "hbond_source": args.hbond_source}
+    table = predict_structures(args.model, args.structures, args.output_dir, graph=graph,
+                               batch_size=args.batch_size, device=str(pick_device(args.device)))
+    print(table[["id", "structure", "predicted", "predicted_name"]].to_string(index=False))
+    return 0
+
+
 def _pooling_table(args: argparse.Namespace) -> int:
     from pgml.fold.pooling import write_pooling_table
 
@@ -177,6 +192,19 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     add_threads_argument(p)
     p.set_defaults(func=_evaluate)
+
+    p = steps.add_parser("predict", help="classify structures with a trained model (probabilities, top 5, embeddings)")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt of `pgml fold train` (model.json beside it)")
+    output_dir(p, "--output-dir", type=Path, required=True,
+               help="writes predictions.tsv, top5.tsv, embeddings.npy, embedding_ids.txt")
+    p.add_argument("structures", type=Path, nargs="+", help="PDB / mmCIF files (gzipped or not)")
+    p.add_argument("--unit", choices=UNITS, default=None, help="default: the model's (refused when it differs)")
+    p.add_argument("--fragment-length", type=int, default=None, help="default: the model's")
+    p.add_argument("--hbond-source", choices=HBOND_SOURCES, default=None, help="default: the model's")
+    p.add_argument("--batch-size", type=int, default=8)
+    add_threads_argument(p)
+    add_device_argument(p)
+    p.set_defaults(func=_predict)
 
     p = steps.add_parser("pooling-table", help="recompute resources/fold/aa_pooling.tsv")
     output_file(p, "--output", type=Path, default=None)

@@ -19,6 +19,7 @@ import gemmi
 import numpy as np
 
 from pgml.errors import InputError
+from pgml.fold.annotations import ec_numbers
 from pgml.fold.hbonds import backbone_hbonds, hbond_atom_pairs
 from pgml.fold.hops import MAX_HOPS, hop_pairs
 from pgml.fold.params import LEVELS, RESIDUE_LEVEL
@@ -55,7 +56,9 @@ def residues_numbered_twice(st: gemmi.Structure) -> list[tuple[str, str, str]]:
             if key in seen:
                 j, first = seen[key]
                 micro = j == i - 1 and any(a.altloc != "\0" for a in res)
-                if not micro:
+                if micro:  # one more alternative at the same position (ARG/GLN/GLU at A:15 of 3JQH)
+                    seen[key] = (i, first)
+                else:
                     out.append((f"{chain.name}:{key[0]}{key[1]}", first, res.name))
                 continue
             seen[key] = (i, res.name)
@@ -204,7 +207,8 @@ def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length:
                       hbond_source: str = "auto", ca_only: str = "error", nonstandard: str = "map",
                       min_residues: int = 1) -> list[dict]:
     """Read one structure and build its samples (the entry, each chain, or fixed-length fragments
-    of each chain; DSSP is run once on the whole entry). Sample ids start with the file name without
+    of each chain; DSSP is run once on the whole entry). ``sample["ec"]`` holds the EC numbers the
+    file's header gives for the sample's chains (comma-separated, "" for none). Sample ids start with the file name without
     suffixes (``d1v4wb_.pdb`` -> ``d1v4wb_``, ``1UBI.pdb.gz`` -> ``1UBI``), so that ids of published
     lists (SCOPe domains) match."""
     structure: Structure = read_structure(path, nonstandard=nonstandard)
@@ -224,6 +228,7 @@ def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length:
     else:
         hb = backbone_hbonds(atoms, hbond_source, path=path)
         ss3, hbonds, source = hb.ss3, hb.pairs, hb.source
+    ec_of = ec_numbers(path)
     samples = []
     for suffix, mask in _fragments(atoms, unit, fragment_length):
         residues = np.unique(atoms.res_index[mask])
@@ -237,8 +242,10 @@ def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length:
         if is_ca_only:
             sub_hb = np.zeros((0, 2), dtype=np.int64)
         stem = structure_stem(path)
-        samples.append(build_sample(sub, f"{stem}{suffix}", stem, ss3=np.asarray(ss3)[residues],
-                                    hbonds=sub_hb, source=source, ca_only=is_ca_only))
+        sample = build_sample(sub, f"{stem}{suffix}", stem, ss3=np.asarray(ss3)[residues], hbonds=sub_hb,
+                              source=source, ca_only=is_ca_only)
+        sample["ec"] = ",".join(dict.fromkeys(n for c in sample["chains"] for n in ec_of.get(c, ())))
+        samples.append(sample)
     if not samples:
         log.warning("%s: no %s with at least %d residues; skipped", path, unit, max(min_residues, 1))
     return samples

@@ -64,7 +64,9 @@ class IEConvNet(nn.Module):
             if m is not self and hasattr(m, "reset_parameters"):
                 m.reset_parameters()
 
-    def forward(self, batch: dict[str, Tensor]) -> Tensor:
+    def embed_graphs(self, batch: dict[str, Tensor]) -> Tensor:
+        """The protein embedding: the last level's features averaged over each protein (fig. 5's global
+        average pooling), the input of the classifier MLP; (proteins, widths[-1])."""
         x = torch.cat([self.embed(batch["x_type"]), batch["x_feat"]], dim=1)
         if self.training and self.config.atom_dropout > 0:
             keep = (torch.rand(x.size(0), 1, device=x.device) >= self.config.atom_dropout).to(x.dtype)
@@ -80,7 +82,13 @@ class IEConvNet(nn.Module):
                 x = scatter(x, batch[f"assign_{k}"], dim=0, dim_size=int(batch[f"n_{k + 1}"]), reduce="mean")
                 x = self.transitions[k](x)
         n_graphs = int(batch["batch"].max()) + 1
-        x = scatter(x, batch["batch"], dim=0, dim_size=n_graphs, reduce="mean")
+        return scatter(x, batch["batch"], dim=0, dim_size=n_graphs, reduce="mean")
+
+    def classify(self, x: Tensor) -> Tensor:
+        """The MLP on protein embeddings -> class logits."""
         if x.size(0) == 1 and self.training:  # batch norm needs two rows in training
             return self.head[2:](self.head[1](x))
         return self.head(x)
+
+    def forward(self, batch: dict[str, Tensor]) -> Tensor:
+        return self.classify(self.embed_graphs(batch))

@@ -40,8 +40,10 @@ UNITS = ("entry", "chain", "fragment")
 CA_ONLY_POLICIES = ("error", "residue")
 #: modified residues: map to the parent (MSE -> MET) or refuse
 NONSTANDARD_POLICIES = ("map", "error")
-#: where the labels come from: DSSP classes (mainly-alpha / mainly-beta / mixed) or a label table
-LABEL_SOURCES = ("dssp", "table")
+#: where the labels come from: DSSP classes (mainly-alpha / mainly-beta / mixed; computed from the
+#: same DSSP that gives the network its H-bond edges), enzyme / non-enzyme from the EC numbers the
+#: structure files carry, or a label table
+LABEL_SOURCES = ("dssp", "ec", "table")
 #: how samples are split: by sequence identity (mmseqs2), from a list file ("id split"), or from the
 #: published list directories of [ieconv] (HomologyTAPE: labels = folds, three test sets; ProtFunct:
 #: labels = EC reaction classes), which also give the labels

@@ -15,14 +15,14 @@ from tqdm import tqdm
 from pgml.errors import InputError
 from pgml.fileio import atomic_path, write_text
 from pgml.fold.graph import structure_samples
-from pgml.fold.labels import DSSP_CLASSES, dssp_class, read_label_table
+from pgml.fold.labels import DSSP_CLASSES, EC_CLASSES, class_names, dssp_class, ec_class, read_label_table
 from pgml.fold.params import GraphConfig, ModelConfig, SplitConfig, TrainConfig
 from pgml.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
 RECORD_COLUMNS = ["id", "entry", "chains", "sequence", "helix", "strand", "n_atoms", "n_residues",
-                  "n_hbonds", "hbond_source"]
+                  "n_hbonds", "hbond_source", "ec"]
 
 
 def build_graphs(manifest: str | Path, output: str | Path, records: str | Path, config: GraphConfig) -> int:
@@ -35,6 +35,8 @@ def build_graphs(manifest: str | Path, output: str | Path, records: str | Path, 
         samples += structure_samples(p, unit=config.unit, fragment_length=config.fragment_length,
                                      hbond_source=config.hbond_source, ca_only=config.ca_only,
                                      nonstandard=config.nonstandard)
+    for sample in samples:
+        sample["graph"] = asdict(config)
     if not samples:
         raise InputError(f"no samples: no structure listed has a {config.unit} of at least one residue"
                          + (f" ({config.fragment_length}-residue fragments)" if config.unit == "fragment" else ""),
@@ -93,7 +95,8 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
     from pgml.split.identity import cluster_chains, count_train_homologues, split_by_clusters
     from pgml.split.listfile import read_split_list
 
-    rec = pd.concat([read_tsv(p, required_columns=RECORD_COLUMNS) for p in record_files], ignore_index=True)
+    required = [c for c in RECORD_COLUMNS if c != "ec" or config.labels == "ec"]
+    rec = pd.concat([read_tsv(p, required_columns=required) for p in record_files], ignore_index=True)
     if rec.empty:
         raise InputError("no samples in " + ", ".join(map(str, record_files)))
     rec["id"] = rec["id"].astype(str)
@@ -115,6 +118,11 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
         rec["label"] = rec["key"].map(dict(zip(published["key"], published["label"], strict=True)))
     elif config.labels == "dssp":
         rec["label"] = [dssp_class(h, e, config) for h, e in zip(rec["helix"], rec["strand"], strict=True)]
+    elif config.labels == "ec":
+        rec["label"] = [ec_class(e) for e in rec["ec"].fillna("").astype(str)]
+        if rec["label"].nunique() < 2:
+            log.warning("labels 'ec': every sample is %s; the structure files carry %s EC number",
+                        rec["label"].iloc[0], "an" if rec["label"].iloc[0] == "enzyme" else "no")
     else:
         if label_table is None:
             raise InputError("labels 'table' needs a label table (id<TAB>label)")
@@ -153,7 +161,9 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
             f"{report.summary()}\n\nsamples per split and label:\n{counts.to_string()}\n")
     write_text(audit, text)
     log.info("%s", text)
-    out = rec[["id", "entry", "label", "split", "helix", "strand", "sequence"]]
+    names = class_names(sorted(set(rec["label"].astype(str))), config.method, split_list)
+    rec["label_name"] = rec["label"].astype(str).map(names)
+    out = rec[["id", "entry", "label", "label_name", "split", "helix", "strand", "sequence"]]
     write_tsv(out, output, float_format="%.4f")
     return out
 
@@ -165,8 +175,9 @@ def _key(sample_id: str) -> str:
 
 def _classes(split: pd.DataFrame) -> list[str]:
     labels = sorted(set(split["label"].astype(str)))
-    if set(labels) <= set(DSSP_CLASSES):
-        return [c for c in DSSP_CLASSES if c in labels] if len(labels) > 1 else labels
+    for fixed in (DSSP_CLASSES, EC_CLASSES):
+        if set(labels) <= set(fixed):
+            return [c for c in fixed if c in labels] if len(labels) > 1 else labels
     return labels
 
 
@@ -194,30 +205,67 @@ def _datasets(graph_files, split_file, model: ModelConfig, train: TrainConfig, s
     return out, classes, split
 
 
+def graph_settings(samples: list[dict], path: str | Path | None = None) -> dict:
+    """The build-graphs settings shared by ``samples`` (refused when the samples were built differently)."""
+    settings = {json.dumps(s.get("graph"), sort_keys=True) for s in samples}
+    if len(settings) > 1:
+        raise InputError(f"the graph files were built with different settings: {', '.join(sorted(settings))}",
+                         path=path)
+    found = json.loads(settings.pop()) if settings else None
+    return found or {}
+
+
+def _class_names(split: pd.DataFrame, classes: list[str]) -> dict[str, str]:
+    if "label_name" not in split.columns:
+        return class_names(classes, "")
+    names = dict(zip(split["label"].astype(str), split["label_name"].astype(str), strict=True))
+    return {c: names.get(c, c) for c in classes}
+
+
 def train_model(graph_files: list[str | Path], split_file: str | Path, output_dir: str | Path,
                 model: ModelConfig, train: TrainConfig, *, seed: int = 0, device: str = "auto"):
-    """Train one run; writes model.ckpt, last.ckpt, metrics.tsv, learning_curve.png and run.json
-    (the resolved config, classes and seed) beside the checkpoint."""
+    """Train one run; writes model.ckpt (with the classes, their names and the graph settings in its
+    hyperparameters), last.ckpt, metrics.tsv, learning_curve.png, run.json (the resolved config, classes
+    and seed) and the model card model.json (:mod:`pgml.modelcard`) beside the checkpoint."""
     from pgml.fold.data import AugmentSampler, collate
     from pgml.fold.module import FoldModule
+    from pgml.modelcard import ModelCard, write_card
     from pgml.train.loop import fit
     from pgml.train.seed import seed_everything
 
-    data, classes, _ = _datasets(graph_files, split_file, model, train, seed)
+    data, classes, split = _datasets(graph_files, split_file, model, train, seed)
     if len(data["train"]) == 0 or len(data["val"]) == 0:
         raise InputError("the split has no training or no validation samples", path=split_file)
+    graph = graph_settings(data["train"].samples + data["val"].samples, path=graph_files[0])
+    names = _class_names(split, classes)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "run.json", json.dumps({"seed": seed, "classes": classes, "model": asdict(model),
                                              "train": asdict(train)}, indent=1) + "\n")
     seed_everything(seed)
-    module = FoldModule(len(classes), asdict(model), asdict(train))
+    module = FoldModule(len(classes), asdict(model), asdict(train), classes=classes, class_names=names, graph=graph)
     loader = torch.utils.data.DataLoader(data["train"], batch_size=train.batch_size, collate_fn=collate,
                                          sampler=AugmentSampler(len(data["train"]), seed=seed))
     val = torch.utils.data.DataLoader(data["val"], batch_size=train.batch_size, collate_fn=collate)
     log.info("%d train / %d val samples, classes %s", len(data["train"]), len(data["val"]), classes)
-    return fit(module, loader, val, out, max_epochs=train.epochs, monitor="val_acc", mode="max",
-               patience=train.patience, seed=seed, device=device)
+    result = fit(module, loader, val, out, max_epochs=train.epochs, monitor="val_acc", mode="max",
+                 patience=train.patience, seed=seed, device=device)
+    ytr, yval = np.asarray(data["train"].labels), np.asarray(data["val"].labels)
+    majority = int(np.bincount(ytr, minlength=len(classes)).argmax())
+    counts = split.groupby("split").size().to_dict()
+    card = ModelCard(
+        chain="fold",
+        inputs={**graph, "representation": model.representation, "neighbourhood": model.neighbourhood,
+                "radii": list(model.radii), "classes": classes, "class_names": names},
+        training={"graphs": [str(p) for p in graph_files], "split": str(split_file),
+                  "samples_per_split": {str(k): int(v) for k, v in counts.items()}, "epochs_run": result.epochs_run,
+                  "model": asdict(model), "train": asdict(train)},
+        seed=seed,
+        metrics={"val_accuracy": float(result.best_score), "val_majority_class_accuracy":
+                 float(np.mean(yval == majority)), "baseline": "majority class of the training samples"},
+    )
+    write_card(out / "model.ckpt", card)
+    return result
 
 
 def predict(checkpoint: str | Path, dataset, device: str = "cpu") -> np.ndarray:
@@ -252,6 +300,10 @@ def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: li
 
     from pgml.plots import figure, save_figure
 
+    for d in run_dirs:
+        for name in ("run.json", "model.ckpt"):
+            if not (Path(d) / name).is_file():
+                raise InputError(f"not a finished 'pgml fold train' run: no {name}", path=d)
     run0 = json.loads((Path(run_dirs[0]) / "run.json").read_text())
     model = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in run0["model"].items()})
     train = TrainConfig(**run0["train"])
