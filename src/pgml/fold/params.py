@@ -128,8 +128,10 @@ class ModelConfig:
     representation: str = "atom"
     dropout_conv: float = 0.2
     dropout_mlp: float = 0.5
+    #: appendix D: before every convolution, nodes dropped with this probability ...
     atom_dropout: float = 0.05
-    feature_noise: float = 0.02
+    #: ... and Gaussian noise of this sd added to the features (paper 0.025)
+    feature_noise: float = 0.025
 
     def __post_init__(self) -> None:
         _check_finite(self)
