@@ -89,8 +89,9 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.fold.steps import evaluate
+    from pgml.runtime import n_threads
 
-    table = evaluate(args.graphs, args.split, args.runs, args.output_dir, seed=args.seed)
+    table = evaluate(args.graphs, args.split, args.runs, args.output_dir, seed=args.seed, threads=n_threads())
     print(table.to_string(index=False))
     if args.audit:
         print(Path(args.audit).read_text())

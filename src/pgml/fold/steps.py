@@ -283,21 +283,17 @@ def predict(checkpoint: str | Path, dataset, device: str = "cpu") -> np.ndarray:
     return np.concatenate(probs) if probs else np.zeros((0, 0))
 
 
-def composition_features(sequences: list[str], helix: np.ndarray, strand: np.ndarray) -> np.ndarray:
-    """Amino-acid composition (20) + DSSP helix, strand and coil fractions."""
-    aa = "ACDEFGHIKLMNPQRSTVWY"
-    comp = np.asarray([[s.count(a) / max(len(s), 1) for a in aa] for s in sequences])
-    return np.c_[comp, helix, strand, 1 - helix - strand]
-
-
 def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: list[str | Path],
-             output_dir: str | Path, *, seed: int = 0) -> pd.DataFrame:
+             output_dir: str | Path, *, seed: int = 0, threads: int = 1) -> pd.DataFrame:
     """Accuracy on every test set (``test``, or ``test_fold``/``test_superfamily``/``test_family``) of
-    every run (mean ± sd), the majority class and a logistic regression on composition + SS fractions;
-    writes metrics.tsv, predictions.tsv, confusion.png (all test sets together), summary.txt."""
+    every run (mean ± sd) beside three baselines of the same run (:mod:`pgml.fold.baselines`): the
+    majority class, a logistic regression on composition + SS fractions, and the label of the nearest
+    training sequence (MMseqs2). Writes metrics.tsv, predictions.tsv, confusion.png (all test sets
+    together), summary.txt (saying plainly whether the network beats the best baseline)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import confusion_matrix
 
+    from pgml.fold.baselines import composition_features, nearest_neighbour_labels
     from pgml.plots import figure, save_figure
 
     for d in run_dirs:
@@ -316,6 +312,9 @@ def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: li
     majority = np.bincount(ytr, minlength=len(classes)).argmax()
     xtr = composition_features(list(trn["sequence"].astype(str)), trn["helix"].to_numpy(), trn["strand"].to_numpy())
     clf = LogisticRegression(max_iter=2000, random_state=seed).fit(xtr, ytr) if len(set(ytr)) > 1 else None
+    train_seqs = dict(zip(trn["id"], trn["sequence"].fillna("").astype(str), strict=True))
+    train_labels = dict(zip(trn["id"], trn["label"].astype(str), strict=True))
+    index = {c: i for i, c in enumerate(classes)}
     models = [Path(d) / "model.ckpt" for d in run_dirs]
     rows, pred_frames, lines = [], [], []
     all_y, all_pred = [], []
@@ -330,21 +329,29 @@ def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: li
         xte = composition_features(list(test["sequence"].astype(str)), test["helix"].to_numpy(),
                                    test["strand"].to_numpy())
         acc_lr = float((clf.predict(xte) == y).mean()) if clf is not None else acc_major
+        nn = nearest_neighbour_labels(dict(zip(test["id"], test["sequence"].fillna("").astype(str), strict=True)),
+                                      train_seqs, train_labels, classes[majority], threads=threads)
+        pred_nn = np.asarray([index[nn.labels[i]] for i in test["id"]])
+        acc_nn = float((pred_nn == y).mean())
         mean, sd = float(np.mean(accs)), (float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0)
-        best = max(acc_major, acc_lr)
+        best = max(acc_major, acc_lr, acc_nn)
+        base = {"sd": 0.0, "runs": 1, "n_test": len(y), "beats_baselines": "", "no_hit": ""}
         rows += [
             {"test_set": name, "method": "ieconv", "accuracy": mean, "sd": sd, "runs": len(accs), "n_test": len(y),
-             "beats_baselines": mean > best},
-            {"test_set": name, "method": "majority_class", "accuracy": acc_major, "sd": 0.0, "runs": 1,
-             "n_test": len(y), "beats_baselines": ""},
-            {"test_set": name, "method": "composition_ss_logreg", "accuracy": acc_lr, "sd": 0.0, "runs": 1,
-             "n_test": len(y), "beats_baselines": ""},
+             "beats_baselines": mean > best, "no_hit": ""},
+            {**base, "test_set": name, "method": "majority_class", "accuracy": acc_major},
+            {**base, "test_set": name, "method": "composition_ss_logreg", "accuracy": acc_lr},
+            {**base, "test_set": name, "method": "mmseqs2_nearest_neighbour", "accuracy": acc_nn,
+             "no_hit": nn.n_without_hit},
         ]
-        verdict = "beats both baselines" if mean > best else f"does NOT beat the best baseline ({best:.3f})"
+        verdict = "beats every baseline" if mean > best else f"does NOT beat the best baseline ({best:.3f})"
         lines.append(f"{name}: accuracy over {len(accs)} run(s) {mean:.3f} ± {sd:.3f}; majority class "
-                     f"{acc_major:.3f}; composition + SS logistic regression {acc_lr:.3f}; the model {verdict}")
+                     f"{acc_major:.3f}; composition + SS logistic regression {acc_lr:.3f}; MMseqs2 nearest "
+                     f"training neighbour {acc_nn:.3f} ({nn.n_without_hit} of {len(y)} without a hit); "
+                     f"the model {verdict}")
         frame = pd.DataFrame({"id": test["id"].to_numpy(), "test_set": name, "label": [classes[i] for i in y],
-                              "predicted": [classes[i] for i in pred]})
+                              "predicted": [classes[i] for i in pred],
+                              "nearest_neighbour": [classes[i] for i in pred_nn]})
         for j, c in enumerate(classes):
             frame[f"p_{c}"] = probs[:, j]
         pred_frames.append(frame)
