@@ -39,7 +39,7 @@ def _config(step: str, cls, **values):
     except ValueError as exc:
         from pgml.errors import InputError
 
-        raise InputError(f"fold {step}: {exc}") from None
+        raise InputError(f"{exc} (check the {step} settings)") from None
 
 
 def _shard(args: argparse.Namespace) -> int:
