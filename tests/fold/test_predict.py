@@ -113,3 +113,14 @@ def test_predict_a_real_structure_from_shared_data(trained, tmp_path: Path, caps
     assert table["id"].tolist() == ["1CRN_A0"]  # crambin, 46 residues: one 30-residue fragment
     assert table["predicted"].iloc[0] in ("enzyme", "non_enzyme")
     assert "1CRN_A0" in capsys.readouterr().out
+
+
+def test_predict_refuses_a_forward_pass_larger_than_memory_before_writing(trained, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    """1UBI in two 30-residue fragments: the graphs fit in 5 MiB (about 9 KiB per atom), the forward pass
+    of the width-8 model (about 24 KiB per atom) does not."""
+    ckpt, _, _ = trained
+    monkeypatch.setenv("PGML_MEMORY_LIMIT", "5M")
+    with pytest.raises(InputError, match=r"the IEConv forward pass over \d+ atoms need about .* --batch-size 1"):
+        predict_structures(ckpt, [DEMO_STRUCTURES / "1UBI.pdb.gz"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()

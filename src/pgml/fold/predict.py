@@ -89,7 +89,7 @@ def _check_forward_memory(atoms: int, width: int, path: str | Path) -> None:
     from pgml.runtime import check_memory
 
     check_memory(atoms * (FORWARD_BASE_BYTES_PER_ATOM + FORWARD_BYTES_PER_ATOM_AND_CHANNEL * width),
-                 f"the IEConv forward pass over {atoms:,} atoms", lower_with="--batch-size 1 or --unit chain|fragment",
+                 f"the IEConv forward pass over {atoms:,} atoms", lower_with="--batch-size 1 (or give the chains as separate files)",
                  path=path)
 
 
