@@ -739,7 +739,231 @@ QA_CASES: list[Case] = [
 
 # ==== fold ====
 
+FOLD_RECORD_HEADER = "id\tentry\tchains\tsequence\thelix\tstrand\tn_atoms\tn_residues\tn_hbonds\thbond_source\tec\n"
+
+
+def _fold_ubi_lines() -> list[str]:
+    return gzip.decompress((DEMO_STRUCTURES / "1UBI.pdb.gz").read_bytes()).decode().splitlines()
+
+
+def _fold_renumbered(tmp: Path) -> Path:
+    """1UBI with residue 10 renumbered 5: one residue number used twice in chain A."""
+    lines = [line[:22] + "   5" + line[26:] if line.startswith("ATOM") and line[22:26] == "  10" else line
+             for line in _fold_ubi_lines()]
+    return write(tmp / "in" / "dup.pdb", "\n".join(lines) + "\n")
+
+
+def _fold_out_of_pdb_range(tmp: Path) -> Path:
+    """1UBI as mmCIF with residue numbers beyond 9999: a structure mkdssp (given PDB) cannot take."""
+    import gemmi
+
+    st = gemmi.read_pdb_string("\n".join(_fold_ubi_lines()))
+    for chain in st[0]:
+        for res in chain:
+            res.seqid.num += 20000
+    st.setup_entities()
+    path = tmp / "in" / "big.cif"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    st.make_mmcif_document().write_file(str(path))
+    return path
+
+
+def fold_build(structures: Callable[[Path], list[Path | str]] | None = None, *extra: str,
+               manifest: Callable[[Path], Path] | None = None, records: str = "out/records.tsv",
+               output: str = "out/graphs.pt") -> Callable[[Path, Resources], list[str]]:
+    """build-graphs on a manifest listing ``structures(tmp)`` (or the manifest ``manifest(tmp)`` makes)."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        if manifest is not None:
+            path = manifest(tmp)
+        else:
+            listed = structures(tmp) if structures else [DEMO_STRUCTURES / "1UBI.pdb.gz"]
+            path = write(tmp / "in" / "manifest.txt", "".join(f"{p}\n" for p in listed))
+        return ["fold", "build-graphs", "--manifest", str(path), "--output", str(tmp / output),
+                "--records", str(tmp / records), *[e.replace("{tmp}", str(tmp)) for e in extra]]
+    return build
+
+
+def fold_split(records: str | None = FOLD_RECORD_HEADER + "ubi\tubi\tA\tMQIFVKTLTG\t0.3\t0.3\t70\t10\t5\tmkdssp\t\n",
+               *extra: str, labels: str | None = None, audit: str = "out/audit.txt",
+               output: str = "out/samples.tsv") -> Callable[[Path, Resources], list[str]]:
+    """split on one records file; ``labels`` (when given) is written as in/labels.tsv."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        rec = tmp / "in" / "records.tsv"
+        if records is not None:
+            write(rec, records)
+        if labels is not None:
+            write(tmp / "in" / "labels.tsv", labels)
+        return ["fold", "split", "--records", str(rec), "--output", str(tmp / output), "--audit", str(tmp / audit),
+                *[e.replace("{tmp}", str(tmp)) for e in extra]]
+    return build
+
+
+def _fold_graphs(res: Resources) -> tuple[Path, list[str]]:
+    """1UBI cut into 20-residue fragments (3 samples), built once per session."""
+    path = res.root / "fold" / "ubi.pt"
+    if not path.is_file():
+        import torch
+
+        from pgml.fold.graph import structure_samples
+
+        samples = structure_samples(DEMO_STRUCTURES / "1UBI.pdb.gz", unit="fragment", fragment_length=20)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(samples, path)
+    return path, ["1UBI_A0", "1UBI_A1", "1UBI_A2"]
+
+
+def fold_train(split: Callable[[list[str]], str], *extra: str, output: str = "out",
+               graphs: Callable[[Path, Resources], Path] | None = None) -> Callable[[Path, Resources], list[str]]:
+    """train on the 1UBI fragments with the split table ``split(ids)``."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        path, ids = _fold_graphs(res)
+        split_path = write(tmp / "in" / "split.tsv", split(ids))
+        return ["fold", "train", "--graphs", str(graphs(tmp, res) if graphs else path), "--split", str(split_path),
+                "--output-dir", str(tmp / output), "--widths", "8", "--radii", "3", "--blocks", "1", "--epochs", "1",
+                *extra]
+    return build
+
+
+def _fold_split_table(labels: tuple[str, str, str] = ("a", "b", "a"), extra_id: str | None = None):
+    def table(ids: list[str]) -> str:
+        rows = [f"{i}\t1UBI\t{lab}\t{s}\t0.2\t0.3\tMQIFVKTLTG" for i, lab, s in zip(ids, labels, ("train", "val", "test"),
+                                                                                    strict=True)]
+        if extra_id:
+            rows.append(f"{extra_id}\t1UBI\ta\ttrain\t0.2\t0.3\tMQIFVKTLTG")
+        return "id\tentry\tlabel\tsplit\thelix\tstrand\tsequence\n" + "\n".join(rows) + "\n"
+    return table
+
+
+def _fold_model(res: Resources, card: bool = True) -> Path:
+    """An untrained tiny IEConv checkpoint (classes a, b; 20-residue fragments) with its model card."""
+    path = res.root / "fold_model" / ("model.ckpt" if card else "nocard.ckpt")
+    if not path.is_file():
+        import torch
+
+        from pgml.fold.module import FoldModule
+        from pgml.fold.params import GraphConfig, ModelConfig, TrainConfig
+        from pgml.modelcard import ModelCard, write_card
+
+        graph = {**GraphConfig(unit="fragment", fragment_length=20).__dict__}
+        model = ModelConfig(widths=(8,), radii=(3.0,), blocks=1).__dict__
+        module = FoldModule(2, {**model, "widths": [8], "radii": [3.0]}, TrainConfig().__dict__,
+                            classes=["a", "b"], class_names={"a": "A", "b": "B"}, graph=graph)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path)
+        if card:
+            write_card(path, ModelCard(chain="fold", inputs={**graph, "classes": ["a", "b"]}))
+    return path
+
+
+def fold_predict(*structures: Callable[[Path], Path | str], model: Callable[[Path, Resources], Path] | None = None,
+                 extra: tuple[str, ...] = (), output: str = "out") -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        files = [str(s(tmp)) for s in structures] or [str(DEMO_STRUCTURES / "1UBI.pdb.gz")]
+        return ["fold", "predict", "--model", str(model(tmp, res) if model else _fold_model(res)),
+                "--output-dir", str(tmp / output), *extra, *files]
+    return build
+
+
 FOLD_CASES: list[Case] = [
+    # ---- build-graphs: outputs never over an input
+    Case("fold-build-records-over-manifest", fold_build(manifest=lambda t: write(t / "in" / "m.txt", "x.pdb\n"),
+                                                        records="in/m.txt"),
+         r"m\.txt: output file is the input .*choose another --records"),
+    Case("fold-build-output-same-as-records", fold_build(records="out/g.pt", output="out/g.pt"),
+         r"g\.pt: --records and --output are the same path"),
+    # ---- build-graphs: the manifest
+    Case("fold-build-manifest-missing", fold_build(manifest=lambda t: t / "in" / "none.txt"),
+         r"none\.txt: manifest not found"),
+    Case("fold-build-manifest-is-directory", fold_build(manifest=lambda t: mkdir(t / "in" / "structures")),
+         r"structures: is a directory; give a list file"),
+    Case("fold-build-manifest-empty", fold_build(manifest=lambda t: write(t / "in" / "m.txt", "\n# nothing\n")),
+         r"m\.txt: the manifest lists no structure"),
+    # ---- build-graphs: the structures
+    Case("fold-build-structure-missing", fold_build(lambda t: [t / "in" / "gone.pdb"]), r"gone\.pdb: file not found"),
+    Case("fold-build-structure-empty", fold_build(lambda t: [write(t / "in" / "e.pdb", "")]), r"e\.pdb: empty file"),
+    Case("fold-build-structure-truncated-gz",
+         fold_build(lambda t: [write(t / "in" / "t.pdb.gz", (DEMO_STRUCTURES / "1UBI.pdb.gz").read_bytes()[:400])]),
+         r"t\.pdb\.gz: truncated or corrupt gzip"),
+    Case("fold-build-structure-is-directory", fold_build(lambda t: [mkdir(t / "in" / "d")]),
+         r"d: is a directory, not a structure file"),
+    Case("fold-build-residue-numbered-twice", fold_build(lambda t: [_fold_renumbered(t)]),
+         r"dup\.pdb: A:5: residue number used twice in one chain \(VAL, then GLY\)"),
+    Case("fold-build-mkdssp-rejects", fold_build(lambda t: [_fold_out_of_pdb_range(t)], "--hbond-source", "mkdssp"),
+         r"big\.cif: mkdssp cannot assign H-bonds .*--hbond-source auto or pydssp"),
+    Case("fold-build-fragment-length-too-small", fold_build(None, "--unit", "fragment", "--fragment-length", "3"),
+         r"fragment_length must be >= 5"),
+    Case("fold-build-no-fragment-long-enough", fold_build(None, "--unit", "fragment", "--fragment-length", "500"),
+         r"manifest\.txt: no samples: .*500-residue fragments"),
+    # ---- split
+    Case("fold-split-audit-over-label-table",
+         fold_split(FOLD_RECORD_HEADER, "--labels", "table", "--label-table", "{tmp}/in/labels.tsv",
+                    labels="ubi\talpha\n", audit="in/labels.tsv"),
+         r"labels\.tsv: output file is the input .*choose another --audit"),
+    Case("fold-split-output-over-records", fold_split(output="in/records.tsv"),
+         r"records\.tsv: output file is the input .*choose another --output"),
+    Case("fold-split-records-missing", fold_split(None), r"records\.tsv: file not found"),
+    Case("fold-split-records-missing-columns", fold_split("id\tentry\nubi\tubi\n"),
+         r"records\.tsv: header: missing column\(s\) chains"),
+    Case("fold-split-records-empty", fold_split(FOLD_RECORD_HEADER), r"no samples in .*records\.tsv"),
+    Case("fold-split-table-labels-without-table", fold_split(FOLD_RECORD_HEADER + "ubi\tubi\tA\tMKV\t0.3\t0.3\t7\t3\t1"
+                                                             "\tmkdssp\t\n", "--labels", "table"),
+         r"labels 'table' needs a label table"),
+    Case("fold-split-label-table-duplicate-id",
+         fold_split(FOLD_RECORD_HEADER + "ubi\tubi\tA\tMKV\t0.3\t0.3\t7\t3\t1\tmkdssp\t\n", "--labels", "table", "--label-table", "{tmp}/in/labels.tsv",
+                    labels="ubi\talpha\nubi\tbeta\n"),
+         r"labels\.tsv: line 2: id 'ubi' listed twice"),
+    Case("fold-split-label-table-names-no-sample",
+         fold_split(FOLD_RECORD_HEADER + "ubi\tubi\tA\tMKV\t0.3\t0.3\t7\t3\t1\tmkdssp\t\n", "--labels", "table",
+                    "--label-table", "{tmp}/in/labels.tsv", labels="other\talpha\n"),
+         r"labels\.tsv: no sample id of the records has a label \(ids look like 'ubi'\)"),
+    Case("fold-split-val-fraction-nan", fold_split(FOLD_RECORD_HEADER, "--val-fraction", "nan"),
+         r"val_fraction must be a finite number, got nan \(check the split settings\)"),
+    Case("fold-split-nothing-left-to-train", fold_split(FOLD_RECORD_HEADER, "--val-fraction", "0.5",
+                                                        "--test-fraction", "0.5"),
+         r"val_fraction \+ test_fraction must be below 1"),
+    Case("fold-split-list-method-without-list", fold_split(FOLD_RECORD_HEADER + "ubi\tubi\tA\tMKV\t0.3\t0.3\t7\t3\t1"
+                                                            "\tmkdssp\t\n", "--method", "list"),
+         r"split method 'list' needs a split list"),
+    # ---- train
+    Case("fold-train-output-dir-holds-split", fold_train(_fold_split_table(), output="in"),
+         r"in: .*(holds|contains) .*input"),
+    Case("fold-train-graphs-not-a-graph-file",
+         fold_train(_fold_split_table(), graphs=lambda t, r: write(t / "in" / "g.pt", "not a graph file\n")),
+         r"g\.pt: not a fold graph file"),
+    Case("fold-train-split-id-without-graph", fold_train(_fold_split_table(extra_id="2ABC_A0")),
+         r"split\.tsv: 1 ids of the split have no graph: 2ABC_A0"),
+    Case("fold-train-one-class", fold_train(_fold_split_table(("a", "a", "a"))),
+         r"split\.tsv: every sample has the label 'a'; a classifier needs two classes"),
+    Case("fold-train-lr-nan", fold_train(_fold_split_table(), "--lr", "nan"),
+         r"lr must be a finite number, got nan \(check the train settings\)"),
+    Case("fold-train-widths-radii-mismatch", fold_train(_fold_split_table(), "--radii", "3", "6"),
+         r"widths and radii need the same, nonzero length"),
+    Case("fold-train-dropout-one", fold_train(_fold_split_table(), "--atom-dropout", "1"),
+         r"atom_dropout must be in \[0\.0, 1\.0\)"),
+    # ---- evaluate
+    Case("fold-evaluate-run-without-model",
+         lambda t, r: ["fold", "evaluate", "--graphs", str(_fold_graphs(r)[0]), "--split",
+                       str(write(t / "in" / "split.tsv", _fold_split_table()(_fold_graphs(r)[1]))),
+                       "--runs", str(mkdir(t / "in" / "run0")), "--output-dir", str(t / "out")],
+         r"run0: not a finished 'pgml fold train' run: no run\.json"),
+    # ---- predict
+    Case("fold-predict-not-a-checkpoint", fold_predict(model=lambda t, r: write(t / "in" / "m.ckpt", "not a model\n")),
+         r"m\.ckpt: not a fold model checkpoint"),
+    Case("fold-predict-bfactor-checkpoint", fold_predict(model=lambda t, r: r.model),
+         r"model\.ckpt: not a fold model checkpoint \(no IEConv hyperparameters\)"),
+    Case("fold-predict-checkpoint-without-card", fold_predict(model=lambda t, r: _fold_model(r, card=False)),
+         r"nocard\.ckpt: no model card model\.json beside the model"),
+    Case("fold-predict-unit-differs", fold_predict(extra=("--unit", "entry")),
+         r"model\.ckpt: unit: the model was trained with unit='fragment', this input gives 'entry'"),
+    Case("fold-predict-output-dir-holds-structure",
+         fold_predict(lambda t: write(t / "in" / "s.pdb", gzip.decompress((DEMO_STRUCTURES / "1UBI.pdb.gz")
+                                                                          .read_bytes()).decode()), output="in"),
+         r"in: .*(holds|contains) .*input"),
+    Case("fold-predict-structure-missing", fold_predict(lambda t: t / "in" / "gone.pdb"), r"gone\.pdb: file not found"),
+    Case("fold-predict-shorter-than-a-fragment",
+         fold_predict(lambda t: write(t / "in" / "short.pdb", pdb_text(full_atom_lines(6)))),
+         r"short\.pdb: no fragment of 20 residues or more to classify"),
+    Case("fold-predict-batch-size-zero", fold_predict(extra=("--batch-size", "0")), r"batch_size must be >= 1"),
 ]
 
 # ==== end of the chain blocks ====

@@ -94,10 +94,14 @@ def test_fold_chain_end_to_end(tmp_path: Path) -> None:
     assert (samples.groupby("entry")["split"].nunique() == 1).all()
     assert "have a training homologue" in (out / "split" / "leakage_audit.txt").read_text()
     metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
-    assert set(metrics.index) == {"ieconv", "majority_class", "composition_ss_logreg"}
+    assert set(metrics.index) == {"ieconv", "majority_class", "composition_ss_logreg", "mmseqs2_nearest_neighbour"}
     assert metrics["accuracy"].between(0, 1).all()
     run = json.loads((out / "runs" / "run_0" / "run.json").read_text())
     assert run["seed"] == 0 and run["model"]["widths"] == [8, 16]
+    assert json.loads((out / "runs" / "run_0" / "model.json").read_text())["inputs"]["fragment_length"] == 30
+    predicted = pd.read_csv(out / "predict" / "predictions.tsv", sep="\t")
+    assert predicted["id"].str.startswith("1UBI_A").all() and len(predicted) == 2  # 76 residues: 2 fragments of 30
+    assert (out / "predict" / "embedding_ids.txt").read_text().split() == predicted["id"].tolist()
     assert (out / "evaluation" / "confusion.png").stat().st_size > 0
     assert "does NOT beat" in (out / "evaluation" / "summary.txt").read_text() or \
         "beats both" in (out / "evaluation" / "summary.txt").read_text()
