@@ -4,6 +4,8 @@
 # validation + test chromosomes per TF x cell type -> evaluate against the DNase and logistic-regression
 # baselines. Rules mirror `pgml tfbs <step>`; flags come from the config section of the same name.
 
+import gzip
+
 TFBS = config["tfbs"]
 TFBS_OUT = "results/tfbs"
 TFBS_LOG = "logs/tfbs"
@@ -81,6 +83,46 @@ if chain_enabled("tfbs") and not TFBS_INPUT:
         if unknown:
             raise WorkflowError(f"tfbs.tfs.{tf}: {', '.join(unknown)} not simulated (tfbs.simulate.cells / tfs)")
 
+
+
+def tfbs_genome_chroms():
+    """Chromosome names of the genome: the simulated ones, or those of the chrom.sizes / .fai."""
+    if not TFBS_INPUT:
+        return [c.split(":")[0].strip() for c in TFBS["simulate"]["chroms"].split(",")]
+    path = Path(TFBS_SIZES)
+    if not path.is_file():
+        return []
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as handle:
+        return [line.split("\t")[0] for line in handle if line.strip() and not line.startswith("#")]
+
+
+def tfbs_check_chroms():
+    """Every chromosome list names chromosomes of the genome (and of tfbs.chroms), once, and no chromosome
+    is in both the validation and the test list: a typo would otherwise move a held-out chromosome into
+    training. Checked at parse time (also under -n); pgml tfbs train and evaluate check it again."""
+    genome = tfbs_genome_chroms()
+    binned = TFBS.get("chroms") or genome
+    for key, names, known, where in [
+        ("tfbs.chroms", TFBS.get("chroms") or [], genome, "the genome"),
+        ("tfbs.valid_chroms", TFBS["valid_chroms"], binned, "tfbs.chroms" if TFBS.get("chroms") else "the genome"),
+        ("tfbs.test_chroms", TFBS["test_chroms"], binned, "tfbs.chroms" if TFBS.get("chroms") else "the genome"),
+    ]:
+        for name in names:
+            if known and name not in known:
+                near = {k.lower(): k for k in known}.get(name.lower())
+                hint = f" (did you mean {near}?)" if near else ""
+                raise WorkflowError(f"{key}: {name} is not a chromosome of {where}{hint}")
+        twice = [n for n in dict.fromkeys(names) if names.count(n) > 1]
+        if twice:
+            raise WorkflowError(f"{key}: {twice[0]} is listed twice")
+    both = [c for c in TFBS["valid_chroms"] if c in TFBS["test_chroms"]]
+    if both:
+        raise WorkflowError(f"tfbs.valid_chroms and tfbs.test_chroms: {both[0]} is in both; a chromosome belongs to one split")
+
+
+if chain_enabled("tfbs"):
+    tfbs_check_chroms()
 
 wildcard_constraints:
     tfbs_tf="|".join(TFBS["tfs"]) or "NONE",

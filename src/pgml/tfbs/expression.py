@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pgml.errors import InputError
+from pgml.tfbs.bins import require_file
 from pgml.tfbs.params import N_PCS
 
 PC_COLUMNS = [f"PC{i + 1}" for i in range(N_PCS)]
@@ -22,19 +23,38 @@ PC_COLUMNS = [f"PC{i + 1}" for i in range(N_PCS)]
 
 def read_tpm(path: str | os.PathLike) -> pd.DataFrame:
     """Genes x cell types TPM table (first column gene IDs, header of cell types)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path)
-    frame = pd.read_csv(path, sep="\t", index_col=0)
-    if frame.shape[1] < 2 or frame.empty:
-        raise InputError("expected genes x cell types with at least two cell types", path=path)
+    path = require_file(path, "TPM table")
+    frame = _read_table(path, "TPM table")
+    if frame.shape[1] < 1 or frame.empty:
+        raise InputError("expected genes x cell types (a gene ID column and one column per cell type)", path=path)
+    return _finite(frame, path, "TPM", record="gene", minimum=0.0)
+
+
+def _read_table(path: Path, what: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, sep="\t", index_col=0, comment="#")
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{what} is empty", path=path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError) as exc:
+        detail = " ".join(str(exc).split())
+        raise InputError(f"cannot read the {what} as a tab-separated table ({detail})", path=path) from None
+
+
+def _finite(frame: pd.DataFrame, path: Path, what: str, *, record: str, minimum: float | None = None
+            ) -> pd.DataFrame:
+    """Numeric copy of ``frame``; the first non-number, NaN, infinity or value below ``minimum`` is refused."""
     numeric = frame.apply(pd.to_numeric, errors="coerce")
-    if numeric.isna().any().any():
-        bad = numeric.isna().stack()
-        gene, cell = bad[bad].index[0]
-        raise InputError(f"TPM of {cell} is not a number", path=path, record=f"gene {gene}")
-    if (numeric < 0).any().any():
-        raise InputError("TPM values must be >= 0", path=path)
+    values = numeric.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if minimum is not None:
+        bad |= np.nan_to_num(values, nan=minimum) < minimum
+    if bad.any():
+        i, j = (int(v[0]) for v in np.nonzero(bad))
+        raw = frame.iat[i, j]
+        problem = "is not a number" if pd.isna(numeric.iat[i, j]) else (
+            "is not finite" if not np.isfinite(values[i, j]) else f"must be >= {minimum:g}")
+        raise InputError(f"{what} of {frame.columns[j]} {problem} ({raw!r})", path=path,
+                         record=f"{record} {frame.index[i]}")
     return numeric
 
 
@@ -57,12 +77,12 @@ def expression_pca(tpm: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 
 def read_pca(path: str | os.PathLike, cells: list[str]) -> pd.DataFrame:
     """The cells x PC1..PC8 table written by ``expression-pca``; every cell type of ``cells`` must be in it."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path)
-    frame = pd.read_csv(path, sep="\t", index_col=0)
+    path = require_file(path, "expression PCA table")
+    frame = _read_table(path, "expression PCA table")
     if list(frame.columns) != PC_COLUMNS:
         raise InputError(f"expected columns cell, {', '.join(PC_COLUMNS)}", path=path)
+    frame = _finite(frame, path, "expression component", record="cell")
+    frame.index = frame.index.astype(str)
     missing = [c for c in cells if c not in frame.index]
     if missing:
         raise InputError(f"cell type(s) {', '.join(missing)} missing", path=path)

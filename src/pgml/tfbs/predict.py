@@ -25,14 +25,38 @@ from pgml.tfbs.windows import TfbsWindows
 
 log = logging.getLogger(__name__)
 COLUMNS = ("single", "pairwise", "ensemble")
+#: key of :func:`predict_keys`' output flagging windows with no A/C/G/T base (only N)
+NO_SEQUENCE = "no_sequence"
+
+
+HPARAMS = ("length", "config", "lr")
 
 
 def load_model(path: Path) -> TfbsModule:
-    from pgml.errors import InputError
+    """The DeepGRN module of a ``model.ckpt`` written by ``pgml tfbs train``; any other file (another
+    chain's checkpoint, a truncated file, weights of other widths) is refused in one line."""
+    import pickle
+    import zipfile
 
-    if not Path(path).is_file():
-        raise InputError("model checkpoint not found (run pgml tfbs train)", path=path)
-    module = TfbsModule.load_from_checkpoint(str(path), map_location="cpu", weights_only=False)
+    from pgml.errors import InputError
+    from pgml.tfbs.bins import require_file
+
+    path = require_file(path, "model checkpoint (run pgml tfbs train)")
+    try:
+        ckpt = torch.load(str(path), map_location="cpu", weights_only=False)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile,
+            AttributeError, ModuleNotFoundError) as exc:
+        raise InputError(f"not a readable torch checkpoint ({type(exc).__name__})", path=path) from None
+    hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    if not isinstance(hparams, dict) or any(k not in hparams for k in HPARAMS) or "state_dict" not in ckpt:
+        raise InputError("not a tfbs (DeepGRN) checkpoint: no length/config/lr hyper-parameters; give the "
+                         "model.ckpt of pgml tfbs train", path=path)
+    try:
+        module = TfbsModule(**hparams)
+        module.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
+        detail = " ".join(str(exc).split())[:160]
+        raise InputError(f"weights do not fit a DeepGRN model of the stated widths ({detail})", path=path) from None
     module.eval()
     return module
 
@@ -44,11 +68,12 @@ def predict_keys(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, *, bat
     dev = pick_device(device)
     module = module.to(dev).eval()
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=np.asarray(keys).tolist())
-    out: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
+    out: dict[str, list[np.ndarray]] = {c: [] for c in (*COLUMNS, NO_SEQUENCE)}
     for x, z, _ in tqdm(loader, desc="predict", unit="batch", disable=not progress):
         probs = module(x.to(dev), z.to(dev))
         for c in COLUMNS:
             out[c].append(probs[c].float().cpu().numpy())
+        out[NO_SEQUENCE].append((x[:, :4].sum(dim=(1, 2)) == 0).numpy())
     return {c: np.concatenate(v) if v else np.zeros(0, dtype=np.float32) for c, v in out.items()}
 
 
@@ -67,6 +92,10 @@ def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, ba
             if index.size == 0:
                 continue
         probs = predict_keys(module, data, data.keys(chrom, index, 0), batch_size=batch_size, device=device)
+        no_sequence = probs.pop(NO_SEQUENCE)
+        if no_sequence.any():
+            log.warning("%s: %d of %d bins have only N in their window; their probabilities rest on DNase, "
+                        "mappability and the features alone", chrom, int(no_sequence.sum()), no_sequence.size)
         frame = pd.DataFrame({"chrom": chrom, "start": starts[index], "end": starts[index] + BIN_SIZE, **probs})
         frame.loc[bins.blacklist[chrom][index], list(COLUMNS)] = 0.0
         frames.append(frame)

@@ -30,10 +30,34 @@ from pgml.tfbs.windows import EpochNegativeSampler, TfbsWindows, WindowSource, c
 log = logging.getLogger(__name__)
 
 
-def split_chroms(bins: BinSet, valid: list[str], test: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """(training, validation, test) chromosomes among those of ``bins``."""
-    valid = [c for c in valid if c in bins.chroms]
-    test = [c for c in test if c in bins.chroms]
+def check_chrom_list(chroms: list[str], known: list[str], option: str, *, path: object | None = None) -> None:
+    """Refuse a chromosome of ``chroms`` that is not in ``known`` (naming ``option``, the value and the
+    closest known name: ``Chr8`` -> ``chr8``) or that is listed twice."""
+    import difflib
+
+    for chrom in chroms:
+        if chrom not in known:
+            lower = {k.lower(): k for k in known}
+            near = lower.get(chrom.lower()) or next(iter(difflib.get_close_matches(chrom, known, n=1)), None)
+            hint = f" (did you mean {near}?)" if near else ""
+            shown = ", ".join(known[:8]) + (" ..." if len(known) > 8 else "")
+            raise InputError(f"{option}: {chrom} is not among the chromosomes of the bins ({shown}){hint}",
+                             path=path)
+    twice = [c for c in dict.fromkeys(chroms) if chroms.count(c) > 1]
+    if twice:
+        raise InputError(f"{option}: {twice[0]} is listed twice", path=path)
+
+
+def split_chroms(bins: BinSet, valid: list[str], test: list[str], *, path: object | None = None
+                 ) -> tuple[list[str], list[str], list[str]]:
+    """(training, validation, test) chromosomes of ``bins``: every validation and test chromosome must be
+    one of the bins (a typo would silently move it into training) and none may be in both lists."""
+    check_chrom_list(valid, bins.chroms, "--valid-chroms", path=path)
+    check_chrom_list(test, bins.chroms, "--test-chroms", path=path)
+    both = [c for c in valid if c in test]
+    if both:
+        raise InputError(f"{both[0]} is in both --valid-chroms and --test-chroms; a chromosome belongs to one "
+                         "split", path=path)
     train = [c for c in bins.chroms if c not in valid and c not in test]
     if not train or not valid:
         raise InputError(f"the split leaves no training or no validation chromosome among {', '.join(bins.chroms)}")
@@ -45,7 +69,11 @@ def build_dataset(bins: BinSet, labels: Labels | None, cells: list[str], annotat
     """Windows of ``cells`` (each needs a DNase track and expression components)."""
     missing = [c for c in cells if c not in source.dnase]
     if missing:
-        raise InputError(f"no DNase track for cell type(s) {', '.join(missing)}")
+        raise InputError(f"no DNase track for cell type(s) {', '.join(missing)} (give --dnase CELL=FILE.bw)")
+    twice = [c for c in dict.fromkeys(cells) if cells.count(c) > 1]
+    if twice:
+        raise InputError(f"cell type {twice[0]} is given twice")
+    source.check(bins, cells)
     pca = read_pca(pca_path, cells).loc[cells].to_numpy()
     lab = None
     if labels is not None:

@@ -16,7 +16,9 @@ never enter training or validation), in a ``(seed, epoch)``-determined order
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,8 @@ import numpy as np
 import torch
 
 from pgml.errors import InputError
-from pgml.tfbs.bins import BinSet
+from pgml.fileio import atomic_path
+from pgml.tfbs.bins import BinSet, require_file
 from pgml.tfbs.params import BIN_SIZE, BIN_STEP, FLANK, LABEL_BOUND, LABEL_UNBOUND
 
 #: byte -> channel (A, C, G, T); anything else (N, IUPAC codes) -> 4 = all zeros
@@ -60,9 +63,8 @@ class WindowSource:
 
     def _open(self) -> None:
         import pyBigWig
-        import pyfaidx
 
-        self._handles["fasta"] = pyfaidx.Fasta(str(self.fasta), as_raw=True, sequence_always_upper=True)
+        self._handles["fasta"] = open_fasta(self.fasta)
         self._handles["map"] = pyBigWig.open(str(self.mappability))
         self._handles["dnase"] = {c: pyBigWig.open(str(p)) for c, p in self.dnase.items()}
 
@@ -87,6 +89,98 @@ class WindowSource:
             vals = np.asarray(bw.values(chrom, a, b, numpy=True), dtype=np.float32)
             x[row, a - lo:b - lo] = np.nan_to_num(vals, nan=0.0)
         return x
+
+
+    def check(self, bins: BinSet, cells: list[str]) -> None:
+        """Refuse inputs that do not cover the bins: FASTA and mappability contigs (names and lengths)
+        and, for each of ``cells``, a DNase track with signal (never a KeyError inside a loader)."""
+        from pgml.tfbs.coverage import check_bigwig
+
+        sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
+        check_fasta_contigs(self.fasta, sizes)
+        check_bigwig(self.mappability, sizes, bins.chroms, signal=False)
+        for cell in cells:
+            check_bigwig(self.dnase[cell], sizes, bins.chroms)
+
+
+def fasta_index_path(fasta: Path) -> Path:
+    """Where the ``.fai`` of ``fasta`` is read from: its own ``FASTA.fai`` when present and not older than the
+    FASTA, else one in pgml's cache (``$XDG_CACHE_HOME/pgml/fai``, or the temporary directory), keyed by
+    the FASTA's path, size and time, so the user's folder is never written to (it may be read-only)."""
+    own = Path(f"{fasta}.fai")
+    if own.is_file() and own.stat().st_mtime >= fasta.stat().st_mtime:
+        return own
+    stat = fasta.stat()
+    key = hashlib.sha1(f"{fasta.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:20]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    for folder in (base / "pgml" / "fai", Path(tempfile.gettempdir()) / "pgml_fai"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder / f"{key}.fai"
+    raise InputError("has no .fai index and no cache directory is writable to build one; "
+                     "run samtools faidx on it", path=fasta)
+
+
+def open_fasta(fasta: str | os.PathLike) -> Any:
+    """``pyfaidx.Fasta`` (raw upper-case strings) with its index from :func:`fasta_index_path`."""
+    import pyfaidx
+
+    fasta = require_file(fasta, "FASTA file")
+    index = fasta_index_path(fasta)
+    try:
+        if not index.is_file():
+            with atomic_path(index) as tmp:  # no half-written index when two jobs build it at once
+                tmp.unlink()
+                pyfaidx.Fasta(str(fasta), indexname=str(tmp)).close()
+        return pyfaidx.Fasta(str(fasta), indexname=str(index), as_raw=True, sequence_always_upper=True,
+                             rebuild=False, build_index=False)
+    except (pyfaidx.FastaIndexingError, pyfaidx.FetchError, ValueError, UnicodeDecodeError, OSError) as exc:
+        detail = " ".join(str(exc).split())
+        raise InputError(f"not a readable FASTA file ({type(exc).__name__}: {detail})", path=fasta) from None
+
+
+def fasta_sizes(fasta: str | os.PathLike) -> dict[str, int]:
+    """Contig -> length of ``fasta`` (from its index)."""
+    handle = open_fasta(fasta)
+    try:
+        return {name: int(record.rlen) for name, record in handle.faidx.index.items()}
+    finally:
+        handle.close()
+
+
+def check_fasta_contigs(fasta: str | os.PathLike, sizes: dict[str, int]) -> None:
+    """Refuse a FASTA that lacks (or misnames, ``>1`` for ``chr1``) a chromosome of the bins, or gives it
+    another length."""
+    have = fasta_sizes(fasta)
+    missing = [c for c in sizes if c not in have]
+    if missing:
+        other = missing[0][3:] if missing[0].startswith("chr") else f"chr{missing[0]}"
+        hint = f" (it names them like {other!r}: use the FASTA the bins were made from)" if other in have else ""
+        raise InputError(f"chromosome(s) {', '.join(missing[:6])} of the bins missing from the FASTA{hint}",
+                         path=fasta)
+    wrong = [c for c in sizes if have[c] != sizes[c]]
+    if wrong:
+        raise InputError(f"length of {wrong[0]} is {have[wrong[0]]}, the bins say {sizes[wrong[0]]} "
+                         "(another assembly?)", path=fasta)
+
+
+def check_has_bases(fasta: str | os.PathLike, chroms: list[str], chunk: int = 1_000_000) -> None:
+    """Refuse a chromosome without a single A, C, G or T (all N): the model would score it from DNase and
+    features alone, a number no one should trust. Reads ``chunk`` bp at a time and stops at the first base."""
+    handle = open_fasta(fasta)
+    try:
+        for chrom in chroms:
+            record = handle[chrom]
+            length = len(record)
+            if not any(_LOOKUP[np.frombuffer(record[lo:lo + chunk].encode("ascii"), dtype=np.uint8)].min() < 4
+                       for lo in range(0, length, chunk)):
+                raise InputError(f"chromosome {chrom} has no A, C, G or T (all N); it cannot be predicted from "
+                                 "sequence: leave it out of --chroms", path=fasta, record=chrom)
+    finally:
+        handle.close()
 
 
 class TfbsWindows(torch.utils.data.Dataset):
@@ -231,7 +325,8 @@ def open_source(fasta: str | os.PathLike, mappability: str | os.PathLike, dnase:
         if not sep:
             raise InputError(f"--dnase expects CELL=FILE.bw, got {item!r}")
         tracks[cell] = Path(path)
-    for path in [Path(fasta), Path(mappability), *tracks.values()]:
-        if not path.is_file():
-            raise InputError("file not found", path=path)
+    require_file(fasta, "FASTA file")
+    require_file(mappability, "mappability bigWig")
+    for path in tracks.values():
+        require_file(path, "DNase bigWig")
     return WindowSource(Path(fasta), Path(mappability), tracks)
