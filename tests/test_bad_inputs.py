@@ -752,15 +752,20 @@ def tfbs_bigwig(path: Path, value: float = 1.0, chroms: dict[str, int] | None = 
     return path
 
 
-def tfbs_world(tmp: Path, *, fasta: str | None = None, dnase: float = 1.0, pca: str | None = None) -> dict[str, Path]:
-    """A 3.2-kb genome with everything train/predict/evaluate read, and a small untrained DeepGRN checkpoint."""
+def tfbs_world(tmp: Path, *, fasta: str | None = None, dnase: float = 1.0, pca: str | None = None,
+               card: bool = True) -> dict[str, Path]:
+    """A 3.2-kb genome with everything train/predict/evaluate read, and a small untrained DeepGRN checkpoint
+    with its model card."""
     import torch
 
+    from pgml.modelcard import ModelCard, write_card
     from pgml.tfbs.annotate import annotate_bins, save_annotation
     from pgml.tfbs.bins import bin_genome
     from pgml.tfbs.labels import label_bins
     from pgml.tfbs.model import TfbsModule
     from pgml.tfbs.params import ANNOTATIONS, ModelConfig
+    from pgml.tfbs.training import card_inputs
+    from pgml.tfbs.windows import WindowSource
 
     d = mkdir(tmp / "in")
     w = {"fasta": write(d / "genome.fa", fasta or tfbs_fasta_text()),
@@ -778,6 +783,10 @@ def tfbs_world(tmp: Path, *, fasta: str | None = None, dnase: float = 1.0, pca: 
     module = TfbsModule(200 + 2 * TFBS_FLANK, config.__dict__, 1e-3)
     mkdir(w["model"].parent)
     torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, w["model"])
+    if card:
+        source = WindowSource(w["fasta"], w["map"], {}, flank=TFBS_FLANK)
+        inputs = {**card_inputs(source, w["pca"], config), "pca_basis": None}  # trained on a ready PCA table
+        write_card(w["model"], ModelCard(chain="tfbs", inputs=inputs, training={"cells": ["CellB"]}, seed=0))
     return w
 
 
@@ -821,6 +830,21 @@ def tfbs_pca(tpm: Callable[[Path], Path] | str, *, variance: str | None = None) 
         return ["tfbs", "expression-pca", "--tpm", str(path), "--output", str(tmp / "out" / "pca.tsv"),
                 "--variance", str(path if variance == "tpm" else tmp / "out" / "v.tsv"),
                 "--plot", str(tmp / "out" / "p.png")]
+    return build
+
+
+def tfbs_project(tpm: str, *, both: bool = False) -> Callable[[Path, Resources], list[str]]:
+    """expression-pca --project BASIS on the TPM table ``tpm`` (the basis fitted on g1, g2 over 3 cell types)."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        from pgml.tfbs.expression import fit_basis, read_tpm
+
+        fit = write(tmp / "in" / "tpm.tsv", TPM_HEADER + "g1\t1\t2\t3\ng2\t3\t1\t0\n")
+        basis = tmp / "in" / "basis.npz"
+        fit_basis(read_tpm(fit)).save(basis)
+        new = write(tmp / "in" / "new.tsv", tpm)
+        return ["tfbs", "expression-pca", "--tpm", str(new), "--project", str(basis), "--output",
+                str(tmp / "out" / "pca.tsv"), "--variance", str(tmp / "out" / "v.tsv"), "--plot",
+                str(tmp / "out" / "p.png"), *(["--basis", str(tmp / "out" / "b.npz")] if both else [])]
     return build
 
 
@@ -947,6 +971,17 @@ TFBS_CASES: list[Case] = [
     Case("tfbs-tpm-fifo", tfbs_pca(tfbs_fifo), r"tpm\.tsv: is not a regular file"),
     Case("tfbs-predict-qa-checkpoint", tfbs_predict(model=tfbs_checkpoint(_qa_like_checkpoint)),
          r"model\.ckpt: not a tfbs \(DeepGRN\) checkpoint"),
+    Case("tfbs-predict-no-model-card", tfbs_predict(card=False),
+         r"model\.ckpt: no model card model\.json beside the model"),
+    Case("tfbs-predict-other-flank", tfbs_predict("--flank", "30"),
+         r"model\.json: flank: the model was trained with flank=20, this input gives 30"),
+    Case("tfbs-predict-pca-of-another-basis",
+         tfbs_predict(pca="# basis sha256:abc123\n" + PCA_HEADER + "CellA\t" + "\t".join(["1"] * 8) + "\n"),
+         r"model\.json: pca_basis: the model was trained with pca_basis=None, this input gives 'abc123'"),
+    Case("tfbs-pca-project-missing-genes", tfbs_project("gene\tCellD\ng1\t1\n"),
+         r"new\.tsv: 1 gene\(s\) of the PCA basis missing \(first: g2\)"),
+    Case("tfbs-pca-basis-and-project", tfbs_project("gene\tCellD\ng1\t1\ng2\t2\n", both=True),
+         r"give --basis \(fit a PCA and keep its basis\) or --project \(use a basis\), not both"),
     Case("tfbs-predict-text-checkpoint", tfbs_predict(model=tfbs_checkpoint(b"not a checkpoint\n")),
          r"model\.ckpt: not a readable torch checkpoint"),
     Case("tfbs-bin-genome-huge-chromosome",

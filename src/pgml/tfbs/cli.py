@@ -142,15 +142,25 @@ def _expression_pca(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from pgml.tables import write_tsv
-    from pgml.tfbs.expression import expression_pca, plot_pca, read_tpm
+    from pgml.tfbs.expression import PcaBasis, fit_basis, plot_pca, read_tpm, write_pca
 
-    check_output_file(args.output, inputs=[args.tpm])
+    if args.project is not None and args.basis is not None:
+        raise InputError("give --basis (fit a PCA and keep its basis) or --project (use a basis), not both")
     tpm = read_tpm(args.tpm)
-    if tpm.shape[1] < 2:
-        raise InputError("a PCA needs at least two cell types (columns); project one cell type onto a "
-                         "trained basis with --project", path=args.tpm)
-    frame, ratio = expression_pca(tpm)
-    write_tsv(frame.reset_index(), args.output, float_format="%.6g")
+    if args.project is not None:
+        basis = PcaBasis.load(args.project)
+        frame = basis.transform(tpm, args.tpm)
+        log.info("%d cell type(s) projected onto the basis of %s", len(frame), ", ".join(basis.cells))
+    else:
+        if tpm.shape[1] < 2:
+            raise InputError("a PCA needs at least two cell types (columns); project one cell type onto a "
+                             "trained basis with --project", path=args.tpm)
+        basis = fit_basis(tpm)
+        frame = basis.transform(tpm, args.tpm)
+        if args.basis is not None:
+            basis.save(args.basis)
+    ratio = basis.ratio
+    write_pca(frame, args.output, basis)
     write_tsv(pd.DataFrame({"component": frame.columns, "explained_variance_ratio": ratio}), args.variance,
               float_format="%.6g")
     plot_pca(frame, ratio, args.plot)
@@ -208,18 +218,24 @@ def _predict(args: argparse.Namespace) -> int:
     from pgml.tfbs.training import build_dataset
 
     check_output_dir(args.output_dir, inputs=[args.model, args.bins])
-    from pgml.tfbs.training import check_chrom_list
+    from pgml.modelcard import card_path, check_settings, read_card
+    from pgml.tfbs.training import card_inputs, check_chrom_list
     from pgml.tfbs.windows import check_has_bases
 
     bins = BinSet.load(args.bins)
     check_chrom_list(args.chroms, bins.chroms, "--chroms", path=args.bins)
     module = load_model(args.model)
     source = _source(args)
+    card = read_card(args.model, "tfbs", path=args.card)
+    check_settings(card, card_inputs(source, args.pca), path=args.card or card_path(args.model))
     if source.length != module.hparams["length"]:
         raise InputError(f"windows of {source.length} bp, the model was trained on {module.hparams['length']} bp",
                          path=args.model)
     data = build_dataset(bins, None, [args.cell], args.annotation, args.pca, source)
     check_has_bases(source.fasta, args.chroms)
+    if args.cell not in card.training.get("cells", []):
+        log.info("cell type %s was not among the training cell types (%s)", args.cell,
+                 ", ".join(card.training.get("cells", [])))
     regions = None
     if args.regions is not None:
         from pgml.tfbs.bins import match_contigs, read_bed
@@ -229,6 +245,17 @@ def _predict(args: argparse.Namespace) -> int:
     frame = predict_cell(module, data, args.chroms, batch_size=args.batch_size, device=args.device, regions=regions)
     write_predictions(frame, args.output_dir, dict(zip(bins.chroms, bins.sizes, strict=True)))
     log.info("cell %s: %d bins predicted on %s", args.cell, len(frame), ",".join(args.chroms))
+    return 0
+
+
+def _merge_predictions(args: argparse.Namespace) -> int:
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.predict import merge_predictions, write_predictions
+
+    bins = BinSet.load(args.bins)
+    frame = merge_predictions(list(args.predictions), bins)
+    write_predictions(frame, args.output_dir, dict(zip(bins.chroms, bins.sizes, strict=True)))
+    log.info("%d bins on %d chromosome(s) merged", len(frame), frame["chrom"].nunique())
     return 0
 
 
@@ -364,7 +391,11 @@ def register(steps: argparse._SubParsersAction) -> None:
 
     p = steps.add_parser("expression-pca", help="TPM -> log -> PCA: 8 components per cell type")
     p.add_argument("--tpm", type=Path, required=True, help="genes x cell types TSV")
-    output_file(p, "--output", type=Path, required=True)
+    p.add_argument("--project", type=Path, default=None, metavar="BASIS",
+                   help="project the cell types of --tpm onto this basis (of --basis) instead of fitting a PCA")
+    output_file(p, "--basis", type=Path, default=None,
+                help="write the fitted basis (genes, centring, loadings) here, for --project later")
+    output_file(p, "--output", type=Path, required=True, help="TSV: cell, PC1..PC8 (first line names the basis)")
     output_file(p, "--variance", type=Path, required=True, help="TSV of explained variance per component")
     output_file(p, "--plot", type=Path, required=True, help="PNG")
     p.set_defaults(func=_expression_pca)
@@ -397,8 +428,9 @@ def register(steps: argparse._SubParsersAction) -> None:
 
     p = steps.add_parser("predict", help="probabilities for every bin of chosen chromosomes, one cell type")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt of train")
+    p.add_argument("--card", type=Path, default=None, help="its model card (default: model.json beside the model)")
     _add_window_args(p)
-    p.add_argument("--cell", required=True)
+    p.add_argument("--cell", required=True, help="any cell type with a DNase track and expression components")
     p.add_argument("--chroms", nargs="+", required=True)
     p.add_argument("--regions", type=Path, default=None, help="BED: predict only the bins overlapping these regions")
     p.add_argument("--batch-size", type=int, default=256)
@@ -407,6 +439,14 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_device_argument(p)
     add_threads_argument(p)
     p.set_defaults(func=_predict)
+
+    p = steps.add_parser("merge-predictions",
+                         help="one genome-wide prediction (challenge TSV, modules, bigWig) from per-chromosome ones")
+    p.add_argument("--bins", type=Path, required=True, help="bins.npz (chromosome order and lengths)")
+    p.add_argument("--predictions", type=Path, nargs="+", required=True, help="modules.tsv.gz of predict, per chromosome")
+    output_dir(p, "--output-dir", type=Path, required=True,
+               help="writes predictions.tsv.gz (chrom, start, end, probability), modules.tsv.gz, track.bw")
+    p.set_defaults(func=_merge_predictions)
 
     p = steps.add_parser("explain", help="attention weights, saliency and a JASPAR scan of high-attention spans")
     p.add_argument("--model", type=Path, required=True)

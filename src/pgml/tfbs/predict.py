@@ -128,3 +128,52 @@ def write_predictions(frame: pd.DataFrame, directory: Path, sizes: dict[str, int
             bw.addEntries([chrom] * starts.size, starts.tolist(), ends=ends.tolist(),
                           values=part["ensemble"].astype(float).tolist())
         bw.close()
+
+
+def read_modules(path: Path) -> pd.DataFrame:
+    """A ``modules.tsv.gz`` of ``predict``: chrom, start, end and each module's probability (checked)."""
+    from pgml.errors import InputError
+    from pgml.tfbs.bins import require_file
+
+    path = require_file(path, "modules table of pgml tfbs predict")
+    try:
+        frame = pd.read_csv(path, sep="\t", dtype={"chrom": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError, OSError,
+            ValueError) as exc:
+        raise InputError(f"cannot read as a modules table ({type(exc).__name__})", path=path) from None
+    missing = [c for c in ("chrom", "start", "end", *COLUMNS) if c not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", path=path, record="header")
+    values = frame[list(COLUMNS)].to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0) | (values > 1)
+    if bad.any():
+        row = int(np.nonzero(bad)[0][0])
+        raise InputError("probability not in [0, 1]", path=path, record=f"row {row + 1}")
+    return frame
+
+
+def merge_predictions(paths: list[Path], bins: BinSet) -> pd.DataFrame:
+    """One genome-wide table from per-chromosome ``modules`` tables, in the bins' chromosome order.
+
+    A chromosome in two tables, or one that is not among the bins, is refused; chromosomes of the bins
+    that no table covers are named in a warning.
+    """
+    from pgml.errors import InputError
+
+    parts: dict[str, pd.DataFrame] = {}
+    source: dict[str, Path] = {}
+    for path in paths:
+        frame = read_modules(path)
+        for chrom, part in frame.groupby("chrom", sort=False):
+            if chrom not in bins.chroms:
+                raise InputError(f"chromosome {chrom} is not among the bins", path=path)
+            if chrom in parts:
+                raise InputError(f"chromosome {chrom} is also in {source[chrom]}", path=path)
+            parts[chrom], source[chrom] = part.sort_values("start"), path
+    if not parts:
+        raise InputError("no predicted bin in the tables", path=paths[0] if paths else None)
+    left = [c for c in bins.chroms if c not in parts]
+    if left:
+        log.warning("no prediction for %d chromosome(s) of the bins: %s", len(left),
+                    ", ".join(left[:10]) + (" ..." if len(left) > 10 else ""))
+    return pd.concat([parts[c] for c in bins.chroms if c in parts], ignore_index=True)

@@ -19,6 +19,7 @@ import torch
 
 from pgml.errors import InputError
 from pgml.fileio import write_text
+from pgml.modelcard import ModelCard, write_card
 from pgml.tfbs.annotate import load_annotation
 from pgml.tfbs.bins import BinSet
 from pgml.tfbs.expression import read_pca
@@ -115,4 +116,48 @@ def train_tf(bins: BinSet, labels: Labels, cells: list[str], annotation_path: Pa
     result = fit(module, train_loader, val_loader, output_dir, max_epochs=train_config.epochs,
                  monitor="val_auprc", mode="max", patience=train_config.patience, seed=seed, device=device)
     log.info("TF %s: best validation auPRC %.3f after %d epochs", labels.tf, result.best_score, result.epochs_run)
+    baseline = dnase_baseline_auprc(data, vkeys)
+    if not result.best_score > baseline:
+        log.warning("TF %s: the model's validation auPRC %.3f does not beat the DNase-max baseline's %.3f",
+                    labels.tf, result.best_score, baseline)
+    write_card(output_dir / "model.ckpt", ModelCard(
+        chain="tfbs",
+        inputs=card_inputs(source, pca_path, model_config),
+        training={"tf": labels.tf, "cells": list(cells), "train_chroms": train, "valid_chroms": val,
+                  "test_chroms": list(test), "positives": int(pos.size), "valid_windows": int(vkeys.size),
+                  "epochs_run": result.epochs_run, "train": asdict(train_config)},
+        seed=seed,
+        metrics={"valid_auprc": result.best_score, "valid_auprc_dnase_max": baseline,
+                 "valid_positive_rate": float(np.mean(data.label_of(vkeys) == LABEL_BOUND)),
+                 "beats_baseline": bool(result.best_score > baseline)}))
     return result.best_score
+
+
+def card_inputs(source: WindowSource, pca_path: Path, model_config: ModelConfig | None = None) -> dict:
+    """The feature settings a model needs from its inputs (the model card's ``inputs``; ``predict`` compares)."""
+    from pgml.tfbs.expression import pca_basis_id
+    from pgml.tfbs.params import ANNOTATIONS, BIN_SIZE, BIN_STEP, N_PCS
+
+    inputs = {"flank": source.flank, "window_length": source.length, "bin_size": BIN_SIZE, "bin_step": BIN_STEP,
+              "sequential": ["A", "C", "G", "T", "mappability", "dnase"], "annotations": list(ANNOTATIONS),
+              "n_pcs": N_PCS, "pca_basis": pca_basis_id(pca_path)}
+    if model_config is not None:
+        inputs["model"] = asdict(model_config)
+    return inputs
+
+
+def dnase_baseline_auprc(data: TfbsWindows, keys: np.ndarray) -> float:
+    """auPRC of the DNase-max baseline (the bin's maximal DNase coverage) on the windows ``keys``."""
+    from pgml.metrics import aupr
+    from pgml.tfbs.baselines import dnase_bin_max
+
+    chrom, b, cell = data.decode(keys)
+    score = np.zeros(keys.size, dtype=np.float32)
+    for k in np.unique(chrom):
+        name = data.bins.chroms[k]
+        for j in np.unique(cell[chrom == k]):
+            sel = (chrom == k) & (cell == j)
+            track = dnase_bin_max(str(data.source.dnase[data.cells[j]]), name, data.bins.sizes[k], data.bins.count(name))
+            score[sel] = track[b[sel]]
+    y = data.label_of(keys) == LABEL_BOUND
+    return float(aupr(y, score)) if y.any() else float("nan")
