@@ -316,16 +316,15 @@ def _importance(args: argparse.Namespace) -> int:
     from pgml.tfbs.labels import Labels
     from pgml.tfbs.params import LABEL_BOUND
     from pgml.tfbs.predict import load_model
-    from pgml.tfbs.training import build_dataset
+    from pgml.tfbs.training import build_dataset, check_chrom_list
     from pgml.tfbs.windows import validation_keys
 
     check_output_file(args.output, inputs=[args.model, args.bins, args.labels])
     bins = BinSet.load(args.bins)
     module = load_model(args.model)
     data = build_dataset(bins, Labels.load(args.labels), [args.cell], args.annotation, args.pca, _source(args))
-    chroms = [c for c in args.chroms if c in bins.chroms]
-    if not chroms:
-        raise InputError(f"none of {', '.join(args.chroms)} is among the bins", path=args.bins)
+    check_chrom_list(args.chroms, bins.chroms, "--chroms", path=args.bins)
+    chroms = list(args.chroms)
     keys = validation_keys(data, chroms, [0], args.max_windows, seed=args.seed)
     y = data.label_of(keys) == LABEL_BOUND
     if not y.any():
