@@ -80,6 +80,31 @@ def test_coverage_error_leaves_no_new_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "new").exists()
 
 
+def test_bigwig_signal_check_accepts_values_below_one_and_refuses_zeros(tmp_path: Path) -> None:
+    """RPGC coverage is mostly below 1 (the bigWig header's integer min/max read 0 for it)."""
+    import pyBigWig
+
+    from pgml.tfbs.coverage import check_bigwig
+
+    def track(name: str, values: list[float]) -> Path:
+        path = tmp_path / name
+        bw = pyBigWig.open(str(path), "w")
+        bw.addHeader([("chr1", 2000), ("chr2", 1000)])
+        bw.addEntries(["chr2"] * len(values), [100 * i for i in range(len(values))],
+                      ends=[100 * i + 100 for i in range(len(values))], values=values)
+        bw.close()
+        return path
+
+    sizes = {"chr1": 2000, "chr2": 1000}
+    check_bigwig(track("low.bw", [0.3, 0.5, 0.0]), sizes, ["chr1", "chr2"])
+    with pytest.raises(InputError, match=r"low2\.bw: no signal \(no finite value\) on chr1"):
+        check_bigwig(track("low2.bw", [0.3]), sizes, ["chr1"])
+    with pytest.raises(InputError, match=r"zero\.bw: every value is 0"):
+        check_bigwig(track("zero.bw", [0.0, 0.0]), sizes, ["chr1", "chr2"])
+    with pytest.raises(InputError, match=r"neg\.bw: holds negative values \(min -0\.5\)"):
+        check_bigwig(track("neg.bw", [0.2, -0.5]), sizes, ["chr2"])
+
+
 def test_bin_memory_is_estimated_before_allocating(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PGML_MEMORY_LIMIT", "1M")
     with pytest.raises(InputError, match=r"g\.sizes: 1,999,997 bins need about 0\.0 GiB, more than the 0\.0 GiB"):
