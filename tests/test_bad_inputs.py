@@ -756,6 +756,7 @@ def tfbs_world(tmp: Path, *, fasta: str | None = None, dnase: float = 1.0, pca: 
                card: bool = True) -> dict[str, Path]:
     """A 3.2-kb genome with everything train/predict/evaluate read, and a small untrained DeepGRN checkpoint
     with its model card."""
+    import pyfaidx
     import torch
 
     from pgml.modelcard import ModelCard, write_card
@@ -775,6 +776,7 @@ def tfbs_world(tmp: Path, *, fasta: str | None = None, dnase: float = 1.0, pca: 
          "pca": write(d / "pca.tsv", pca or "cell\t" + "\t".join(f"PC{i}" for i in range(1, 9)) + "\n"
                       + "".join(f"{c}\t" + "\t".join(["0.5"] * 8) + "\n" for c in ("CellA", "CellB"))),
          "peaks": write(d / "peaks.bed", "chr1\t300\t500\nchr2\t100\t400\n"), "model": d / "model" / "model.ckpt"}
+    pyfaidx.Faidx(str(w["fasta"])).close()  # its own .fai, so no run indexes it in the user's cache
     bins = bin_genome(TFBS_SIZES, None, None)
     bins.save(w["bins"])
     save_annotation(annotate_bins(bins, {a: w["peaks"] for a in ANNOTATIONS}), w["annotation"])
