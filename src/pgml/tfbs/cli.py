@@ -26,6 +26,8 @@ from pgml.tfbs.params import (
     EXPLAIN_MOTIFS,
     EXPLAIN_TOP,
     MERGES,
+    PREDICT_BATCH_SIZE,
+    PREDICT_WORKERS,
     TEST_CHROMS,
     VALID_CHROMS,
     ModelConfig,
@@ -242,7 +244,8 @@ def _predict(args: argparse.Namespace) -> int:
 
         sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
         regions = match_contigs(read_bed(args.regions), sizes, args.regions, what="regions")
-    frame = predict_cell(module, data, args.chroms, batch_size=args.batch_size, device=args.device, regions=regions)
+    frame = predict_cell(module, data, args.chroms, batch_size=args.batch_size, device=args.device, regions=regions,
+                         workers=args.workers)
     write_predictions(frame, args.output_dir, dict(zip(bins.chroms, bins.sizes, strict=True)))
     log.info("cell %s: %d bins predicted on %s", args.cell, len(frame), ",".join(args.chroms))
     return 0
@@ -432,7 +435,9 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--cell", required=True, help="any cell type with a DNase track and expression components")
     p.add_argument("--chroms", nargs="+", required=True)
     p.add_argument("--regions", type=Path, default=None, help="BED: predict only the bins overlapping these regions")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=PREDICT_BATCH_SIZE)
+    p.add_argument("--workers", type=int, default=PREDICT_WORKERS,
+                   help="processes reading windows while the model runs, each with its own file handles (0: none)")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes predictions.tsv.gz (chrom, start, end, probability), modules.tsv.gz, track.bw")
     add_device_argument(p)

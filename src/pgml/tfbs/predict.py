@@ -20,8 +20,8 @@ from pgml.fileio import atomic_path
 from pgml.runtime import pick_device
 from pgml.tfbs.bins import BinSet, bin_starts, overlap_mask
 from pgml.tfbs.model import TfbsModule
-from pgml.tfbs.params import BIN_SIZE
-from pgml.tfbs.windows import TfbsWindows
+from pgml.tfbs.params import BIN_SIZE, PREDICT_BATCH_SIZE, PREDICT_WORKERS
+from pgml.tfbs.windows import TfbsWindows, batch_loader
 
 log = logging.getLogger(__name__)
 COLUMNS = ("single", "pairwise", "ensemble")
@@ -62,23 +62,25 @@ def load_model(path: Path) -> TfbsModule:
 
 
 @torch.no_grad()
-def predict_keys(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, *, batch_size: int = 256,
-                 device: str = "auto", progress: bool = True) -> dict[str, np.ndarray]:
-    """Probability of each module and of the ensemble for the windows ``keys``."""
+def predict_keys(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, *, batch_size: int = PREDICT_BATCH_SIZE,
+                 device: str = "auto", progress: bool = True, workers: int = PREDICT_WORKERS) -> dict[str, np.ndarray]:
+    """Probability of each module and of the ensemble for the windows ``keys`` (read in batches by
+    ``workers`` loader processes, :func:`pgml.tfbs.windows.batch_loader`, while the model runs)."""
     dev = pick_device(device)
     module = module.to(dev).eval()
-    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=np.asarray(keys).tolist())
+    loader = batch_loader(data, np.asarray(keys), batch_size, workers)
     out: dict[str, list[np.ndarray]] = {c: [] for c in (*COLUMNS, NO_SEQUENCE)}
     for x, z, _ in tqdm(loader, desc="predict", unit="batch", disable=not progress):
-        probs = module(x.to(dev), z.to(dev))
+        probs = module(x.to(dev, non_blocking=True), z.to(dev, non_blocking=True))
         for c in COLUMNS:
             out[c].append(probs[c].float().cpu().numpy())
         out[NO_SEQUENCE].append((x[:, :4].sum(dim=(1, 2)) == 0).numpy())
     return {c: np.concatenate(v) if v else np.zeros(0, dtype=np.float32) for c, v in out.items()}
 
 
-def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, batch_size: int = 256,
-                 device: str = "auto", regions: pd.DataFrame | None = None) -> pd.DataFrame:
+def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, batch_size: int = PREDICT_BATCH_SIZE,
+                 device: str = "auto", regions: pd.DataFrame | None = None,
+                 workers: int = PREDICT_WORKERS) -> pd.DataFrame:
     """chrom, start, end and each module's probability for every bin of ``chroms`` (cell 0 of ``data``);
     with ``regions`` (chrom, start, end), only the bins overlapping one of them."""
     frames = []
@@ -91,7 +93,8 @@ def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, ba
             index = np.flatnonzero(overlap_mask(part["start"].to_numpy(), part["end"].to_numpy(), starts.size))
             if index.size == 0:
                 continue
-        probs = predict_keys(module, data, data.keys(chrom, index, 0), batch_size=batch_size, device=device)
+        probs = predict_keys(module, data, data.keys(chrom, index, 0), batch_size=batch_size, device=device,
+                             workers=workers)
         no_sequence = probs.pop(NO_SEQUENCE)
         if no_sequence.any():
             log.warning("%s: %d of %d bins have only N in their window; their probabilities rest on DNase, "
