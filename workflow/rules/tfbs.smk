@@ -321,7 +321,8 @@ rule tfbs_predict_bins:
         chroms=TFBS_PREDICT_CHROMS,
         flank=TFBS["flank"],
         batch=TFBS["predict"]["batch_size"],
-    threads: 1
+        workers=TFBS["predict"]["workers"],
+    threads: 1 + TFBS["predict"]["workers"]
     resources:
         gpu=1,
     log:
@@ -332,7 +333,8 @@ rule tfbs_predict_bins:
         "pgml tfbs predict --model {input.model} --bins {input.bins} --annotation {input.annotation}"
         " --pca {input.pca} --fasta {input.fasta} --mappability {input.mappability}"
         " --dnase {wildcards.tfbs_cell}={input.track} --flank {params.flank} --cell {wildcards.tfbs_cell}"
-        " --chroms {params.chroms} --batch-size {params.batch} --output-dir {params.outdir}"
+        " --chroms {params.chroms} --batch-size {params.batch} --workers {params.workers}"
+        " --output-dir {params.outdir}"
         " --threads {threads} > {log} 2>&1"
 
 
@@ -354,7 +356,8 @@ rule tfbs_predict_chrom:
         outdir=lambda wc, output: Path(output.modules).parent,
         flank=TFBS["flank"],
         batch=TFBS["predict"]["batch_size"],
-    threads: 1
+        workers=TFBS["predict"]["workers"],
+    threads: 1 + TFBS["predict"]["workers"]
     resources:
         gpu=1,
     log:
@@ -365,7 +368,8 @@ rule tfbs_predict_chrom:
         "pgml tfbs predict --model {input.model} --card {input.card} --bins {input.bins}"
         " --annotation {input.annotation} --pca {input.pca} --fasta {input.fasta} --mappability {input.mappability}"
         " --dnase {wildcards.tfbs_cell}={input.track} --flank {params.flank} --cell {wildcards.tfbs_cell}"
-        " --chroms {wildcards.tfbs_chrom} --batch-size {params.batch} --output-dir {params.outdir}"
+        " --chroms {wildcards.tfbs_chrom} --batch-size {params.batch} --workers {params.workers}"
+        " --output-dir {params.outdir}"
         " --threads {threads} > {log} 2>&1"
 
 

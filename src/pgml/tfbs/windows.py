@@ -395,14 +395,19 @@ class WindowBatches(torch.utils.data.Dataset):
         data = self.data
         keys = self.keys[i * self.batch_size:(i + 1) * self.batch_size]
         _, bins, cells = data.decode(keys)
-        x = np.empty((keys.size, 6, data.source.length), dtype=np.float32)
+        runs = self.runs(keys)
+        x = None if len(runs) == 1 else np.empty((keys.size, 6, data.source.length), dtype=np.float32)
         z = np.empty((keys.size, 6 + data.pca.shape[1]), dtype=np.float32)
         y = np.zeros(keys.size, dtype=np.float32)
         start = 0
-        for chrom_i, cell, end in self.runs(keys):
+        for chrom_i, cell, end in runs:
             chrom = data.bins.chroms[chrom_i]
             b = bins[start:end]
-            x[start:end] = data.source.windows(chrom, data.bins.sizes[chrom_i], b * BIN_STEP, data.cells[cell])
+            windows = data.source.windows(chrom, data.bins.sizes[chrom_i], b * BIN_STEP, data.cells[cell])
+            if x is None:  # the whole batch is one slice: no second copy
+                x = windows
+            else:
+                x[start:end] = windows
             z[start:end, :6] = data.annotation[chrom][b]
             z[start:end, 6:] = data.pca[cell]
             if data.labels is not None:
