@@ -144,6 +144,12 @@ def test_tfbs_chain_end_to_end(tmp_path: Path) -> None:
     assert set(counts["cell"]) == {"CellA", "CellB", "CellC"} and counts["B"].sum() > 0
     assert (out / "models" / "CTCF" / "model.ckpt").exists()
     assert (out / "models" / "CTCF" / "learning_curve.png").exists()
+    card = json.loads((out / "models" / "CTCF" / "model.json").read_text())
+    assert card["chain"] == "tfbs" and card["training"]["cells"] == ["CellA", "CellB"]
+    assert not set(card["training"]["train_chroms"]) & set(card["training"]["test_chroms"])
+    genome = pd.read_csv(out / "genome" / "CTCF" / "CellC" / "predictions.tsv.gz", sep="\t", header=None)
+    assert list(dict.fromkeys(genome[0])) == ["chr1", "chr2", "chr8", "chr11", "chr21"]  # every chromosome, in order
+    assert genome[3].between(0, 1).all() and not (out / "genome" / "CTCF" / "CellC" / "chroms").exists()
     for cell in ("CellA", "CellB", "CellC"):
         submission = pd.read_csv(out / "predictions" / "CTCF" / cell / "predictions.tsv.gz", sep="\t", header=None)
         assert submission.shape[1] == 4 and submission[3].between(0, 1).all()
