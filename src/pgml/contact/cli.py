@@ -18,6 +18,7 @@ from pgml.cliargs import output_dir, output_file
 from pgml.contact.params import (
     ENGINES,
     FORMATS,
+    VARIANTS,
     FilterParams,
     PlmParams,
     SearchParams,
@@ -198,7 +199,7 @@ def _train(args: argparse.Namespace) -> int:
     val_names = sorted(t for t, s in split.items() if s == "val")
     if not train_names or not val_names:
         raise InputError("the split needs at least one train and one val target", path=args.split)
-    params = TrainParams(hidden=args.hidden, heads=args.heads, width=args.width, blocks=tuple(args.blocks),
+    params = TrainParams(variant=args.variant, hidden=args.hidden, heads=args.heads, width=args.width, blocks=tuple(args.blocks),
                          maxout=args.maxout, lr_adam=args.lr_adam, lr_sgd=args.lr_sgd, sgd_epoch=args.sgd_epoch,
                          epochs=args.epochs, patience=args.patience)
     from pgml.contact.training import train_model
@@ -222,12 +223,19 @@ def _predict(args: argparse.Namespace) -> int:
     module = load_module(args.model)
     device = pick_device(args.device)
     names = sorted(_plm_files(args.plm_dir))
+    variant = module.hparams.variant
     for target in tqdm(_load_targets(args, names, with_structures=False), desc="predict", unit="target"):
-        prob, seq_w, reg_w = predict(module, target, device)
-        write_maps(target.name, target.sequence, prob, out, probabilities=True, method="ATTContact")
-        with atomic_path(out / f"{target.name}.attention.npz") as tmp, open(tmp, "wb") as handle:
-            np.savez_compressed(handle, sequence=seq_w.astype(np.float32), regional=reg_w.astype(np.float16))
-        plot_attention(seq_w, reg_w, out / f"{target.name}.attention.png", target.name)
+        pred = predict(module, target, device)
+        # the variant's own map at the top, every module's map (sequence_attention, regional_attention) below
+        for name, prob in pred.maps.items():
+            write_maps(target.name, target.sequence, prob, out if name == variant else out / name,
+                       probabilities=True, method=name)
+        if pred.sequence_weights is not None:
+            with atomic_path(out / f"{target.name}.attention.npz") as tmp, open(tmp, "wb") as handle:
+                np.savez_compressed(handle, sequence=pred.sequence_weights.astype(np.float32),
+                                    regional=pred.regional_weights.astype(np.float16))
+            plot_attention(pred.sequence_weights, pred.regional_weights, out / f"{target.name}.attention.png",
+                           target.name)
     return 0
 
 
@@ -380,10 +388,14 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--structures", type=Path, nargs="+", required=True)
     p.add_argument("--split", type=Path, required=True)
     output_dir(p, "--output-dir", type=Path, required=True, help="model.ckpt, last.ckpt, metrics.tsv, learning_curve.png")
-    p.add_argument("--hidden", type=int, default=tp.hidden, help="sequence/regional attention width")
-    p.add_argument("--heads", type=int, default=tp.heads)
+    p.add_argument("--variant", choices=VARIANTS, default=tp.variant,
+                   help="attcontact (sequence + regional attention networks, ensembled) or noattention "
+                        "(the same ResNet without attention)")
+    p.add_argument("--hidden", type=int, default=tp.hidden, help="sequence attention width")
+    p.add_argument("--heads", type=int, default=tp.heads, help="heads of the sequence and regional attention")
     p.add_argument("--width", type=int, default=tp.width, help="ResNet filters")
-    p.add_argument("--blocks", type=int, nargs="+", default=list(tp.blocks), help="residual blocks per stage")
+    p.add_argument("--blocks", type=int, nargs="+", default=list(tp.blocks),
+                   help="convolution layers of each residual block (one SE block after each)")
     p.add_argument("--maxout", type=int, default=tp.maxout, help="PLM branch channels after Maxout")
     p.add_argument("--lr-adam", type=float, default=tp.lr_adam)
     p.add_argument("--lr-sgd", type=float, default=tp.lr_sgd)
