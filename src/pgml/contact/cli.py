@@ -244,7 +244,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from pgml.contact.contacts import check_query, native_contacts
-    from pgml.contact.evaluate import evaluate_target, plot_map, plot_precision, summarise
+    from pgml.contact.evaluate import (
+        add_verdicts,
+        evaluate_target,
+        model_maps,
+        plot_map,
+        plot_precision,
+        summarise,
+    )
     from pgml.contact.maps import write_maps
     from pgml.split.table import read_split_table
     from pgml.tables import write_tsv
@@ -265,9 +272,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             scores, query, neff = data["apc"], str(data["query"]), float(data["neff"])
         native = native_contacts(structures[target])
         check_query(query, native, str(path))
-        methods = {"apc_plm": scores}
-        if args.predictions:
-            methods = {"attcontact": np.load(Path(args.predictions) / f"{target}.npy"), **methods}
+        methods = {**model_maps(target, len(query), args.predictions, args.noattention), "apc_plm": scores}
         for method, values in methods.items():
             rows.append(evaluate_target(method, target, values, native.distances, neff))
             write_maps(target, query, values, out / "maps" / method, probabilities=method != "apc_plm",
@@ -276,19 +281,14 @@ def _evaluate(args: argparse.Namespace) -> int:
                      f"{target}: {method} top-L over native (Neff {neff:.0f})")
     table = pd.DataFrame(rows)
     mean, by_neff = summarise(table)
-    if args.predictions:
-        model = mean.set_index("method").loc["attcontact", "long_L/5"]
-        baseline = mean.set_index("method").loc["apc_plm", "long_L/5"]
-        mean["beats_apc_plm_long_L/5"] = [bool(model > baseline) if m == "attcontact" else "" for m in mean["method"]]
-        log.info("ATTContact %s APC-PLM on long-range top-L/5 precision (%.3f vs %.3f, %d test targets)",
-                 "beats" if model > baseline else "does NOT beat", model, baseline, len(names))
+    mean = add_verdicts(mean, len(names))
     write_tsv(table, out / "per_target.tsv", float_format="%.4f")
     write_tsv(mean, out / "metrics.tsv", float_format="%.4f")
     write_tsv(by_neff, out / "by_neff.tsv", float_format="%.4f")
     plot_precision(mean, out / "precision.png")
     print(mean.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if not args.predictions:
-        log.info("baseline only: no ATTContact predictions given, so no model-vs-PLM verdict")
+    if not args.predictions and not args.noattention:
+        log.info("baseline only: no model predictions given, so no model-vs-PLM verdict")
     return 0
 
 
@@ -367,7 +367,11 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("evaluate", help="precision by range vs native structures; maps, RR, figures")
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True, help="output directories of `plm`")
     p.add_argument("--structures", type=Path, nargs="+", required=True, help="native structures, named <target>.*")
-    p.add_argument("--predictions", type=Path, default=None, help="output directory of `predict` (<target>.npy)")
+    p.add_argument("--predictions", type=Path, default=None,
+                   help="output directory of `predict` with an attcontact model: <target>.npy (the ensemble), "
+                        "sequence_attention/ and regional_attention/ (each network's maps)")
+    p.add_argument("--noattention", type=Path, default=None,
+                   help="output directory of `predict` with a noattention model (<target>.npy)")
     p.add_argument("--split", type=Path, default=None, help="split TSV: score the test targets only")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes metrics.tsv, per_target.tsv, by_neff.tsv, precision.png, maps/, plots/")
