@@ -171,3 +171,19 @@ def test_optimiser_switches_from_adam_to_sgd_at_sgd_epoch() -> None:
     item = TargetDataset([_target()])[0]
     assert item["mask"].dtype == torch.bool and not item["mask"][0, :6].any()
     assert features_1d("AC", np.zeros((2, 20)))[:20].max() == pytest.approx(0.5)
+
+
+def test_regional_attention_treats_border_pairs_like_interior_pairs() -> None:
+    """No edge effect from the region stretching: on a position-constant map every pair's output is the same.
+
+    With the slots outside the map left in the softmax as zeros (the published code's zero-padded
+    stretching), pairs within two residues of an end put ~40 % of their weight on zeros and come out
+    different: the cause of the demo's top-L pairs piling up at the chain's ends.
+    """
+    torch.manual_seed(0)
+    layer = RegionalAttention(4, 2)
+    x = torch.randn(1, 4, 1, 1).expand(1, 4, 9, 9).contiguous()
+    with torch.no_grad():
+        out, weights = layer(x)
+    torch.testing.assert_close(out, out[:, :, 4:5, 4:5].expand_as(out))
+    assert weights[0, 0].count_nonzero() == 9 and weights[4, 4].count_nonzero() == 25

@@ -5,8 +5,9 @@ Every method's maps are scored on the same targets in one run, in the layout of 
 ensemble), each of its networks (sequence attention, regional attention), the ``noattention``
 network and the APC-corrected PLM scores, the baseline CCMpred users rank by. Every model gets a
 verdict against APC-PLM on long-range top-L/5 precision; whether attention beats ``noattention``
-is reported, not assumed. Targets are grouped by the
-alignment's effective depth (Neff) so accuracy can be read per depth.
+is reported, not assumed. ``ends_top_L`` checks for an edge effect: the fraction of the top-L pairs
+that touch the first or last two residues, beside ``ends_chance``, the fraction of all pairs that do.
+Targets are grouped by the alignment's effective depth (Neff) so accuracy can be read per depth.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 NEFF_BINS = (0.0, 64.0, 256.0, 1024.0, np.inf)
 #: the maps of the networks an attcontact model's ``predict`` writes in subfolders of its output
 MODULES = ("sequence_attention", "regional_attention")
+#: residues at each end of the chain counted by the edge-effect check (:func:`ends_fraction`)
+ENDS = 2
 #: the metric every model is judged on against APC-PLM
 VERDICT_METRIC = "long_L/5"
 
@@ -82,10 +85,23 @@ def neff_bin(neff: float) -> str:
     return "nan"
 
 
+def ends_fraction(scores: np.ndarray, ends: int = ENDS, min_separation: int = 6) -> tuple[float, float]:
+    """Fraction of the top-L pairs (separation >= 6) that touch the first or last ``ends`` residues, and
+    the fraction of all such pairs that do (what a map without an edge effect gives on average)."""
+    length = scores.shape[0]
+    i, j = np.triu_indices(length, min_separation)
+    if i.size == 0:
+        return float("nan"), float("nan")
+    touches = (i < ends) | (j < ends) | (i >= length - ends) | (j >= length - ends)
+    top = np.argsort(-scores[i, j], kind="stable")[:length]
+    return float(touches[top].mean()), float(touches.mean())
+
+
 def evaluate_target(method: str, target: str, scores: np.ndarray, distances: np.ndarray, neff: float) -> dict:
     row = {"method": method, "target": target, "length": scores.shape[0], "neff": neff,
            "neff_bin": neff_bin(neff)}
     row.update(precision_table(scores, distances))
+    row["ends_top_L"], row["ends_chance"] = ends_fraction(scores)
     return row
 
 
@@ -94,9 +110,14 @@ def metric_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.split("_")[0] in RANGES]
 
 
+def summary_columns(frame: pd.DataFrame) -> list[str]:
+    """The precision columns and the edge-effect check (top-L pairs at the chain's ends, and by chance)."""
+    return metric_columns(frame) + [c for c in ("ends_top_L", "ends_chance") if c in frame.columns]
+
+
 def summarise(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mean per method, and mean per method and Neff bin (with the number of targets)."""
-    metrics = metric_columns(rows)
+    metrics = summary_columns(rows)
     mean = rows.groupby("method", sort=False)[metrics].mean().reset_index()
     mean.insert(1, "targets", rows.groupby("method", sort=False).size().to_numpy())
     by_neff = rows.groupby(["method", "neff_bin"], sort=False)[metrics].mean().reset_index()
