@@ -5,29 +5,30 @@ parameters, ``forward`` reads like the chapter's equations and ``reset_parameter
 of one target (batch size 1, as in the chapter): 1D features ``x (1, C1, L)`` (PSSM scores through a
 sigmoid and the query one-hot) and the PLM couplings with the APC map, ``plm (1, 442, L, L)``.
 
-Section 4.2 and fig. 4.1-4.3 of [dissertation]:
+Chapter 4 of [dissertation] (fig. 4.1-4.3):
 
 - PLM branch: instance norm -> ReLU -> 1 x 1 convolution to ``2 k`` channels -> Maxout over channel
   pairs to ``k``.
-- ResNet: a 7 x 7 stem convolution (instance norm, ReLU), then 4 residual blocks of 3, 4, 6 and 3
+- ResNet: a 7 x 7 stem convolution (the published code's; instance norm, ReLU), then 4 residual blocks of 3, 4, 6 and 3
   convolution layers (each layer: instance norm -> ReLU -> 3 x 3 convolution), a squeeze-and-excitation
   block after the last layer of each block, and the block's input added back; a final instance norm
   and ReLU.
 - Sequence attention network: instance norm -> 1D convolution -> ReLU -> BiLSTM -> multi-head scaled
-  dot-product attention ``softmax(Q K^T / sqrt(d_k)) V`` (eq. 4.1) -> outer tiling ``[f_i, f_j]``
+  dot-product attention ``softmax(Q K^T / sqrt(d_k)) V`` -> outer tiling ``[f_i, f_j]``
   to ``L x L`` -> 3 x 3 convolution, instance norm, ReLU; concatenated with the PLM branch, through
   the ResNet and a 1 x 1 convolution with a sigmoid. The attention weights (heads averaged) are the
   exported ``L x L`` map.
 - Regional attention network: the PLM branch reads the couplings and the tiled 1D features (PLM +
   PSSM), the ResNet follows, a 3 x 3 convolution reduces the features to 32 channels, and
-  multi-head attention of every pair (i, j) over its ``n x n`` (n = 5) neighbourhood (eq. 4.2,
-  region stretching) is added to them before the 1 x 1 sigmoid head. The ``L x L x n^2`` weights
-  (heads averaged) are exported.
+  multi-head attention of every pair (i, j) over its ``n x n`` (n = 5) neighbourhood (region
+  stretching, :class:`RegionalAttention`) is added to them before the 1 x 1 sigmoid head. The
+  ``L x L x n^2`` weights (heads averaged) are exported.
 - ATTContact: the mean of the two networks' maps (the chapter's ensemble). ``noattention``: the
   regional network without its attention (the chapter's baseline: same ResNet, no attention).
 
-Weights are drawn from a normal distribution (He et al.'s ``N(0, 2 / fan_in)``, the published
-code's ``he_normal``), biases are zero, instance-norm scales ``N(1, 0.02)``.
+Weights are drawn from a normal distribution, He et al.'s ``N(0, 2 / fan_in)`` (the published code's
+``he_normal``, which Keras truncates at two standard deviations); biases are zero, instance-norm
+scales ``N(1, 0.02)`` as in the published code.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from torch import Tensor, nn
 from pgml.contact.params import VARIANTS
 
 REGION = 5
-#: channels the ResNet's features are reduced to before the regional attention (section 4.2.3)
+#: channels the ResNet's features are reduced to before the regional attention (the chapter's 32)
 REGIONAL_CHANNELS = 32
 
 
@@ -151,7 +152,7 @@ def tile(f: Tensor) -> Tensor:
 
 
 class SequenceAttention(nn.Module):
-    """Instance norm -> Conv1d -> ReLU -> BiLSTM -> multi-head attention (eq. 4.1) -> ``[f_i, f_j]`` tiled to L x L."""
+    """Instance norm -> Conv1d -> ReLU -> BiLSTM -> multi-head attention -> ``[f_i, f_j]`` tiled to L x L."""
 
     def __init__(self, c_in: int, hidden: int, heads: int) -> None:
         super().__init__()
@@ -174,7 +175,7 @@ class SequenceAttention(nn.Module):
 
 
 class RegionalAttention(nn.Module):
-    """Multi-head attention of each pair (i, j) over its n x n neighbourhood (eq. 4.2).
+    """Multi-head attention of each pair (i, j) over its n x n neighbourhood.
 
     ``a_ij,s = softmax_s(q_ij . k_s / sqrt(d_k))`` over the slots ``s`` of the region around (i, j),
     ``out_ij = W_o concat_heads(sum_s a_ij,s v_s)``. Slots outside the map are masked (weight 0), so
