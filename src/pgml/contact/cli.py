@@ -199,6 +199,11 @@ def _train(args: argparse.Namespace) -> int:
     val_names = sorted(t for t, s in split.items() if s == "val")
     if not train_names or not val_names:
         raise InputError("the split needs at least one train and one val target", path=args.split)
+    from pgml.contact.model import REGIONAL_CHANNELS
+
+    if REGIONAL_CHANNELS % args.heads or (args.hidden // 2 * 2) % args.heads:
+        raise InputError(f"--heads {args.heads}: must divide the regional attention's {REGIONAL_CHANNELS} channels "
+                         f"and the sequence attention's {args.hidden // 2 * 2} (--hidden {args.hidden})")
     params = TrainParams(variant=args.variant, hidden=args.hidden, heads=args.heads, width=args.width, blocks=tuple(args.blocks),
                          maxout=args.maxout, lr_adam=args.lr_adam, lr_sgd=args.lr_sgd, sgd_epoch=args.sgd_epoch,
                          epochs=args.epochs, patience=args.patience)
