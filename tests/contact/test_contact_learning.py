@@ -69,9 +69,10 @@ def average_precision(scores: np.ndarray, distances: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def maps(model: ATTContact, target: Target) -> dict[str, np.ndarray]:
+def maps(model: ATTContact, target: Target, attention_off: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     item = TargetDataset([target])[0]
-    return {k: v[0].numpy() for k, v in model.eval()(item["x"][None], item["plm"][None]).maps.items()}
+    out = model.eval()(item["x"][None], item["plm"][None], attention_off=attention_off)
+    return {k: v[0].numpy() for k, v in out.maps.items()}
 
 
 def train(model: ATTContact, targets: list[Target], epochs: int = 3) -> None:
@@ -105,6 +106,10 @@ def test_attcontact_learns_simulated_potts_contacts_without_an_edge_effect() -> 
                  for name in predicted[0]}
         ends = np.mean([ends_fraction(p[variant])[0] for p in predicted])
         results[variant] = (before, after, ends)
+        if variant == "attcontact":  # the trained attention modules are alive: zeroing one moves its map
+            for module in ("sequence_attention", "regional_attention"):
+                ablated = maps(model, test[0], attention_off=(module,))[module]
+                assert np.abs(ablated - predicted[0][module]).max() > 1e-3, module
     before, after, ends = results["attcontact"]
     summary = (f"average precision on 5 held-out targets: APC-PLM {apc_ap:.3f}, ATTContact untrained {before:.3f}, "
                + ", ".join(f"{k} {v:.3f}" for k, v in after.items())
