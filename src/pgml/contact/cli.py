@@ -201,12 +201,12 @@ def _train(args: argparse.Namespace) -> int:
         raise InputError("the split needs at least one train and one val target", path=args.split)
     from pgml.contact.model import REGIONAL_CHANNELS
 
-    if REGIONAL_CHANNELS % args.heads or (args.hidden // 2 * 2) % args.heads:
+    if args.variant == "attcontact" and (REGIONAL_CHANNELS % args.heads or (args.hidden // 2 * 2) % args.heads):
         raise InputError(f"--heads {args.heads}: must divide the regional attention's {REGIONAL_CHANNELS} channels "
                          f"and the sequence attention's {args.hidden // 2 * 2} (--hidden {args.hidden})")
-    params = TrainParams(variant=args.variant, hidden=args.hidden, heads=args.heads, width=args.width, blocks=tuple(args.blocks),
-                         maxout=args.maxout, lr_adam=args.lr_adam, lr_sgd=args.lr_sgd, sgd_epoch=args.sgd_epoch,
-                         epochs=args.epochs, patience=args.patience)
+    params = TrainParams(variant=args.variant, hidden=args.hidden, heads=args.heads, width=args.width,
+                         blocks=tuple(args.blocks), maxout=args.maxout, lr_adam=args.lr_adam, lr_sgd=args.lr_sgd,
+                         sgd_epoch=args.sgd_epoch, epochs=args.epochs, patience=args.patience)
     from pgml.contact.training import train_model
 
     train_model(_load_targets(args, train_names, with_structures=True),

@@ -34,7 +34,7 @@ scales ``N(1, 0.02)`` as in the published code.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -231,7 +231,6 @@ class ContactOutput:
     maps: dict[str, Tensor]
     sequence_weights: Tensor | None = None
     regional_weights: Tensor | None = None
-    features: dict[str, Tensor] = field(default_factory=dict)
 
 
 def symmetric_sigmoid(logits: Tensor) -> Tensor:
