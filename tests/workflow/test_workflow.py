@@ -123,21 +123,25 @@ def test_qa_chain_end_to_end(tmp_path: Path) -> None:
 def test_contact_chain_end_to_end(tmp_path: Path) -> None:
     out = run_chain("contact", tmp_path)
     metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
-    assert list(metrics.index) == ["attcontact", "apc_plm"]
-    assert str(metrics.loc["attcontact", "beats_apc_plm_long_L/5"]) in ("True", "False")
-    assert metrics[["short_L/5", "medium_L/5", "long_L/5", "long_L"]].stack().between(0, 1).all()
+    models = ["attcontact", "sequence_attention", "regional_attention", "noattention"]
+    assert list(metrics.index) == [*models, "apc_plm"]
+    for model in models:
+        assert str(metrics.loc[model, "beats_apc_plm_long_L/5"]) in ("True", "False")
+    assert metrics[["short_L/10", "medium_L/5", "long_L/5", "long_L/2"]].stack().between(0, 1).all()
     split = pd.read_csv(out / "split.tsv", sep="\t")
     assert sorted(split["split"]) == ["test", "train", "val"]
     test = split.loc[split["split"] == "test", "id"].item()
     per_target = pd.read_csv(out / "evaluation" / "per_target.tsv", sep="\t")
     assert set(per_target["target"]) == {test} and (per_target["neff"] > 1).all()
     assert pd.read_csv(out / "pssm" / "1EJG.tsv", sep="\t").shape == (46, 22)
-    for method in ("attcontact", "apc_plm"):
+    for method in (*models, "apc_plm"):
         rr = (out / "evaluation" / "maps" / method / f"{test}.rr").read_text().splitlines()
         assert rr[0] == "PFRMAT RR" and rr[-1] == "END"
         assert (out / "evaluation" / "plots" / f"{test}_{method}.png").stat().st_size > 0
-    assert (out / "model" / "model.ckpt").exists() and (out / "model" / "learning_curve.png").exists()
-    assert (out / "predictions" / "1EJG.attention.png").stat().st_size > 0
+    for variant in ("attcontact", "noattention"):
+        assert (out / "model" / variant / "model.ckpt").exists()
+        assert (out / "model" / variant / "learning_curve.png").exists()
+    assert (out / "predictions" / "attcontact" / "1EJG.attention.png").stat().st_size > 0
 def test_tfbs_chain_end_to_end(tmp_path: Path) -> None:
     out = run_chain("tfbs", tmp_path)
     counts = pd.read_csv(out / "labels" / "CTCF_counts.tsv", sep="\t")
