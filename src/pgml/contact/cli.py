@@ -11,13 +11,19 @@ the step functions.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 from pgml.cliargs import output_dir, output_file
 from pgml.contact.params import (
+    BOUNDS,
     ENGINES,
     FORMATS,
+    MIN_QUERY_LENGTH,
+    SHALLOW_NEFF,
     FilterParams,
     PlmParams,
     SearchParams,
@@ -29,6 +35,32 @@ from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 
 log = logging.getLogger(__name__)
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Refuse NaN, infinite or out-of-range numeric flags (:data:`pgml.contact.params.BOUNDS`), naming the flag."""
+    for dest, (low, high, open_low) in BOUNDS.items():
+        values = getattr(args, dest, None)
+        for value in values if isinstance(values, list) else [values]:
+            if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            flag = "--" + dest.replace("_", "-")
+            if not math.isfinite(value):
+                raise InputError(f"{flag} must be a finite number, got {value}")
+            if low is not None and (value <= low if open_low else value < low):
+                raise InputError(f"{flag} must be {'above' if open_low else 'at least'} {low:g}, got {value:g}")
+            if high is not None and value > high:
+                raise InputError(f"{flag} must be at most {high:g}, got {value:g}")
+
+
+def _checked(step: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The step, run after :func:`check_numbers`."""
+    @functools.wraps(step)
+    def run(args: argparse.Namespace) -> int:
+        check_numbers(args)
+        return step(args)
+    return run
+
 
 def target_name(path: str | Path) -> str:
     """The target's name: the file name up to its first dot (``1UBI.pdb.gz`` -> ``1UBI``), as the workflow names it."""
@@ -120,6 +152,37 @@ def _pssm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plm_inputs(args: argparse.Namespace) -> None:
+    """Read every alignment of the shard and refuse, before any fit, one whose map could not be trusted:
+    a query shorter than :data:`MIN_QUERY_LENGTH`, fewer than 2 distinct sequences or Neff below
+    ``--min-neff``, or a fit that needs more memory than this machine (or job) has."""
+    import numpy as np
+
+    from pgml.contact.alignment import read_alignment
+    from pgml.contact.plm import max_plm_length, plm_memory
+    from pgml.contact.weights import neff, sequence_weights
+    from pgml.runtime import available_memory, check_memory
+
+    for path in args.alignments:
+        aln = read_alignment(path, args.format)
+        if aln.length < MIN_QUERY_LENGTH:
+            raise InputError(f"query has {aln.length} residue(s); a contact map needs pairs at least 6 apart, "
+                             f"so at least {MIN_QUERY_LENGTH} residues", path=path)
+        check_memory(plm_memory(aln.length, args.history), f"PLM couplings of {aln.length} columns",
+                     lower_with=f"--history (now {args.history}; the fit needs (5 + 2 x history) x 4 x (21 L)^2 "
+                                f"bytes, so about {max_plm_length(available_memory(), 1)} columns fit with "
+                                "--history 1) or cut the query into domains", path=path)
+        distinct = len(np.unique(aln.msa, axis=0))
+        depth = neff(sequence_weights(aln.msa, args.weight_identity))
+        if distinct < 2 or depth < args.min_neff:
+            raise InputError(f"{len(aln)} sequence(s), {distinct} distinct, Neff {depth:.1f} (below --min-neff "
+                             f"{args.min_neff:g}): couplings need an alignment of homologues; search a database "
+                             "(build-msa --database)", path=path)
+        if depth < SHALLOW_NEFF:
+            log.warning("%s: shallow alignment, Neff %.1f < %g: expect few correct contacts", path, depth,
+                        SHALLOW_NEFF)
+
+
 def _plm(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
@@ -127,25 +190,29 @@ def _plm(args: argparse.Namespace) -> int:
     from pgml.contact.alignment import read_alignment
     from pgml.contact.plm import apc, fit_plm, frobenius_scores
     from pgml.contact.weights import neff, sequence_weights
-    from pgml.fileio import atomic_path
+    from pgml.fileio import atomic_dir
     from pgml.runtime import pick_device
     from pgml.train.seed import seed_everything
 
-    out = check_output_dir(args.output_dir, inputs=args.alignments)
+    _plm_inputs(args)
     device = pick_device(args.device)
-    out.mkdir(parents=True, exist_ok=True)
-    for path in tqdm(args.alignments, desc="PLM", unit="alignment"):
-        seed_everything(args.seed)
-        aln = read_alignment(path, args.format)
-        w = sequence_weights(aln.msa, args.weight_identity)
-        fit = fit_plm(aln.msa, w, lambda_single=args.lambda_single, lambda_pair_factor=args.lambda_pair_factor,
-                      max_iter=args.max_iter, history=args.history, chunk=args.chunk, device=device)
-        scores = apc(frobenius_scores(fit.J))
-        length = aln.length
-        with atomic_path(out / f"{target_name(path)}.npz") as tmp, open(tmp, "wb") as handle:
-            np.savez_compressed(handle, apc=scores.astype(np.float32), query=aln.query, neff=neff(w),
-                                n_sequences=len(aln), couplings=fit.J.reshape(length, length, -1).astype(np.float16),
-                                objective=fit.objective, seconds=fit.seconds)
+    with atomic_dir(args.output_dir) as out:
+        for path in tqdm(args.alignments, desc="PLM", unit="alignment"):
+            seed_everything(args.seed)
+            aln = read_alignment(path, args.format)
+            w = sequence_weights(aln.msa, args.weight_identity)
+            fit = fit_plm(aln.msa, w, lambda_single=args.lambda_single, lambda_pair_factor=args.lambda_pair_factor,
+                          max_iter=args.max_iter, history=args.history, chunk=args.chunk, device=device)
+            scores = apc(frobenius_scores(fit.J))
+            if not (np.isfinite(scores).all() and np.isfinite(fit.objective)):
+                raise InputError(f"the pseudo-likelihood fit diverged (objective {fit.objective:.4g}); nothing "
+                                 "written for this shard", path=path)
+            length = aln.length
+            with open(out / f"{target_name(path)}.npz", "wb") as handle:
+                np.savez_compressed(handle, apc=scores.astype(np.float32), query=aln.query, neff=neff(w),
+                                    n_sequences=len(aln),
+                                    couplings=fit.J.reshape(length, length, -1).astype(np.float16),
+                                    objective=fit.objective, seconds=fit.seconds)
     return 0
 
 
@@ -312,7 +379,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--min-separation", type=int, default=sim.min_separation,
                    help="couple contacts at least this far apart in sequence")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_simulate)
+    p.set_defaults(func=_checked(_simulate))
 
     p = steps.add_parser("build-msa", help="read a ready alignment or search a database (jackhmmer), filter "
                                            "(hhfilter-like), write PSICOV")
@@ -326,7 +393,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     output_file(p, "--output", type=Path, required=True, help="PSICOV .aln (one sequence per line, query first)")
     _add_filter(p, with_filters=True)
-    p.set_defaults(func=_build_msa)
+    p.set_defaults(func=_checked(_build_msa))
 
     p = steps.add_parser("pssm", help="L x 20 PSSM from a weighted alignment or a PSI-BLAST ASCII PSSM")
     p.add_argument("--alignment", type=Path, default=None)
@@ -338,7 +405,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     output_file(p, "--output", type=Path, required=True, help="TSV: position, residue, 20 scores in bits")
     _add_filter(p, with_filters=False)
-    p.set_defaults(func=_pssm)
+    p.set_defaults(func=_checked(_pssm))
 
     p = steps.add_parser("plm", help="pseudo-likelihood Potts couplings + APC scores for a shard of alignments")
     p.add_argument("--alignments", type=Path, nargs="+", required=True)
@@ -351,10 +418,12 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--max-iter", type=int, default=plm.max_iter, help="L-BFGS iterations")
     p.add_argument("--history", type=int, default=plm.history, help="L-BFGS correction pairs")
     p.add_argument("--chunk", type=int, default=plm.chunk, help="sequences per chunk (bounds memory)")
+    p.add_argument("--min-neff", type=float, default=plm.min_neff,
+                   help=f"refuse alignments with fewer effective sequences; below {SHALLOW_NEFF:g} a warning")
     p.add_argument("--seed", type=int, default=0)
     add_device_argument(p)
     add_threads_argument(p)
-    p.set_defaults(func=_plm)
+    p.set_defaults(func=_checked(_plm))
 
     p = steps.add_parser("evaluate", help="precision by range vs native structures; maps, RR, figures")
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True, help="output directories of `plm`")
@@ -363,7 +432,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--split", type=Path, default=None, help="split TSV: score the test targets only")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes metrics.tsv, per_target.tsv, by_neff.tsv, precision.png, maps/, plots/")
-    p.set_defaults(func=_evaluate)
+    p.set_defaults(func=_checked(_evaluate))
 
     tp = TrainParams()
     p = steps.add_parser("split", help="train/val/test split of the targets by sequence identity (MMseqs2)")
@@ -372,7 +441,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=float, default=SplitParams().val_fraction)
     p.add_argument("--test-fraction", type=float, default=SplitParams().test_fraction)
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_split)
+    p.set_defaults(func=_checked(_split))
 
     p = steps.add_parser("train", help="train ATTContact (Adam then SGD; selection on val long-range top-L/2)")
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True)
@@ -393,7 +462,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     add_device_argument(p)
     add_threads_argument(p)
-    p.set_defaults(func=_train)
+    p.set_defaults(func=_checked(_train))
 
     p = steps.add_parser("predict", help="contact probabilities and attention weights with a trained model")
     p.add_argument("--model", type=Path, required=True)
@@ -403,4 +472,4 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="<target>.npy/.tsv/.rr/.binary.txt, <target>.attention.npz and .attention.png")
     add_device_argument(p)
     add_threads_argument(p)
-    p.set_defaults(func=_predict)
+    p.set_defaults(func=_checked(_predict))

@@ -78,6 +78,7 @@ def read_psiblast_pssm(path: str | Path) -> tuple[str, np.ndarray]:
     if not rows:
         raise InputError("no score rows", path=path)
     scores = np.array(rows) / 2.0
+    _check_finite(scores, path)
     perm = [order.index(a) for a in AMINO]
     return "".join(residues), scores[:, perm]
 
@@ -121,4 +122,19 @@ def read_pssm(path: str | Path) -> np.ndarray:
     from pgml.tables import read_tsv
 
     frame = read_tsv(path, required_columns=["position", "residue", *AMINO])
-    return frame[list(AMINO)].to_numpy(dtype=np.float32)
+    try:
+        scores = frame[list(AMINO)].to_numpy(dtype=np.float32)
+    except (TypeError, ValueError):
+        bad = frame[list(AMINO)].apply(pd.to_numeric, errors="coerce").isna().any(axis=1).to_numpy()
+        raise InputError("non-numeric score", path=path, record=f"row {int(np.argmax(bad)) + 1}") from None
+    _check_finite(scores, path)
+    return scores
+
+
+def _check_finite(scores: np.ndarray, path: str | Path) -> None:
+    """Refuse NaN or infinite scores (one would make the whole contact map NaN), naming the first."""
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise InputError(f"score of {AMINO[col]} is {scores[row, col]} (NaN or infinite scores are refused)",
+                         path=path, record=f"row {row + 1}")
