@@ -115,7 +115,18 @@ def _build_msa(args: argparse.Namespace) -> int:
     write_psicov(kept, args.output)
     log.info("%s: L=%d, %d of %d sequences kept, Neff %.1f", args.alignment or args.database, kept.length, len(kept),
              len(aln), neff(w))
+    warn_shallow(args.alignment or args.database, len(kept), neff(w))
     return 0
+
+
+def warn_shallow(where: object, n_sequences: int, depth: float) -> None:
+    """Log a warning for an alignment too shallow to trust its couplings or profile (Neff below :data:`SHALLOW_NEFF`)."""
+    if n_sequences < 2:
+        log.warning("%s: the alignment holds the query only: its PSSM is the query's BLOSUM62 rows and "
+                    "pgml contact plm will refuse it", where)
+    elif depth < SHALLOW_NEFF:
+        log.warning("%s: shallow alignment, %d sequences, Neff %.1f < %g: expect few correct contacts", where,
+                    n_sequences, depth, SHALLOW_NEFF)
 
 
 def _pssm(args: argparse.Namespace) -> int:
@@ -147,7 +158,9 @@ def _pssm(args: argparse.Namespace) -> int:
             scores = found[1]
     else:
         aln = read_alignment(args.alignment, args.format)
-        query, scores = aln.query, pssm_from_msa(aln.msa, sequence_weights(aln.msa, args.weight_identity))
+        w = sequence_weights(aln.msa, args.weight_identity)
+        query, scores = aln.query, pssm_from_msa(aln.msa, w)
+        warn_shallow(args.alignment, len(aln), float(w.sum()))
     write_tsv(pssm_frame(query, scores), args.output, float_format="%.4f")
     return 0
 
@@ -178,9 +191,7 @@ def _plm_inputs(args: argparse.Namespace) -> None:
             raise InputError(f"{len(aln)} sequence(s), {distinct} distinct, Neff {depth:.1f} (below --min-neff "
                              f"{args.min_neff:g}): couplings need an alignment of homologues; search a database "
                              "(build-msa --database)", path=path)
-        if depth < SHALLOW_NEFF:
-            log.warning("%s: shallow alignment, Neff %.1f < %g: expect few correct contacts", path, depth,
-                        SHALLOW_NEFF)
+        warn_shallow(path, len(aln), depth)
 
 
 def _plm(args: argparse.Namespace) -> int:
@@ -240,16 +251,14 @@ def _load_targets(args: argparse.Namespace, names: list[str], *, with_structures
 
 
 def _split(args: argparse.Namespace) -> int:
-    import numpy as np
-
+    from pgml.contact.plm import load_plm
     from pgml.split.identity import identity_split
     from pgml.split.table import write_split_table
 
     check_output_file(args.output)
     sequences = {}
     for name, path in _plm_files(args.plm_dir).items():
-        with np.load(path) as data:
-            sequences[name] = [str(data["query"])]
+        sequences[name] = [load_plm(path, couplings=False).query]
     result = identity_split(sequences, args.val_fraction, args.test_fraction, seed=args.seed)
     write_split_table(args.output, result.assignment, {"group": result.group})
     log.info("split by sequence identity: %s", result.counts())
@@ -298,13 +307,30 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def _read_prediction(path: Path, length: int):
+    """A predicted ``(L, L)`` map from ``predict``; refuse a missing, misshapen or non-finite one."""
     import numpy as np
+
+    if not path.is_file():
+        raise InputError("no prediction for this target in --predictions", path=path)
+    try:
+        values = np.load(path)
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"cannot read as a .npy map: {exc}", path=path) from None
+    if values.shape != (length, length):
+        raise InputError(f"map of shape {values.shape} for a query of {length} residues", path=path)
+    if not np.isfinite(values).all():
+        raise InputError("map holds NaN or infinite values", path=path)
+    return values
+
+
+def _evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from pgml.contact.contacts import check_query, native_contacts
     from pgml.contact.evaluate import evaluate_target, plot_map, plot_precision, summarise
     from pgml.contact.maps import write_maps
+    from pgml.contact.plm import load_plm
     from pgml.split.table import read_split_table
     from pgml.tables import write_tsv
 
@@ -320,13 +346,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         path = plm_files[target]
         if target not in structures:
             raise InputError(f"no structure for target {target} among --structures", path=path)
-        with np.load(path) as data:
-            scores, query, neff = data["apc"], str(data["query"]), float(data["neff"])
+        plm_file = load_plm(path, couplings=False)
+        scores, query, neff = plm_file.apc, plm_file.query, plm_file.neff
         native = native_contacts(structures[target])
         check_query(query, native, str(path))
         methods = {"apc_plm": scores}
         if args.predictions:
-            methods = {"attcontact": np.load(Path(args.predictions) / f"{target}.npy"), **methods}
+            methods = {"attcontact": _read_prediction(Path(args.predictions) / f"{target}.npy", len(query)), **methods}
         for method, values in methods.items():
             rows.append(evaluate_target(method, target, values, native.distances, neff))
             write_maps(target, query, values, out / "maps" / method, probabilities=method != "apc_plm",

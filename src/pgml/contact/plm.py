@@ -168,6 +168,40 @@ def fit_plm(msa: np.ndarray, weights: np.ndarray, *, lambda_single: float = LAMB
     return PlmResult(model.h.detach().cpu().numpy(), J.detach().cpu().numpy(), objective, iterations, seconds)
 
 
+@dataclass
+class PlmFile:
+    """One target's ``plm`` output: the query, Neff, APC scores ``(L, L)`` and couplings ``(L, L, q^2)`` float16."""
+
+    query: str
+    neff: float
+    apc: np.ndarray
+    couplings: np.ndarray | None
+
+
+def load_plm(path, *, couplings: bool = True) -> PlmFile:
+    """Read a ``<target>.npz`` written by ``pgml contact plm``; refuse a foreign, inconsistent or non-finite one."""
+    import zipfile
+
+    from pgml.errors import InputError
+
+    try:
+        with np.load(path) as data:
+            missing = [k for k in ("apc", "query", "neff", *(("couplings",) if couplings else ())) if k not in data]
+            if missing:
+                raise InputError(f"not a PLM file of pgml contact plm (no {', '.join(missing)})", path=path)
+            result = PlmFile(str(data["query"]), float(data["neff"]), data["apc"],
+                             data["couplings"] if couplings else None)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"cannot read as a PLM .npz: {exc}", path=path) from None
+    length = len(result.query)
+    if result.apc.shape != (length, length):
+        raise InputError(f"APC map of shape {result.apc.shape} for a query of {length} residues", path=path)
+    for name, values in (("apc", result.apc), ("couplings", result.couplings)):
+        if values is not None and not np.isfinite(values).all():
+            raise InputError(f"{name} holds NaN or infinite values; rerun pgml contact plm", path=path)
+    return result
+
+
 def frobenius_scores(J: np.ndarray, n_aa: int = 20) -> np.ndarray:
     """``(L, L)`` Frobenius norms of the amino-acid blocks of ``J (L, L, q, q)`` in the zero-sum gauge."""
     block = J[:, :, :n_aa, :n_aa].astype(np.float64)

@@ -60,7 +60,12 @@ def pssm_from_msa(msa: np.ndarray, weights: np.ndarray, beta: float = PSEUDO_BET
 def read_psiblast_pssm(path: str | Path) -> tuple[str, np.ndarray]:
     """Query and ``(L, 20)`` scores in bits from ``psiblast -out_ascii_pssm`` (half bits / 2)."""
     path = Path(path)
-    lines = path.read_text().splitlines()
+    if not path.is_file():
+        raise InputError("is a directory, not a PSSM file" if path.is_dir() else "PSSM file not found", path=path)
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read as text: {exc}", path=path) from None
     header = next((k for k, line in enumerate(lines) if line.split()[:3] == ["A", "R", "N"]), None)
     if header is None:
         raise InputError("no 'A R N D ...' header line: not a PSI-BLAST ASCII PSSM", path=path)

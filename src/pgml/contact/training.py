@@ -54,11 +54,11 @@ def features_1d(sequence: str, pssm: np.ndarray) -> np.ndarray:
 def load_target(plm_path: Path, pssm_path: Path, structure: Path | None) -> Target:
     """Read one target's PLM ``.npz``, PSSM TSV and (when given) native structure."""
     from pgml.contact.contacts import check_query, native_contacts
+    from pgml.contact.plm import load_plm
     from pgml.contact.pssm import read_pssm
 
-    with np.load(plm_path) as data:
-        sequence, neff = str(data["query"]), float(data["neff"])
-        couplings, apc = data["couplings"], data["apc"]
+    plm_file = load_plm(plm_path)
+    sequence, neff, couplings, apc = plm_file.query, plm_file.neff, plm_file.couplings, plm_file.apc
     pssm = read_pssm(pssm_path)
     if pssm.shape[0] != len(sequence):
         raise InputError(f"PSSM has {pssm.shape[0]} rows, the alignment's query {len(sequence)} residues",
