@@ -325,6 +325,14 @@ def _read_prediction(path: Path, length: int):
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    """Score into a temporary folder moved into place at the end: a refused target leaves nothing behind."""
+    from pgml.fileio import atomic_dir
+
+    with atomic_dir(check_output_dir(args.output_dir, inputs=[*args.structures])) as out:
+        return _evaluate_into(args, out)
+
+
+def _evaluate_into(args: argparse.Namespace, out: Path) -> int:
     import pandas as pd
 
     from pgml.contact.contacts import check_query, native_contacts
@@ -335,7 +343,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pgml.tables import write_tsv
 
     structures = {target_name(p): p for p in args.structures}
-    out = check_output_dir(args.output_dir, inputs=[*args.structures])
     plm_files = _plm_files(args.plm_dir)
     split = read_split_table(args.split) if args.split else None
     names = sorted(t for t in plm_files if split is None or split.get(t) == "test")

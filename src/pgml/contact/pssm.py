@@ -82,10 +82,10 @@ def read_psiblast_pssm(path: str | Path) -> tuple[str, np.ndarray]:
         residues.append(parts[1])
     if not rows:
         raise InputError("no score rows", path=path)
-    scores = np.array(rows) / 2.0
-    _check_finite(scores, path)
     perm = [order.index(a) for a in AMINO]
-    return "".join(residues), scores[:, perm]
+    scores = np.array(rows)[:, perm] / 2.0
+    _check_finite(scores, path)
+    return "".join(residues), scores
 
 
 def run_psiblast(query: str, blast_db: str, *, iterations: int = 3, evalue: float = 0.001, threads: int = 1,
