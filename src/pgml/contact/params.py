@@ -12,7 +12,7 @@ from dataclasses import dataclass
 #: alignment formats read by :func:`pgml.contact.alignment.read_alignment`
 FORMATS = ("a3m", "a2m", "stockholm", "fasta", "psicov")
 #: sequence search engines of ``pgml contact build-msa --database``
-ENGINES = ("jackhmmer", "mmseqs")
+ENGINES = ("jackhmmer", "mmseqs", "hhblits")
 
 
 @dataclass(frozen=True)
