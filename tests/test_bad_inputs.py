@@ -692,9 +692,9 @@ CASES: list[Case] = [
          lambda t, r: ["contact", "pssm", "--alignment", str(write(t / "in" / "x.aln", "\n")),
                        "--output", str(t / "out" / "x.tsv")],
          r"x\.aln: empty alignment"),
-    Case("contact-query-longer-than-structure",
+    Case("contact-query-not-the-structure-chain",
          lambda t, r: _contact_evaluate_long_query(t),
-         r"q\.npz: query has 9 residues, longer than the structure's chain \(4\)"),
+         r"q\.npz: query does not match the structure's chain: 0 of 4 residues align identically"),
     Case("contact-predict-model-text-file",
          lambda t, r: ["contact", "predict", "--model", str(write(t / "in" / "model.ckpt", "not a model\n")),
                        "--plm-dir", str(mkdir(t / "in" / "plm")), "--pssm-dir", str(mkdir(t / "in" / "pssm")),
@@ -945,7 +945,7 @@ CASES += TFBS_CASES + CONTACT_CASES + QA_CASES + FOLD_CASES
 
 def _contact_evaluate_long_query(tmp: Path) -> list[str]:
     plm = mkdir(tmp / "in" / "plm")
-    np.savez(plm / "q.npz", apc=np.zeros((9, 9), dtype=np.float32), query="GGGGGGGGG", neff=1.0)
+    np.savez(plm / "q.npz", apc=np.zeros((9, 9), dtype=np.float32), query="WWWWWWWWW", neff=1.0)
     structure = write(tmp / "in" / "q.pdb", GOOD_PDB)
     return ["contact", "evaluate", "--plm-dir", str(plm), "--structures", str(structure),
             "--output-dir", str(tmp / "out")]

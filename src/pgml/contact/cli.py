@@ -403,15 +403,15 @@ def _evaluate_into(args: argparse.Namespace, out: Path) -> int:
         plm_file = load_plm(path, couplings=False)
         scores, query, neff = plm_file.apc, plm_file.query, plm_file.neff
         native = native_contacts(structures[target])
-        check_query(query, native, str(path))
+        distances = check_query(query, native, str(path))  # in the query's numbering
         methods = {"apc_plm": scores}
         if args.predictions:
             methods = {"attcontact": _read_prediction(Path(args.predictions) / f"{target}.npy", len(query)), **methods}
         for method, values in methods.items():
-            rows.append(evaluate_target(method, target, values, native.distances, neff))
+            rows.append(evaluate_target(method, target, values, distances, neff))
             write_maps(target, query, values, out / "maps" / method, probabilities=method != "apc_plm",
                        method=method)
-            plot_map(values, native.distances, out / "plots" / f"{target}_{method}.png",
+            plot_map(values, distances, out / "plots" / f"{target}_{method}.png",
                      f"{target}: {method} top-L over native (Neff {neff:.0f})")
     table = pd.DataFrame(rows)
     mean, by_neff = summarise(table)

@@ -65,9 +65,7 @@ def load_target(plm_path: Path, pssm_path: Path, structure: Path | None) -> Targ
                          path=pssm_path)
     distances = None
     if structure is not None:
-        native = native_contacts(structure)
-        check_query(sequence, native, str(plm_path))
-        distances = native.distances
+        distances = check_query(sequence, native_contacts(structure), str(plm_path))  # query numbering
     scaled = (apc - apc.mean()) / (apc.std() + 1e-6)
     plm = np.concatenate([couplings.transpose(2, 0, 1), scaled[None].astype(np.float16)], axis=0)
     return Target(plm_path.name.split(".")[0], sequence, features_1d(sequence, pssm), np.ascontiguousarray(plm),
