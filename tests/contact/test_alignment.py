@@ -170,3 +170,70 @@ def test_truncated_gzip_and_directory_are_named(tmp_path: Path) -> None:
         read_alignment(tmp_path / "x.a3m.gz")
     with pytest.raises(InputError, match=r"is a directory, not an alignment file"):
         read_alignment(tmp_path)
+
+
+UBIQUITIN = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG"
+
+
+def _database(tmp_path: Path, n: int = 6) -> Path:
+    rng = np.random.default_rng(1)
+    rows = []
+    for _ in range(n):
+        row = np.array(list(UBIQUITIN))
+        hit = rng.random(len(row)) < 0.15
+        row[hit] = rng.choice(list("ARNDCQEGHILKMFPSTWYV"), int(hit.sum()))
+        rows.append("".join(row))
+    db = tmp_path / "db.fasta"
+    db.write_text("".join(f">h{k}\n{row}\n" for k, row in enumerate(rows)) + f">other\n{'ACDEFGHIKL' * 6}\n")
+    return db
+
+
+def test_build_msa_searches_a_fasta_query_without_a_structure(tmp_path: Path) -> None:
+    from pgml.cli import main
+
+    query = tmp_path / "ubq.fasta"
+    query.write_text(f">ubq\n{UBIQUITIN}\n")
+    out = tmp_path / "ubq.aln"
+    assert main(["contact", "build-msa", "--sequence", str(query), "--database", str(_database(tmp_path)),
+                 "--iterations", "1", "--output", str(out)]) == 0
+    rows = out.read_text().split()
+    assert rows[0] == UBIQUITIN and len(rows) == 7 and all(len(r) == 76 for r in rows)
+
+
+def test_mmseqs_max_seqs_is_passed_on(tmp_path: Path) -> None:
+    import shutil
+
+    from pgml.contact.search import mmseqs_alignment
+
+    if shutil.which("mmseqs") is None:
+        pytest.skip("mmseqs not installed")
+    db = _database(tmp_path)
+    assert len(mmseqs_alignment(UBIQUITIN, db, max_seqs=300)) == 7
+    assert len(mmseqs_alignment(UBIQUITIN, db, max_seqs=2, sensitivity=1.0)) <= 3
+
+
+def test_hhblits_is_optional(tmp_path: Path) -> None:
+    import shutil
+
+    from pgml.contact.search import hhblits_alignment
+
+    if shutil.which("hhblits") is not None:
+        with pytest.raises(InputError, match="not an HH-suite database prefix"):
+            hhblits_alignment(UBIQUITIN, tmp_path / "uniref30")
+    else:
+        with pytest.raises(InputError, match="hhblits not found on PATH .*use --engine jackhmmer or mmseqs"):
+            hhblits_alignment(UBIQUITIN, tmp_path / "uniref30")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (">a\nMQIF\n>a\nMQIV\n", r"sequence a: sequence name given twice"),
+    (">a\nMQ1F\n", r"sequence a: unknown letter '1' at position 3"),
+    ("MQIF\n", r"no FASTA record"),
+])
+def test_bad_query_files(tmp_path: Path, text: str, message: str) -> None:
+    from pgml.contact.search import read_queries
+
+    path = tmp_path / "q.fasta"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_queries(path)

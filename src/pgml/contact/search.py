@@ -176,9 +176,14 @@ def read_queries(path: str | Path) -> list[tuple[str, str]]:
     if not path.is_file():
         raise InputError("is a directory, not a FASTA file" if path.is_dir() else "sequence file not found", path=path)
     try:
+        first = next((line for line in path.read_text().splitlines() if line.strip()), "")
+        if first and not first.startswith(">"):
+            raise InputError("no FASTA record: the first line is not a '>name' header", path=path, record="line 1")
         records = [(r.id, str(r.seq).upper().replace("-", "").replace(".", "")) for r in SeqIO.parse(path, "fasta")]
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"cannot read as FASTA: {exc}", path=path) from None
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"cannot read as FASTA: {str(exc).splitlines()[0]}", path=path) from None
     if not records:
         raise InputError("no FASTA record ('>name' then the sequence)", path=path)
     seen: set[str] = set()
