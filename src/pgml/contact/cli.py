@@ -282,9 +282,6 @@ def _query_features(args: argparse.Namespace, settings, out: Path, device) -> li
     if args.sequence is not None:
         from pgml.contact.search import read_queries
 
-        if args.database is None:
-            raise InputError("--sequence needs --database (a one-sequence alignment gives no couplings)",
-                             path=args.sequence)
         queries = [(name, lambda q=query, n=name: _search(args, q, n)) for name, query in read_queries(args.sequence)]
     else:
         queries = [(target_name(path), lambda p=path: read_alignment(p, args.format)) for path in args.alignment]
@@ -316,6 +313,9 @@ def _predict(args: argparse.Namespace) -> int:
         raise InputError("give one of --sequence (with --database), --alignment, or --plm-dir with --pssm-dir")
     if args.plm_dir and args.pssm_dir is None:
         raise InputError("--plm-dir needs --pssm-dir (the PSSMs of the same targets)")
+    if args.sequence is not None and args.database is None:
+        raise InputError("--sequence needs --database (a one-sequence alignment gives no couplings)",
+                         path=args.sequence)
     with atomic_dir(args.output_dir) as out:
         return _predict_into(args, out)
 
