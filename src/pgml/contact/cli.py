@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from pgml.cliargs import output_dir, output_file
+from pgml.cliargs import input_paths, output_dir, output_file
 from pgml.contact.params import (
     BOUNDS,
     ENGINES,
@@ -492,7 +492,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("pssm", help="L x 20 PSSM from a weighted alignment or a PSI-BLAST ASCII PSSM")
     p.add_argument("--alignment", type=Path, default=None)
     p.add_argument("--psiblast-pssm", type=Path, default=None, help="psiblast -out_ascii_pssm output")
-    p.add_argument("--blast-db", default=None,
+    input_paths(p, "--blast-db", default=None,
                    help="BLAST protein database: run psiblast for the alignment's query instead of using the alignment")
     p.add_argument("--iterations", type=int, default=SearchParams().iterations, help="psiblast iterations")
     p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="psiblast inclusion E-value")
