@@ -290,6 +290,14 @@ def test_contact_predict_queries_need_no_structures(tmp_path: Path) -> None:
             in result.stdout)
     assert "--max-seqs 500" in result.stdout
     assert f"--alignment {alignment} --output-dir results/contact/predict/q2" in result.stdout
+    hh = tmp_path / "uniref30"
+    for ext in ("ffdata", "ffindex"):
+        Path(f"{hh}_a3m.{ext}").write_bytes(b"")
+    config["contact"].update(database=str(hh), search={"engine": "hhblits"})
+    path.write_text(yaml.safe_dump(config))
+    result = dry_run("--cores", "1", "-p", "--configfile", str(path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"--sequence {query} --database {hh} --engine hhblits" in result.stdout
     del config["contact"]["database"]
     path.write_text(yaml.safe_dump(config))
     result = dry_run("--cores", "1", "--configfile", str(path))

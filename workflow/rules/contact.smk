@@ -21,6 +21,12 @@ CONTACT_STRUCT = {
 }
 # contact.database (FASTA) without contact.alignments: jackhmmer (pyhmmer) with each structure's sequence
 CONTACT_DB = CONTACT.get("database")
+# hhblits reads an HH-suite database prefix (<prefix>_a3m.ffdata ...), the other engines a FASTA file
+CONTACT_DB_FILES = (
+    [f"{CONTACT_DB}_a3m.ffdata", f"{CONTACT_DB}_a3m.ffindex"]
+    if CONTACT_DB and CONTACT["search"]["engine"] == "hhblits"
+    else [CONTACT_DB] if CONTACT_DB else []
+)
 CONTACT_SEARCH = bool(CONTACT_DB) and not CONTACT["alignments"]
 CONTACT_ALN = (
     {
@@ -30,7 +36,7 @@ CONTACT_ALN = (
         if not Path(p).is_dir() or f.name.removesuffix(".gz").endswith(CONTACT_ALIGNMENT_SUFFIXES)
     }
     if CONTACT["alignments"]
-    else {t: [CONTACT_STRUCT[t], CONTACT_DB] for t in CONTACT_STRUCT}
+    else {t: [CONTACT_STRUCT[t], *CONTACT_DB_FILES] for t in CONTACT_STRUCT}
     if CONTACT_SEARCH
     else {t: f"{CONTACT_OUT}/simulated/{t}.a3m" for t in CONTACT_STRUCT}
 )
@@ -60,8 +66,9 @@ CONTACT_SHARDS = {str(k): CONTACT_IDS[k::CONTACT_N_SHARDS] for k in range(CONTAC
 
 # stop at parse time (also under -n) when the chain is on and a configured input is missing
 if chain_enabled("contact"):
-    if CONTACT_DB and not Path(CONTACT_DB).is_file():
-        raise WorkflowError(f"contact.database: not found: {CONTACT_DB} (working directory {Path.cwd()})")
+    for path in CONTACT_DB_FILES:
+        if not Path(path).is_file():
+            raise WorkflowError(f"contact.database: not found: {path} (working directory {Path.cwd()})")
     for key in ("structures", "alignments"):
         for path in CONTACT[key]:
             if not Path(path).exists():
@@ -122,7 +129,7 @@ rule contact_build_msa:
     params:
         filters=cli_flags(CONTACT["filter"]),
         source=lambda wc, input: (
-            f"--structure {input[0]} --database {input[1]} {cli_flags(CONTACT['search'])}"
+            f"--structure {input[0]} --database {shlex.quote(str(CONTACT_DB))} {cli_flags(CONTACT['search'])}"
             if CONTACT_SEARCH
             else f"--alignment {input[0]}"
         ),
@@ -294,6 +301,7 @@ rule contact_predict_query:
     input:
         model=CONTACT_MODEL,
         query=lambda wc: CONTACT_QUERIES[wc.contact_query][1],
+        database=lambda wc: CONTACT_DB_FILES if CONTACT_QUERIES[wc.contact_query][0] == "sequence" else [],
     output:
         directory(f"{CONTACT_OUT}/predict/{{contact_query}}"),
     params:
