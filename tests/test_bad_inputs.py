@@ -692,9 +692,9 @@ CASES: list[Case] = [
          lambda t, r: ["contact", "pssm", "--alignment", str(write(t / "in" / "x.aln", "\n")),
                        "--output", str(t / "out" / "x.tsv")],
          r"x\.aln: empty alignment"),
-    Case("contact-query-longer-than-structure",
+    Case("contact-query-not-the-structure-chain",
          lambda t, r: _contact_evaluate_long_query(t),
-         r"q\.npz: query has 9 residues, longer than the structure's chain \(4\)"),
+         r"q\.npz: query does not match the structure's chain: 0 of 4 residues align identically"),
     Case("contact-predict-model-text-file",
          lambda t, r: ["contact", "predict", "--model", str(write(t / "in" / "model.ckpt", "not a model\n")),
                        "--plm-dir", str(mkdir(t / "in" / "plm")), "--pssm-dir", str(mkdir(t / "in" / "pssm")),
@@ -1016,7 +1016,216 @@ TFBS_CASES: list[Case] = [
 
 # ==== contact ====
 
+UBIQUITIN = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG"
+
+
+def contact_homologues(n: int = 40, seed: int = 0) -> str:
+    """An aligned FASTA of ubiquitin and ``n`` random 30 %-mutants (Neff well above 2)."""
+    rng = np.random.default_rng(seed)
+    rows = [UBIQUITIN]
+    for _ in range(n):
+        row = np.array(list(UBIQUITIN))
+        hit = rng.random(len(row)) < 0.3
+        row[hit] = rng.choice(list("ARNDCQEGHILKMFPSTWYV"), int(hit.sum()))
+        rows.append("".join(row))
+    return "".join(f">s{k}\n{row}\n" for k, row in enumerate(rows))
+
+
+def contact_plm_file(folder: Path, name: str, query: str, *, apc: float = 0.0) -> Path:
+    """A ``<name>.npz`` as ``contact plm`` writes it, all scores ``apc``."""
+    length = len(query)
+    path = mkdir(folder) / f"{name}.npz"
+    np.savez(path, apc=np.full((length, length), apc, dtype=np.float32), query=query, neff=10.0,
+             couplings=np.zeros((length, length, 441), dtype=np.float16))
+    return path
+
+
+def contact_pssm_file(folder: Path, name: str, query: str, *, nan_row: int | None = None) -> Path:
+    from pgml.contact.pssm import pssm_frame
+
+    scores = np.zeros((len(query), 20))
+    if nan_row is not None:
+        scores[nan_row, 0] = np.nan
+    path = mkdir(folder) / f"{name}.tsv"
+    pssm_frame(query, scores).to_csv(path, sep="\t", index=False)
+    return path
+
+
+def contact_plm(text: str | bytes, name: str = "x.a3m", *extra: str) -> Callable[[Path, Resources], list[str]]:
+    """``contact plm`` on one alignment file holding ``text``."""
+    return lambda t, r: ["contact", "plm", "--alignments", str(write(t / "in" / name, text)),
+                         "--output-dir", str(t / "out"), "--max-iter", "2", *extra]
+
+
+def contact_build_msa(text: str | bytes, name: str = "x.a3m", *extra: str) -> Callable[[Path, Resources], list[str]]:
+    return lambda t, r: ["contact", "build-msa", "--alignment", str(write(t / "in" / name, text)),
+                         "--output", str(t / "out" / "x.aln"), *extra]
+
+
+def contact_train(pssm_nan: bool = False, split: str = "id\tsplit\nq\ttrain\nv\tval\n",
+                  pssm_query: str = "GGGG") -> Callable[[Path, Resources], list[str]]:
+    """``contact train`` on two 4-residue targets (q, v) matching GOOD_PDB's chain."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        plm, pssm = tmp / "in" / "plm", tmp / "in" / "pssm"
+        for name in ("q", "v"):
+            contact_plm_file(plm, name, "GGGG")
+            contact_pssm_file(pssm, name, pssm_query, nan_row=2 if pssm_nan else None)
+        structures = [write(tmp / "in" / f"{name}.pdb", GOOD_PDB) for name in ("q", "v")]
+        return ["contact", "train", "--plm-dir", str(plm), "--pssm-dir", str(pssm), "--structures",
+                *map(str, structures), "--split", str(write(tmp / "in" / "split.tsv", split)),
+                "--output-dir", str(tmp / "out"), "--epochs", "1"]
+    return build
+
+
+def contact_evaluate(structure: str = GOOD_PDB, *, apc: float = 0.0, prediction: object = None,
+                     name: str = "q") -> Callable[[Path, Resources], list[str]]:
+    """``contact evaluate`` of one 4-residue target ``q`` against ``structure`` (saved as ``<name>.pdb``)."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        plm = tmp / "in" / "plm"
+        contact_plm_file(plm, "q", "GGGG", apc=apc)
+        extra: list[str] = []
+        if prediction is not None:
+            predictions = mkdir(tmp / "in" / "pred")
+            if not isinstance(prediction, str):
+                np.save(predictions / "q.npy", np.asarray(prediction, dtype=np.float32))
+            extra = ["--predictions", str(predictions)]
+        return ["contact", "evaluate", "--plm-dir", str(plm), "--structures",
+                str(write(tmp / "in" / f"{name}.pdb", structure)), "--output-dir", str(tmp / "out"), *extra]
+    return build
+
+
+def _contact_nan_coordinate() -> str:
+    lines = full_atom_lines()
+    lines[5] = lines[5][:30] + "     nan" + lines[5][38:]
+    return pdb_text(lines)
+
+
+def _contact_truncated_gz() -> bytes:
+    data = gzip.compress(contact_homologues().encode())
+    return data[: len(data) // 2]
+
+
+def _contact_long_alignment() -> str:
+    rng = np.random.default_rng(0)
+    return "".join("".join(rng.choice(list("ARNDCQEGHILKMFPSTWYV"), 6000)) + "\n" for _ in range(3))
+
+
+def _contact_stockholm_twice() -> str:
+    rows = contact_homologues(3).split(">")[1:]
+    body = ["# STOCKHOLM 1.0"] + [f"{r.split()[0]} {r.split()[1]}" for r in rows]
+    body.insert(2, body[1])  # the query row repeated, as in Pfam's msa_Cys_knot.sth
+    return "\n".join(body) + "\n//\n"
+
+
+def _contact_predict_over_pssm(tmp: Path, res: Resources) -> list[str]:
+    pssm = mkdir(tmp / "in" / "pssm")
+    contact_pssm_file(pssm, "q", "GGGG")
+    return ["contact", "predict", "--model", str(write(tmp / "in" / "model.ckpt", "x")), "--plm-dir",
+            str(mkdir(tmp / "in" / "plm")), "--pssm-dir", str(pssm), "--output-dir", str(pssm)]
+
+
 CONTACT_CASES: list[Case] = [
+    # outputs over inputs
+    Case("contact-predict-output-dir-is-pssm-dir", _contact_predict_over_pssm,
+         r"pssm: output directory is the input .*pssm; choose another --output-dir"),
+    Case("contact-build-msa-output-is-alignment",
+         lambda t, r: ["contact", "build-msa", "--alignment", str(write(t / "in" / "x.a3m", contact_homologues())),
+                       "--output", str(t / "in" / "x.a3m")],
+         r"x\.a3m: output file is the input .*choose another --output"),
+    Case("contact-plm-output-dir-holds-alignment",
+         lambda t, r: ["contact", "plm", "--alignments", str(write(t / "in" / "x.a3m", contact_homologues())),
+                       "--output-dir", str(t / "in")],
+         r"in: output directory holds input file .*x\.a3m"),
+    Case("contact-pssm-output-is-psiblast-pssm",
+         lambda t, r: ["contact", "pssm", "--psiblast-pssm", str(write(t / "in" / "x.pssm", "x\n")),
+                       "--output", str(t / "in" / "x.pssm")],
+         r"x\.pssm: output file is the input"),
+    # NaN and out-of-range numbers
+    Case("contact-train-pssm-nan", contact_train(pssm_nan=True), r"[qv]\.tsv: row 3: score of A is nan"),
+    Case("contact-pssm-psiblast-nan",
+         lambda t, r: ["contact", "pssm", "--psiblast-pssm", str(write(t / "in" / "x.pssm",
+                       "Last position-specific scoring matrix computed\n           A  R  N  D  C  Q  E  G  H  I  L  K"
+                       "  M  F  P  S  T  W  Y  V\n    1 M   " + "  1" * 5 + " nan" + "  1" * 14 + "\n")),
+                       "--output", str(t / "out" / "x.tsv")],
+         r"x\.pssm: row 1: score of .* is nan"),
+    Case("contact-plm-lambda-single-nan", contact_plm(contact_homologues(), "x.a3m", "--lambda-single", "nan"),
+         r"--lambda-single must be a finite number, got nan"),
+    Case("contact-plm-lambda-pair-negative", contact_plm(contact_homologues(), "x.a3m", "--lambda-pair-factor", "-1"),
+         r"--lambda-pair-factor must be at least 0, got -1"),
+    Case("contact-plm-max-iter-zero", contact_plm(contact_homologues(), "x.a3m", "--max-iter", "0"),
+         r"--max-iter must be at least 1, got 0"),
+    Case("contact-build-msa-weight-identity-inf", contact_build_msa(contact_homologues(), "x.a3m",
+                                                                    "--weight-identity", "inf"),
+         r"--weight-identity must be a finite number, got inf"),
+    Case("contact-build-msa-coverage-above-one", contact_build_msa(contact_homologues(), "x.a3m",
+                                                                   "--min-coverage", "1.5"),
+         r"--min-coverage must be at most 1, got 1.5"),
+    Case("contact-split-fraction-nan",
+         lambda t, r: ["contact", "split", "--plm-dir", str(mkdir(t / "in" / "plm")), "--output",
+                       str(t / "out" / "split.tsv"), "--val-fraction", "nan"],
+         r"--val-fraction must be a finite number"),
+    Case("contact-plm-npz-nan", contact_evaluate(apc=np.nan), r"q\.npz: apc holds NaN or infinite values"),
+    Case("contact-evaluate-prediction-nan", contact_evaluate(prediction=np.full((4, 4), np.nan)),
+         r"q\.npy: map holds NaN or infinite values"),
+    # degenerate alignments
+    Case("contact-plm-one-sequence", contact_plm(f">q\n{UBIQUITIN}\n"),
+         r"x\.a3m: 1 sequence\(s\), 1 distinct, Neff 1\.0 \(below --min-neff 2\)"),
+    Case("contact-plm-near-empty", contact_plm(f">q\n{UBIQUITIN}\n>s\n{UBIQUITIN[:-3]}WWW\n"),
+         r"x\.a3m: 2 sequence\(s\), 2 distinct, Neff 1\.0 \(below --min-neff 2\)"),
+    Case("contact-plm-length-one", contact_plm(">q\nA\n>s\nC\n"),
+         r"x\.a3m: query has 1 residue\(s\); a contact map needs pairs at least 6 apart"),
+    Case("contact-plm-too-long-for-memory", contact_plm(_contact_long_alignment(), "x.aln"),
+         r"x\.aln: PLM couplings of 6000 columns need about \d+\.\d GiB, more than the .* available; "
+         r"lower it with --history"),
+    Case("contact-msa-query-all-gaps", contact_build_msa(">q\n----\n>s\nACDE\n", "x.fasta"),
+         r"x\.fasta: sequence q: the query is all gaps"),
+    # unreadable files
+    Case("contact-plm-truncated-gz", contact_plm(_contact_truncated_gz(), "x.a3m.gz"),
+         r"x\.a3m\.gz: truncated or corrupt gzip file"),
+    Case("contact-build-msa-truncated-gz", contact_build_msa(_contact_truncated_gz(), "x.a3m.gz"),
+         r"x\.a3m\.gz: truncated or corrupt gzip file"),
+    Case("contact-build-msa-alignment-is-directory",
+         lambda t, r: ["contact", "build-msa", "--alignment", str(mkdir(t / "in" / "msas")),
+                       "--output", str(t / "out" / "x.aln")],
+         r"msas: is a directory, not an alignment file"),
+    Case("contact-plm-alignment-missing",
+         lambda t, r: ["contact", "plm", "--alignments", str(t / "in" / "none.a3m"), "--output-dir", str(t / "out")],
+         r"none\.a3m: alignment file not found"),
+    Case("contact-build-msa-binary", contact_build_msa(b"\x00\xff\xfe" * 20, "x.a3m"), r"x\.a3m: not a text file"),
+    Case("contact-stockholm-query-row-twice", contact_build_msa(_contact_stockholm_twice(), "x.sto"),
+         r"x\.sto: sequence s0: row given twice in one block \(lines 2 and 3\)"),
+    Case("contact-psiblast-pssm-no-header",
+         lambda t, r: ["contact", "pssm", "--psiblast-pssm", str(write(t / "in" / "x.pssm", "1 M 0 0\n")),
+                       "--output", str(t / "out" / "x.tsv")],
+         r"x\.pssm: no 'A R N D \.\.\.' header line"),
+    # structures, targets and files that do not belong together
+    Case("contact-evaluate-nan-coordinate", contact_evaluate(_contact_nan_coordinate()),
+         r"q\.pdb: A:2:GLY: atom CA has a non-finite coordinate \(nan, 0\.0, 0\.0\)"),
+    Case("contact-evaluate-no-structure-for-target", contact_evaluate(name="other"),
+         r"q\.npz: no structure for target q among --structures"),
+    Case("contact-evaluate-prediction-missing", contact_evaluate(prediction="none"),
+         r"q\.npy: no prediction for this target in --predictions"),
+    Case("contact-train-pssm-rows-differ", contact_train(pssm_query="GGGGG"),
+         r"[qv]\.tsv: PSSM has 5 rows, the alignment's query 4 residues"),
+    Case("contact-train-split-without-val", contact_train(split="id\tsplit\nq\ttrain\nv\ttest\n"),
+         r"split\.tsv: the split needs at least one train and one val target"),
+    Case("contact-predict-no-query",
+         lambda t, r: ["contact", "predict", "--model", str(write(t / "in" / "model.ckpt", "x")),
+                       "--output-dir", str(t / "out")],
+         r"give one of --sequence \(with --database\), --alignment, or --plm-dir with --pssm-dir"),
+    Case("contact-predict-sequence-without-database",
+         lambda t, r: ["contact", "predict", "--model", str(write(t / "in" / "model.ckpt", "x")), "--sequence",
+                       str(write(t / "in" / "q.fasta", f">q\n{UBIQUITIN}\n")), "--output-dir", str(t / "out")],
+         r"q\.fasta: --sequence needs --database"),
+    Case("contact-build-msa-query-not-fasta",
+         lambda t, r: ["contact", "build-msa", "--sequence", str(write(t / "in" / "q.fasta", "MQIF\n")),
+                       "--database", str(write(t / "in" / "db.fasta", f">s\n{UBIQUITIN}\n")),
+                       "--output", str(t / "out" / "q.aln")],
+         r"q\.fasta: line 1: no FASTA record"),
+    Case("contact-evaluate-plm-not-npz",
+         lambda t, r: ["contact", "evaluate", "--plm-dir", str(mkdir(t / "in" / "plm")), "--structures",
+                       str(write(t / "in" / "q.pdb", GOOD_PDB)), "--output-dir", str(t / "out")],
+         r"no <target>\.npz files in the --plm-dir directories"),
 ]
 
 # ==== qa ====
@@ -1260,7 +1469,7 @@ CASES += TFBS_CASES + CONTACT_CASES + QA_CASES + FOLD_CASES
 
 def _contact_evaluate_long_query(tmp: Path) -> list[str]:
     plm = mkdir(tmp / "in" / "plm")
-    np.savez(plm / "q.npz", apc=np.zeros((9, 9), dtype=np.float32), query="GGGGGGGGG", neff=1.0)
+    np.savez(plm / "q.npz", apc=np.zeros((9, 9), dtype=np.float32), query="WWWWWWWWW", neff=1.0)
     structure = write(tmp / "in" / "q.pdb", GOOD_PDB)
     return ["contact", "evaluate", "--plm-dir", str(plm), "--structures", str(structure),
             "--output-dir", str(tmp / "out")]

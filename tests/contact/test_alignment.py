@@ -6,13 +6,16 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from conftest import REPO
 
 from pgml.contact.alignment import ALPHABET, GAP, read_alignment
 from pgml.contact.weights import filter_alignment, identity_matrix, neff, sequence_weights
 from pgml.errors import InputError
 
 ROWS = ["ACDEF", "ACDEY", "-CDEF"]
+SHARED_MSA = REPO.parent / "shared" / "data" / "contact" / "msa"
 
 
 def decode(msa: np.ndarray) -> list[str]:
@@ -109,3 +112,128 @@ def test_search_rows_sit_on_the_query_columns(tmp_path: Path, engine: str) -> No
     assert rows["ins/1"] == query
     assert rows["del/1"][:30] == query[:30] and rows["del/1"][35:] == query[35:]
     assert rows["del/1"][30:35].count("-") >= 4
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("x.fasta", ">q\n--ACDE-F\n>s\nWWACDEYF\n"),
+    ("x.aln", "--ACDE-F\nWWACDEYF\n"),
+    ("x.a3m", ">q\n--ACDE-F\n>s\nWWACDEYF\n"),
+])
+def test_query_gap_columns_are_dropped(tmp_path: Path, name: str, text: str) -> None:
+    """Column i is query residue i in every format: the columns where the query has a gap go."""
+    path = tmp_path / name
+    path.write_text(text)
+    aln = read_alignment(path)
+    assert decode(aln.msa) == ["ACDEF", "ACDEF"]
+
+
+def test_pssm_has_one_row_per_query_residue(tmp_path: Path) -> None:
+    from pgml.cli import main
+
+    query = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG"
+    path = tmp_path / "gapped.fasta"
+    path.write_text(f">q\n----{query}\n>s\nAAAA{query}\n>t\nCCCC{query[:-3]}WWW\n")
+    assert main(["contact", "pssm", "--alignment", str(path), "--output", str(tmp_path / "q.tsv")]) == 0
+    table = pd.read_csv(tmp_path / "q.tsv", sep="\t")
+    assert len(table) == len(query) == 76
+    assert "".join(table["residue"]) == query
+
+
+def test_stockholm_row_twice_in_a_block_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "x.sto"
+    path.write_text("# STOCKHOLM 1.0\nq ACDE\ns ACDF\nq ACDE\n\nq GH\ns GH\n//\n")
+    with pytest.raises(InputError, match=r"sequence q: row given twice in one block \(lines 2 and 4\)"):
+        read_alignment(path)
+    # one row per name and block is a multi-block file
+    path.write_text("# STOCKHOLM 1.0\nq ACDE\ns ACDF\n\nq GH\ns GY\n//\n")
+    assert decode(read_alignment(path).msa) == ["ACDEGH", "ACDFGY"]
+
+
+@pytest.mark.shared_data
+def test_real_files_query_gaps_and_a_repeated_pfam_row() -> None:
+    """ProDy's 3HSY/3O21 FASTA starts with query gaps; its Pfam Cys-knot Stockholm repeats its first row."""
+    folder = SHARED_MSA / "prody_msa"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} absent")
+    text = (folder / "msa_3hsyA_3o21A.fasta").read_text()
+    query = "".join(text.split(">")[1].splitlines()[1:])
+    aln = read_alignment(folder / "msa_3hsyA_3o21A.fasta")
+    assert aln.query == query.replace("-", "")
+    with pytest.raises(InputError, match=r"msa_Cys_knot\.sth\.gz: sequence GTHB2_ONCKE/26-130: row given twice"):
+        read_alignment(folder / "msa_Cys_knot.sth.gz")
+
+
+def test_truncated_gzip_and_directory_are_named(tmp_path: Path) -> None:
+    data = gzip.compress(b">q\nACDEFGHIK\n" * 200)
+    (tmp_path / "x.a3m.gz").write_bytes(data[:40])
+    with pytest.raises(InputError, match=r"x\.a3m\.gz: truncated or corrupt gzip file"):
+        read_alignment(tmp_path / "x.a3m.gz")
+    with pytest.raises(InputError, match=r"is a directory, not an alignment file"):
+        read_alignment(tmp_path)
+
+
+UBIQUITIN = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG"
+
+
+def _database(tmp_path: Path, n: int = 6) -> Path:
+    rng = np.random.default_rng(1)
+    rows = []
+    for _ in range(n):
+        row = np.array(list(UBIQUITIN))
+        hit = rng.random(len(row)) < 0.15
+        row[hit] = rng.choice(list("ARNDCQEGHILKMFPSTWYV"), int(hit.sum()))
+        rows.append("".join(row))
+    db = tmp_path / "db.fasta"
+    db.write_text("".join(f">h{k}\n{row}\n" for k, row in enumerate(rows)) + f">other\n{'ACDEFGHIKL' * 6}\n")
+    return db
+
+
+def test_build_msa_searches_a_fasta_query_without_a_structure(tmp_path: Path) -> None:
+    from pgml.cli import main
+
+    query = tmp_path / "ubq.fasta"
+    query.write_text(f">ubq\n{UBIQUITIN}\n")
+    out = tmp_path / "ubq.aln"
+    assert main(["contact", "build-msa", "--sequence", str(query), "--database", str(_database(tmp_path)),
+                 "--iterations", "1", "--output", str(out)]) == 0
+    rows = out.read_text().split()
+    assert rows[0] == UBIQUITIN and len(rows) == 7 and all(len(r) == 76 for r in rows)
+
+
+def test_mmseqs_max_seqs_is_passed_on(tmp_path: Path) -> None:
+    import shutil
+
+    from pgml.contact.search import mmseqs_alignment
+
+    if shutil.which("mmseqs") is None:
+        pytest.skip("mmseqs not installed")
+    db = _database(tmp_path)
+    assert len(mmseqs_alignment(UBIQUITIN, db, max_seqs=300)) == 7
+    assert len(mmseqs_alignment(UBIQUITIN, db, max_seqs=2, sensitivity=1.0)) <= 3
+
+
+def test_hhblits_is_optional(tmp_path: Path) -> None:
+    import shutil
+
+    from pgml.contact.search import hhblits_alignment
+
+    if shutil.which("hhblits") is not None:
+        with pytest.raises(InputError, match="not an HH-suite database prefix"):
+            hhblits_alignment(UBIQUITIN, tmp_path / "uniref30")
+    else:
+        with pytest.raises(InputError, match="hhblits not found on PATH .*use --engine jackhmmer or mmseqs"):
+            hhblits_alignment(UBIQUITIN, tmp_path / "uniref30")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (">a\nMQIF\n>a\nMQIV\n", r"sequence a: sequence name given twice"),
+    (">a\nMQ1F\n", r"sequence a: unknown letter '1' at position 3"),
+    ("MQIF\n", r"no FASTA record"),
+])
+def test_bad_query_files(tmp_path: Path, text: str, message: str) -> None:
+    from pgml.contact.search import read_queries
+
+    path = tmp_path / "q.fasta"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_queries(path)

@@ -52,9 +52,55 @@ def test_native_contacts_and_query_check() -> None:
     native = native_contacts(DEMO_STRUCTURES / "1EJG.pdb.gz")
     assert len(native.sequence) == 46
     assert native.distances[0, 1] < 8 and np.allclose(native.distances, native.distances.T, equal_nan=True)
-    check_query(native.sequence, native, "q")
-    with pytest.raises(InputError, match="longer than the structure"):
-        check_query(native.sequence + "A", native, "q")
+    np.testing.assert_array_equal(check_query(native.sequence, native, "q"), native.distances)
+    # a longer (full-length) query keeps its numbering: the extra residue has no distance
+    longer = check_query("M" + native.sequence, native, "q")
+    np.testing.assert_array_equal(longer[1:, 1:], native.distances)
+    assert np.isnan(longer[0]).all()
+    with pytest.raises(InputError, match="query does not match the structure's chain"):
+        check_query("W" * 46, native, "q")
+
+
+def _without_loop(tmp_path: Path, first: int, last: int) -> Path:
+    """1UBI with residues ``first..last`` deleted (an unresolved loop), numbering kept."""
+    import gzip
+
+    lines = gzip.decompress((DEMO_STRUCTURES / "1UBI.pdb.gz").read_bytes()).decode().splitlines()
+    kept = [line for line in lines if not (line.startswith(("ATOM", "HETATM")) and first <= int(line[22:26]) <= last)]
+    path = tmp_path / "1UBI_loop.pdb"
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
+def test_full_length_query_with_a_missing_loop_is_scored_in_query_numbering(tmp_path: Path) -> None:
+    """A full-length query against a structure missing residues 30-39 gives the same precision as the
+    intact structure with the loop's pairs scored as absent; numbering the observed residues 1..66
+    instead (the cut query) moves pairs between ranges."""
+    intact = native_contacts(DEMO_STRUCTURES / "1UBI.pdb.gz")
+    gapped = native_contacts(_without_loop(tmp_path, 30, 39))
+    query = intact.sequence
+    assert len(query) == 76 and len(gapped.sequence) == 66
+    rng = np.random.default_rng(0)
+    scores = rng.random((76, 76))
+    scores = scores + scores.T + 2.0 * (np.nan_to_num(intact.distances, nan=99.0) < 8)  # informative
+    mapped = check_query(query, gapped, "q")
+    loop = np.zeros(76, dtype=bool)
+    loop[29:39] = True
+    absent = intact.distances.copy()
+    absent[loop, :] = np.nan
+    absent[:, loop] = np.nan
+    np.testing.assert_array_equal(np.isnan(mapped), np.isnan(absent))
+    np.testing.assert_allclose(mapped[~np.isnan(mapped)], absent[~np.isnan(absent)])
+    full = precision_table(scores, mapped)
+    assert full == precision_table(scores, absent)
+    assert 0 < full["long_L/5"] <= 1
+    # the old way: the 66 observed residues numbered 1..66 shift every pair across the loop by 10
+    observed = ~loop
+    cut = precision_table(scores[np.ix_(observed, observed)], gapped.distances)
+    sep = np.abs(np.subtract.outer(np.flatnonzero(observed), np.flatnonzero(observed)))
+    cut_sep = np.abs(np.subtract.outer(np.arange(66), np.arange(66)))
+    assert ((sep >= 24) != (cut_sep >= 24)).any()
+    assert cut != full
 
 
 def test_simulated_alignment_is_seeded_and_keeps_the_query() -> None:

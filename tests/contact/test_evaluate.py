@@ -31,7 +31,7 @@ def test_model_maps_reads_the_ensemble_each_network_and_noattention(tmp_path: Pa
         np.save(folder / "T.npy", np.full((5, 5), len(folder.name), dtype=np.float32))
     maps = model_maps("T", 5, att, plain)
     assert list(maps) == ["attcontact", "sequence_attention", "regional_attention", "noattention"]
-    with pytest.raises(InputError, match="prediction not found"):
+    with pytest.raises(InputError, match="no prediction for this target"):
         model_maps("U", 5, att, None)
     with pytest.raises(InputError, match=r"shape \(5, 5\), the target has 6 residues"):
         read_map(att / "T.npy", 6)

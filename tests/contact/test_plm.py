@@ -67,3 +67,46 @@ def test_agrees_with_plmc_on_dhfr() -> None:
     i = np.array([column[int(v)] for v in ref[:, 0]])
     j = np.array([column[int(v)] for v in ref[:, 1]])
     assert np.corrcoef(scores[i, j], ref[:, 2])[0, 1] > 0.95
+
+
+def _homologues(n: int, length: int = 30, seed: int = 0) -> str:
+    rng = np.random.default_rng(seed)
+    query = rng.choice(list("ARNDCQEGHILKMFPSTWYV"), length)
+    rows = [query] + [np.where(rng.random(length) < 0.4, rng.choice(list("ARNDCQEGHILKMFPSTWYV"), length), query)
+                      for _ in range(n)]
+    return "".join(f">s{k}\n{''.join(row)}\n" for k, row in enumerate(rows))
+
+
+def test_memory_estimate_refuses_a_1500_column_alignment(tmp_path, monkeypatch, capsys) -> None:
+    """(5 + 2 x 5) x 4 x (21 x 1500)^2 bytes = 55.4 GiB, refused on a 12 GiB machine before any allocation."""
+    from pgml.cli import main
+    from pgml.contact.plm import max_plm_length, plm_memory
+
+    assert plm_memory(1500, 5) == 15 * 4 * (21 * 1500) ** 2
+    assert plm_memory(max_plm_length(12 * 1024 ** 3, 1), 1) <= 12 * 1024 ** 3 < plm_memory(
+        max_plm_length(12 * 1024 ** 3, 1) + 1, 1)
+    monkeypatch.setenv("PGML_MEMORY_LIMIT", "12G")
+    path = tmp_path / "long.aln"
+    rng = np.random.default_rng(0)
+    path.write_text("".join("".join(rng.choice(list("ACDEFGHIKL"), 1500)) + "\n" for _ in range(4)))
+    assert main(["contact", "plm", "--alignments", str(path), "--output-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "PLM couplings of 1500 columns need about 55.4 GiB, more than the 12.0 GiB available" in err
+    assert "--history" in err and not (tmp_path / "out").exists()
+
+
+def test_a_refused_alignment_in_a_shard_leaves_no_output(tmp_path, caplog) -> None:
+    """The shard is checked before any fit: a one-sequence alignment after a good one writes nothing."""
+    from pgml.cli import main
+
+    good, bad = tmp_path / "good.a3m", tmp_path / "bad.a3m"
+    good.write_text(_homologues(20))
+    bad.write_text(_homologues(0))
+    argv = ["contact", "plm", "--alignments", str(good), str(bad), "--output-dir", str(tmp_path / "out"),
+            "--max-iter", "2", "--device", "cpu"]
+    assert main(argv) == 2
+    assert not (tmp_path / "out").exists()
+    assert main(argv[:4] + argv[5:]) == 0
+    assert "good.a3m: shallow alignment, 21 sequences, Neff" in caplog.text
+    with np.load(tmp_path / "out" / "good.npz") as data:
+        assert np.isfinite(data["apc"]).all() and data["apc"].shape == (30, 30)

@@ -269,6 +269,44 @@ def test_contact_database_config_searches_with_jackhmmer_and_psiblast(tmp_path: 
     assert f"--blast-db {tmp_path / 'blastdb'} --iterations 2" in result.stdout
 
 
+def test_contact_predict_queries_need_no_structures(tmp_path: Path) -> None:
+    """contact.predict: a sequence (searched) and an alignment through a given model; nothing is trained."""
+    model = tmp_path / "model" / "model.ckpt"
+    model.parent.mkdir()
+    model.write_bytes(b"")
+    query = tmp_path / "crambin.fasta"
+    query.write_text(">crambin\nTTCCPSIVARSNFNVCRLPGTPEALCATYTGCIIIPGATCPGDYAN\n")
+    alignment = tmp_path / "q2.a3m"
+    alignment.write_text(">q2\nTTCCPSIVARSNFNVCRLPG\n")
+    db = tmp_path / "db.fasta"
+    db.write_text(">s\nTTCCPSIVARSNFNVCRLPGTPEALCATYTGCIIIPGATCPGDYAN\n")
+    config = {"chains": ["contact"], "contact": {"database": str(db), "search": {"engine": "mmseqs", "max_seqs": 500},
+                                                "predict": {"sequences": [str(query)], "alignments": [str(alignment)],
+                                                            "model": str(model)}}}
+    path = tmp_path / "predict.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = dry_run("--cores", "1", "-p", "--configfile", str(path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "contact_train_model" not in result.stdout and "contact_simulate_alignment" not in result.stdout
+    assert (f"pgml contact predict --model {model} --sequence {query} --database {db} --engine mmseqs"
+            in result.stdout)
+    assert "--max-seqs 500" in result.stdout
+    assert f"--alignment {alignment} --output-dir results/contact/predict/q2" in result.stdout
+    hh = tmp_path / "uniref30"
+    for ext in ("ffdata", "ffindex"):
+        Path(f"{hh}_a3m.{ext}").write_bytes(b"")
+    config["contact"].update(database=str(hh), search={"engine": "hhblits"})
+    path.write_text(yaml.safe_dump(config))
+    result = dry_run("--cores", "1", "-p", "--configfile", str(path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"--sequence {query} --database {hh} --engine hhblits" in result.stdout
+    del config["contact"]["database"]
+    path.write_text(yaml.safe_dump(config))
+    result = dry_run("--cores", "1", "--configfile", str(path))
+    assert result.returncode != 0
+    assert "contact.predict.sequences: searching a sequence needs contact.database" in result.stdout + result.stderr
+
+
 def test_missing_structures_directory_stops_a_dry_run(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({"chains": ["bfactor"], "bfactor": {"structures": [str(tmp_path / "nope")]}}))

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import snakemake_executable, venv_env
@@ -142,6 +143,14 @@ def test_contact_chain_end_to_end(tmp_path: Path) -> None:
         assert (out / "model" / variant / "model.ckpt").exists()
         assert (out / "model" / variant / "learning_curve.png").exists()
     assert (out / "predictions" / "attcontact" / "1EJG.attention.png").stat().st_size > 0
+    card = json.loads((out / "model" / "attcontact" / "model.json").read_text())
+    assert card["chain"] == "contact" and card["inputs"]["max_iter"] == 5
+    assert {"val_long_L/2", "baseline_apc_plm_val_long_L/2"} <= set(card["metrics"])
+    # a new query (an alignment of 1UBI, no structure), named by its file
+    query = np.load(out / "predict" / "contact_query" / "contact_query.npy")
+    assert query.shape == (76, 76) and np.isfinite(query).all()
+
+
 def test_tfbs_chain_end_to_end(tmp_path: Path) -> None:
     out = run_chain("tfbs", tmp_path)
     counts = pd.read_csv(out / "labels" / "CTCF_counts.tsv", sep="\t")

@@ -22,6 +22,12 @@ CONTACT_STRUCT = {
 }
 # contact.database (FASTA) without contact.alignments: jackhmmer (pyhmmer) with each structure's sequence
 CONTACT_DB = CONTACT.get("database")
+# hhblits reads an HH-suite database prefix (<prefix>_a3m.ffdata ...), the other engines a FASTA file
+CONTACT_DB_FILES = (
+    [f"{CONTACT_DB}_a3m.ffdata", f"{CONTACT_DB}_a3m.ffindex"]
+    if CONTACT_DB and CONTACT["search"]["engine"] == "hhblits"
+    else [CONTACT_DB] if CONTACT_DB else []
+)
 CONTACT_SEARCH = bool(CONTACT_DB) and not CONTACT["alignments"]
 CONTACT_ALN = (
     {
@@ -31,23 +37,52 @@ CONTACT_ALN = (
         if not Path(p).is_dir() or f.name.removesuffix(".gz").endswith(CONTACT_ALIGNMENT_SUFFIXES)
     }
     if CONTACT["alignments"]
-    else {t: [CONTACT_STRUCT[t], CONTACT_DB] for t in CONTACT_STRUCT}
+    else {t: [CONTACT_STRUCT[t], *CONTACT_DB_FILES] for t in CONTACT_STRUCT}
     if CONTACT_SEARCH
     else {t: f"{CONTACT_OUT}/simulated/{t}.a3m" for t in CONTACT_STRUCT}
 )
 CONTACT_IDS = sorted(CONTACT_ALN)
+# contact.predict: new queries (sequences or alignments, no structures) through a trained model; with
+# contact.predict.model and no contact.structures nothing is trained
+CONTACT_PREDICT = CONTACT["predict"]
+CONTACT_SEQUENCE_SUFFIXES = (".fasta", ".fa", ".faa")
+CONTACT_QUERIES = {
+    **{
+        f.name.split(".")[0]: ("sequence", str(f))
+        for p in CONTACT_PREDICT["sequences"]
+        for f in (sorted(Path(p).iterdir()) if Path(p).is_dir() else [Path(p)])
+        if not Path(p).is_dir() or f.name.removesuffix(".gz").endswith(CONTACT_SEQUENCE_SUFFIXES)
+    },
+    **{
+        f.name.split(".")[0]: ("alignment", str(f))
+        for p in CONTACT_PREDICT["alignments"]
+        for f in (sorted(Path(p).iterdir()) if Path(p).is_dir() else [Path(p)])
+        if not Path(p).is_dir() or f.name.removesuffix(".gz").endswith(CONTACT_ALIGNMENT_SUFFIXES)
+    },
+}
+CONTACT_TRAIN = bool(CONTACT["structures"]) or not CONTACT_PREDICT.get("model")
+CONTACT_MODEL = CONTACT_PREDICT.get("model") or f"{CONTACT_OUT}/model/attcontact/model.ckpt"
 CONTACT_N_SHARDS = max(1, min(CONTACT["shards"], len(CONTACT_IDS)))
 CONTACT_SHARDS = {str(k): CONTACT_IDS[k::CONTACT_N_SHARDS] for k in range(CONTACT_N_SHARDS)}
 
 # stop at parse time (also under -n) when the chain is on and a configured input is missing
 if chain_enabled("contact"):
-    if CONTACT_DB and not Path(CONTACT_DB).is_file():
-        raise WorkflowError(f"contact.database: not found: {CONTACT_DB} (working directory {Path.cwd()})")
+    for path in CONTACT_DB_FILES:
+        if not Path(path).is_file():
+            raise WorkflowError(f"contact.database: not found: {path} (working directory {Path.cwd()})")
     for key in ("structures", "alignments"):
         for path in CONTACT[key]:
             if not Path(path).exists():
                 raise WorkflowError(f"contact.{key}: not found: {path} (working directory {Path.cwd()})")
-    if len(CONTACT_IDS) < 3:
+    for key in ("sequences", "alignments"):
+        for path in CONTACT_PREDICT[key]:
+            if not Path(path).exists():
+                raise WorkflowError(f"contact.predict.{key}: not found: {path} (working directory {Path.cwd()})")
+    if CONTACT_PREDICT.get("model") and not Path(CONTACT_PREDICT["model"]).is_file():
+        raise WorkflowError(f"contact.predict.model: not found: {CONTACT_PREDICT['model']}")
+    if CONTACT_PREDICT["sequences"] and not CONTACT_DB:
+        raise WorkflowError("contact.predict.sequences: searching a sequence needs contact.database")
+    if CONTACT_TRAIN and len(CONTACT_IDS) < 3:
         raise WorkflowError(
             f"contact: {len(CONTACT_IDS)} target(s); the train/val/test split needs at least 3 (contact.structures)"
         )
@@ -60,15 +95,18 @@ wildcard_constraints:
     contact_target="|".join(CONTACT_IDS) or "none",
     contact_variant="attcontact|noattention",
     contact_shard="|".join(CONTACT_SHARDS) or "none",
+    contact_query="|".join(CONTACT_QUERIES) or "none",
 
 
 # the networks of an attcontact model whose maps `pgml contact predict` writes in subfolders
 CONTACT_MODULES = ["sequence_attention", "regional_attention"]
 CONTACT_PLM_DIRS = expand(f"{CONTACT_OUT}/plm/shard{{shard}}", shard=sorted(CONTACT_SHARDS))
-CONTACT_TARGETS = [
-    f"{CONTACT_OUT}/evaluation/metrics.tsv",
-    f"{CONTACT_OUT}/evaluation/precision.png",
-] + [f"{CONTACT_OUT}/pssm/{t}.tsv" for t in CONTACT_IDS]
+CONTACT_TARGETS = (
+    [f"{CONTACT_OUT}/evaluation/metrics.tsv", f"{CONTACT_OUT}/evaluation/precision.png"]
+    + [f"{CONTACT_OUT}/pssm/{t}.tsv" for t in CONTACT_IDS]
+    if CONTACT_TRAIN
+    else []
+) + [f"{CONTACT_OUT}/predict/{q}" for q in sorted(CONTACT_QUERIES)]
 
 
 rule contact_simulate_alignment:
@@ -95,7 +133,7 @@ rule contact_build_msa:
     params:
         filters=cli_flags(CONTACT["filter"]),
         source=lambda wc, input: (
-            f"--structure {input[0]} --database {input[1]} {cli_flags(CONTACT['search'])}"
+            f"--structure {input[0]} --database {shlex.quote(str(CONTACT_DB))} {cli_flags(CONTACT['search'])}"
             if CONTACT_SEARCH
             else f"--alignment {input[0]}"
         ),
@@ -173,6 +211,7 @@ rule contact_train_model:
         split=f"{CONTACT_OUT}/split.tsv",
     output:
         model=f"{CONTACT_OUT}/model/{{contact_variant}}/model.ckpt",
+        card=f"{CONTACT_OUT}/model/{{contact_variant}}/model.json",
         curve=report(
             f"{CONTACT_OUT}/model/{{contact_variant}}/learning_curve.png",
             category="contact",
@@ -291,3 +330,31 @@ rule contact_evaluate_maps:
         "pgml contact evaluate --plm-dir {input.plm} --structures {input.structures} --split {input.split}"
         " --predictions {params.predictions} --noattention {params.noattention} --output-dir {params.outdir}"
         " > {log} 2>&1"
+
+
+rule contact_predict_query:
+    input:
+        model=CONTACT_MODEL,
+        query=lambda wc: CONTACT_QUERIES[wc.contact_query][1],
+        database=lambda wc: CONTACT_DB_FILES if CONTACT_QUERIES[wc.contact_query][0] == "sequence" else [],
+    output:
+        directory(f"{CONTACT_OUT}/predict/{{contact_query}}"),
+    params:
+        source=lambda wc, input: (
+            f"--sequence {input.query} --database {shlex.quote(str(CONTACT_DB))} {cli_flags(CONTACT['search'])}"
+            if CONTACT_QUERIES[wc.contact_query][0] == "sequence"
+            else f"--alignment {input.query}"
+        ),
+        filters=cli_flags(CONTACT["filter"], keys=("min_coverage", "max_identity")),
+        plm=cli_flags(CONTACT["plm"], keys=("history", "chunk", "min_neff")),
+        seed=SEED,
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        f"{CONTACT_LOG}/predict_query/{{contact_query}}.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact predict --model {input.model} {params.source} --output-dir {output} {params.filters}"
+        " {params.plm} --seed {params.seed} --threads {threads} > {log} 2>&1"

@@ -2,11 +2,14 @@
 
 Every reader returns an :class:`Alignment`: names and an ``(N, L)`` uint8 matrix in the alphabet
 :data:`ALPHABET` (CCMpred's order, gap last). The first sequence is the query. Columns are the
-query's match states: insertions (lower-case letters and ``.`` in a3m/a2m/Stockholm) are dropped,
-and in an a2m/Stockholm file whose rows have one length, columns where the query has a gap or an
-insertion are dropped as well (plmc's focus mode). The ambiguity codes ``X B Z J U O`` count as gaps
-(as CCMpred and plmc do); any other character, rows of different length after insert removal, or an
-empty file is an :class:`~pgml.errors.InputError` naming the file and the record.
+query's residues: insertions (lower-case letters and ``.`` in a3m/a2m/Stockholm) are dropped, in an
+a2m/Stockholm file whose rows have one length columns where the query has an insertion are dropped
+as well (plmc's focus mode), and in every format the columns where the query has a gap are dropped,
+so column ``i`` is query residue ``i`` (a PSSM has one row per query residue). The ambiguity codes
+``X B Z J U O`` count as gaps (as CCMpred and plmc do) but keep their column. Any other character,
+rows of different length after insert removal, a name given twice in one Stockholm block, an empty,
+truncated (``.gz``) or unreadable file, or a directory is an :class:`~pgml.errors.InputError`
+naming the file and the record.
 
 Written here rather than with Biopython's ``AlignIO``: AlignIO neither knows a3m's insert states nor
 PSICOV files and refuses ragged rows without saying which record is ragged.
@@ -15,6 +18,8 @@ PSICOV files and refuses ragged rows without saying which record is ragged.
 from __future__ import annotations
 
 import gzip
+import logging
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +27,8 @@ import numpy as np
 
 from pgml.contact.params import FORMATS
 from pgml.errors import InputError
+
+log = logging.getLogger(__name__)
 
 #: amino acids in CCMpred's order, then the gap; index 20 is the gap
 ALPHABET = "ARNDCQEGHILKMFPSTWYV-"
@@ -80,7 +87,10 @@ def _text(path: Path) -> str:
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from None
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(f"truncated or corrupt gzip file ({exc})", path=path) from None
     try:
         return data.decode()
     except UnicodeDecodeError:
@@ -103,14 +113,23 @@ def _fasta_records(text: str, path: Path) -> list[tuple[str, str]]:
 
 
 def _stockholm_records(text: str, path: Path) -> list[tuple[str, str]]:
+    """Rows of a (multi-block) Stockholm file; a name may appear once per block (blocks end at a blank line)."""
     seqs: dict[str, list[str]] = {}
+    block: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
-        if not line or line.startswith("#") or line == "//":
+        if not line or line == "//":
+            block = {}
+            continue
+        if line.startswith("#"):
             continue
         parts = line.split()
         if len(parts) != 2:
             raise InputError("expected 'name sequence'", path=path, record=f"line {number}")
+        if parts[0] in block:
+            raise InputError(f"row given twice in one block (lines {block[parts[0]]} and {number}); "
+                             "remove the repeated row", path=path, record=f"sequence {parts[0]}")
+        block[parts[0]] = number
         seqs.setdefault(parts[0], []).append(parts[1])
     return [(name, "".join(parts)) for name, parts in seqs.items()]
 
@@ -133,6 +152,10 @@ def _encode(name: str, seq: str, path: Path) -> np.ndarray:
 def read_alignment(path: str | Path, fmt: str | None = None) -> Alignment:
     """Read an alignment (format from the suffix unless ``fmt`` is given); row 0 is the query."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory, not an alignment file; give one file per target", path=path)
+    if not path.exists():
+        raise InputError("alignment file not found", path=path)
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise InputError(f"alignment format must be one of {', '.join(FORMATS)}, got {fmt!r}", path=path)
@@ -166,6 +189,11 @@ def read_alignment(path: str | Path, fmt: str | None = None) -> Alignment:
     msa = np.stack(rows)
     if (msa[0] == GAP).all():
         raise InputError("the query is all gaps", path=path, record=f"sequence {records[0][0]}")
+    residues = np.array([c not in "-." for c in seqs[0]], dtype=bool)
+    if not residues.all():
+        log.info("%s: dropped %d column(s) where the query %s has a gap", path, int((~residues).sum()),
+                 records[0][0])
+        msa = np.ascontiguousarray(msa[:, residues])
     return Alignment([n for n, _ in records], msa)
 
 

@@ -11,13 +11,18 @@ the step functions.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import math
+from collections.abc import Callable
 from pathlib import Path
 
-from pgml.cliargs import output_dir, output_file
+from pgml.cliargs import input_paths, output_dir, output_file
 from pgml.contact.params import (
+    BOUNDS,
     ENGINES,
     FORMATS,
+    SHALLOW_NEFF,
     VARIANTS,
     FilterParams,
     PlmParams,
@@ -30,6 +35,32 @@ from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 
 log = logging.getLogger(__name__)
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Refuse NaN, infinite or out-of-range numeric flags (:data:`pgml.contact.params.BOUNDS`), naming the flag."""
+    for dest, (low, high, open_low) in BOUNDS.items():
+        values = getattr(args, dest, None)
+        for value in values if isinstance(values, list) else [values]:
+            if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            flag = "--" + dest.replace("_", "-")
+            if not math.isfinite(value):
+                raise InputError(f"{flag} must be a finite number, got {value}")
+            if low is not None and (value <= low if open_low else value < low):
+                raise InputError(f"{flag} must be {'above' if open_low else 'at least'} {low:g}, got {value:g}")
+            if high is not None and value > high:
+                raise InputError(f"{flag} must be at most {high:g}, got {value:g}")
+
+
+def _checked(step: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The step, run after :func:`check_numbers`."""
+    @functools.wraps(step)
+    def run(args: argparse.Namespace) -> int:
+        check_numbers(args)
+        return step(args)
+    return run
+
 
 def target_name(path: str | Path) -> str:
     """The target's name: the file name up to its first dot (``1UBI.pdb.gz`` -> ``1UBI``), as the workflow names it."""
@@ -56,39 +87,53 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _search(args: argparse.Namespace, query: str, name: str):
+    """The alignment of ``query`` from ``--engine`` against ``--database`` (the ``search`` settings)."""
+    from pgml.contact.search import search_alignment
+
+    return search_alignment(query, args.database, engine=args.engine, iterations=args.iterations,
+                            evalue=args.evalue, max_seqs=args.max_seqs, sensitivity=args.sensitivity,
+                            threads=args.threads or 1, name=name)
+
+
 def _build_msa(args: argparse.Namespace) -> int:
     from pgml.contact.alignment import read_alignment, write_psicov
+    from pgml.contact.features import warn_shallow
     from pgml.contact.weights import filter_alignment, neff, sequence_weights
 
     if (args.alignment is None) == (args.database is None):
-        raise InputError("give either --alignment or --database (with --structure)")
+        raise InputError("give either --alignment or --database (with --sequence or --structure)")
     if args.alignment is not None:
-        check_output_file(args.output, inputs=[args.alignment])
         aln = read_alignment(args.alignment, args.format)
     else:
-        from pgml.contact.contacts import native_contacts
-        from pgml.contact.search import jackhmmer_alignment, mmseqs_alignment
+        if (args.sequence is None) == (args.structure is None):
+            raise InputError("--database needs the query: --sequence (FASTA, one record) or --structure "
+                             "(its first protein chain)")
+        if args.sequence is not None:
+            from pgml.contact.search import read_queries
 
-        if args.structure is None:
-            raise InputError("--database needs --structure (the query is its first protein chain)")
-        check_output_file(args.output, inputs=[args.database, args.structure])
-        query = native_contacts(args.structure).sequence
-        if args.engine == "mmseqs":
-            aln = mmseqs_alignment(query, args.database, evalue=args.evalue, threads=args.threads or 1,
-                                   name=target_name(args.structure))
+            records = read_queries(args.sequence)
+            if len(records) != 1:
+                raise InputError(f"{len(records)} records; build-msa searches one query (predict takes several)",
+                                 path=args.sequence)
+            name, query = records[0]
         else:
-            aln = jackhmmer_alignment(query, args.database, iterations=args.iterations, evalue=args.evalue,
-                                      threads=args.threads or 1, name=target_name(args.structure))
+            from pgml.contact.contacts import native_contacts
+
+            name, query = target_name(args.structure), native_contacts(args.structure).sequence
+        aln = _search(args, query, name)
     kept = filter_alignment(aln, min_coverage=args.min_coverage, max_identity=args.max_identity)
     w = sequence_weights(kept.msa, args.weight_identity)
     write_psicov(kept, args.output)
     log.info("%s: L=%d, %d of %d sequences kept, Neff %.1f", args.alignment or args.database, kept.length, len(kept),
              len(aln), neff(w))
+    warn_shallow(args.alignment or args.database, len(kept), neff(w))
     return 0
 
 
 def _pssm(args: argparse.Namespace) -> int:
     from pgml.contact.alignment import read_alignment
+    from pgml.contact.features import warn_shallow
     from pgml.contact.pssm import pssm_frame, pssm_from_msa, read_psiblast_pssm
     from pgml.contact.weights import sequence_weights
     from pgml.tables import write_tsv
@@ -116,37 +161,38 @@ def _pssm(args: argparse.Namespace) -> int:
             scores = found[1]
     else:
         aln = read_alignment(args.alignment, args.format)
-        query, scores = aln.query, pssm_from_msa(aln.msa, sequence_weights(aln.msa, args.weight_identity))
+        w = sequence_weights(aln.msa, args.weight_identity)
+        query, scores = aln.query, pssm_from_msa(aln.msa, w)
+        warn_shallow(args.alignment, len(aln), float(w.sum()))
     write_tsv(pssm_frame(query, scores), args.output, float_format="%.4f")
     return 0
 
 
 def _plm(args: argparse.Namespace) -> int:
-    import numpy as np
     from tqdm import tqdm
 
     from pgml.contact.alignment import read_alignment
-    from pgml.contact.plm import apc, fit_plm, frobenius_scores
-    from pgml.contact.weights import neff, sequence_weights
-    from pgml.fileio import atomic_path
+    from pgml.contact.features import FeatureSettings, check_plm_alignment, plm_features, write_plm_file
+    from pgml.contact.weights import sequence_weights
+    from pgml.fileio import atomic_dir
     from pgml.runtime import pick_device
     from pgml.train.seed import seed_everything
 
-    out = check_output_dir(args.output_dir, inputs=args.alignments)
-    device = pick_device(args.device)
-    out.mkdir(parents=True, exist_ok=True)
-    for path in tqdm(args.alignments, desc="PLM", unit="alignment"):
-        seed_everything(args.seed)
+    settings = FeatureSettings(weight_identity=args.weight_identity, lambda_single=args.lambda_single,
+                               lambda_pair_factor=args.lambda_pair_factor, max_iter=args.max_iter)
+    # the whole shard is checked before any fit
+    for path in args.alignments:
         aln = read_alignment(path, args.format)
-        w = sequence_weights(aln.msa, args.weight_identity)
-        fit = fit_plm(aln.msa, w, lambda_single=args.lambda_single, lambda_pair_factor=args.lambda_pair_factor,
-                      max_iter=args.max_iter, history=args.history, chunk=args.chunk, device=device)
-        scores = apc(frobenius_scores(fit.J))
-        length = aln.length
-        with atomic_path(out / f"{target_name(path)}.npz") as tmp, open(tmp, "wb") as handle:
-            np.savez_compressed(handle, apc=scores.astype(np.float32), query=aln.query, neff=neff(w),
-                                n_sequences=len(aln), couplings=fit.J.reshape(length, length, -1).astype(np.float16),
-                                objective=fit.objective, seconds=fit.seconds)
+        check_plm_alignment(aln, sequence_weights(aln.msa, args.weight_identity), path, history=args.history,
+                            min_neff=args.min_neff)
+    device = pick_device(args.device)
+    with atomic_dir(args.output_dir) as out:
+        for path in tqdm(args.alignments, desc="PLM", unit="alignment"):
+            seed_everything(args.seed)
+            aln = read_alignment(path, args.format)
+            w = sequence_weights(aln.msa, args.weight_identity)
+            write_plm_file(out / f"{target_name(path)}.npz", plm_features(aln, w, settings, path, history=args.history,
+                                                                          chunk=args.chunk, device=device))
     return 0
 
 
@@ -174,16 +220,14 @@ def _load_targets(args: argparse.Namespace, names: list[str], *, with_structures
 
 
 def _split(args: argparse.Namespace) -> int:
-    import numpy as np
-
+    from pgml.contact.plm import load_plm
     from pgml.split.identity import identity_split
     from pgml.split.table import write_split_table
 
     check_output_file(args.output)
     sequences = {}
     for name, path in _plm_files(args.plm_dir).items():
-        with np.load(path) as data:
-            sequences[name] = [str(data["query"])]
+        sequences[name] = [load_plm(path, couplings=False).query]
     result = identity_split(sequences, args.val_fraction, args.test_fraction, seed=args.seed)
     write_split_table(args.output, result.assignment, {"group": result.group})
     log.info("split by sequence identity: %s", result.counts())
@@ -207,45 +251,132 @@ def _train(args: argparse.Namespace) -> int:
     params = TrainParams(variant=args.variant, hidden=args.hidden, heads=args.heads, width=args.width,
                          blocks=tuple(args.blocks), maxout=args.maxout, lr_adam=args.lr_adam, lr_sgd=args.lr_sgd,
                          sgd_epoch=args.sgd_epoch, epochs=args.epochs, patience=args.patience)
-    from pgml.contact.training import train_model
+    from dataclasses import asdict
 
-    train_model(_load_targets(args, train_names, with_structures=True),
-                _load_targets(args, val_names, with_structures=True), out, params, args.seed, args.device)
+    from pgml.contact.card import contact_card, training_settings, validation_metrics
+    from pgml.contact.training import load_module, train_model
+    from pgml.modelcard import write_card
+    from pgml.runtime import pick_device
+
+    plm = _plm_files(args.plm_dir)
+    settings = training_settings([plm[t] for t in [*train_names, *val_names] if t in plm])
+    val = _load_targets(args, val_names, with_structures=True)
+    best = train_model(_load_targets(args, train_names, with_structures=True), val, out, params, args.seed,
+                       args.device)
+    metrics = validation_metrics(load_module(best), val, pick_device(args.device))
+    write_card(best, contact_card(settings, split=args.split, train=train_names, val=val_names, seed=args.seed,
+                                  metrics=metrics, hyperparameters=asdict(params)))
+    log.info("model.json: validation long-range top-L/2 %.3f, APC-PLM %.3f (%s)", metrics["val_long_L/2"],
+             metrics["baseline_apc_plm_val_long_L/2"],
+             "beats the baseline" if metrics["beats_baseline"] else "does NOT beat the baseline")
     return 0
 
 
+def _query_features(args: argparse.Namespace, settings, out: Path, device) -> list[tuple[Path, Path]]:
+    """Build each query's alignment, PSSM and PLM file under ``out/features`` with the card's settings.
+
+    The queries are the records of ``--sequence`` (searched against ``--database``) or the
+    ``--alignment`` files; every one is checked (length, depth, memory) before its fit.
+    """
+    from pgml.contact.alignment import read_alignment, write_psicov
+    from pgml.contact.features import check_plm_alignment, plm_features, write_plm_file
+    from pgml.contact.pssm import pssm_frame, pssm_from_msa
+    from pgml.contact.weights import filter_alignment, sequence_weights
+    from pgml.tables import write_tsv
+    from pgml.train.seed import seed_everything
+
+    if args.sequence is not None:
+        from pgml.contact.search import read_queries
+
+        queries = [(name, lambda q=query, n=name: _search(args, q, n)) for name, query in read_queries(args.sequence)]
+    else:
+        queries = [(target_name(path), lambda p=path: read_alignment(p, args.format)) for path in args.alignment]
+    names = [name for name, _ in queries]
+    if len(set(names)) != len(names):
+        raise InputError(f"two queries named {next(n for n in names if names.count(n) > 1)}; names must differ")
+    folder = out / "features"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, build in queries:
+        aln = filter_alignment(build(), min_coverage=args.min_coverage, max_identity=args.max_identity)
+        w = sequence_weights(aln.msa, settings.weight_identity)
+        check_plm_alignment(aln, w, f"query {name}", history=args.history, min_neff=args.min_neff)
+        write_psicov(aln, folder / f"{name}.aln")
+        write_tsv(pssm_frame(aln.query, pssm_from_msa(aln.msa, w)), folder / f"{name}.tsv", float_format="%.4f")
+        seed_everything(args.seed)
+        write_plm_file(folder / f"{name}.npz", plm_features(aln, w, settings, f"query {name}", history=args.history,
+                                                            chunk=args.chunk, device=device))
+        files.append((folder / f"{name}.npz", folder / f"{name}.tsv"))
+    return files
+
+
 def _predict(args: argparse.Namespace) -> int:
+    """Contact maps of new queries (a sequence, an alignment) or of ready features, with a trained model."""
+    from pgml.fileio import atomic_dir
+
+    modes = [args.sequence is not None, bool(args.alignment), bool(args.plm_dir)]
+    if sum(modes) != 1:
+        raise InputError("give one of --sequence (with --database), --alignment, or --plm-dir with --pssm-dir")
+    if args.plm_dir and args.pssm_dir is None:
+        raise InputError("--plm-dir needs --pssm-dir (the PSSMs of the same targets)")
+    if args.sequence is not None and args.database is None:
+        raise InputError("--sequence needs --database (a one-sequence alignment gives no couplings)",
+                         path=args.sequence)
+    with atomic_dir(args.output_dir) as out:
+        return _predict_into(args, out)
+
+
+def _predict_into(args: argparse.Namespace, out: Path) -> int:
     import numpy as np
     from tqdm import tqdm
 
+    from pgml.contact.card import check_plm_file, read_contact_card
     from pgml.contact.evaluate import plot_attention
     from pgml.contact.maps import write_maps
-    from pgml.contact.training import load_module, predict
-    from pgml.fileio import atomic_path
+    from pgml.contact.training import load_module, load_target, predict
     from pgml.runtime import pick_device
 
-    out = check_output_dir(args.output_dir, inputs=[args.model])
     module = load_module(args.model)
+    card, settings = read_contact_card(args.model, args.card)
     device = pick_device(args.device)
-    names = sorted(_plm_files(args.plm_dir))
     variant = module.hparams.variant
-    for target in tqdm(_load_targets(args, names, with_structures=False), desc="predict", unit="target"):
+    if args.plm_dir:
+        plm = _plm_files(args.plm_dir)
+        for path in plm.values():
+            check_plm_file(card, path)
+        files = [(plm[name], Path(args.pssm_dir) / f"{name}.tsv") for name in sorted(plm)]
+    else:
+        files = _query_features(args, settings, out, device)
+    for plm_path, pssm_path in tqdm(files, desc="predict", unit="target"):
+        target = load_target(plm_path, pssm_path, None)
         pred = predict(module, target, device)
-        # the variant's own map at the top, every module's map (sequence_attention, regional_attention) below
+        # the variant's own map at the top, every module's map (sequence_attention, regional_attention) below;
+        # rows and columns are the query's residues 1..L
         for name, prob in pred.maps.items():
+            if not np.isfinite(prob).all():
+                raise InputError(f"the model gave NaN probabilities ({name}) for this target", path=plm_path)
             write_maps(target.name, target.sequence, prob, out if name == variant else out / name,
                        probabilities=True, method=name)
         if pred.sequence_weights is not None:
-            with atomic_path(out / f"{target.name}.attention.npz") as tmp, open(tmp, "wb") as handle:
+            with open(out / f"{target.name}.attention.npz", "wb") as handle:
                 np.savez_compressed(handle, sequence=pred.sequence_weights.astype(np.float32),
                                     regional=pred.regional_weights.astype(np.float16))
             plot_attention(pred.sequence_weights, pred.regional_weights, out / f"{target.name}.attention.png",
                            target.name)
+    log.info("%d contact map(s) in %s (rows and columns: query residues 1..L)", len(files), args.output_dir)
     return 0
 
 
+
 def _evaluate(args: argparse.Namespace) -> int:
-    import numpy as np
+    """Score into a temporary folder moved into place at the end: a refused target leaves nothing behind."""
+    from pgml.fileio import atomic_dir
+
+    with atomic_dir(check_output_dir(args.output_dir, inputs=[*args.structures])) as out:
+        return _evaluate_into(args, out)
+
+
+def _evaluate_into(args: argparse.Namespace, out: Path) -> int:
     import pandas as pd
 
     from pgml.contact.contacts import check_query, native_contacts
@@ -258,11 +389,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         summarise,
     )
     from pgml.contact.maps import write_maps
+    from pgml.contact.plm import load_plm
     from pgml.split.table import read_split_table
     from pgml.tables import write_tsv
 
     structures = {target_name(p): p for p in args.structures}
-    out = check_output_dir(args.output_dir, inputs=[*args.structures])
     plm_files = _plm_files(args.plm_dir)
     split = read_split_table(args.split) if args.split else None
     names = sorted(t for t in plm_files if split is None or split.get(t) == "test")
@@ -273,16 +404,16 @@ def _evaluate(args: argparse.Namespace) -> int:
         path = plm_files[target]
         if target not in structures:
             raise InputError(f"no structure for target {target} among --structures", path=path)
-        with np.load(path) as data:
-            scores, query, neff = data["apc"], str(data["query"]), float(data["neff"])
+        plm_file = load_plm(path, couplings=False)
+        scores, query, neff = plm_file.apc, plm_file.query, plm_file.neff
         native = native_contacts(structures[target])
-        check_query(query, native, str(path))
+        distances = check_query(query, native, str(path))  # in the query's numbering
         methods = {**model_maps(target, len(query), args.predictions, args.noattention), "apc_plm": scores}
         for method, values in methods.items():
-            rows.append(evaluate_target(method, target, values, native.distances, neff))
+            rows.append(evaluate_target(method, target, values, distances, neff))
             write_maps(target, query, values, out / "maps" / method, probabilities=method != "apc_plm",
                        method=method)
-            plot_map(values, native.distances, out / "plots" / f"{target}_{method}.png",
+            plot_map(values, distances, out / "plots" / f"{target}_{method}.png",
                      f"{target}: {method} top-L over native (Neff {neff:.0f})")
     table = pd.DataFrame(rows)
     mean, by_neff = summarise(table)
@@ -297,11 +428,29 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_filter(p: argparse.ArgumentParser, with_filters: bool) -> None:
+def _add_search(p: argparse.ArgumentParser) -> None:
+    """``--database`` and the search settings (:class:`SearchParams`)."""
+    from pgml.runtime import add_threads_argument
+
+    search = SearchParams()
+    p.add_argument("--database", type=Path, default=None,
+                   help="FASTA sequence database (jackhmmer, mmseqs; streamed) or HH-suite database prefix (hhblits)")
+    p.add_argument("--engine", choices=ENGINES, default=search.engine,
+                   help="jackhmmer (pyhmmer), mmseqs (easy-search, one pass) or hhblits (when installed)")
+    p.add_argument("--iterations", type=int, default=search.iterations, help="jackhmmer/hhblits iterations")
+    p.add_argument("--evalue", type=float, default=search.evalue, help="inclusion E-value")
+    p.add_argument("--max-seqs", type=int, default=search.max_seqs,
+                   help="mmseqs --max-seqs / hhblits -maxseq: hits kept per query")
+    p.add_argument("--sensitivity", type=float, default=search.sensitivity, help="mmseqs -s (1 fast ... 7.5 sensitive)")
+    add_threads_argument(p)
+
+
+def _add_filter(p: argparse.ArgumentParser, with_filters: bool, with_weights: bool = True) -> None:
     f = FilterParams()
     p.add_argument("--format", choices=FORMATS, default=None, help="alignment format (default: from the suffix)")
-    p.add_argument("--weight-identity", type=float, default=f.weight_identity,
-                   help="identity at which sequences share their weight")
+    if with_weights:
+        p.add_argument("--weight-identity", type=float, default=f.weight_identity,
+                       help="identity at which sequences share their weight")
     if with_filters:
         p.add_argument("--min-coverage", type=float, default=f.min_coverage,
                        help="drop sequences covering less than this fraction of the query columns")
@@ -325,33 +474,29 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--min-separation", type=int, default=sim.min_separation,
                    help="couple contacts at least this far apart in sequence")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_simulate)
+    p.set_defaults(func=_checked(_simulate))
 
     p = steps.add_parser("build-msa", help="read a ready alignment or search a database (jackhmmer), filter "
                                            "(hhfilter-like), write PSICOV")
     p.add_argument("--alignment", type=Path, default=None, help="a3m, a2m, Stockholm, aligned FASTA or PSICOV (.gz)")
-    p.add_argument("--database", type=Path, default=None, help="FASTA sequence database for jackhmmer (pyhmmer)")
+    p.add_argument("--sequence", type=Path, default=None, help="with --database: FASTA file of the query (one record)")
     p.add_argument("--structure", type=Path, default=None, help="with --database: the query is its first chain")
-    p.add_argument("--engine", choices=ENGINES, default=SearchParams().engine,
-                   help="jackhmmer (pyhmmer) or mmseqs (easy-search, one pass)")
-    p.add_argument("--iterations", type=int, default=SearchParams().iterations, help="jackhmmer iterations")
-    p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="inclusion E-value")
-    add_threads_argument(p)
+    _add_search(p)
     output_file(p, "--output", type=Path, required=True, help="PSICOV .aln (one sequence per line, query first)")
     _add_filter(p, with_filters=True)
-    p.set_defaults(func=_build_msa)
+    p.set_defaults(func=_checked(_build_msa))
 
     p = steps.add_parser("pssm", help="L x 20 PSSM from a weighted alignment or a PSI-BLAST ASCII PSSM")
     p.add_argument("--alignment", type=Path, default=None)
     p.add_argument("--psiblast-pssm", type=Path, default=None, help="psiblast -out_ascii_pssm output")
-    p.add_argument("--blast-db", default=None,
+    input_paths(p, "--blast-db", default=None,
                    help="BLAST protein database: run psiblast for the alignment's query instead of using the alignment")
     p.add_argument("--iterations", type=int, default=SearchParams().iterations, help="psiblast iterations")
     p.add_argument("--evalue", type=float, default=SearchParams().evalue, help="psiblast inclusion E-value")
     add_threads_argument(p)
     output_file(p, "--output", type=Path, required=True, help="TSV: position, residue, 20 scores in bits")
     _add_filter(p, with_filters=False)
-    p.set_defaults(func=_pssm)
+    p.set_defaults(func=_checked(_pssm))
 
     p = steps.add_parser("plm", help="pseudo-likelihood Potts couplings + APC scores for a shard of alignments")
     p.add_argument("--alignments", type=Path, nargs="+", required=True)
@@ -364,10 +509,12 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--max-iter", type=int, default=plm.max_iter, help="L-BFGS iterations")
     p.add_argument("--history", type=int, default=plm.history, help="L-BFGS correction pairs")
     p.add_argument("--chunk", type=int, default=plm.chunk, help="sequences per chunk (bounds memory)")
+    p.add_argument("--min-neff", type=float, default=plm.min_neff,
+                   help=f"refuse alignments with fewer effective sequences; below {SHALLOW_NEFF:g} a warning")
     p.add_argument("--seed", type=int, default=0)
     add_device_argument(p)
     add_threads_argument(p)
-    p.set_defaults(func=_plm)
+    p.set_defaults(func=_checked(_plm))
 
     p = steps.add_parser("evaluate", help="precision by range vs native structures; maps, RR, figures")
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True, help="output directories of `plm`")
@@ -380,7 +527,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--split", type=Path, default=None, help="split TSV: score the test targets only")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes metrics.tsv, per_target.tsv, by_neff.tsv, precision.png, maps/, plots/")
-    p.set_defaults(func=_evaluate)
+    p.set_defaults(func=_checked(_evaluate))
 
     tp = TrainParams()
     p = steps.add_parser("split", help="train/val/test split of the targets by sequence identity (MMseqs2)")
@@ -389,7 +536,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=float, default=SplitParams().val_fraction)
     p.add_argument("--test-fraction", type=float, default=SplitParams().test_fraction)
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_split)
+    p.set_defaults(func=_checked(_split))
 
     p = steps.add_parser("train", help="train ATTContact (Adam then SGD; selection on val long-range top-L/2)")
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True)
@@ -414,14 +561,26 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     add_device_argument(p)
     add_threads_argument(p)
-    p.set_defaults(func=_train)
+    p.set_defaults(func=_checked(_train))
 
-    p = steps.add_parser("predict", help="contact probabilities and attention weights with a trained model")
-    p.add_argument("--model", type=Path, required=True)
-    p.add_argument("--plm-dir", type=Path, nargs="+", required=True)
-    p.add_argument("--pssm-dir", type=Path, required=True)
+    p = steps.add_parser("predict", help="contact map of a new sequence (searched), a ready alignment, or ready "
+                                         "features, with a trained model; no structure needed")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt from train (model.json beside it)")
+    p.add_argument("--card", type=Path, default=None, help="the model card (default: model.json beside --model)")
+    p.add_argument("--sequence", type=Path, default=None,
+                   help="FASTA of query sequences: each is searched against --database, filtered, then PSSM and PLM")
+    p.add_argument("--alignment", type=Path, nargs="+", default=None,
+                   help="ready alignments (query first), one per target, named by file name")
+    p.add_argument("--plm-dir", type=Path, nargs="+", default=None, help="ready features: output folders of `plm`")
+    p.add_argument("--pssm-dir", type=Path, default=None, help="with --plm-dir: folder of <target>.tsv PSSMs")
     output_dir(p, "--output-dir", type=Path, required=True,
-                   help="<target>.npy/.tsv/.rr/.binary.txt, <target>.attention.npz and .attention.png")
+               help="<target>.npy/.tsv/.rr/.binary.txt (query residues 1..L), <target>.attention.npz and .png; "
+                    "with --sequence/--alignment also features/<target>.aln, .tsv (PSSM) and .npz (PLM)")
+    _add_search(p)
+    _add_filter(p, with_filters=True, with_weights=False)  # weights and PLM penalties: the model card's
+    p.add_argument("--history", type=int, default=plm.history, help="L-BFGS correction pairs of the PLM fit")
+    p.add_argument("--chunk", type=int, default=plm.chunk, help="sequences per chunk of the PLM fit")
+    p.add_argument("--min-neff", type=float, default=plm.min_neff, help="refuse queries with a shallower alignment")
+    p.add_argument("--seed", type=int, default=0)
     add_device_argument(p)
-    add_threads_argument(p)
-    p.set_defaults(func=_predict)
+    p.set_defaults(func=_checked(_predict))

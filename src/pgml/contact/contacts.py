@@ -3,8 +3,10 @@
 A contact is a residue pair whose Cβ atoms (Cα for glycine; a virtual Cβ where a residue lacks one,
 from :func:`pgml.structure.residue_coords`) are closer than 8 Å (CASP's definition, used by
 [attcontact]). Precision of the top L/k pairs is counted per range: short 6-11, medium 12-23 and long
->= 24 residues apart (table 4.1 of [dissertation]); pairs whose distance is unknown (missing
-atoms) are left out of the ranking.
+>= 24 residues apart (table 4.1 of [dissertation]), in the numbering of the query: the structure's
+observed residues are aligned onto the query (:func:`check_query`), so a full-length query keeps its
+separations and ranges, and pairs whose distance is unknown (unresolved residues, missing atoms) are
+left out of the ranking.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ def native_contacts(path: str | Path, chain: str | None = None) -> NativeContact
     from pgml.structure.residue_coords import distance_map, residue_coords
 
     structure = read_structure(path, chains=[chain] if chain else None)
+    atoms = structure.atoms
+    bad = ~np.isfinite(atoms.coords).all(axis=1)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError(f"atom {atoms.atom_name[k]} has a non-finite coordinate {tuple(atoms.coords[k].tolist())}",
+                         path=path, record=f"{atoms.chain_id[k]}:{atoms.res_seq[k]}:{atoms.res_name[k]}")
     coords = residue_coords(structure)
     first = chain or str(coords.chain_id[0])
     keep = coords.chain_id == first
@@ -51,19 +59,50 @@ def native_contacts(path: str | Path, chain: str | None = None) -> NativeContact
     return NativeContacts(seq, distance_map(coords.cb[keep]))
 
 
-def check_query(query: str, native: NativeContacts, where: str) -> None:
-    """The alignment's query must be the structure's chain: same length, residues matching."""
-    if len(query) > len(native.sequence):
-        raise InputError(f"query has {len(query)} residues, longer than the structure's chain "
-                         f"({len(native.sequence)})", path=where)
-    if len(query) != len(native.sequence):
-        raise InputError(f"query has {len(query)} residues, the structure's chain {len(native.sequence)}",
-                         path=where)
-    mismatch = [k for k, (a, b) in enumerate(zip(query, native.sequence, strict=True))
-                if a != b and "-" not in (a, b) and "X" not in (a, b)]
-    if len(mismatch) > len(query) // 10:
-        raise InputError(f"query differs from the structure's sequence at {len(mismatch)} positions "
-                         f"(first: {mismatch[0] + 1})", path=where)
+#: fraction of the shorter of query and chain that must align identically
+MIN_IDENTITY = 0.9
+
+
+def map_to_query(query: str, native: NativeContacts) -> np.ndarray:
+    """For each query residue, the index of the native residue aligned to it (-1 where none).
+
+    A global alignment (Biopython's ``PairwiseAligner``: BLOSUM62, gap open -10, extend -0.5, end gaps
+    free) of the structure's observed residues onto the query, so a full-length query (SEQRES,
+    UniProt) keeps its own numbering and unresolved residues (loops, termini) map to nothing.
+    """
+    from Bio.Align import PairwiseAligner, substitution_matrices
+
+    aligner = PairwiseAligner(mode="global", substitution_matrix=substitution_matrices.load("BLOSUM62"),
+                              open_gap_score=-10.0, extend_gap_score=-0.5)
+    aligner.end_gap_score = 0.0
+    clean = lambda s: "".join(c if c in "ACDEFGHIKLMNPQRSTVWY" else "X" for c in s.upper())  # noqa: E731
+    alignment = aligner.align(clean(query), clean(native.sequence))[0]
+    mapping = np.full(len(query), -1, dtype=np.int64)
+    for (q0, q1), (n0, n1) in zip(*alignment.aligned, strict=True):
+        mapping[q0:q1] = np.arange(n0, n1)
+    return mapping
+
+
+def check_query(query: str, native: NativeContacts, where: str) -> np.ndarray:
+    """The ``(Lq, Lq)`` native distances in the query's numbering (NaN for unresolved query residues).
+
+    Native residues are placed on the query by :func:`map_to_query`; the query must be the
+    structure's chain: at least :data:`MIN_IDENTITY` of the shorter sequence aligned identically
+    (``X`` counts as identical).
+    """
+    mapping = map_to_query(query, native)
+    placed = mapping >= 0
+    same = sum(a == native.sequence[m] or "X" in (a, native.sequence[m]) or a == "-"
+               for a, m in zip(query, mapping, strict=True) if m >= 0)
+    shorter = min(len(query), len(native.sequence))
+    if same < MIN_IDENTITY * shorter:
+        raise InputError(f"query does not match the structure's chain: {same} of {shorter} residues align "
+                         f"identically (at least {MIN_IDENTITY:.0%} needed; query {len(query)}, chain "
+                         f"{len(native.sequence)} observed residues)", path=where)
+    distances = np.full((len(query), len(query)), np.nan)
+    index = np.flatnonzero(placed)
+    distances[np.ix_(index, index)] = native.distances[np.ix_(mapping[index], mapping[index])]
+    return distances
 
 
 def range_mask(length: int, name: str) -> np.ndarray:

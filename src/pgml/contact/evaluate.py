@@ -34,12 +34,17 @@ VERDICT_METRIC = "long_L/5"
 
 
 def read_map(path: Path, length: int) -> np.ndarray:
-    """One predicted ``(L, L)`` map; :class:`InputError` naming the file when missing or of another size."""
+    """One predicted ``(L, L)`` map; :class:`InputError` naming the file when missing, unreadable, of another size or not finite."""
     if not path.is_file():
-        raise InputError("prediction not found", path=path)
-    values = np.load(path)
+        raise InputError("no prediction for this target in --predictions", path=path)
+    try:
+        values = np.load(path)
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"cannot read as a .npy map: {exc}", path=path) from None
     if values.shape != (length, length):
         raise InputError(f"map of shape {values.shape}, the target has {length} residues", path=path)
+    if not np.isfinite(values).all():
+        raise InputError("map holds NaN or infinite values", path=path)
     return values
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 #: alignment formats read by :func:`pgml.contact.alignment.read_alignment`
 FORMATS = ("a3m", "a2m", "stockholm", "fasta", "psicov")
 #: sequence search engines of ``pgml contact build-msa --database``
-ENGINES = ("jackhmmer", "mmseqs")
+ENGINES = ("jackhmmer", "mmseqs", "hhblits")
 #: networks ``pgml contact train --variant`` builds: ATTContact (two attention networks and their
 #: ensemble) or the chapter's baseline, the same ResNet without attention (:mod:`pgml.contact.model`)
 VARIANTS = ("attcontact", "noattention")
@@ -43,6 +43,7 @@ class PlmParams:
     max_iter: int = 100
     history: int = 5
     chunk: int = 512
+    min_neff: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,28 @@ class SearchParams:
     engine: str = "jackhmmer"
     iterations: int = 3
     evalue: float = 0.001
+    max_seqs: int = 10000
+    sensitivity: float = 7.5
+
+
+#: an alignment shallower than this (Neff) gets a warning: [attcontact]'s lowest Neff bin, where
+#: precision is lowest
+SHALLOW_NEFF = 64.0
+#: the shortest query with a pair at separation >= 6 (the shortest range scored)
+MIN_QUERY_LENGTH = 7
+
+#: allowed values of the numeric flags (``dest``: low, high, low excluded); NaN and infinity are
+#: refused everywhere. The schema states the same bounds for the workflow.
+BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
+    "lambda_single": (0.0, None, False), "lambda_pair_factor": (0.0, None, False), "max_iter": (1, None, False),
+    "history": (1, None, False), "chunk": (1, None, False), "min_neff": (0.0, None, False),
+    "weight_identity": (0.0, 1.0, True), "min_coverage": (0.0, 1.0, False), "max_identity": (0.0, 1.0, True),
+    "iterations": (1, None, False), "evalue": (0.0, None, True), "max_seqs": (1, None, False),
+    "sensitivity": (1.0, 7.5, False),
+    "n_sequences": (1, None, False), "coupling": (0.0, None, False), "field": (None, None, False),
+    "burn_in": (1, None, False), "min_separation": (1, None, False),
+    "val_fraction": (0.0, 1.0, False), "test_fraction": (0.0, 1.0, False),
+    "hidden": (2, None, False), "heads": (1, None, False), "width": (1, None, False), "blocks": (1, None, False),
+    "maxout": (1, None, False), "lr_adam": (0.0, None, True), "lr_sgd": (0.0, None, True),
+    "sgd_epoch": (0, None, False), "epochs": (1, None, False), "patience": (1, None, False),
+}

@@ -109,10 +109,22 @@ class PseudoLikelihood(torch.nn.Module):
         return self.lambda_single * self.h.pow(2).sum() + 0.5 * self.lambda_pair * couplings.pow(2).sum()
 
 
+def plm_memory(length: int, history: int = HISTORY, q: int = Q) -> int:
+    """Bytes the fit of an ``L``-column alignment needs: ``(5 + 2 history) x 4 x (L q)^2`` (module docstring)."""
+    return (5 + 2 * history) * 4 * (length * q) ** 2
+
+
+def max_plm_length(available: int, history: int = HISTORY, q: int = Q) -> int:
+    """The longest alignment whose fit fits in ``available`` bytes (inverse of :func:`plm_memory`)."""
+    return int((available / ((5 + 2 * history) * 4)) ** 0.5 // q)
+
+
 def fit_plm(msa: np.ndarray, weights: np.ndarray, *, lambda_single: float = LAMBDA_SINGLE,
             lambda_pair_factor: float = LAMBDA_PAIR_FACTOR, max_iter: int = MAX_ITER, history: int = HISTORY,
             chunk: int = CHUNK, device: torch.device | str = "cpu") -> PlmResult:
     """Minimise the regularised negative pseudo-log-likelihood of ``msa (N, L)`` (module docstring)."""
+    if msa.ndim != 2 or msa.shape[1] < 2:
+        raise ValueError(f"the pseudo-likelihood needs at least 2 columns, got an alignment of shape {msa.shape}")
     device = torch.device(device)
     start = time.perf_counter()
     # identical rows enter the pseudo-likelihood with the sum of their weights: the same objective, fewer rows
@@ -153,7 +165,41 @@ def fit_plm(msa: np.ndarray, weights: np.ndarray, *, lambda_single: float = LAMB
     seconds = time.perf_counter() - start
     log.info("PLM L=%d N=%d: %d iterations, %d evaluations, objective %.4g, %.1f s on %s", length, n,
              iterations, evaluations, objective, seconds, device)
-    return PlmResult(model.h.detach().cpu().numpy(), J.cpu().numpy(), objective, iterations, seconds)
+    return PlmResult(model.h.detach().cpu().numpy(), J.detach().cpu().numpy(), objective, iterations, seconds)
+
+
+@dataclass
+class PlmFile:
+    """One target's ``plm`` output: the query, Neff, APC scores ``(L, L)`` and couplings ``(L, L, q^2)`` float16."""
+
+    query: str
+    neff: float
+    apc: np.ndarray
+    couplings: np.ndarray | None
+
+
+def load_plm(path, *, couplings: bool = True) -> PlmFile:
+    """Read a ``<target>.npz`` written by ``pgml contact plm``; refuse a foreign, inconsistent or non-finite one."""
+    import zipfile
+
+    from pgml.errors import InputError
+
+    try:
+        with np.load(path) as data:
+            missing = [k for k in ("apc", "query", "neff", *(("couplings",) if couplings else ())) if k not in data]
+            if missing:
+                raise InputError(f"not a PLM file of pgml contact plm (no {', '.join(missing)})", path=path)
+            result = PlmFile(str(data["query"]), float(data["neff"]), data["apc"],
+                             data["couplings"] if couplings else None)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"cannot read as a PLM .npz: {exc}", path=path) from None
+    length = len(result.query)
+    if result.apc.shape != (length, length):
+        raise InputError(f"APC map of shape {result.apc.shape} for a query of {length} residues", path=path)
+    for name, values in (("apc", result.apc), ("couplings", result.couplings)):
+        if values is not None and not np.isfinite(values).all():
+            raise InputError(f"{name} holds NaN or infinite values; rerun pgml contact plm", path=path)
+    return result
 
 
 def frobenius_scores(J: np.ndarray, n_aa: int = 20) -> np.ndarray:

@@ -60,7 +60,12 @@ def pssm_from_msa(msa: np.ndarray, weights: np.ndarray, beta: float = PSEUDO_BET
 def read_psiblast_pssm(path: str | Path) -> tuple[str, np.ndarray]:
     """Query and ``(L, 20)`` scores in bits from ``psiblast -out_ascii_pssm`` (half bits / 2)."""
     path = Path(path)
-    lines = path.read_text().splitlines()
+    if not path.is_file():
+        raise InputError("is a directory, not a PSSM file" if path.is_dir() else "PSSM file not found", path=path)
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read as text: {exc}", path=path) from None
     header = next((k for k, line in enumerate(lines) if line.split()[:3] == ["A", "R", "N"]), None)
     if header is None:
         raise InputError("no 'A R N D ...' header line: not a PSI-BLAST ASCII PSSM", path=path)
@@ -77,9 +82,10 @@ def read_psiblast_pssm(path: str | Path) -> tuple[str, np.ndarray]:
         residues.append(parts[1])
     if not rows:
         raise InputError("no score rows", path=path)
-    scores = np.array(rows) / 2.0
     perm = [order.index(a) for a in AMINO]
-    return "".join(residues), scores[:, perm]
+    scores = np.array(rows)[:, perm] / 2.0
+    _check_finite(scores, path)
+    return "".join(residues), scores
 
 
 def run_psiblast(query: str, blast_db: str, *, iterations: int = 3, evalue: float = 0.001, threads: int = 1,
@@ -121,4 +127,19 @@ def read_pssm(path: str | Path) -> np.ndarray:
     from pgml.tables import read_tsv
 
     frame = read_tsv(path, required_columns=["position", "residue", *AMINO])
-    return frame[list(AMINO)].to_numpy(dtype=np.float32)
+    try:
+        scores = frame[list(AMINO)].to_numpy(dtype=np.float32)
+    except (TypeError, ValueError):
+        bad = frame[list(AMINO)].apply(pd.to_numeric, errors="coerce").isna().any(axis=1).to_numpy()
+        raise InputError("non-numeric score", path=path, record=f"row {int(np.argmax(bad)) + 1}") from None
+    _check_finite(scores, path)
+    return scores
+
+
+def _check_finite(scores: np.ndarray, path: str | Path) -> None:
+    """Refuse NaN or infinite scores (one would make the whole contact map NaN), naming the first."""
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise InputError(f"score of {AMINO[col]} is {scores[row, col]} (NaN or infinite scores are refused)",
+                         path=path, record=f"row {row + 1}")

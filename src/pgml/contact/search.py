@@ -1,4 +1,11 @@
-"""Alignments from a sequence search against a FASTA database: jackhmmer (pyhmmer) or mmseqs easy-search.
+"""Alignments from a sequence search: jackhmmer (pyhmmer) or mmseqs easy-search against a FASTA
+database, or HHblits against an HH-suite database (UniRef30) when ``hhblits`` is installed.
+
+The database is streamed, never held in memory: jackhmmer reads it through pyhmmer's
+:class:`~pyhmmer.easel.SequenceFile` (opened again at each iteration), MMseqs2 and HHblits read it
+themselves. MMseqs2 keeps ``--max-seqs`` hits per query before aligning (its default, 300, gives
+shallow alignments) and searches at sensitivity ``-s``; both come from
+:class:`pgml.contact.params.SearchParams`.
 
 Each included domain of each included hit becomes one row over the query's positions: the domain's
 HMM match states are placed at their model positions, its insertions (``.`` in the model line) are
@@ -31,16 +38,16 @@ def jackhmmer_alignment(query: str, database: str | Path, *, iterations: int = 3
     if not database.is_file():
         raise InputError("sequence database not found", path=database)
     digital = easel.TextSequence(name=name.encode(), sequence=query).digitize(alphabet)
+    if database.stat().st_size == 0:
+        raise InputError("sequence database is empty", path=database)
+    length = len(query)
     try:
         with easel.SequenceFile(database, digital=True, alphabet=alphabet) as handle:
-            targets = handle.read_block()
+            # a SequenceFile is streamed: jackhmmer reopens it at each iteration
+            (rounds,) = list(hmmer.jackhmmer([digital], handle, max_iterations=iterations, checkpoints=True,
+                                             cpus=threads, E=evalue, incE=evalue, domE=evalue, incdomE=evalue))
     except (ValueError, OSError, EOFError) as exc:
         raise InputError(f"cannot read as a FASTA sequence database: {exc}", path=database) from None
-    if len(targets) == 0:
-        raise InputError("sequence database holds no sequences", path=database)
-    length = len(query)
-    (rounds,) = list(hmmer.jackhmmer([digital], targets, max_iterations=iterations, checkpoints=True,
-                                     cpus=threads, E=evalue, incE=evalue, domE=evalue, incdomE=evalue))
     usable = [r for r in rounds if r.hmm.M == length]
     chosen = usable[-1]
     if chosen is not rounds[-1]:
@@ -68,7 +75,8 @@ def jackhmmer_alignment(query: str, database: str | Path, *, iterations: int = 3
 
 
 def mmseqs_alignment(query: str, database: str | Path, *, evalue: float = 1e-3, threads: int = 1,
-                     name: str = "query", mmseqs: str = "mmseqs") -> Alignment:
+                     name: str = "query", max_seqs: int = 10000, sensitivity: float = 7.5,
+                     mmseqs: str = "mmseqs") -> Alignment:
     """Query first, then one row per hit of ``mmseqs easy-search`` (Debian mmseqs2).
 
     Each hit's aligned query and target strings (``qaln``, ``taln``) are walked from ``qstart``:
@@ -91,7 +99,8 @@ def mmseqs_alignment(query: str, database: str | Path, *, evalue: float = 1e-3, 
         fasta, out = Path(tmp) / "query.fasta", Path(tmp) / "hits.tsv"
         fasta.write_text(f">{name}\n{query}\n")
         cmd = [exe, "easy-search", str(fasta), str(database), str(out), str(Path(tmp) / "work"), "-e", str(evalue),
-               "--threads", str(threads), "--format-output", "target,qstart,qaln,taln", "-v", "1"]
+               "--threads", str(threads), "--max-seqs", str(max_seqs), "-s", str(sensitivity),
+               "--format-output", "target,qstart,qaln,taln", "-v", "1"]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             tail = " ".join((result.stderr or result.stdout).split())[-300:]
@@ -113,3 +122,92 @@ def mmseqs_alignment(query: str, database: str | Path, *, evalue: float = 1e-3, 
             rows.append(_encode(label, "".join(row), database))
     log.info("mmseqs easy-search: %d aligned hits", len(rows) - 1)
     return Alignment(names, np.stack(rows))
+
+
+def hhblits_database_exists(database: str | Path) -> bool:
+    """True when ``database`` is the prefix of an HH-suite database (``<prefix>_a3m.ffdata`` and ``.ffindex``)."""
+    return all(Path(f"{database}_a3m.{ext}").is_file() for ext in ("ffdata", "ffindex"))
+
+
+def hhblits_alignment(query: str, database: str | Path, *, iterations: int = 3, evalue: float = 1e-3,
+                      threads: int = 1, name: str = "query", max_seqs: int = 10000,
+                      hhblits: str = "hhblits") -> Alignment:
+    """Query first, then HHblits' a3m rows (``-oa3m``) against an HH-suite database such as UniRef30.
+
+    HHblits is optional (Debian package hhsuite); without it this is an :class:`InputError` saying so.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    from pgml.contact.alignment import read_alignment
+
+    exe = shutil.which(hhblits)
+    if exe is None:
+        raise InputError(f"{hhblits} not found on PATH (Debian package hhsuite); use --engine jackhmmer or mmseqs")
+    if not hhblits_database_exists(database):
+        raise InputError("not an HH-suite database prefix (no <prefix>_a3m.ffdata/.ffindex)", path=database)
+    with tempfile.TemporaryDirectory(prefix="pgml-hhblits-") as tmp:
+        fasta, out = Path(tmp) / "query.fasta", Path(tmp) / "query.a3m"
+        fasta.write_text(f">{name}\n{query}\n")
+        cmd = [exe, "-i", str(fasta), "-d", str(database), "-oa3m", str(out), "-o", str(Path(tmp) / "hits.hhr"),
+               "-n", str(iterations), "-e", str(evalue), "-cpu", str(threads), "-maxseq", str(max_seqs), "-v", "0"]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0 or not out.is_file():
+            tail = " ".join((result.stderr or result.stdout).split())[-300:]
+            raise InputError(f"hhblits failed (exit {result.returncode}): {tail}", path=database)
+        aln = read_alignment(out, "a3m")
+    aln.names[0] = name
+    log.info("hhblits: %d iteration(s), %d sequences", iterations, len(aln) - 1)
+    return aln
+
+
+def read_queries(path: str | Path) -> list[tuple[str, str]]:
+    """``(name, sequence)`` of every record of a FASTA file of query sequences (Biopython's reader).
+
+    Gaps are removed (an aligned query is accepted); letters outside the amino-acid alphabet and
+    ``X B Z J U O``, empty records and repeated names are refused naming the record.
+    """
+    from Bio import SeqIO
+
+    from pgml.contact.alignment import ALPHABET, AMBIGUOUS
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("is a directory, not a FASTA file" if path.is_dir() else "sequence file not found", path=path)
+    try:
+        first = next((line for line in path.read_text().splitlines() if line.strip()), "")
+        if first and not first.startswith(">"):
+            raise InputError("no FASTA record: the first line is not a '>name' header", path=path, record="line 1")
+        records = [(r.id, str(r.seq).upper().replace("-", "").replace(".", "")) for r in SeqIO.parse(path, "fasta")]
+    except (UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"cannot read as FASTA: {str(exc).splitlines()[0]}", path=path) from None
+    if not records:
+        raise InputError("no FASTA record ('>name' then the sequence)", path=path)
+    seen: set[str] = set()
+    allowed = set(ALPHABET[:20] + AMBIGUOUS)
+    for name, seq in records:
+        if name in seen:
+            raise InputError("sequence name given twice", path=path, record=f"sequence {name}")
+        seen.add(name)
+        if not seq:
+            raise InputError("empty sequence", path=path, record=f"sequence {name}")
+        bad = next((k for k, c in enumerate(seq) if c not in allowed), None)
+        if bad is not None:
+            raise InputError(f"unknown letter {seq[bad]!r} at position {bad + 1}", path=path,
+                             record=f"sequence {name}")
+    return records
+
+
+def search_alignment(query: str, database: str | Path, *, engine: str, iterations: int, evalue: float,
+                     max_seqs: int, sensitivity: float, threads: int, name: str) -> Alignment:
+    """The alignment of ``query`` from ``engine`` (jackhmmer, mmseqs or hhblits) against ``database``."""
+    if engine == "mmseqs":
+        return mmseqs_alignment(query, database, evalue=evalue, threads=threads, name=name, max_seqs=max_seqs,
+                                sensitivity=sensitivity)
+    if engine == "hhblits":
+        return hhblits_alignment(query, database, iterations=iterations, evalue=evalue, threads=threads, name=name,
+                                 max_seqs=max_seqs)
+    return jackhmmer_alignment(query, database, iterations=iterations, evalue=evalue, threads=threads, name=name)

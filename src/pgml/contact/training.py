@@ -57,20 +57,18 @@ def features_1d(sequence: str, pssm: np.ndarray) -> np.ndarray:
 def load_target(plm_path: Path, pssm_path: Path, structure: Path | None) -> Target:
     """Read one target's PLM ``.npz``, PSSM TSV and (when given) native structure."""
     from pgml.contact.contacts import check_query, native_contacts
+    from pgml.contact.plm import load_plm
     from pgml.contact.pssm import read_pssm
 
-    with np.load(plm_path) as data:
-        sequence, neff = str(data["query"]), float(data["neff"])
-        couplings, apc = data["couplings"], data["apc"]
+    plm_file = load_plm(plm_path)
+    sequence, neff, couplings, apc = plm_file.query, plm_file.neff, plm_file.couplings, plm_file.apc
     pssm = read_pssm(pssm_path)
     if pssm.shape[0] != len(sequence):
         raise InputError(f"PSSM has {pssm.shape[0]} rows, the alignment's query {len(sequence)} residues",
                          path=pssm_path)
     distances = None
     if structure is not None:
-        native = native_contacts(structure)
-        check_query(sequence, native, str(plm_path))
-        distances = native.distances
+        distances = check_query(sequence, native_contacts(structure), str(plm_path))  # query numbering
     scaled = (apc - apc.mean()) / (apc.std() + 1e-6)
     plm = np.concatenate([couplings.transpose(2, 0, 1), scaled[None].astype(np.float16)], axis=0)
     return Target(plm_path.name.split(".")[0], sequence, features_1d(sequence, pssm), np.ascontiguousarray(plm),
