@@ -70,7 +70,10 @@ def test_challenge_metrics_on_hand_computed_example() -> None:
     m = challenge_metrics(y, s)
     # 3 of 4 positive/negative pairs ordered; AP = 0.5 * 1 + 0.5 * 2/3
     assert m["auroc"] == pytest.approx(0.75)
-    assert m["auprc"] == pytest.approx(0.5 + 1 / 3)
+    assert m["average_precision"] == pytest.approx(0.5 + 1 / 3)
+    # challenge auPRC (Davis-Goadrich): (TP, FP) = (1,0) (1,1) (2,1) (2,2); rectangle 1/2 * 1, then one TP
+    # from precision 1/2 to 2/3: 1/2 * (1/2 + 2/3) / 2 = 7/24; total 19/24
+    assert m["auprc"] == pytest.approx(19 / 24)
     assert m["recall_at_50fdr"] == pytest.approx(1.0)   # threshold 0.7: FDR 1/3
     assert m["recall_at_10fdr"] == pytest.approx(0.5)   # threshold 0.9 only
     assert precision_threshold(y, s, 0.6) == pytest.approx(0.7)

@@ -24,6 +24,7 @@ from pgml.tfbs.params import (
     MERGES,
     TEST_CHROMS,
     VALID_CHROMS,
+    VARIANTS,
     ModelConfig,
     SimulateConfig,
     TrainConfig,
@@ -199,17 +200,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pgml.tfbs.training import split_chroms
 
     predictions = _named(args.predictions, "--predictions")
+    noattention = _named(args.noattention or [], "--noattention")
     dnase = _named(args.dnase, "--dnase")
-    check_output_dir(args.output_dir, inputs=[args.bins, args.labels, *predictions.values(), *dnase.values()])
+    check_output_dir(args.output_dir, inputs=[args.bins, args.labels, *predictions.values(), *noattention.values(),
+                                              *dnase.values()])
     bins = BinSet.load(args.bins)
     labels = Labels.load(args.labels)
-    missing = [c for c in predictions if c not in dnase]
+    missing = [c for c in dict.fromkeys([*predictions, *args.train_cells]) if c not in dnase]
     if missing:
-        raise InputError(f"--dnase missing for cell type(s) {', '.join(missing)}")
+        raise InputError(f"--dnase missing for cell type(s) {', '.join(missing)} (the logistic baseline reads the "
+                         "training cell types' DNase too)")
+    unknown = [c for c in noattention if c not in predictions]
+    if unknown:
+        raise InputError(f"--noattention given for cell type(s) {', '.join(unknown)} without --predictions")
     train, valid, test = split_chroms(bins, args.valid_chroms, args.test_chroms)
     pca = read_pca(args.pca, sorted(set(predictions) | set(args.train_cells)))
     metrics = evaluate_tf(labels, bins, predictions, dnase, load_annotation(args.annotation), pca, args.train_cells,
-                          train, valid, test, args.output_dir, precision=args.precision, seed=args.seed)
+                          train, valid, test, args.output_dir, noattention=noattention, precision=args.precision,
+                          seed=args.seed)
     print(metrics.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
 
@@ -343,6 +351,9 @@ def register(steps: argparse._SubParsersAction) -> None:
     for f in fields(ModelConfig):
         if f.name == "merge":
             p.add_argument("--merge", choices=MERGES, default=model.merge, help="forward/RC merge")
+        elif f.name == "variant":
+            p.add_argument("--variant", choices=VARIANTS, default=model.variant,
+                           help="deepgrn (single + pairwise attention) or noattention (CNN + BiLSTM, figure 2.4)")
         else:
             p.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(model, f.name)), default=getattr(model, f.name))
     for f in fields(TrainConfig):
@@ -389,13 +400,17 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     p.set_defaults(func=_importance)
 
-    p = steps.add_parser("evaluate", help="auROC, auPRC, recall at 50%%/10%% FDR vs DNase and logistic-regression baselines")
+    p = steps.add_parser("evaluate", help="auROC, auPRC (challenge's Davis-Goadrich), average precision, recall at "
+                         "50%%/10%% FDR vs the DNase and logistic-regression baselines")
     p.add_argument("--labels", type=Path, required=True)
     p.add_argument("--bins", type=Path, required=True)
     p.add_argument("--annotation", type=Path, required=True)
     p.add_argument("--pca", type=Path, required=True)
     p.add_argument("--predictions", nargs="+", required=True, metavar="CELL=modules.tsv.gz")
-    p.add_argument("--dnase", nargs="+", required=True, metavar="CELL=FILE.bw")
+    p.add_argument("--noattention", nargs="+", default=None, metavar="CELL=modules.tsv.gz",
+                   help="predictions of the noattention model (--variant noattention), scored beside DeepGRN")
+    p.add_argument("--dnase", nargs="+", required=True, metavar="CELL=FILE.bw",
+                   help="DNase coverage of every evaluated and every training cell type")
     p.add_argument("--train-cells", nargs="+", required=True)
     p.add_argument("--valid-chroms", nargs="+", default=list(VALID_CHROMS))
     p.add_argument("--test-chroms", nargs="+", default=list(TEST_CHROMS))

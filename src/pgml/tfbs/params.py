@@ -22,6 +22,9 @@ ANNOTATIONS = ("cds", "intron", "promoter", "utr5", "utr3", "cpg")
 N_PCS = 8
 #: merging of the forward and reverse-complement outputs of the Siamese pass
 MERGES = ("mean", "max")
+#: the network: DeepGRN (single + pairwise attention modules and their ensemble) or the no-attention
+#: ablation of figure 2.4 (CNN + BiLSTM, the BiLSTM output flattened into the dense layers)
+VARIANTS = ("deepgrn", "noattention")
 #: challenge split: chromosomes held out for validation and test
 VALID_CHROMS = ("chr11",)
 TEST_CHROMS = ("chr1", "chr8", "chr21")
@@ -46,10 +49,13 @@ class ModelConfig:
     dense: int = 64
     dropout: float = 0.1
     merge: str = "mean"
+    variant: str = "deepgrn"
 
     def __post_init__(self) -> None:
         if self.merge not in MERGES:
             raise ValueError(f"merge must be one of {MERGES}, got {self.merge!r}")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         if min(self.conv_filters, self.conv_kernel, self.pool, self.lstm_hidden, self.d_k, self.dense) < 1:
             raise ValueError("widths must be >= 1")
         if not 0 <= self.dropout < 1:

@@ -24,7 +24,6 @@ from pgml.tfbs.params import BIN_SIZE
 from pgml.tfbs.windows import TfbsWindows
 
 log = logging.getLogger(__name__)
-COLUMNS = ("single", "pairwise", "ensemble")
 
 
 def load_model(path: Path) -> TfbsModule:
@@ -44,10 +43,11 @@ def predict_keys(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, *, bat
     dev = pick_device(device)
     module = module.to(dev).eval()
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=np.asarray(keys).tolist())
-    out: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
+    columns = module.model.outputs
+    out: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     for x, z, _ in tqdm(loader, desc="predict", unit="batch", disable=not progress):
         probs = module(x.to(dev), z.to(dev))
-        for c in COLUMNS:
+        for c in columns:
             out[c].append(probs[c].float().cpu().numpy())
     return {c: np.concatenate(v) if v else np.zeros(0, dtype=np.float32) for c, v in out.items()}
 
@@ -68,7 +68,7 @@ def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, ba
                 continue
         probs = predict_keys(module, data, data.keys(chrom, index, 0), batch_size=batch_size, device=device)
         frame = pd.DataFrame({"chrom": chrom, "start": starts[index], "end": starts[index] + BIN_SIZE, **probs})
-        frame.loc[bins.blacklist[chrom][index], list(COLUMNS)] = 0.0
+        frame.loc[bins.blacklist[chrom][index], list(module.model.outputs)] = 0.0
         frames.append(frame)
     if not frames:
         from pgml.errors import InputError
