@@ -393,6 +393,7 @@ rule tfbs_explain_bins:
             labels={"tf": "{tfbs_tf}", "cell": "{tfbs_cell}", "table": "motif scan"},
             caption="../report/tfbs_motif_scan.rst",
         ),
+        logos=directory(f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/logos"),
     params:
         outdir=lambda wc, output: Path(output.scan).parent,
         explain=cli_flags(TFBS["explain"]),

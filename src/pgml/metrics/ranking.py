@@ -91,7 +91,7 @@ def aupr(y: ArrayLike, score: ArrayLike) -> float:
 
 
 def aupr_davis_goadrich(y: ArrayLike, score: ArrayLike) -> float:
-    """Area under the precision-recall curve, interpolated as Davis and Goadrich (ICML 2006, section 4).
+    """Area under the precision-recall curve, interpolated as Davis and Goadrich ([davisgoadrich], section 4).
 
     Items are grouped by distinct score (decreasing); ``(TP_k, FP_k)`` are the counts called at the
     k-th threshold, ``(TP_0, FP_0) = (0, 0)`` and ``P`` the number of positives. Between consecutive

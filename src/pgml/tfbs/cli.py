@@ -18,10 +18,12 @@ from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 from pgml.tfbs.params import (
     ANNOTATIONS,
+    DNASE_PEAK_FOLD,
     EFFECTIVE_GENOME_SIZE,
     EXPLAIN_MOTIFS,
     EXPLAIN_TOP,
     MERGES,
+    MOTIF_PVALUE,
     TEST_CHROMS,
     VALID_CHROMS,
     VARIANTS,
@@ -226,12 +228,13 @@ def _explain(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from pgml.tfbs.bins import BinSet
-    from pgml.tfbs.explain import explain_bins
+    from pgml.tfbs.bins import BinSet, match_contigs, read_bed
+    from pgml.tfbs.explain import bins_without_dnase_peak, explain_bins
     from pgml.tfbs.predict import load_model
     from pgml.tfbs.training import build_dataset
 
-    check_output_dir(args.output_dir, inputs=[args.model, args.bins, args.predictions])
+    check_output_dir(args.output_dir, inputs=[args.model, args.bins, args.predictions,
+                                              *([args.dnase_peaks] if args.dnase_peaks else [])])
     bins = BinSet.load(args.bins)
     module = load_model(args.model)
     source = _source(args)
@@ -239,11 +242,17 @@ def _explain(args: argparse.Namespace) -> int:
     if not args.predictions.is_file():
         raise InputError("file not found", path=args.predictions)
     frame = pd.read_csv(args.predictions, sep="\t", dtype={"chrom": str})
-    frame = frame[frame["chrom"].isin(bins.chroms)].nlargest(args.top, "ensemble")
+    frame = frame[frame["chrom"].isin(bins.chroms)].reset_index(drop=True)
+    sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
+    peaks = None
+    if args.dnase_peaks is not None:
+        peaks = match_contigs(read_bed(args.dnase_peaks), sizes, args.dnase_peaks, what="DNase peaks")
+    frame = bins_without_dnase_peak(frame, args.top, str(source.dnase[args.cell]), sizes, peaks,
+                                    fold=args.dnase_peak_fold)
     if frame.empty:
-        raise InputError("no predicted bin on the chromosomes of the bins", path=args.predictions)
+        raise InputError("no predicted bin without a DNase peak on the chromosomes of the bins", path=args.predictions)
     keys = np.concatenate([data.keys(c, (part["start"].to_numpy() // 50), 0) for c, part in frame.groupby("chrom")])
-    table = explain_bins(module, data, keys, args.motifs, args.output_dir, seed=args.seed)
+    table = explain_bins(module, data, keys, args.motifs, args.output_dir, pvalue=args.pvalue, seed=args.seed)
     print(table.to_string(index=False))
     return 0
 
@@ -376,15 +385,22 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     p.set_defaults(func=_predict)
 
-    p = steps.add_parser("explain", help="attention weights, saliency and a JASPAR scan of high-attention spans")
+    p = steps.add_parser("explain", help="attention weights, saliency and a FIMO-like JASPAR scan of the most "
+                         "attended spans of the best bins without a DNase peak")
     p.add_argument("--model", type=Path, required=True)
     _add_window_args(p)
     p.add_argument("--cell", required=True)
     p.add_argument("--predictions", type=Path, required=True, help="modules.tsv.gz of predict: its best bins are explained")
     p.add_argument("--top", type=int, default=EXPLAIN_TOP, help="explain this many best-scored bins")
     p.add_argument("--motifs", nargs="+", default=list(EXPLAIN_MOTIFS), help="JASPAR matrix IDs to scan for")
+    p.add_argument("--pvalue", type=float, default=MOTIF_PVALUE, help="p-value of a motif hit (FIMO's default)")
+    p.add_argument("--dnase-peaks", type=Path, default=None,
+                   help="BED/narrowPeak of the cell type's DNase peaks: bins overlapping one are not explained")
+    p.add_argument("--dnase-peak-fold", type=float, default=DNASE_PEAK_FOLD,
+                   help="without --dnase-peaks: a bin whose max DNase reaches this x the chromosome mean has a peak")
     p.add_argument("--seed", type=int, default=0)
-    output_dir(p, "--output-dir", type=Path, required=True, help="writes attention.npz, windows.tsv, motif_scan.tsv")
+    output_dir(p, "--output-dir", type=Path, required=True,
+               help="writes attention.npz, windows.tsv, motif_scan.tsv, logos/")
     add_threads_argument(p)
     p.set_defaults(func=_explain)
 

@@ -33,6 +33,11 @@ IGNORE_FOR_NORMALIZATION = ("chrX", "chrM")
 #: interpretation: best-scored bins explained, and the JASPAR matrices scanned for (CTCF)
 EXPLAIN_TOP = 50
 EXPLAIN_MOTIFS = ("MA0139.1",)
+#: a motif site is a hit at this p-value (FIMO's default threshold)
+MOTIF_PVALUE = 1e-4
+#: without DNase peak files, a bin has a DNase peak when its max coverage reaches this many times the
+#: chromosome's mean coverage (the motif analysis of section 2.4.4 looks at bins without one)
+DNASE_PEAK_FOLD = 5.0
 #: effective genome size for RPGC (hg19, deeptools' table for 50-bp reads)
 EFFECTIVE_GENOME_SIZE = 2_864_785_220
 
