@@ -6,7 +6,7 @@ features (6 annotation + 8 expression PCs) -> dense (ReLU) -> dense -> sigmoid. 
 Siamese: the same weights score the window and its reverse complement and the two probabilities are
 merged by mean (or max). :class:`DeepGRN` holds one branch per attention module, trained together
 (independent parameters, summed losses), and its final score is the mean of the two (the paper's
-ensemble). The max-pool before the BiLSTM (as in [factornet]) keeps the recurrent part short on CPU.
+ensemble). The max-pool before the BiLSTM (as in [factornet] and the authors' code) keeps the recurrent part short.
 
 ``ModelConfig.variant = "noattention"`` builds the ablation of figure 2.4: one branch whose attention
 module is replaced by :class:`FlattenDense` (the BiLSTM output flattened into a dense ReLU layer, the
