@@ -71,3 +71,25 @@ def test_logos_are_written(tmp_path: Path) -> None:
     assert (tmp_path / "logos" / "two.png").stat().st_size > 1000
     assert (tmp_path / "logos" / "none.png").stat().st_size > 1000
     assert sorted(p.name for p in (tmp_path / "logos").iterdir()) == ["none.png", "two.png"]
+
+
+def test_bins_with_a_dnase_peak(tmp_path: Path) -> None:
+    import pandas as pd
+    import pyBigWig
+
+    from pgml.tfbs.explain import bins_without_dnase_peak, dnase_peak_bins
+
+    # 1 x coverage everywhere, 10 x on [1000, 1050): bins starting at 850..1000 (step 50) reach it
+    path = tmp_path / "d.bw"
+    bw = pyBigWig.open(str(path), "w")
+    bw.addHeader([("chr1", 5000)])
+    bw.addEntries(["chr1", "chr1", "chr1"], [0, 1000, 1050], ends=[1000, 1050, 5000], values=[1.0, 10.0, 1.0])
+    bw.close()
+    frame = pd.DataFrame({"chrom": "chr1", "start": [800, 850, 1000, 1050, 3000], "ensemble": [0.9, 0.8, 0.7, 0.6, 0.5]})
+    sizes = {"chr1": 5000}
+    # mean coverage (1000 x 1 + 50 x 10 + 3950 x 1) / 5000 = 1.09; a peak needs 5 x 1.09 = 5.45
+    assert dnase_peak_bins(frame, str(path), sizes).tolist() == [False, True, True, False, False]
+    peaks = pd.DataFrame({"chrom": ["chr1"], "start": [2950], "end": [3001]})
+    assert dnase_peak_bins(frame, str(path), sizes, peaks).tolist() == [False, False, False, False, True]
+    top = bins_without_dnase_peak(frame, 2, str(path), sizes)
+    assert top["start"].tolist() == [800, 1050]
