@@ -74,24 +74,24 @@ def fit_logreg(annotation: dict[str, np.ndarray], labels: dict[str, np.ndarray],
     from sklearn.preprocessing import StandardScaler
 
     rng = np.random.default_rng(seed)
-    rows = []  # (chromosome index, bin, cell column)
-    for k, chrom in enumerate(chroms):
-        lab = labels[chrom]
-        for j in range(lab.shape[1]):
-            keep = np.flatnonzero((lab[:, j] != LABEL_AMBIGUOUS) & ~blacklist[chrom])
-            rows.append(np.stack([np.full(keep.size, k), keep, np.full(keep.size, j)], axis=1))
-    table = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
-    if table.shape[0] > max_rows:
-        table = table[np.sort(rng.choice(table.shape[0], size=max_rows, replace=False))]
+    groups = [(chrom, j) for chrom in chroms for j in range(labels[chrom].shape[1])]
+
+    def eligible(chrom: str, j: int) -> np.ndarray:
+        return np.flatnonzero((labels[chrom][:, j] != LABEL_AMBIGUOUS) & ~blacklist[chrom])
+
+    counts = np.array([eligible(c, j).size for c, j in groups], dtype=np.int64)
+    # a uniform sample of max_rows bins over all groups without listing them all at once
+    take = counts if counts.sum() <= max_rows else rng.multivariate_hypergeometric(counts, max_rows)
     xs, ys = [], []
-    for k, chrom in enumerate(chroms):
-        for j in range(labels[chrom].shape[1]):
-            b = table[(table[:, 0] == k) & (table[:, 2] == j), 1]
-            if b.size == 0:
-                continue
-            dn = dnase_max_at(dnase[j], chrom, sizes[chrom], b)
-            xs.append(logreg_features(dn, annotation[chrom][b], pca[j]))
-            ys.append(labels[chrom][b, j] == LABEL_BOUND)
+    for (chrom, j), k in zip(groups, take, strict=True):
+        if k == 0:
+            continue
+        b = eligible(chrom, j)
+        if k < b.size:
+            b = np.sort(rng.choice(b, size=int(k), replace=False))
+        dn = dnase_max_at(dnase[j], chrom, sizes[chrom], b)
+        xs.append(logreg_features(dn, annotation[chrom][b], pca[j]))
+        ys.append(labels[chrom][b, j] == LABEL_BOUND)
     if not xs:
         return None
     x, y = np.vstack(xs), np.concatenate(ys)
