@@ -176,5 +176,8 @@ def plot_logos(motif: Motif, sites: list[str], path: Path, *, title: str = "") -
     for ax in axes:
         ax.set_ylabel("bits")
         ax.set_ylim(0, 2)
+    axes[0].set_xticks(range(motif.width), [str(i + 1) for i in range(motif.width)])
+    if sites:
+        axes[1].set_xticks(range(motif.width), [str(i + 1) for i in range(motif.width)])
     fig.tight_layout()
     save_figure(fig, path)
