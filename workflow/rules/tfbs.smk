@@ -51,6 +51,7 @@ TFBS_DNASE_ARGS = {
     for c, files in TFBS_DNASE_IN.items()
     if files
 }
+TFBS_DNASE_PEAKS = TFBS_INPUT.get("dnase_peaks", {})
 TFBS_PCA_IN = TFBS_INPUT.get("expression_pca")
 TFBS_PCA = TFBS_PCA_IN or f"{TFBS_OUT}/expression/pca.tsv"
 TFBS_TPM = TFBS_INPUT.get("tpm", f"{TFBS_SIM}/tpm.tsv")
@@ -78,7 +79,8 @@ TFBS_SIM_OUTPUTS = (
 if chain_enabled("tfbs") and TFBS_INPUT:
     for path in [TFBS_FASTA, TFBS_SIZES, TFBS_BLACKLIST, TFBS_MAPPABILITY, *TFBS_ANNOTATION.values(),
                  *(p for cells in TFBS_PEAKS.values() for pair in cells.values() for p in pair),
-                 *(p for files in TFBS_DNASE_IN.values() for p in files), TFBS_PCA_IN or TFBS_TPM]:
+                 *(p for files in TFBS_DNASE_IN.values() for p in files), *TFBS_DNASE_PEAKS.values(),
+                 TFBS_PCA_IN or TFBS_TPM]:
         if not Path(path).is_file():
             raise WorkflowError(f"tfbs.input: not found: {path} (working directory {Path.cwd()})")
 if chain_enabled("tfbs") and not TFBS_INPUT:
@@ -383,6 +385,7 @@ rule tfbs_explain_bins:
         mappability=TFBS_MAPPABILITY,
         track=f"{TFBS_OUT}/dnase/{{tfbs_cell}}.bw",
         modules=f"{TFBS_OUT}/predictions/{{tfbs_tf}}/{{tfbs_cell}}/modules.tsv.gz",
+        dnase_peaks=lambda wc: [TFBS_DNASE_PEAKS[wc.tfbs_cell]] if wc.tfbs_cell in TFBS_DNASE_PEAKS else [],
     output:
         attention=f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/attention.npz",
         windows=f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/windows.tsv",
@@ -397,6 +400,7 @@ rule tfbs_explain_bins:
     params:
         outdir=lambda wc, output: Path(output.scan).parent,
         explain=cli_flags(TFBS["explain"]),
+        dnase_peaks=lambda wc, input: f"--dnase-peaks {input.dnase_peaks[0]}" if input.dnase_peaks else "",
         flank=TFBS["flank"],
         seed=SEED,
     threads: 1
@@ -408,5 +412,6 @@ rule tfbs_explain_bins:
         "pgml tfbs explain --model {input.model} --bins {input.bins} --annotation {input.annotation}"
         " --pca {input.pca} --fasta {input.fasta} --mappability {input.mappability}"
         " --dnase {wildcards.tfbs_cell}={input.track} --flank {params.flank} --cell {wildcards.tfbs_cell}"
-        " --predictions {input.modules} {params.explain} --seed {params.seed} --output-dir {params.outdir}"
+        " --predictions {input.modules} {params.explain} {params.dnase_peaks} --seed {params.seed}"
+        " --output-dir {params.outdir}"
         " --threads {threads} > {log} 2>&1"
