@@ -158,6 +158,42 @@ def test_aupr_davis_goadrich_interpolates_within_ties_by_hand() -> None:
     assert math.isnan(aupr_davis_goadrich([0, 0], [0.1, 0.2]))
 
 
+def _davis_goadrich_by_loops(y: list[int], s: list[float]) -> float:
+    """The same area, point by point: thresholds, then the interpolated points of each segment."""
+    pos = sum(y)
+    points = [(0.0, 0.0)]
+    for t in sorted(set(s), reverse=True):
+        points.append((float(sum(yi for yi, si in zip(y, s) if si >= t)),
+                       float(sum(1 - yi for yi, si in zip(y, s) if si >= t))))
+    area = 0.0
+    for k, ((tp_a, fp_a), (tp_b, fp_b)) in enumerate(zip(points, points[1:])):
+        if tp_b == tp_a:
+            continue
+        prec_b = tp_b / (tp_b + fp_b)
+        if k == 0:
+            area += (tp_b - tp_a) / pos * prec_b
+            continue
+        prec_a = tp_a / (tp_a + fp_a)
+        if tp_b - tp_a > 1 and prec_a != prec_b:
+            slope = (fp_b - fp_a) / (tp_b - tp_a)
+            precs = [(tp_a + x) / (tp_a + x + fp_a + slope * x) for x in range(int(tp_b - tp_a) + 1)]
+            area += sum((p + q) / 2 / pos for p, q in zip(precs, precs[1:]))
+        else:
+            area += (tp_b - tp_a) / pos * (prec_a + prec_b) / 2
+    return area
+
+
+def test_aupr_davis_goadrich_agrees_with_a_loop_over_points() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n = int(rng.integers(2, 40))
+        y = [int(v) for v in rng.random(n) < 0.4]
+        if not any(y):
+            y[0] = 1
+        s = [float(v) for v in rng.integers(0, 6, size=n)]   # many ties
+        assert aupr_davis_goadrich(y, s) == pytest.approx(_davis_goadrich_by_loops(y, s), abs=1e-12)
+
+
 def test_aupr_davis_goadrich_of_random_scores_is_the_positive_rate() -> None:
     rng = np.random.default_rng(0)
     y = rng.random(20000) < 0.1
