@@ -163,10 +163,10 @@ def _davis_goadrich_by_loops(y: list[int], s: list[float]) -> float:
     pos = sum(y)
     points = [(0.0, 0.0)]
     for t in sorted(set(s), reverse=True):
-        points.append((float(sum(yi for yi, si in zip(y, s) if si >= t)),
-                       float(sum(1 - yi for yi, si in zip(y, s) if si >= t))))
+        points.append((float(sum(yi for yi, si in zip(y, s, strict=True) if si >= t)),
+                       float(sum(1 - yi for yi, si in zip(y, s, strict=True) if si >= t))))
     area = 0.0
-    for k, ((tp_a, fp_a), (tp_b, fp_b)) in enumerate(zip(points, points[1:])):
+    for k, ((tp_a, fp_a), (tp_b, fp_b)) in enumerate(zip(points, points[1:], strict=False)):
         if tp_b == tp_a:
             continue
         prec_b = tp_b / (tp_b + fp_b)
@@ -177,7 +177,7 @@ def _davis_goadrich_by_loops(y: list[int], s: list[float]) -> float:
         if tp_b - tp_a > 1 and prec_a != prec_b:
             slope = (fp_b - fp_a) / (tp_b - tp_a)
             precs = [(tp_a + x) / (tp_a + x + fp_a + slope * x) for x in range(int(tp_b - tp_a) + 1)]
-            area += sum((p + q) / 2 / pos for p, q in zip(precs, precs[1:]))
+            area += sum((p + q) / 2 / pos for p, q in zip(precs, precs[1:], strict=False))
         else:
             area += (tp_b - tp_a) / pos * (prec_a + prec_b) / 2
     return area
