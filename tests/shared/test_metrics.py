@@ -11,6 +11,7 @@ import sklearn.metrics as skm
 from pgml.metrics import (
     accuracy,
     aupr,
+    aupr_davis_goadrich,
     auroc,
     confusion_matrix,
     mae,
@@ -119,6 +120,86 @@ def test_auroc_aupr_hand_computed() -> None:
     assert aupr(LABELS, SCORES) == pytest.approx((1 + 2 / 3 + 1 / 2) / 3)
     assert auroc([0, 1, 1], [0.1, 0.5, 0.9]) == 1.0 and auroc([1, 0], [0.1, 0.9]) == 0.0
     assert aupr([True, False, False, False], [0.1, 0.2, 0.3, 0.4]) == pytest.approx(1 / 4)
+
+
+def test_aupr_davis_goadrich_without_ties_by_hand() -> None:
+    """y = 1 1 0 1 0 0 by decreasing score, P = 3; (TP, FP) after each item: (1,0) (2,0) (2,1) (3,1) (3,2) (3,3).
+
+    Segment (0,0)->(1,0): recall 0 -> 1/3, a rectangle at precision 1: 1/3.
+    Segment (1,0)->(2,0): one TP, trapezoid (1 + 1)/2 * 1/3 = 1/3.
+    Segment (2,0)->(2,1): no TP, no area.
+    Segment (2,1)->(3,1): trapezoid (2/3 + 3/4)/2 * 1/3 = 17/72.
+    Remaining segments add no TP.  Total 1/3 + 1/3 + 17/72 = 65/72, below the step-wise
+    average precision (1 + 1 + 3/4)/3 = 11/12.
+    """
+    y = [1, 1, 0, 1, 0, 0]
+    s = [6, 5, 4, 3, 2, 1]
+    assert aupr_davis_goadrich(y, s) == pytest.approx(65 / 72)
+    assert aupr(y, s) == pytest.approx(11 / 12)
+
+
+def test_aupr_davis_goadrich_interpolates_within_ties_by_hand() -> None:
+    """Scores 0.9 (+), 0.5 (+ + -), 0.1 (-); P = 3; thresholds give (TP, FP) = (1,0), (3,1), (3,2).
+
+    (0,0)->(1,0): rectangle 1/3 * 1 = 1/3.
+    (1,0)->(3,1): two TPs apart with precision 1 -> 3/4, so Davis-Goadrich interpolates: per added TP
+    the FP count grows by 1/2; x = 0, 1, 2 gives precision 1/1, 2/2.5 = 0.8, 3/4 = 0.75, and the
+    trapezoids give 1/3 * ((1 + 0.8)/2 + (0.8 + 0.75)/2) = 1.675/3 = 67/120.
+    (3,1)->(3,2): no TP.  Total 40/120 + 67/120 = 107/120; a straight line in PR space would give
+    1/3 + 2/3 * (1 + 0.75)/2 = 11/12, average precision 1/3 + 2/3 * 3/4 = 5/6.
+    """
+    y = [1, 1, 1, 0, 0]
+    s = [0.9, 0.5, 0.5, 0.5, 0.1]
+    assert aupr_davis_goadrich(y, s) == pytest.approx(107 / 120)
+    assert aupr(y, s) == pytest.approx(5 / 6)
+    # input order does not matter; a perfect ranking scores 1; no positive gives nan
+    assert aupr_davis_goadrich(y[::-1], s[::-1]) == pytest.approx(107 / 120)
+    assert aupr_davis_goadrich([0, 1, 1], [0.1, 0.5, 0.9]) == pytest.approx(1.0)
+    assert math.isnan(aupr_davis_goadrich([0, 0], [0.1, 0.2]))
+
+
+def _davis_goadrich_by_loops(y: list[int], s: list[float]) -> float:
+    """The same area, point by point: thresholds, then the interpolated points of each segment."""
+    pos = sum(y)
+    points = [(0.0, 0.0)]
+    for t in sorted(set(s), reverse=True):
+        points.append((float(sum(yi for yi, si in zip(y, s, strict=True) if si >= t)),
+                       float(sum(1 - yi for yi, si in zip(y, s, strict=True) if si >= t))))
+    area = 0.0
+    for k, ((tp_a, fp_a), (tp_b, fp_b)) in enumerate(zip(points, points[1:], strict=False)):
+        if tp_b == tp_a:
+            continue
+        prec_b = tp_b / (tp_b + fp_b)
+        if k == 0:
+            area += (tp_b - tp_a) / pos * prec_b
+            continue
+        prec_a = tp_a / (tp_a + fp_a)
+        if tp_b - tp_a > 1 and prec_a != prec_b:
+            slope = (fp_b - fp_a) / (tp_b - tp_a)
+            precs = [(tp_a + x) / (tp_a + x + fp_a + slope * x) for x in range(int(tp_b - tp_a) + 1)]
+            area += sum((p + q) / 2 / pos for p, q in zip(precs, precs[1:], strict=False))
+        else:
+            area += (tp_b - tp_a) / pos * (prec_a + prec_b) / 2
+    return area
+
+
+def test_aupr_davis_goadrich_agrees_with_a_loop_over_points() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n = int(rng.integers(2, 40))
+        y = [int(v) for v in rng.random(n) < 0.4]
+        if not any(y):
+            y[0] = 1
+        s = [float(v) for v in rng.integers(0, 6, size=n)]   # many ties
+        assert aupr_davis_goadrich(y, s) == pytest.approx(_davis_goadrich_by_loops(y, s), abs=1e-12)
+
+
+def test_aupr_davis_goadrich_of_random_scores_is_the_positive_rate() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.random(20000) < 0.1
+    assert aupr_davis_goadrich(y, rng.random(y.size)) == pytest.approx(y.mean(), abs=0.01)
+    # all scores tied: one segment from (0,0) to (P, N), a rectangle at the positive rate
+    assert aupr_davis_goadrich(y, np.zeros(y.size)) == pytest.approx(y.mean())
 
 
 def test_ties() -> None:

@@ -395,6 +395,7 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
         tfbs_in = config["tfbs"]["input"]
         paths = [v for k, v in tfbs_in.items() if isinstance(v, str) and "{" not in v]
         paths += list(tfbs_in["annotation"].values()) + [p for files in tfbs_in["dnase"].values() for p in files]
+        paths += list(tfbs_in.get("dnase_peaks", {}).values())
         paths += [tfbs_in[k].format(tf=tf, cell=cell) for k in ("conservative_peaks", "relaxed_peaks")
                   for tf, spec in config["tfbs"]["tfs"].items() for cell in spec["train"] + spec.get("test", [])]
         for path in paths:

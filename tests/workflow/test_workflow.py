@@ -163,6 +163,7 @@ def test_tfbs_chain_end_to_end(tmp_path: Path) -> None:
     genome = pd.read_csv(out / "genome" / "CTCF" / "CellC" / "predictions.tsv.gz", sep="\t", header=None)
     assert list(dict.fromkeys(genome[0])) == ["chr1", "chr2", "chr8", "chr11", "chr21"]  # every chromosome, in order
     assert genome[3].between(0, 1).all() and not (out / "genome" / "CTCF" / "CellC" / "chroms").exists()
+    assert (out / "models" / "CTCF" / "noattention" / "model.ckpt").exists()
     for cell in ("CellA", "CellB", "CellC"):
         submission = pd.read_csv(out / "predictions" / "CTCF" / cell / "predictions.tsv.gz", sep="\t", header=None)
         assert submission.shape[1] == 4 and submission[3].between(0, 1).all()
@@ -170,8 +171,12 @@ def test_tfbs_chain_end_to_end(tmp_path: Path) -> None:
         assert (out / "predictions" / "CTCF" / cell / "track.bw").stat().st_size > 0
         evaluation = out / "evaluation" / "CTCF" / cell
         metrics = pd.read_csv(evaluation / "metrics.tsv", sep="\t").set_index("method")
-        assert set(metrics.index) == {"single", "pairwise", "ensemble", "dnase_max", "logreg"}
-        assert metrics["auroc"].between(0, 1).all()
+        assert set(metrics.index) == {"single", "pairwise", "ensemble", "noattention", "dnase_max", "logreg"}
+        assert metrics[["auroc", "auprc", "average_precision"]].stack().between(0, 1).all()
         verdict = pd.read_csv(evaluation / "verdict.tsv", sep="\t")
-        assert {"beats_dnase_max", "beats_logreg"} <= set(verdict.columns)
+        assert {f"{m}_beats_{b}" for m in ("ensemble", "noattention") for b in ("dnase_max", "logreg")} | {
+            "attention_beats_noattention"} <= set(verdict.columns)
         assert (evaluation / "plots" / f"roc_pr_{cell}.png").stat().st_size > 0
+    scan = pd.read_csv(out / "explain" / "CTCF" / "CellC" / "motif_scan.tsv", sep="\t")
+    assert scan["windows"].item() > 0 and {"hits_attention", "hits_random"} <= set(scan.columns)
+    assert (out / "explain" / "CTCF" / "CellC" / "logos" / "CTCF_MA0139.1.png").stat().st_size > 0

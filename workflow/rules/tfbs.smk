@@ -2,7 +2,8 @@
 # simulate the demo inputs (or read config tfbs.input) -> bin the genome -> label bins per TF, DNase
 # coverage per cell type, expression PCA, bin annotation -> train one model per TF -> predict the
 # validation + test chromosomes per TF x cell type -> evaluate against the DNase and logistic-regression
-# baselines. Rules mirror `pgml tfbs <step>`; flags come from the config section of the same name.
+# baselines (with tfbs.noattention, the no-attention ablation is trained, predicted and scored beside
+# DeepGRN). Rules mirror `pgml tfbs <step>`; flags come from the config section of the same name.
 
 import gzip
 import re
@@ -54,6 +55,7 @@ TFBS_DNASE_ARGS = {
     for c, files in TFBS_DNASE_IN.items()
     if files
 }
+TFBS_DNASE_PEAKS = TFBS_INPUT.get("dnase_peaks", {})
 TFBS_PCA_IN = TFBS_INPUT.get("expression_pca")
 TFBS_PCA = TFBS_PCA_IN or f"{TFBS_OUT}/expression/pca.tsv"
 TFBS_TPM = TFBS_INPUT.get("tpm", f"{TFBS_SIM}/tpm.tsv")
@@ -63,6 +65,11 @@ TFBS_PREDICT_CHROMS = " ".join(TFBS["valid_chroms"] + TFBS["test_chroms"])
 TFBS_ANNOTATION_ARGS = " ".join(f"{a}={p}" for a, p in TFBS_ANNOTATION.items())
 TFBS_TRACKS = {c: f"{TFBS_OUT}/dnase/{c}.bw" for c in TFBS_CELLS}
 TFBS_DNASE_TRACK_ARGS = " ".join(f"{c}={p}" for c, p in TFBS_TRACKS.items())
+TFBS_NOATTENTION = TFBS.get("noattention", True)
+TFBS_NOATT_MODEL = f"{TFBS_OUT}/models/{{tfbs_tf}}/noattention/model.ckpt"
+TFBS_NOATT_MODULES = f"{TFBS_OUT}/predictions/{{tfbs_tf}}/{{tfbs_cell}}/noattention/modules.tsv.gz"
+# the evaluated cell type and the TF's training cell types (the logistic baseline reads their DNase)
+TFBS_EVAL_CELLS = lambda wc: list(dict.fromkeys([wc.tfbs_cell] + TFBS["tfs"][wc.tfbs_tf]["train"]))
 TFBS_SIM_OUTPUTS = (
     [f"{TFBS_SIM}/{n}" for n in ("genome.fa", "genome.fa.fai", "chrom.sizes", "blacklist.bed", "mappability.bw", "tpm.tsv")]
     + [f"{TFBS_SIM}/annotation/{a}.bed" for a in ("cds", "intron", "promoter", "utr5", "utr3", "cpg")]
@@ -76,7 +83,8 @@ TFBS_SIM_OUTPUTS = (
 if chain_enabled("tfbs") and TFBS_INPUT:
     for path in [TFBS_FASTA, TFBS_SIZES, TFBS_BLACKLIST, TFBS_MAPPABILITY, *TFBS_ANNOTATION.values(),
                  *(p for cells in TFBS_PEAKS.values() for pair in cells.values() for p in pair),
-                 *(p for files in TFBS_DNASE_IN.values() for p in files), TFBS_PCA_IN or TFBS_TPM]:
+                 *(p for files in TFBS_DNASE_IN.values() for p in files), *TFBS_DNASE_PEAKS.values(),
+                 TFBS_PCA_IN or TFBS_TPM]:
         if not Path(path).is_file():
             raise WorkflowError(f"tfbs.input: not found: {path} (working directory {Path.cwd()})")
 if chain_enabled("tfbs") and not TFBS_INPUT:
@@ -338,6 +346,42 @@ rule tfbs_predict_bins:
         " --threads {threads} > {log} 2>&1"
 
 
+# the no-attention ablation (figure 2.4 of [deepgrn]): the same training and prediction, --variant noattention
+use rule tfbs_train_model as tfbs_train_noattention with:
+    output:
+        model=TFBS_NOATT_MODEL,
+        metrics=f"{TFBS_OUT}/models/{{tfbs_tf}}/noattention/metrics.tsv",
+        curve=f"{TFBS_OUT}/models/{{tfbs_tf}}/noattention/learning_curve.png",
+    params:
+        outdir=lambda wc, output: Path(output.model).parent,
+        cells=lambda wc: " ".join(TFBS["tfs"][wc.tfbs_tf]["train"]),
+        split=TFBS_SPLIT_ARGS,
+        model=cli_flags({**TFBS["model"], "variant": "noattention"}),
+        train=cli_flags(TFBS["train"]),
+        tracks=TFBS_DNASE_TRACK_ARGS,
+        flank=TFBS["flank"],
+        seed=SEED,
+    log:
+        f"{TFBS_LOG}/train_noattention/{{tfbs_tf}}.log",
+
+
+use rule tfbs_predict_bins as tfbs_predict_noattention with:
+    input:
+        model=TFBS_NOATT_MODEL,
+        bins=f"{TFBS_OUT}/bins/bins.npz",
+        annotation=f"{TFBS_OUT}/bins/annotation.npz",
+        pca=TFBS_PCA,
+        fasta=TFBS_FASTA,
+        mappability=TFBS_MAPPABILITY,
+        track=f"{TFBS_OUT}/dnase/{{tfbs_cell}}.bw",
+    output:
+        submission=f"{TFBS_OUT}/predictions/{{tfbs_tf}}/{{tfbs_cell}}/noattention/predictions.tsv.gz",
+        modules=TFBS_NOATT_MODULES,
+        track=f"{TFBS_OUT}/predictions/{{tfbs_tf}}/{{tfbs_cell}}/noattention/track.bw",
+    log:
+        f"{TFBS_LOG}/predict_noattention/{{tfbs_tf}}_{{tfbs_cell}}.log",
+
+
 rule tfbs_predict_chrom:
     input:
         model=f"{TFBS_OUT}/models/{{tfbs_tf}}/model.ckpt",
@@ -401,7 +445,10 @@ rule tfbs_evaluate_predictions:
         annotation=f"{TFBS_OUT}/bins/annotation.npz",
         pca=TFBS_PCA,
         modules=f"{TFBS_OUT}/predictions/{{tfbs_tf}}/{{tfbs_cell}}/modules.tsv.gz",
-        track=f"{TFBS_OUT}/dnase/{{tfbs_cell}}.bw",
+        noattention=lambda wc: [TFBS_NOATT_MODULES.format(tfbs_tf=wc.tfbs_tf, tfbs_cell=wc.tfbs_cell)]
+        if TFBS_NOATTENTION
+        else [],
+        tracks=lambda wc: [TFBS_TRACKS[c] for c in TFBS_EVAL_CELLS(wc)],
     output:
         metrics=report(
             f"{TFBS_OUT}/evaluation/{{tfbs_tf}}/{{tfbs_cell}}/metrics.tsv",
@@ -422,6 +469,8 @@ rule tfbs_evaluate_predictions:
     params:
         outdir=lambda wc, output: Path(output.metrics).parent,
         train=lambda wc: " ".join(TFBS["tfs"][wc.tfbs_tf]["train"]),
+        tracks=lambda wc: " ".join(f"{c}={TFBS_TRACKS[c]}" for c in TFBS_EVAL_CELLS(wc)),
+        noattention=lambda wc, input: f"--noattention {wc.tfbs_cell}={input.noattention[0]}" if input.noattention else "",
         split=TFBS_SPLIT_ARGS,
         precision=TFBS["precision"],
         seed=SEED,
@@ -431,8 +480,8 @@ rule tfbs_evaluate_predictions:
         f"{ENVS}/tfbs.yaml"
     shell:
         "pgml tfbs evaluate --labels {input.labels} --bins {input.bins} --annotation {input.annotation}"
-        " --pca {input.pca} --predictions {wildcards.tfbs_cell}={input.modules}"
-        " --dnase {wildcards.tfbs_cell}={input.track} --train-cells {params.train} {params.split}"
+        " --pca {input.pca} --predictions {wildcards.tfbs_cell}={input.modules} {params.noattention}"
+        " --dnase {params.tracks} --train-cells {params.train} {params.split}"
         " --precision {params.precision} --seed {params.seed} --output-dir {params.outdir} > {log} 2>&1"
 
 
@@ -446,6 +495,7 @@ rule tfbs_explain_bins:
         mappability=TFBS_MAPPABILITY,
         track=f"{TFBS_OUT}/dnase/{{tfbs_cell}}.bw",
         modules=f"{TFBS_OUT}/predictions/{{tfbs_tf}}/{{tfbs_cell}}/modules.tsv.gz",
+        dnase_peaks=lambda wc: [TFBS_DNASE_PEAKS[wc.tfbs_cell]] if wc.tfbs_cell in TFBS_DNASE_PEAKS else [],
     output:
         attention=f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/attention.npz",
         windows=f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/windows.tsv",
@@ -456,9 +506,11 @@ rule tfbs_explain_bins:
             labels={"tf": "{tfbs_tf}", "cell": "{tfbs_cell}", "table": "motif scan"},
             caption="../report/tfbs_motif_scan.rst",
         ),
+        logos=directory(f"{TFBS_OUT}/explain/{{tfbs_tf}}/{{tfbs_cell}}/logos"),
     params:
         outdir=lambda wc, output: Path(output.scan).parent,
         explain=cli_flags(TFBS["explain"]),
+        dnase_peaks=lambda wc, input: f"--dnase-peaks {input.dnase_peaks[0]}" if input.dnase_peaks else "",
         flank=TFBS["flank"],
         seed=SEED,
     threads: 1
@@ -470,5 +522,6 @@ rule tfbs_explain_bins:
         "pgml tfbs explain --model {input.model} --bins {input.bins} --annotation {input.annotation}"
         " --pca {input.pca} --fasta {input.fasta} --mappability {input.mappability}"
         " --dnase {wildcards.tfbs_cell}={input.track} --flank {params.flank} --cell {wildcards.tfbs_cell}"
-        " --predictions {input.modules} {params.explain} --seed {params.seed} --output-dir {params.outdir}"
+        " --predictions {input.modules} {params.explain} {params.dnase_peaks} --seed {params.seed}"
+        " --output-dir {params.outdir}"
         " --threads {threads} > {log} 2>&1"

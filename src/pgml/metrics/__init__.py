@@ -4,7 +4,7 @@
   :func:`rrse`;
 - per group (:mod:`pgml.metrics.groups`): :func:`per_group` and :func:`summarise_groups`, with an
   explicit policy for undefined (NaN) group values;
-- ranking and classification (:mod:`pgml.metrics.ranking`): :func:`auroc`, :func:`aupr`,
+- ranking and classification (:mod:`pgml.metrics.ranking`): :func:`auroc`, :func:`aupr`, :func:`aupr_davis_goadrich`,
   :func:`precision_at_k`, :func:`recall_at_fdr`, :func:`accuracy`, :func:`confusion_matrix`,
   :func:`roc_curve_points`, :func:`pr_curve_points`;
 - partitions (:mod:`pgml.metrics.clustering`): :func:`contingency`, :func:`adjusted_rand_index`,
@@ -20,6 +20,7 @@ from pgml.metrics.ranking import (
     RocPoints,
     accuracy,
     aupr,
+    aupr_davis_goadrich,
     auroc,
     confusion_matrix,
     pr_curve_points,
@@ -38,6 +39,7 @@ __all__ = [
     "accuracy",
     "adjusted_rand_index",
     "aupr",
+    "aupr_davis_goadrich",
     "auroc",
     "confusion_matrix",
     "contingency",

@@ -6,6 +6,10 @@ Thin wrappers on scikit-learn where it has the metric, so every chain reports th
   scores above a random negative, ties counting 1/2;
 - :func:`aupr`: average precision (``average_precision_score``), ``AP = sum_n (R_n - R_{n-1}) P_n`` over
   the distinct score thresholds in decreasing order (a step function, no interpolation);
+- :func:`aupr_davis_goadrich`: area under the PR curve with Davis and Goadrich's interpolation between
+  the points of the distinct thresholds (what R's PRROC reports as ``pr.curve(...)$auc.davis.goadrich``,
+  the auPRC of the ENCODE-DREAM challenge's scorer); written here because scikit-learn has no such
+  interpolation;
 - :func:`precision_at_k`: fraction of positives among the ``k`` best-scored items;
 - :func:`recall_at_fdr`: the largest recall ``TP / P`` at a threshold whose false discovery rate
   ``FP / (TP + FP)`` is at most ``fdr``;
@@ -84,6 +88,53 @@ def aupr(y: ArrayLike, score: ArrayLike) -> float:
     if not ya.any():
         return float("nan")
     return float(average_precision_score(ya, sa))
+
+
+def aupr_davis_goadrich(y: ArrayLike, score: ArrayLike) -> float:
+    """Area under the precision-recall curve, interpolated as Davis and Goadrich ([davisgoadrich], section 4).
+
+    Items are grouped by distinct score (decreasing); ``(TP_k, FP_k)`` are the counts called at the
+    k-th threshold, ``(TP_0, FP_0) = (0, 0)`` and ``P`` the number of positives. Between consecutive
+    points A and B with ``d = TP_B - TP_A > 1`` true positives apart and different precisions, the curve
+    passes through ``TP_A + x`` true positives and ``FP_A + x (FP_B - FP_A) / d`` false positives for
+    ``x = 0, 1, ..., d`` (precision interpolated in TP/FP space, not linearly in PR space); the area
+    is the trapezoid rule over all these points, each step ``1 / P`` wide in recall. Other segments
+    are one trapezoid ``(TP_B - TP_A) / P * (prec_A + prec_B) / 2``; the first segment, which starts
+    at recall 0 where precision is undefined, counts as a rectangle at the precision of its end.
+    These are the conventions of PRROC's ``auc.davis.goadrich`` (Keilwagen et al. 2014) for
+    hard labels. ``nan`` without positives.
+    """
+    ya, sa = _labels_scores(y, score)
+    n_pos = int(ya.sum())
+    if n_pos == 0:
+        return float("nan")
+    order = np.argsort(-sa, kind="stable")
+    s_sorted, y_sorted = sa[order], ya[order]
+    ends = np.r_[np.nonzero(np.diff(s_sorted))[0], s_sorted.size - 1]
+    tp = np.cumsum(y_sorted)[ends].astype(np.float64)
+    fp = (ends + 1) - tp
+    tp_a, fp_a = np.r_[0.0, tp[:-1]], np.r_[0.0, fp[:-1]]
+    d = tp - tp_a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prec_b = tp / (tp + fp)
+        prec_a = tp_a / (tp_a + fp_a)
+    first = np.zeros(tp.size, dtype=bool)
+    first[0] = True
+    interpolate = (d > 1) & (prec_a != prec_b) & ~first
+    area = np.where(first, d / n_pos * prec_b, d / n_pos * (prec_a + prec_b) / 2)
+    area[interpolate] = 0.0
+    seg = np.flatnonzero(interpolate)
+    if seg.size:
+        steps = d[seg].astype(np.int64)
+        owner = np.repeat(np.arange(seg.size), steps + 1)
+        x = np.arange(owner.size) - np.repeat(np.r_[0, np.cumsum(steps + 1)[:-1]], steps + 1)
+        a_tp, a_fp = tp_a[seg][owner], fp_a[seg][owner]
+        slope = ((fp[seg] - fp_a[seg]) / d[seg])[owner]
+        prec = (a_tp + x) / (a_tp + x + a_fp + slope * x)
+        same = owner[1:] == owner[:-1]
+        area[seg] = np.bincount(owner[1:][same], weights=(prec[1:] + prec[:-1])[same] / 2 / n_pos,
+                                minlength=seg.size)
+    return float(area.sum())
 
 
 def precision_at_k(y: ArrayLike, score: ArrayLike, k: int) -> float:

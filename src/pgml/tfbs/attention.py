@@ -3,11 +3,12 @@
 * :class:`SingleAttention`, equations 2.8-2.11: for every channel ``j`` of the BiLSTM output
   ``H`` (L x d), a dense layer over positions ``e_j = W h_{:,j} + b`` (W: L x L), a softmax over positions
   ``alpha_j = softmax(e_j)``, the average over channels ``alpha = mean_j alpha_j`` (one weight per
-  position) and the weighted sum ``c = sum_t alpha_t h_t``.
+  position) and the weighted outputs ``alpha_t h_t``, here summed over positions to ``c = sum_t alpha_t h_t``
+  (the authors flatten the L x d weighted outputs instead; a departure listed in the README).
 * :class:`PairwiseAttention`, equation 2.12: scaled dot-product self-attention
   ``softmax(Q K^T / sqrt(d_k)) V`` with ``Q, K, V = (H + PE) W_{q,k,v}`` (d_k = d_v = 64), on ``H`` plus
   the sinusoidal positional encoding of equations 2.13-2.14 (:func:`positional_encoding`); the L x d_v
-  result is averaged over positions.
+  result is averaged over positions (a departure listed in the README).
 
 Both return the pooled vector and their attention weights (for interpretation). Written as plain
 ``torch.nn`` modules in the MessagePassing pattern (parameters in the constructor, ``forward`` as the
@@ -49,7 +50,7 @@ class SingleAttention(nn.Module):
         e = self.score(h.transpose(1, 2))          # (batch, d, L): e_j = W h_{:,j} + b   (2.8)
         alpha_j = torch.softmax(e, dim=-1)         # softmax over positions               (2.9)
         alpha = alpha_j.mean(dim=1)                # one weight per position              (2.10)
-        context = torch.einsum("bl,bld->bd", alpha, h)  # sum_t alpha_t h_t                  (2.11)
+        context = torch.einsum("bl,bld->bd", alpha, h)  # alpha_t h_t (2.11), summed over t
         return context, alpha
 
 

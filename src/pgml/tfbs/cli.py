@@ -22,14 +22,17 @@ from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 from pgml.tfbs.params import (
     ANNOTATIONS,
+    DNASE_PEAK_FOLD,
     EFFECTIVE_GENOME_SIZE,
     EXPLAIN_MOTIFS,
     EXPLAIN_TOP,
     MERGES,
+    MOTIF_PVALUE,
     PREDICT_BATCH_SIZE,
     PREDICT_WORKERS,
     TEST_CHROMS,
     VALID_CHROMS,
+    VARIANTS,
     ModelConfig,
     SimulateConfig,
     TrainConfig,
@@ -271,17 +274,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pgml.tfbs.training import split_chroms
 
     predictions = _named(args.predictions, "--predictions")
+    noattention = _named(args.noattention or [], "--noattention")
     dnase = _named(args.dnase, "--dnase")
-    check_output_dir(args.output_dir, inputs=[args.bins, args.labels, *predictions.values(), *dnase.values()])
+    check_output_dir(args.output_dir, inputs=[args.bins, args.labels, *predictions.values(), *noattention.values(),
+                                              *dnase.values()])
     bins = BinSet.load(args.bins)
     labels = Labels.load(args.labels)
-    missing = [c for c in predictions if c not in dnase]
+    missing = [c for c in dict.fromkeys([*predictions, *args.train_cells]) if c not in dnase]
     if missing:
-        raise InputError(f"--dnase missing for cell type(s) {', '.join(missing)}")
+        raise InputError(f"--dnase missing for cell type(s) {', '.join(missing)} (the logistic baseline reads the "
+                         "training cell types' DNase too)")
+    unknown = [c for c in noattention if c not in predictions]
+    if unknown:
+        raise InputError(f"--noattention given for cell type(s) {', '.join(unknown)} without --predictions")
     train, valid, test = split_chroms(bins, args.valid_chroms, args.test_chroms, path=args.bins)
     pca = read_pca(args.pca, sorted(set(predictions) | set(args.train_cells)))
     metrics = evaluate_tf(labels, bins, predictions, dnase, load_annotation(args.annotation), pca, args.train_cells,
-                          train, valid, test, args.output_dir, precision=args.precision, seed=args.seed)
+                          train, valid, test, args.output_dir, noattention=noattention, precision=args.precision,
+                          seed=args.seed)
     print(metrics.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
 
@@ -290,12 +300,13 @@ def _explain(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from pgml.tfbs.bins import BinSet
-    from pgml.tfbs.explain import explain_bins
+    from pgml.tfbs.bins import BinSet, match_contigs, read_bed
+    from pgml.tfbs.explain import bins_without_dnase_peak, explain_bins
     from pgml.tfbs.predict import load_model
     from pgml.tfbs.training import build_dataset
 
-    check_output_dir(args.output_dir, inputs=[args.model, args.bins, args.predictions])
+    check_output_dir(args.output_dir, inputs=[args.model, args.bins, args.predictions,
+                                              *([args.dnase_peaks] if args.dnase_peaks else [])])
     bins = BinSet.load(args.bins)
     module = load_model(args.model)
     source = _source(args)
@@ -303,11 +314,17 @@ def _explain(args: argparse.Namespace) -> int:
     if not args.predictions.is_file():
         raise InputError("file not found", path=args.predictions)
     frame = pd.read_csv(args.predictions, sep="\t", dtype={"chrom": str})
-    frame = frame[frame["chrom"].isin(bins.chroms)].nlargest(args.top, "ensemble")
+    frame = frame[frame["chrom"].isin(bins.chroms)].reset_index(drop=True)
+    sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
+    peaks = None
+    if args.dnase_peaks is not None:
+        peaks = match_contigs(read_bed(args.dnase_peaks), sizes, args.dnase_peaks, what="DNase peaks")
+    frame = bins_without_dnase_peak(frame, args.top, str(source.dnase[args.cell]), sizes, peaks,
+                                    fold=args.dnase_peak_fold)
     if frame.empty:
-        raise InputError("no predicted bin on the chromosomes of the bins", path=args.predictions)
+        raise InputError("no predicted bin without a DNase peak on the chromosomes of the bins", path=args.predictions)
     keys = np.concatenate([data.keys(c, (part["start"].to_numpy() // 50), 0) for c, part in frame.groupby("chrom")])
-    table = explain_bins(module, data, keys, args.motifs, args.output_dir, seed=args.seed)
+    table = explain_bins(module, data, keys, args.motifs, args.output_dir, pvalue=args.pvalue, seed=args.seed)
     print(table.to_string(index=False))
     return 0
 
@@ -419,6 +436,9 @@ def register(steps: argparse._SubParsersAction) -> None:
     for f in fields(ModelConfig):
         if f.name == "merge":
             p.add_argument("--merge", choices=MERGES, default=model.merge, help="forward/RC merge")
+        elif f.name == "variant":
+            p.add_argument("--variant", choices=VARIANTS, default=model.variant,
+                           help="deepgrn (single + pairwise attention) or noattention (CNN + BiLSTM, figure 2.4)")
         else:
             p.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(model, f.name)), default=getattr(model, f.name))
     for f in fields(TrainConfig):
@@ -452,15 +472,22 @@ def register(steps: argparse._SubParsersAction) -> None:
                help="writes predictions.tsv.gz (chrom, start, end, probability), modules.tsv.gz, track.bw")
     p.set_defaults(func=_merge_predictions)
 
-    p = steps.add_parser("explain", help="attention weights, saliency and a JASPAR scan of high-attention spans")
+    p = steps.add_parser("explain", help="attention weights, saliency and a FIMO-like JASPAR scan of the most "
+                         "attended spans of the best bins without a DNase peak")
     p.add_argument("--model", type=Path, required=True)
     _add_window_args(p)
     p.add_argument("--cell", required=True)
     p.add_argument("--predictions", type=Path, required=True, help="modules.tsv.gz of predict: its best bins are explained")
     p.add_argument("--top", type=int, default=EXPLAIN_TOP, help="explain this many best-scored bins")
     p.add_argument("--motifs", nargs="+", default=list(EXPLAIN_MOTIFS), help="JASPAR matrix IDs to scan for")
+    p.add_argument("--pvalue", type=float, default=MOTIF_PVALUE, help="p-value of a motif hit (FIMO's default)")
+    p.add_argument("--dnase-peaks", type=Path, default=None,
+                   help="BED/narrowPeak of the cell type's DNase peaks: bins overlapping one are not explained")
+    p.add_argument("--dnase-peak-fold", type=float, default=DNASE_PEAK_FOLD,
+                   help="without --dnase-peaks: a bin whose max DNase reaches this x the chromosome mean has a peak")
     p.add_argument("--seed", type=int, default=0)
-    output_dir(p, "--output-dir", type=Path, required=True, help="writes attention.npz, windows.tsv, motif_scan.tsv")
+    output_dir(p, "--output-dir", type=Path, required=True,
+               help="writes attention.npz, windows.tsv, motif_scan.tsv, logos/")
     add_threads_argument(p)
     p.set_defaults(func=_explain)
 
@@ -476,13 +503,17 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     p.set_defaults(func=_importance)
 
-    p = steps.add_parser("evaluate", help="auROC, auPRC, recall at 50%%/10%% FDR vs DNase and logistic-regression baselines")
+    p = steps.add_parser("evaluate", help="auROC, auPRC (challenge's Davis-Goadrich), average precision, recall at "
+                         "50%%/10%% FDR vs the DNase and logistic-regression baselines")
     p.add_argument("--labels", type=Path, required=True)
     p.add_argument("--bins", type=Path, required=True)
     p.add_argument("--annotation", type=Path, required=True)
     p.add_argument("--pca", type=Path, required=True)
     input_paths(p, "--predictions", paths=named_paths, nargs="+", required=True, metavar="CELL=modules.tsv.gz")
-    input_paths(p, "--dnase", paths=named_paths, nargs="+", required=True, metavar="CELL=FILE.bw")
+    input_paths(p, "--noattention", paths=named_paths, nargs="+", default=None, metavar="CELL=modules.tsv.gz",
+                help="predictions of the noattention model (--variant noattention), scored beside DeepGRN")
+    input_paths(p, "--dnase", paths=named_paths, nargs="+", required=True, metavar="CELL=FILE.bw",
+                help="DNase coverage of every evaluated and every training cell type")
     p.add_argument("--train-cells", nargs="+", required=True)
     p.add_argument("--valid-chroms", nargs="+", default=list(VALID_CHROMS))
     p.add_argument("--test-chroms", nargs="+", default=list(TEST_CHROMS))

@@ -1,11 +1,15 @@
 """Challenge metrics per TF x cell type on the test chromosomes (section 2.3 of [deepgrn]).
 
-auROC, auPRC, recall at 50% and at 10% FDR (:mod:`pgml.metrics`) for each module (single,
-pairwise), their ensemble and the two baselines (:mod:`pgml.tfbs.baselines`), on every bin of the test
-chromosomes except A (ambiguous) bins; blacklisted bins stay in with score 0 for every method. Also
-writes ROC and PR curves (PNG) per cell type, a verdict line per cell type (does the ensemble beat
-both baselines on auPRC?) and narrowPeak files of the validation chromosomes at the threshold where
-the ensemble reaches the chosen precision there.
+For each module of DeepGRN (single, pairwise), their ensemble, the ``noattention`` ablation (CNN +
+BiLSTM without attention, figure 2.4, when its predictions are given) and the two baselines of
+:mod:`pgml.tfbs.baselines` (DNase max; logistic regression on DNase + annotation + expression):
+auROC; auPRC as the challenge's scorer computes it (PRROC's Davis-Goadrich interpolated area,
+:func:`pgml.metrics.aupr_davis_goadrich`, the figures of table 2.4) with scikit-learn's average
+precision beside it; recall at 50% and at 10% FDR. Every bin of the test chromosomes counts except A
+(ambiguous) bins; blacklisted bins stay in with score 0 for every method. Also writes ROC and PR
+curves (PNG) per cell type, a verdict line per cell type (does each model beat both baselines on
+auPRC? does attention beat ``noattention``?) and narrowPeak files of the validation chromosomes at the
+threshold where the ensemble reaches the chosen precision there.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pandas as pd
 
 from pgml.errors import InputError
 from pgml.fileio import atomic_path
-from pgml.metrics import aupr, auroc, pr_curve_points, recall_at_fdr, roc_curve_points
+from pgml.metrics import aupr, aupr_davis_goadrich, auroc, pr_curve_points, recall_at_fdr, roc_curve_points
 from pgml.plots import plot_roc_pr
 from pgml.tables import write_tsv
 from pgml.tfbs.baselines import dnase_bin_max, fit_logreg, logreg_scores
@@ -29,11 +33,15 @@ from pgml.tfbs.params import LABEL_AMBIGUOUS, LABEL_BOUND
 
 log = logging.getLogger(__name__)
 MODEL_METHODS = ("single", "pairwise", "ensemble")
+#: the method name of the no-attention ablation (its predictions' ``ensemble`` column)
+NOATTENTION = "noattention"
+BASELINES = ("dnase_max", "logreg")
 
 
 def challenge_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
-    """auROC, auPRC, recall at 50% and 10% FDR."""
-    return {"auroc": auroc(y, score), "auprc": aupr(y, score), "recall_at_50fdr": recall_at_fdr(y, score, 0.5),
+    """auROC, the challenge's auPRC (Davis-Goadrich), average precision, recall at 50% and 10% FDR."""
+    return {"auroc": auroc(y, score), "auprc": aupr_davis_goadrich(y, score),
+            "average_precision": aupr(y, score), "recall_at_50fdr": recall_at_fdr(y, score, 0.5),
             "recall_at_10fdr": recall_at_fdr(y, score, 0.1)}
 
 
@@ -61,18 +69,61 @@ def peaks_from_bins(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["chrom", "start", "end", "name", "score", "strand", "signal", "p", "q", "summit"])
 
 
+def _read_predictions(path: Path, test: list[str], bins: BinSet, columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.read_csv(path, sep="\t", dtype={"chrom": str})
+    missing = [c for c in ("chrom", *columns) if c not in frame.columns]
+    if missing:
+        raise InputError(f"no column {', '.join(missing)} (expected modules.tsv.gz of pgml tfbs predict)", path=path)
+    for chrom in test:
+        n, count = int((frame["chrom"] == chrom).sum()), bins.count(chrom)
+        if n != count:
+            raise InputError(f"{n} predictions on {chrom}, expected {count} bins", path=path)
+    return frame
+
+
+def _verdict(table: pd.DataFrame, tf: str, cell: str, positive_rate: float) -> dict:
+    """Does each model beat both baselines on the challenge's auPRC; does attention beat noattention."""
+    auprc = table["auprc"]
+    row: dict = {"tf": tf, "cell": cell, "positive_rate": positive_rate}
+    models = [m for m in ("ensemble", NOATTENTION) if m in auprc.index]
+    for m in (*models, *BASELINES):
+        row[f"{m}_auprc"] = auprc[m]
+    for m in models:
+        for b in BASELINES:
+            row[f"{m}_beats_{b}"] = bool(auprc[m] > auprc[b])
+    if NOATTENTION in auprc.index:
+        row["attention_beats_noattention"] = bool(auprc["ensemble"] > auprc[NOATTENTION])
+    for m in models:
+        best = max(BASELINES, key=lambda b: auprc[b])
+        log.info("TF %s, cell %s: %s auPRC %.3f vs DNase max %.3f, logistic regression (DNase + annotation + "
+                 "expression) %.3f: %s", tf, cell, m, auprc[m], auprc["dnase_max"], auprc["logreg"],
+                 "beats both baselines" if all(row[f"{m}_beats_{b}"] for b in BASELINES)
+                 else f"does NOT beat the {best} baseline")
+    if NOATTENTION in auprc.index:
+        log.info("TF %s, cell %s: attention (ensemble) %.3f vs noattention %.3f", tf, cell, auprc["ensemble"],
+                 auprc[NOATTENTION])
+    return row
+
+
 def evaluate_tf(labels: Labels, bins: BinSet, predictions: dict[str, Path], dnase: dict[str, Path],
                 annotation: dict[str, np.ndarray], pca: pd.DataFrame, train_cells: list[str],
                 train_chroms: list[str], valid_chroms: list[str], test_chroms: list[str], output_dir: Path, *,
-                precision: float = 0.5, seed: int = 0) -> pd.DataFrame:
-    """Write metrics.tsv, verdict.tsv, plots/roc_pr_<cell>.png and peaks/<cell>.narrowPeak.gz; return metrics."""
+                noattention: dict[str, Path] | None = None, precision: float = 0.5, seed: int = 0) -> pd.DataFrame:
+    """Write metrics.tsv, verdict.tsv, plots/roc_pr_<cell>.png and peaks/<cell>.narrowPeak.gz; return metrics.
+
+    ``dnase`` holds the DNase bigWig of every training and evaluated cell type (the logistic baseline
+    reads the training ones); ``noattention`` the ``modules.tsv.gz`` of the no-attention model per cell.
+    """
+    noattention = noattention or {}
     test = [c for c in test_chroms if c in bins.chroms]
     valid = [c for c in valid_chroms if c in bins.chroms]
     if not test:
         raise InputError(f"none of the test chromosomes {', '.join(test_chroms)} is among the bins")
+    sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
     cols = [labels.cells.index(c) for c in train_cells]
     logreg = fit_logreg(annotation, {c: labels.matrix[c][:, cols] for c in train_chroms}, bins.blacklist,
-                        pca.loc[train_cells].to_numpy(), train_chroms, seed=seed)
+                        pca.loc[train_cells].to_numpy(), train_chroms, [str(dnase[c]) for c in train_cells], sizes,
+                        seed=seed)
     rows, verdicts = [], []
     (output_dir / "plots").mkdir(parents=True, exist_ok=True)
     (output_dir / "peaks").mkdir(parents=True, exist_ok=True)
@@ -80,24 +131,25 @@ def evaluate_tf(labels: Labels, bins: BinSet, predictions: dict[str, Path], dnas
         if cell not in labels.cells:
             log.warning("no labels of TF %s for cell type %s: not evaluated", labels.tf, cell)
             continue
-        frame = pd.read_csv(path, sep="\t", dtype={"chrom": str})
+        frame = _read_predictions(path, test, bins, MODEL_METHODS)
+        ablation = _read_predictions(noattention[cell], test, bins, ("ensemble",)) if cell in noattention else None
         j = labels.cells.index(cell)
-        scores: dict[str, list[np.ndarray]] = {m: [] for m in (*MODEL_METHODS, "dnase_max", "logreg")}
+        methods = (*MODEL_METHODS, *((NOATTENTION,) if ablation is not None else ()), *BASELINES)
+        scores: dict[str, list[np.ndarray]] = {m: [] for m in methods}
         ys = []
         for chrom in test:
             part = frame[frame["chrom"] == chrom]
-            count = bins.count(chrom)
-            if len(part) != count:
-                raise InputError(f"{len(part)} predictions on {chrom}, expected {count} bins", path=path)
             lab = labels.matrix[chrom][:, j]
             keep = lab != LABEL_AMBIGUOUS
             black = bins.blacklist[chrom]
             ys.append(lab[keep] == LABEL_BOUND)
             for m in MODEL_METHODS:
                 scores[m].append(part[m].to_numpy()[keep])
-            dn = dnase_bin_max(str(dnase[cell]), chrom, bins.sizes[bins.chroms.index(chrom)], count)
+            if ablation is not None:
+                scores[NOATTENTION].append(ablation.loc[ablation["chrom"] == chrom, "ensemble"].to_numpy()[keep])
+            dn = dnase_bin_max(str(dnase[cell]), chrom, sizes[chrom], bins.count(chrom))
             scores["dnase_max"].append(np.where(black, 0.0, dn)[keep])
-            lr = logreg_scores(logreg, annotation[chrom], pca.loc[cell].to_numpy())
+            lr = logreg_scores(logreg, dn, annotation[chrom], pca.loc[cell].to_numpy())
             scores["logreg"].append(np.where(black, 0.0, lr)[keep])
         y = np.concatenate(ys)
         curves, roc_auc, pr_auc = {}, {}, {}
@@ -114,15 +166,7 @@ def evaluate_tf(labels: Labels, bins: BinSet, predictions: dict[str, Path], dnas
             plot_roc_pr(curves, output_dir / "plots" / f"roc_pr_{cell}.png", roc_auc=roc_auc, pr_auc=pr_auc,
                         chance_precision=float(y.mean()))
         table = pd.DataFrame([r for r in rows if r["cell"] == cell]).set_index("method")
-        ens = table.loc["ensemble", "auprc"]
-        beats = {b: bool(ens > table.loc[b, "auprc"]) for b in ("dnase_max", "logreg")}
-        verdicts.append({"tf": labels.tf, "cell": cell, "ensemble_auprc": ens,
-                         "dnase_max_auprc": table.loc["dnase_max", "auprc"], "logreg_auprc": table.loc["logreg", "auprc"],
-                         "positive_rate": float(y.mean()), "beats_dnase_max": beats["dnase_max"],
-                         "beats_logreg": beats["logreg"]})
-        log.info("TF %s, cell %s (test %s): ensemble auPRC %.3f vs DNase max %.3f, logistic regression %.3f: "
-                 "model %s both baselines", labels.tf, cell, ",".join(test), ens, table.loc["dnase_max", "auprc"],
-                 table.loc["logreg", "auprc"], "BEATS" if all(beats.values()) else "does NOT beat")
+        verdicts.append(_verdict(table, labels.tf, cell, float(y.mean())))
         vframe = frame[frame["chrom"].isin(valid)]
         threshold = float("inf")
         if len(vframe):

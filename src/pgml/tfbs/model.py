@@ -6,7 +6,11 @@ features (6 annotation + 8 expression PCs) -> dense (ReLU) -> dense -> sigmoid. 
 Siamese: the same weights score the window and its reverse complement and the two probabilities are
 merged by mean (or max). :class:`DeepGRN` holds one branch per attention module, trained together
 (independent parameters, summed losses), and its final score is the mean of the two (the paper's
-ensemble). The max-pool before the BiLSTM (as in [factornet]) keeps the recurrent part short on CPU.
+ensemble). The max-pool before the BiLSTM (as in [factornet] and the authors' code) keeps the recurrent part short.
+
+``ModelConfig.variant = "noattention"`` builds the ablation of figure 2.4: one branch whose attention
+module is replaced by :class:`FlattenDense` (the BiLSTM output flattened into a dense ReLU layer, the
+"no attention" network of the authors' code), everything else unchanged.
 """
 
 from __future__ import annotations
@@ -30,8 +34,24 @@ def pooled_length(length: int, config: ModelConfig) -> int:
     return (length - config.conv_kernel + 1) // config.pool
 
 
+class FlattenDense(nn.Module):
+    """No attention: the (L' x d) BiLSTM output flattened and passed through a dense ReLU layer."""
+
+    def __init__(self, steps: int, dim: int, out: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(steps * dim, out)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        self.dense.reset_parameters()
+
+    def forward(self, h: Tensor) -> tuple[Tensor, None]:
+        """``h``: (batch, L', d) -> (batch, out); no attention weights."""
+        return torch.relu(self.dense(h.flatten(1))), None
+
+
 class Branch(nn.Module):
-    """Conv1D -> BiLSTM -> one attention module -> dense layers fused with the non-sequential features."""
+    """Conv1D -> BiLSTM -> one attention module (or none) -> dense layers fused with the non-sequential features."""
 
     def __init__(self, length: int, config: ModelConfig, attention: str) -> None:
         super().__init__()
@@ -45,6 +65,9 @@ class Branch(nn.Module):
         if attention == "single":
             self.attention: nn.Module = SingleAttention(steps)
             out = dim
+        elif attention == "noattention":
+            self.attention = FlattenDense(steps, dim, config.dense)
+            out = config.dense
         else:
             self.attention = PairwiseAttention(dim, steps, config.d_k, config.d_k)
             out = config.d_k
@@ -56,8 +79,8 @@ class Branch(nn.Module):
         for m in (self.conv, self.lstm, self.attention, self.dense, self.out):
             m.reset_parameters()
 
-    def forward(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
-        """``x``: (batch, 6, L), ``z``: (batch, 14) -> logit (batch,), attention weights."""
+    def forward(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor | None]:
+        """``x``: (batch, 6, L), ``z``: (batch, 14) -> logit (batch,), attention weights (None without)."""
         h = self.pool(torch.relu(self.conv(x)))
         h, _ = self.lstm(self.dropout(h.transpose(1, 2)))
         pooled, weights = self.attention(h)
@@ -66,14 +89,23 @@ class Branch(nn.Module):
 
 
 class DeepGRN(nn.Module):
-    """Two Siamese branches (single and pairwise attention); outputs probabilities per module."""
+    """Siamese branches, one per module, and their ensemble; outputs probabilities per module.
+
+    ``variant`` deepgrn: branches ``single`` and ``pairwise``; noattention: one branch ``noattention``.
+    """
 
     MODULES = ("single", "pairwise")
 
     def __init__(self, length: int, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        self.branches = nn.ModuleDict({m: Branch(length, config, m) for m in self.MODULES})
+        self.module_names = self.MODULES if config.variant == "deepgrn" else ("noattention",)
+        self.branches = nn.ModuleDict({m: Branch(length, config, m) for m in self.module_names})
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Keys of :meth:`forward`'s result: each module, then ``ensemble``."""
+        return (*self.module_names, "ensemble")
 
     def reset_parameters(self) -> None:
         for b in self.branches.values():
@@ -86,12 +118,13 @@ class DeepGRN(nn.Module):
         for name, branch in self.branches.items():
             p = torch.sigmoid(torch.stack([branch(x, z)[0], branch(rc, z)[0]]))
             out[name] = p.mean(0) if self.config.merge == "mean" else p.amax(0)
-        out["ensemble"] = (out["single"] + out["pairwise"]) / 2
+        out["ensemble"] = torch.stack([out[m] for m in self.module_names]).mean(0)
         return out
 
 
 class TfbsModule(pl.LightningModule):
-    """Adam + binary cross-entropy on both modules; validation auPRC of the ensemble (``val_auprc``)."""
+    """Adam + binary cross-entropy summed over the modules; validation average precision of the ensemble
+    (``val_auprc``)."""
 
     def __init__(self, length: int, config: dict[str, Any], lr: float) -> None:
         super().__init__()
@@ -105,7 +138,7 @@ class TfbsModule(pl.LightningModule):
 
     def _loss(self, out: dict[str, Tensor], y: Tensor) -> Tensor:
         eps = 1e-6
-        return sum(nn.functional.binary_cross_entropy(out[m].clamp(eps, 1 - eps), y) for m in DeepGRN.MODULES)
+        return sum(nn.functional.binary_cross_entropy(out[m].clamp(eps, 1 - eps), y) for m in self.model.module_names)
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         x, z, y = batch

@@ -22,6 +22,9 @@ ANNOTATIONS = ("cds", "intron", "promoter", "utr5", "utr3", "cpg")
 N_PCS = 8
 #: merging of the forward and reverse-complement outputs of the Siamese pass
 MERGES = ("mean", "max")
+#: the network: DeepGRN (single + pairwise attention modules and their ensemble) or the no-attention
+#: ablation of figure 2.4 (CNN + BiLSTM, the BiLSTM output flattened into the dense layers)
+VARIANTS = ("deepgrn", "noattention")
 #: challenge split: chromosomes held out for validation and test
 VALID_CHROMS = ("chr11",)
 TEST_CHROMS = ("chr1", "chr8", "chr21")
@@ -37,6 +40,11 @@ PREDICT_WORKERS = 2
 #: bins further apart than this are read as separate slices when a batch's windows are cut
 #: from one chromosome slice (20 bins = 1 kb of unused sequence at most)
 SLICE_MAX_GAP = 20
+#: a motif site is a hit at this p-value (FIMO's default threshold)
+MOTIF_PVALUE = 1e-4
+#: without DNase peak files, a bin has a DNase peak when its max coverage reaches this many times the
+#: chromosome's mean coverage (the motif analysis of section 2.4.4 looks at bins without one)
+DNASE_PEAK_FOLD = 5.0
 #: effective genome size for RPGC (hg19, deeptools' table for 50-bp reads)
 EFFECTIVE_GENOME_SIZE = 2_864_785_220
 
@@ -53,10 +61,13 @@ class ModelConfig:
     dense: int = 64
     dropout: float = 0.1
     merge: str = "mean"
+    variant: str = "deepgrn"
 
     def __post_init__(self) -> None:
         if self.merge not in MERGES:
             raise ValueError(f"merge must be one of {MERGES}, got {self.merge!r}")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         if min(self.conv_filters, self.conv_kernel, self.pool, self.lstm_hidden, self.d_k, self.dense) < 1:
             raise ValueError("widths must be >= 1")
         if not 0 <= self.dropout < 1:

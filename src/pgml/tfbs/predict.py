@@ -24,7 +24,6 @@ from pgml.tfbs.params import BIN_SIZE, PREDICT_BATCH_SIZE, PREDICT_WORKERS
 from pgml.tfbs.windows import TfbsWindows, batch_loader
 
 log = logging.getLogger(__name__)
-COLUMNS = ("single", "pairwise", "ensemble")
 #: key of :func:`predict_keys`' output flagging windows with no A/C/G/T base (only N)
 NO_SEQUENCE = "no_sequence"
 
@@ -69,10 +68,11 @@ def predict_keys(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, *, bat
     dev = pick_device(device)
     module = module.to(dev).eval()
     loader = batch_loader(data, np.asarray(keys), batch_size, workers)
-    out: dict[str, list[np.ndarray]] = {c: [] for c in (*COLUMNS, NO_SEQUENCE)}
+    columns = module.model.outputs
+    out: dict[str, list[np.ndarray]] = {c: [] for c in (*columns, NO_SEQUENCE)}
     for x, z, _ in tqdm(loader, desc="predict", unit="batch", disable=not progress):
         probs = module(x.to(dev, non_blocking=True), z.to(dev, non_blocking=True))
-        for c in COLUMNS:
+        for c in columns:
             out[c].append(probs[c].float().cpu().numpy())
         out[NO_SEQUENCE].append((x[:, :4].sum(dim=(1, 2)) == 0).numpy())
     return {c: np.concatenate(v) if v else np.zeros(0, dtype=np.float32) for c, v in out.items()}
@@ -100,7 +100,7 @@ def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, ba
             log.warning("%s: %d of %d bins have only N in their window; their probabilities rest on DNase, "
                         "mappability and the features alone", chrom, int(no_sequence.sum()), no_sequence.size)
         frame = pd.DataFrame({"chrom": chrom, "start": starts[index], "end": starts[index] + BIN_SIZE, **probs})
-        frame.loc[bins.blacklist[chrom][index], list(COLUMNS)] = 0.0
+        frame.loc[bins.blacklist[chrom][index], list(module.model.outputs)] = 0.0
         frames.append(frame)
     if not frames:
         from pgml.errors import InputError
@@ -144,10 +144,11 @@ def read_modules(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError, OSError,
             ValueError) as exc:
         raise InputError(f"cannot read as a modules table ({type(exc).__name__})", path=path) from None
-    missing = [c for c in ("chrom", "start", "end", *COLUMNS) if c not in frame.columns]
+    missing = [c for c in ("chrom", "start", "end", "ensemble") if c not in frame.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path=path, record="header")
-    values = frame[list(COLUMNS)].to_numpy(dtype=float)
+    # the model's outputs: single, pairwise and ensemble for DeepGRN, ensemble alone for noattention
+    values = frame[[c for c in frame.columns if c not in ("chrom", "start", "end")]].to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values < 0) | (values > 1)
     if bad.any():
         row = int(np.nonzero(bad)[0][0])
