@@ -48,6 +48,8 @@ def _infer(args: argparse.Namespace) -> int:
                             force_split=args.force_split, seed=args.seed, restarts=args.restarts)
     except ValueError as exc:
         raise InputError(f"grn infer: {exc}") from None
+    if args.max_edges is not None and args.max_edges < 1:
+        raise InputError(f"--max-edges must be >= 1 (leave it out for every edge), got {args.max_edges}")
     check_output_dir(args.output_dir, inputs=[args.expression, args.regulators])
     dataset = load_dataset(args.expression, args.regulators, samples_in_rows=args.samples_in_rows,
                            log_transform=args.log_transform, top_percent=args.top_percent)
@@ -81,6 +83,8 @@ def _baseline(args: argparse.Namespace) -> int:
     from pgml.tables import write_tsv
 
     check_output_file(args.output, inputs=[args.expression, args.regulators])
+    if args.genie3_trees < 1:
+        raise InputError(f"--genie3-trees must be >= 1, got {args.genie3_trees}")
     frame = read_expression(args.expression, samples_in_rows=args.samples_in_rows, log_transform=args.log_transform)
     regs_all = read_regulators(args.regulators)
     regs = [r for r in regs_all if r in set(frame.index)]
@@ -142,6 +146,8 @@ def _coherence(args: argparse.Namespace) -> int:
     from pgml.tables import write_tsv
 
     check_output_file(args.output, inputs=[*_result_files(args.result), args.labels])
+    if args.permutations < 1:
+        raise InputError(f"--permutations must be >= 1, got {args.permutations}")
     fit = load_result(args.result)
     labels = read_sample_labels(args.labels, fit.dataset.samples)
     table = coherence_table([m.tree.leaf_labels for m in fit.modules], labels.to_numpy(), ordinal=args.ordinal,
