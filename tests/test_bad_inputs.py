@@ -1,10 +1,12 @@
-"""Bad inputs of both chains, table-driven: each is refused with one line naming the file and the problem.
+"""Bad inputs of every chain and of the workflow's config, table-driven: each is refused with one line
+naming the file and the problem.
 
 Every case writes a small bad input under ``tmp_path``, runs ``pgml ...`` in process through
 :func:`pgml.cli.main` and checks the exit status, the one ``pgml <chain> <step>: error: ...`` line on
 stderr, and that nothing (no output, no hidden ``.*.tmp*`` file) was left behind. Cases of ``select``,
 which drops an unusable structure rather than failing, exit 0 and are checked on the reason written
-in the selection table instead.
+in the selection table instead. Config cases (``config-...``) run ``snakemake -n`` on a bad config file
+and check snakemake's exit status, the message and that nothing was written.
 
 The scale-free GNET2 behaviour and separator sniffing have their own tests at the end.
 """
@@ -326,6 +328,7 @@ class Case:
     status: int = 2
     found_in: str | None = None  # status 0: the file (relative to tmp_path) holding the message
     chdir: bool = False  # run with tmp_path as the working directory
+    env: tuple[tuple[str, str], ...] = ()  # environment variables set for the run, e.g. PGML_MEMORY_LIMIT
     marks: tuple = ()
 
 
@@ -785,6 +788,9 @@ CASES: list[Case] = [
     Case("grn-coherence-one-label-only",
          coherence_with("sample\tlabel\n" + "".join(f"S{i}\ta\n" for i in range(1, 13))),
          r"labels\.tsv: every sample has the label 'a'; coherence needs at least two labels"),
+    Case("grn-infer-consensus-over-memory", infer_with(EXPR, extra=("--restarts", "2")),
+         r"the gene x gene consensus of the restarts need about 0\.0 GiB, more than the 0\.0 GiB available; "
+         r"lower it with --restarts 1 or --top-percent", env=(("PGML_MEMORY_LIMIT", "1K"),)),
     Case("grn-simulate-nan-noise",
          lambda t, r: ["grn", "simulate", "--output-dir", str(t / "out"), "--noise", "nan"],
          r"noise must be a finite sd >= 0, got nan"),
@@ -986,6 +992,8 @@ def test_bad_input(case: Case, tmp_path: Path, resources: Resources, capsys: pyt
     argv = case.build(tmp_path, resources)
     if case.chdir:
         monkeypatch.chdir(tmp_path)
+    for name, value in case.env:
+        monkeypatch.setenv(name, value)
     before = _snapshot(tmp_path)
     if argv[0] == "snakemake":
         status, err = _run_snakemake(argv)
