@@ -27,6 +27,7 @@ import pytest
 from conftest import DEMO_STRUCTURES, backbone, pdb_atom
 
 from pgml.cli import main
+from pgml.modelcard import ModelCard, write_card
 
 XRAY = "EXPDTA    X-RAY DIFFRACTION\nREMARK   2 RESOLUTION.    1.50 ANGSTROMS."
 
@@ -224,12 +225,14 @@ class Resources:
 
             from pgml.bfactor.features import NODE_FEATURE_DIM
             from pgml.bfactor.module import BFactorModule
+            from pgml.bfactor.training import card_inputs
             from pgml.structure.graph import EDGE_FEATURE_DIM
 
             module = BFactorModule(architecture="gcn", node_dim=NODE_FEATURE_DIM, edge_dim=EDGE_FEATURE_DIM,
                                    hidden=8, layers=1, dropout=0.0)
             self._model = self.root / "model.ckpt"
             torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, self._model)
+            write_card(self._model, ModelCard(chain="bfactor", inputs=card_inputs(dict(module.hparams))))
         return self._model
 
     @property
@@ -646,6 +649,22 @@ CASES: list[Case] = [
          lambda t, r: ["grn", "infer", "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)),
                        "--output-dir", str(t / "in")],
          r"in: .*(holds|contains) .*input"),
+    # ---- bfactor predict: the model card beside the checkpoint
+    Case("bfactor-predict-model-without-card",
+         predict_model(lambda t, r: write(t / "in" / "m" / "model.ckpt", r.model.read_bytes())),
+         r"m/model\.ckpt: no model card model\.json beside the model"),
+    Case("bfactor-predict-card-of-another-chain",
+         predict_model(lambda t, r: (write(t / "in" / "m" / "model.json", json.dumps({"chain": "qa", "inputs": {}})),
+                                     write(t / "in" / "m" / "model.ckpt", r.model.read_bytes()))[1]),
+         r"m/model\.json: model card is for the 'qa' chain, not 'bfactor'"),
+    Case("bfactor-predict-card-other-settings",
+         predict_model(lambda t, r: (write(t / "in" / "m" / "model.json", r.model.with_name("model.json").read_text()
+                                           .replace('"wcn_feature": false', '"wcn_feature": true')),
+                                     write(t / "in" / "m" / "model.ckpt", r.model.read_bytes()))[1]),
+         r"m/model\.json: wcn_feature: the model was trained with wcn_feature=True, this input gives False"),
+    Case("bfactor-predict-card-not-json",
+         lambda t, r: [*predict_model(lambda t, r: r.model)(t, r), "--card", str(write(t / "in" / "card.json", "{"))],
+         r"card\.json: model card is not readable JSON"),
     # ---- bfactor: non-finite or degenerate numbers in flags and inputs
     Case("bfactor-predict-nan-coordinate",
          predict_structure("nan.pdb", GOOD_PDB.replace("   0.000", "     nan", 1)),

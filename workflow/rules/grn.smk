@@ -79,6 +79,7 @@ rule grn_infer_modules:
         leaves=f"{GRN_OUT}/gnet2_{{grn_init}}/leaf_groups.tsv",
         result=f"{GRN_OUT}/gnet2_{{grn_init}}/result.json",
         arrays=f"{GRN_OUT}/gnet2_{{grn_init}}/result.npz",
+        card=f"{GRN_OUT}/gnet2_{{grn_init}}/model.json",
     params:
         seed=SEED,
         outdir=lambda wc, output: Path(output.edges).parent,

@@ -36,6 +36,7 @@ def _result_files(result: Path) -> list[Path]:
 
 
 def _infer(args: argparse.Namespace) -> int:
+    from pgml.grn.card import write_result_card
     from pgml.grn.consensus import fit_restarts
     from pgml.grn.data import load_dataset
     from pgml.grn.result import write_result
@@ -57,6 +58,12 @@ def _infer(args: argparse.Namespace) -> int:
              dataset.n_samples)
     fit = fit_restarts(dataset, params)
     write_result(fit, args.output_dir, max_edges=args.max_edges)
+    card = write_result_card(fit, args.output_dir, {
+        "expression": str(args.expression), "regulators": str(args.regulators),
+        "samples_in_rows": args.samples_in_rows, "log_transform": args.log_transform, "top_percent": args.top_percent})
+    verdict = "beats" if card.metrics["beats_baseline"] else "does NOT beat"
+    log.info("module coherence %.3f %s random modules of the same sizes (%.3f)", card.metrics["module_coherence"],
+             verdict, card.metrics["module_coherence_random"])
     log.info("%d modules (converged: %s) in %.1f s; results in %s", len(fit.modules), fit.converged,
              fit.timings.get("total", 0.0), args.output_dir)
     return 0
@@ -168,7 +175,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--regulators", type=Path, required=True, help="regulator IDs, one per line")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes edges.tsv, edges_rank.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
-                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt[, consensus.tsv]")
+                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt, model.json[, consensus.tsv]")
     p.add_argument("--init", choices=INIT_METHODS, default=gnet.init, help="initial grouping")
     p.add_argument("--mode", choices=MODES, default=gnet.mode,
                    help="r_faithful: follow R GNET2 1.5.5 (initial groups, one-leaf groups, edges); port: this "
