@@ -137,7 +137,7 @@ PAPER_PARAMETER_COUNTS: dict[str, int] = {"gat": 853_000, "mpn": 412_000, "meta"
 #: both). The others keep the shared block. Stated once here; the paper config repeats it and
 #: ``tests/workflow/test_config.py`` holds the two in step.
 PAPER_ARCHITECTURE_PARAMS: dict[str, dict[str, Any]] = {
-    "gat": {"hidden": 304},
+    "gat": {"hidden": 404},
     "mpn": {"hidden": 152},
     "meta": {"hidden": 68},
 }
