@@ -250,13 +250,13 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_evaluate)
 
     p = steps.add_parser("plot", help="module heatmaps, trees and correlation summary")
-    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`")
+    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`, or its result.json")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes module_heatmaps.pdf, module_heatmap.png, module_trees.pdf, module_correlation.png")
     p.set_defaults(func=_plot)
 
     p = steps.add_parser("coherence", help="module sample groups vs sample labels (ARI or KL score)")
-    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`")
+    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`, or its result.json")
     p.add_argument("--labels", type=Path, required=True, help="TSV: sample, label")
     p.add_argument("--ordinal", action="store_true", help="labels are ordered (dose, time): KL score")
     p.add_argument("--permutations", type=int, default=PERMUTATIONS, help="permutations for the p-values")
