@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from pgml.fold.data import collate, prepare
-from pgml.fold.layers import GCNLayer, IEConv
+from pgml.fold.layers import IEConv, KipfWellingGCN
 from pgml.fold.model import IEConvNet
 from pgml.fold.params import ModelConfig
 
@@ -127,7 +127,7 @@ def main() -> None:
                          "seconds": sec, "peak_mb": mem})
             x = torch.randn(len(atoms), width, device=device, requires_grad=True)
             ei, ea = b["edge_index_0"], b["edge_attr_0"]
-            ie, gcn = IEConv(width, width, basis=config.basis).to(device), GCNLayer(width, width).to(device)
+            ie, gcn = IEConv(width, width, basis=config.basis).to(device), KipfWellingGCN(width, width).to(device)
             for name, fn in (("IEConv layer fwd+bwd", partial(layer_step, ie, x, ei, ea)),
                              ("GCN layer fwd+bwd", partial(layer_step, gcn, x, ei))):
                 sec, mem = timed(fn, device)

@@ -2,11 +2,13 @@
 
 Runs the chain's own steps (the functions behind ``pgml fold ...``) on the X-ray and EM entries of
 ``../shared/data/structures/index.tsv`` with at most --max-atoms atoms: build graphs (one sample per
-entry) -> DSSP class label (mainly-alpha / mainly-beta / mixed) -> sequence-identity split with the
-leakage audit -> train --runs IEConv runs -> accuracy on the held-out entries next to the majority
-class and the composition + SS logistic regression, and whether the model beats them.
+entry) -> label (``--labels ec``: enzyme / non-enzyme from the EC numbers in the files' headers;
+``dssp``: DSSP class, which the network's H-bond edges partly give away) -> sequence-identity split with
+the leakage audit -> train --runs IEConv runs -> accuracy on the held-out entries next to the majority
+class, the composition + SS logistic regression and the MMseqs2 nearest training neighbour, and whether
+the model beats them.
 
-    python benchmarks/fold_validation.py [--quick] [--max-atoms 4000] [--epochs 20] [--runs 2] \
+    python benchmarks/fold_validation.py [--quick] [--labels ec|dssp] [--max-atoms 4000] [--epochs 20] [--runs 2] \
         [--work-dir results/benchmarks/fold_validation]
 """
 
@@ -29,6 +31,7 @@ SHARED = ROOT.parent / "shared" / "data" / "structures"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="30 entries of <= 2,500 atoms, 4 epochs, 1 run")
+    parser.add_argument("--labels", choices=("ec", "dssp"), default="ec")
     parser.add_argument("--max-atoms", type=int, default=4000)
     parser.add_argument("--max-entries", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=20)
@@ -54,15 +57,15 @@ def main() -> int:
     if not graphs.exists():
         build_graphs(manifest, graphs, records, GraphConfig(unit="entry"))
     split, audit = work / "samples.tsv", work / "leakage_audit.txt"
-    make_split([records], split, audit, SplitConfig(val_fraction=0.15, test_fraction=0.25))
+    make_split([records], split, audit, SplitConfig(labels=args.labels, val_fraction=0.15, test_fraction=0.25))
     model = ModelConfig()
     train = TrainConfig(epochs=args.epochs, batch_size=4)
     runs = []
     for r in range(args.runs):
         train_model([graphs], split, work / f"run_{r}", model, train, seed=r, device="auto")
         runs.append(work / f"run_{r}")
-    table = evaluate([graphs], split, runs, work / "evaluation")
-    print(f"\n{len(keep)} entries of {SHARED} (<= {args.max_atoms} atoms), DSSP class labels")
+    table = evaluate([graphs], split, runs, work / "evaluation", threads=args.threads)
+    print(f"\n{len(keep)} entries of {SHARED} (<= {args.max_atoms} atoms), {args.labels} labels")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print((work / "evaluation" / "summary.txt").read_text())
     print(audit.read_text())

@@ -902,7 +902,294 @@ CASES: list[Case] = [
 
 # ==== tfbs ====
 
+TFBS_SIZES = {"chr1": 2000, "chr2": 1200}
+TFBS_FLANK = 20
+
+
+def tfbs_fasta_text(names: tuple[str, ...] = ("chr1", "chr2"), all_n: tuple[str, ...] = ()) -> str:
+    rng = np.random.default_rng(0)
+    out = []
+    for name, chrom in zip(names, TFBS_SIZES, strict=True):
+        seq = "N" * TFBS_SIZES[chrom] if name in all_n else "".join(rng.choice(list("ACGT"), TFBS_SIZES[chrom]))
+        out.append(f">{name}\n" + "\n".join(seq[i:i + 60] for i in range(0, len(seq), 60)))
+    return "\n".join(out) + "\n"
+
+
+def tfbs_bigwig(path: Path, value: float = 1.0, chroms: dict[str, int] | None = None) -> Path:
+    import pyBigWig
+
+    chroms = TFBS_SIZES if chroms is None else chroms
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bw = pyBigWig.open(str(path), "w")
+    bw.addHeader(list(chroms.items()))
+    for chrom, size in chroms.items():
+        starts = list(range(0, size, 100))
+        bw.addEntries([chrom] * len(starts), starts, ends=[min(s + 100, size) for s in starts],
+                      values=[value * (1 + (s // 100) % 3) for s in starts])
+    bw.close()
+    return path
+
+
+def tfbs_world(tmp: Path, *, fasta: str | None = None, dnase: float = 1.0, pca: str | None = None,
+               card: bool = True) -> dict[str, Path]:
+    """A 3.2-kb genome with everything train/predict/evaluate read, and a small untrained DeepGRN checkpoint
+    with its model card."""
+    import pyfaidx
+    import torch
+
+    from pgml.modelcard import ModelCard, write_card
+    from pgml.tfbs.annotate import annotate_bins, save_annotation
+    from pgml.tfbs.bins import bin_genome
+    from pgml.tfbs.labels import label_bins
+    from pgml.tfbs.model import TfbsModule
+    from pgml.tfbs.params import ANNOTATIONS, ModelConfig
+    from pgml.tfbs.training import card_inputs
+    from pgml.tfbs.windows import WindowSource
+
+    d = mkdir(tmp / "in")
+    w = {"fasta": write(d / "genome.fa", fasta or tfbs_fasta_text()),
+         "sizes": write(d / "chrom.sizes", "".join(f"{c}\t{n}\n" for c, n in TFBS_SIZES.items())),
+         "map": tfbs_bigwig(d / "map.bw"), "dnase": tfbs_bigwig(d / "tracks" / "CellA.bw", dnase),
+         "bins": d / "bins.npz", "annotation": d / "annotation.npz", "labels": d / "labels.npz",
+         "pca": write(d / "pca.tsv", pca or "cell\t" + "\t".join(f"PC{i}" for i in range(1, 9)) + "\n"
+                      + "".join(f"{c}\t" + "\t".join(["0.5"] * 8) + "\n" for c in ("CellA", "CellB"))),
+         "peaks": write(d / "peaks.bed", "chr1\t300\t500\nchr2\t100\t400\n"), "model": d / "model" / "model.ckpt"}
+    pyfaidx.Faidx(str(w["fasta"])).close()  # its own .fai, so no run indexes it in the user's cache
+    bins = bin_genome(TFBS_SIZES, None, None)
+    bins.save(w["bins"])
+    save_annotation(annotate_bins(bins, {a: w["peaks"] for a in ANNOTATIONS}), w["annotation"])
+    label_bins(bins, "CTCF", [(c, w["peaks"], w["peaks"]) for c in ("CellA", "CellB")]).save(w["labels"])
+    config = ModelConfig(conv_filters=2, conv_kernel=4, pool=4, lstm_hidden=2, d_k=2, dense=2)
+    module = TfbsModule(200 + 2 * TFBS_FLANK, config.__dict__, 1e-3)
+    mkdir(w["model"].parent)
+    torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, w["model"])
+    if card:
+        source = WindowSource(w["fasta"], w["map"], {}, flank=TFBS_FLANK)
+        inputs = {**card_inputs(source, w["pca"], config), "pca_basis": None}  # trained on a ready PCA table
+        write_card(w["model"], ModelCard(chain="tfbs", inputs=inputs, training={"cells": ["CellB"]}, seed=0))
+    return w
+
+
+def tfbs_window_args(w: dict[str, Path], cell: str = "CellA") -> list[str]:
+    return ["--bins", str(w["bins"]), "--annotation", str(w["annotation"]), "--pca", str(w["pca"]),
+            "--fasta", str(w["fasta"]), "--mappability", str(w["map"]), "--dnase", f"{cell}={w['dnase']}",
+            "--flank", str(TFBS_FLANK)]
+
+
+def tfbs_predict(*extra: str, chroms: tuple[str, ...] = ("chr1",), model: Callable[[Path], Path] | None = None,
+                 output: str = "out", **world) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        w = tfbs_world(tmp, **world)
+        ckpt = model(tmp) if model is not None else w["model"]
+        return ["tfbs", "predict", "--model", str(ckpt), *tfbs_window_args(w), "--cell", "CellA",
+                "--chroms", *chroms, "--output-dir", str(tmp / output), "--device", "cpu", *extra]
+    return build
+
+
+def tfbs_train(*extra: str, **world) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        w = tfbs_world(tmp, **world)
+        return ["tfbs", "train", "--labels", str(w["labels"]), *tfbs_window_args(w), "--cells", "CellA",
+                "--output-dir", str(tmp / "out"), "--epochs", "1", "--device", "cpu", *extra]
+    return build
+
+
+def tfbs_evaluate(*extra: str) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        w = tfbs_world(tmp)
+        modules = write(tmp / "in" / "modules.tsv", "chrom\tstart\tend\tsingle\tpairwise\tensemble\n")
+        return ["tfbs", "evaluate", "--labels", str(w["labels"]), "--bins", str(w["bins"]), "--annotation",
+                str(w["annotation"]), "--pca", str(w["pca"]), "--predictions", f"CellA={modules}", "--dnase",
+                f"CellA={w['dnase']}", "--train-cells", "CellB", "--output-dir", str(tmp / "out"), *extra]
+    return build
+
+
+def tfbs_pca(tpm: Callable[[Path], Path] | str, *, variance: str | None = None) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        path = tpm(tmp) if callable(tpm) else write(tmp / "in" / "tpm.tsv", tpm)
+        return ["tfbs", "expression-pca", "--tpm", str(path), "--output", str(tmp / "out" / "pca.tsv"),
+                "--variance", str(path if variance == "tpm" else tmp / "out" / "v.tsv"),
+                "--plot", str(tmp / "out" / "p.png")]
+    return build
+
+
+def tfbs_project(tpm: str, *, both: bool = False) -> Callable[[Path, Resources], list[str]]:
+    """expression-pca --project BASIS on the TPM table ``tpm`` (the basis fitted on g1, g2 over 3 cell types)."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        from pgml.tfbs.expression import fit_basis, read_tpm
+
+        fit = write(tmp / "in" / "tpm.tsv", TPM_HEADER + "g1\t1\t2\t3\ng2\t3\t1\t0\n")
+        basis = tmp / "in" / "basis.npz"
+        fit_basis(read_tpm(fit)).save(basis)
+        new = write(tmp / "in" / "new.tsv", tpm)
+        return ["tfbs", "expression-pca", "--tpm", str(new), "--project", str(basis), "--output",
+                str(tmp / "out" / "pca.tsv"), "--variance", str(tmp / "out" / "v.tsv"), "--plot",
+                str(tmp / "out" / "p.png"), *(["--basis", str(tmp / "out" / "b.npz")] if both else [])]
+    return build
+
+
+def tfbs_fifo(tmp: Path) -> Path:
+    import os
+
+    path = mkdir(tmp / "in") / "tpm.tsv"
+    os.mkfifo(path)
+    return path
+
+
+def tfbs_label(peaks: str | bytes, *, counts_over_peaks: bool = False, name: str = "c.narrowPeak"
+               ) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        bins = tfbs_bins(tmp)
+        cons = write(tmp / "in" / name, peaks)
+        counts = cons if counts_over_peaks else tmp / "out" / "counts.tsv"
+        return ["tfbs", "label-bins", "--bins", str(bins), "--tf", "CTCF", "--peaks", f"K562={cons},{cons}",
+                "--output", str(tmp / "out" / "CTCF.npz"), "--counts", str(counts)]
+    return build
+
+
+def tfbs_coverage_bigwig(value: float, output: str = "out/cov.bw") -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        track = tfbs_bigwig(tmp / "in" / "dnase.bw", value, {"chr1": 2000})
+        return ["tfbs", "dnase-coverage", "--bigwig", str(track), "--genome",
+                str(write(tmp / "in" / "chrom.sizes", "chr1\t2000\n")), "--bins", str(tfbs_bins(tmp)),
+                "--output", str(tmp / output)]
+    return build
+
+
+def tfbs_numbered_bam(tmp: Path, res: Resources) -> list[str]:
+    import pysam
+
+    bam = mkdir(tmp / "in") / "reads.bam"
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": str(i), "LN": 2000} for i in range(1, 22)]}
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as handle:
+        read = pysam.AlignedSegment(handle.header)
+        read.query_name, read.reference_id, read.reference_start, read.cigarstring = "r", 0, 10, "36M"
+        read.query_sequence = "A" * 36
+        handle.write(read)
+    pysam.index(str(bam))
+    return ["tfbs", "dnase-coverage", "--bam", str(bam), "--genome", str(write(tmp / "in" / "chrom.sizes", "chr1\t2000\n")),
+            "--bins", str(tfbs_bins(tmp)), "--effective-genome-size", "2000", "--output", str(tmp / "out" / "cov.bw")]
+
+
+def tfbs_checkpoint(content: Callable[[], object] | bytes) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        import torch
+
+        path = tmp / "in" / "other" / "model.ckpt"
+        if isinstance(content, bytes):
+            return write(path, content)
+        mkdir(path.parent)
+        torch.save(content(), path)
+        return path
+    return make
+
+
+def _qa_like_checkpoint() -> dict:
+    import torch
+
+    return {"hyper_parameters": {"n_references": 3, "degree": 2, "hidden": 8},
+            "state_dict": {"encoder.weight": torch.zeros(2, 2)}, "pytorch-lightning_version": "2.0"}
+
+
+def tfbs_bed(tmp: Path) -> Path:
+    return write(tmp / "in" / "a.bed", "chr1\t1\t100\n")
+
+
+def tfbs_annotation_beds(tmp: Path) -> list[str]:
+    return [f"{a}={tfbs_bed(tmp)}" for a in ("cds", "intron", "promoter", "utr5", "utr3", "cpg")]
+
+
+TPM_HEADER = "gene\tCellA\tCellB\tCellC\n"
+PCA_HEADER = "cell\t" + "\t".join(f"PC{i}" for i in range(1, 9)) + "\n"
+
 TFBS_CASES: list[Case] = [
+    # outputs over inputs (secondary outputs and CELL=FILE inputs)
+    Case("tfbs-pca-variance-over-tpm", tfbs_pca(TPM_HEADER + "g1\t1\t2\t3\ng2\t3\t1\t0\n", variance="tpm"),
+         r"tpm\.tsv: output file is the input .*tpm\.tsv; choose another --variance"),
+    Case("tfbs-label-counts-over-peaks", tfbs_label("chr1\t100\t300\n", counts_over_peaks=True),
+         r"c\.narrowPeak: output file is the input .*c\.narrowPeak; choose another --counts"),
+    Case("tfbs-predict-output-dir-holds-dnase", tfbs_predict(output="in/tracks"),
+         r"tracks: output directory holds input file .*CellA\.bw; choose another --output-dir"),
+    Case("tfbs-annotate-output-over-bed",
+         lambda t, r: ["tfbs", "annotate-bins", "--bins", str(tfbs_bins(t)), "--annotation",
+                       *tfbs_annotation_beds(t), "--output", str(t / "in" / "a.bed")],
+         r"a\.bed: output file is the input .*a\.bed; choose another --output"),
+    # chromosome and split lists
+    Case("tfbs-train-valid-chrom-typo", tfbs_train("--valid-chroms", "Chr2", "--test-chroms", "chr1"),
+         r"bins\.npz: --valid-chroms: Chr2 is not among the chromosomes of the bins \(chr1, chr2\) \(did you mean chr2\?\)"),
+    Case("tfbs-train-test-chrom-typo", tfbs_train("--valid-chroms", "chr2", "--test-chroms", "Chr8"),
+         r"--test-chroms: Chr8 is not among the chromosomes of the bins"),
+    Case("tfbs-train-chrom-valid-and-test", tfbs_train("--valid-chroms", "chr2", "--test-chroms", "chr2"),
+         r"bins\.npz: chr2 is in both --valid-chroms and --test-chroms"),
+    Case("tfbs-evaluate-test-chrom-typo", tfbs_evaluate("--valid-chroms", "chr2", "--test-chroms", "chr_1"),
+         r"--test-chroms: chr_1 is not among the chromosomes of the bins .*did you mean chr1\?"),
+    Case("tfbs-predict-unknown-chrom", tfbs_predict(chroms=("chr1", "chr9")),
+         r"bins\.npz: --chroms: chr9 is not among the chromosomes of the bins"),
+    # NaN and degenerate inputs
+    Case("tfbs-predict-all-n-chromosome", tfbs_predict(chroms=("chr2",), fasta=tfbs_fasta_text(all_n=("chr2",))),
+         r"genome\.fa: chr2: chromosome chr2 has no A, C, G or T \(all N\)"),
+    Case("tfbs-coverage-all-zero-bigwig", tfbs_coverage_bigwig(0.0),
+         r"dnase\.bw: every value is 0 \(no signal\)"),
+    Case("tfbs-predict-all-zero-dnase", tfbs_predict(dnase=0.0), r"CellA\.bw: every value is 0 \(no signal\)"),
+    Case("tfbs-coverage-negative-bigwig", tfbs_coverage_bigwig(-1.0), r"dnase\.bw: holds negative values"),
+    Case("tfbs-train-lr-nan", tfbs_train("--lr", "nan"), r"--lr must be a finite number, got nan"),
+    Case("tfbs-evaluate-precision-inf", tfbs_evaluate("--precision", "inf"),
+         r"--precision must be a finite number, got inf"),
+    Case("tfbs-tpm-infinite", tfbs_pca(TPM_HEADER + "g1\t1\tinf\t3\ng2\t3\t1\t0\n"),
+         r"tpm\.tsv: gene g1: TPM of CellB is not finite"),
+    Case("tfbs-tpm-negative", tfbs_pca(TPM_HEADER + "g1\t1\t2\t3\ng2\t3\t-1\t0\n"),
+         r"tpm\.tsv: gene g2: TPM of CellB must be >= 0"),
+    Case("tfbs-pca-table-nan", tfbs_predict(pca=PCA_HEADER + "CellA\t" + "\t".join(["nan"] + ["1"] * 7) + "\n"),
+         r"pca\.tsv: cell CellA: expression component of PC1 is not a number"),
+    Case("tfbs-pca-one-cell-type", tfbs_pca("gene\tCellA\ng1\t1\ng2\t3\n"),
+         r"tpm\.tsv: a PCA needs at least two cell types"),
+    # tracebacks before
+    Case("tfbs-peaks-truncated-gz", tfbs_label(_truncated_gz(b"chr1\t100\t300\n" * 200), name="c.narrowPeak.gz"),
+         r"c\.narrowPeak\.gz: truncated or corrupt gzip file"),
+    Case("tfbs-predict-fasta-named-1", tfbs_predict(fasta=tfbs_fasta_text(names=("1", "2"))),
+         r"genome\.fa: chromosome\(s\) chr1, chr2 of the bins missing from the FASTA \(it names them like '1'"),
+    Case("tfbs-tpm-fifo", tfbs_pca(tfbs_fifo), r"tpm\.tsv: is not a regular file"),
+    Case("tfbs-predict-qa-checkpoint", tfbs_predict(model=tfbs_checkpoint(_qa_like_checkpoint)),
+         r"model\.ckpt: not a tfbs \(DeepGRN\) checkpoint"),
+    Case("tfbs-predict-no-model-card", tfbs_predict(card=False),
+         r"model\.ckpt: no model card model\.json beside the model"),
+    Case("tfbs-predict-other-flank", tfbs_predict("--flank", "30"),
+         r"model\.json: flank: the model was trained with flank=20, this input gives 30"),
+    Case("tfbs-predict-pca-of-another-basis",
+         tfbs_predict(pca="# basis sha256:abc123\n" + PCA_HEADER + "CellA\t" + "\t".join(["1"] * 8) + "\n"),
+         r"model\.json: pca_basis: the model was trained with pca_basis=None, this input gives 'abc123'"),
+    Case("tfbs-pca-project-missing-genes", tfbs_project("gene\tCellD\ng1\t1\n"),
+         r"new\.tsv: 1 gene\(s\) of the PCA basis missing \(first: g2\)"),
+    Case("tfbs-pca-basis-and-project", tfbs_project("gene\tCellD\ng1\t1\ng2\t2\n", both=True),
+         r"give --basis \(fit a PCA and keep its basis\) or --project \(use a basis\), not both"),
+    Case("tfbs-predict-text-checkpoint", tfbs_predict(model=tfbs_checkpoint(b"not a checkpoint\n")),
+         r"model\.ckpt: not a readable torch checkpoint"),
+    Case("tfbs-bin-genome-huge-chromosome",
+         lambda t, r: ["tfbs", "bin-genome", "--genome", str(write(t / "in" / "g.sizes", "chr1\t1000000000000\n")),
+                       "--output", str(t / "out" / "bins.npz")],
+         r"g\.sizes: 19,999,999,997 bins need about \d+\.\d GiB, more than the .* lower it with --chroms"),
+    # misleading messages before
+    Case("tfbs-tpm-directory", tfbs_pca(lambda t: mkdir(t / "in" / "tpm.tsv")), r"tpm\.tsv: is a directory, not a TPM table"),
+    Case("tfbs-bins-directory",
+         lambda t, r: ["tfbs", "label-bins", "--bins", str(mkdir(t / "in" / "bins.npz")), "--tf", "CTCF", "--peaks",
+                       f"K562={tfbs_bed(t)},{tfbs_bed(t)}",
+                       "--output", str(t / "out" / "CTCF.npz"), "--counts", str(t / "out" / "counts.tsv")],
+         r"bins\.npz: is a directory, not a bins file"),
+    Case("tfbs-bins-not-npz",
+         lambda t, r: ["tfbs", "annotate-bins", "--bins", str(write(t / "in" / "bins.npz", "chr1\t2000\n")),
+                       "--annotation", *tfbs_annotation_beds(t), "--output", str(t / "out" / "ann.npz")],
+         r"bins\.npz: not a bins file of pgml tfbs bin-genome"),
+    Case("tfbs-bam-numbered-contigs", tfbs_numbered_bam,
+         r"reads\.bam: chromosome\(s\) chr1 of the bins missing from the BAM header \(it names them like '1'"),
+    Case("tfbs-coverage-error-leaves-no-folder", tfbs_coverage_bigwig(0.0, output="out/new/deeper/cov.bw"),
+         r"dnase\.bw: every value is 0"),
+    Case("tfbs-chrom-sizes-duplicate",
+         lambda t, r: ["tfbs", "bin-genome", "--genome", str(write(t / "in" / "g.sizes", "chr1\t5000\nchr1\t6000\n")),
+                       "--output", str(t / "out" / "bins.npz")],
+         r"g\.sizes: line 2: chromosome chr1 is listed twice"),
+    Case("tfbs-narrowpeak-track-line",
+         tfbs_label('track type=narrowPeak name="CTCF"\nbrowser position chr1:1-2000\nchr1\t100\t300\n'),
+         r"K562\tchr1\t[1-9]", status=0, found_in="out/counts.tsv"),
 ]
 
 # ==== contact ====
@@ -917,7 +1204,231 @@ QA_CASES: list[Case] = [
 
 # ==== fold ====
 
+FOLD_RECORD_HEADER = "id\tentry\tchains\tsequence\thelix\tstrand\tn_atoms\tn_residues\tn_hbonds\thbond_source\tec\n"
+
+
+def _fold_ubi_lines() -> list[str]:
+    return gzip.decompress((DEMO_STRUCTURES / "1UBI.pdb.gz").read_bytes()).decode().splitlines()
+
+
+def _fold_renumbered(tmp: Path) -> Path:
+    """1UBI with residue 10 renumbered 5: one residue number used twice in chain A."""
+    lines = [line[:22] + "   5" + line[26:] if line.startswith("ATOM") and line[22:26] == "  10" else line
+             for line in _fold_ubi_lines()]
+    return write(tmp / "in" / "dup.pdb", "\n".join(lines) + "\n")
+
+
+def _fold_out_of_pdb_range(tmp: Path) -> Path:
+    """1UBI as mmCIF with residue numbers beyond 9999: a structure mkdssp (given PDB) cannot take."""
+    import gemmi
+
+    st = gemmi.read_pdb_string("\n".join(_fold_ubi_lines()))
+    for chain in st[0]:
+        for res in chain:
+            res.seqid.num += 20000
+    st.setup_entities()
+    path = tmp / "in" / "big.cif"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    st.make_mmcif_document().write_file(str(path))
+    return path
+
+
+def fold_build(structures: Callable[[Path], list[Path | str]] | None = None, *extra: str,
+               manifest: Callable[[Path], Path] | None = None, records: str = "out/records.tsv",
+               output: str = "out/graphs.pt") -> Callable[[Path, Resources], list[str]]:
+    """build-graphs on a manifest listing ``structures(tmp)`` (or the manifest ``manifest(tmp)`` makes)."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        if manifest is not None:
+            path = manifest(tmp)
+        else:
+            listed = structures(tmp) if structures else [DEMO_STRUCTURES / "1UBI.pdb.gz"]
+            path = write(tmp / "in" / "manifest.txt", "".join(f"{p}\n" for p in listed))
+        return ["fold", "build-graphs", "--manifest", str(path), "--output", str(tmp / output),
+                "--records", str(tmp / records), *[e.replace("{tmp}", str(tmp)) for e in extra]]
+    return build
+
+
+def fold_split(records: str | None = FOLD_RECORD_HEADER + "ubi\tubi\tA\tMQIFVKTLTG\t0.3\t0.3\t70\t10\t5\tmkdssp\t\n",
+               *extra: str, labels: str | None = None, audit: str = "out/audit.txt",
+               output: str = "out/samples.tsv") -> Callable[[Path, Resources], list[str]]:
+    """split on one records file; ``labels`` (when given) is written as in/labels.tsv."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        rec = tmp / "in" / "records.tsv"
+        if records is not None:
+            write(rec, records)
+        if labels is not None:
+            write(tmp / "in" / "labels.tsv", labels)
+        return ["fold", "split", "--records", str(rec), "--output", str(tmp / output), "--audit", str(tmp / audit),
+                *[e.replace("{tmp}", str(tmp)) for e in extra]]
+    return build
+
+
+def _fold_graphs(res: Resources) -> tuple[Path, list[str]]:
+    """1UBI cut into 20-residue fragments (3 samples), built once per session."""
+    path = res.root / "fold" / "ubi.pt"
+    if not path.is_file():
+        import torch
+
+        from pgml.fold.graph import structure_samples
+
+        samples = structure_samples(DEMO_STRUCTURES / "1UBI.pdb.gz", unit="fragment", fragment_length=20)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(samples, path)
+    return path, ["1UBI_A0", "1UBI_A1", "1UBI_A2"]
+
+
+def fold_train(split: Callable[[list[str]], str], *extra: str, output: str = "out",
+               graphs: Callable[[Path, Resources], Path] | None = None) -> Callable[[Path, Resources], list[str]]:
+    """train on the 1UBI fragments with the split table ``split(ids)``."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        path, ids = _fold_graphs(res)
+        split_path = write(tmp / "in" / "split.tsv", split(ids))
+        return ["fold", "train", "--graphs", str(graphs(tmp, res) if graphs else path), "--split", str(split_path),
+                "--output-dir", str(tmp / output), "--widths", "8", "--radii", "3", "--blocks", "1", "--epochs", "1",
+                *extra]
+    return build
+
+
+def _fold_split_table(labels: tuple[str, str, str] = ("a", "b", "a"), extra_id: str | None = None):
+    def table(ids: list[str]) -> str:
+        rows = [f"{i}\t1UBI\t{lab}\t{s}\t0.2\t0.3\tMQIFVKTLTG" for i, lab, s in zip(ids, labels, ("train", "val", "test"),
+                                                                                    strict=True)]
+        if extra_id:
+            rows.append(f"{extra_id}\t1UBI\ta\ttrain\t0.2\t0.3\tMQIFVKTLTG")
+        return "id\tentry\tlabel\tsplit\thelix\tstrand\tsequence\n" + "\n".join(rows) + "\n"
+    return table
+
+
+def _fold_model(res: Resources, card: bool = True) -> Path:
+    """An untrained tiny IEConv checkpoint (classes a, b; 20-residue fragments) with its model card."""
+    path = res.root / "fold_model" / ("model.ckpt" if card else "nocard.ckpt")
+    if not path.is_file():
+        import torch
+
+        from pgml.fold.module import FoldModule
+        from pgml.fold.params import GraphConfig, ModelConfig, TrainConfig
+        from pgml.modelcard import ModelCard, write_card
+
+        graph = {**GraphConfig(unit="fragment", fragment_length=20).__dict__}
+        model = ModelConfig(widths=(8,), radii=(3.0,), blocks=1).__dict__
+        module = FoldModule(2, {**model, "widths": [8], "radii": [3.0]}, TrainConfig().__dict__,
+                            classes=["a", "b"], class_names={"a": "A", "b": "B"}, graph=graph)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path)
+        if card:
+            write_card(path, ModelCard(chain="fold", inputs={**graph, "classes": ["a", "b"]}))
+    return path
+
+
+def fold_predict(*structures: Callable[[Path], Path | str], model: Callable[[Path, Resources], Path] | None = None,
+                 extra: tuple[str, ...] = (), output: str = "out") -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        files = [str(s(tmp)) for s in structures] or [str(DEMO_STRUCTURES / "1UBI.pdb.gz")]
+        return ["fold", "predict", "--model", str(model(tmp, res) if model else _fold_model(res)),
+                "--output-dir", str(tmp / output), *extra, *files]
+    return build
+
+
 FOLD_CASES: list[Case] = [
+    # ---- build-graphs: outputs never over an input
+    Case("fold-build-records-over-manifest", fold_build(manifest=lambda t: write(t / "in" / "m.txt", "x.pdb\n"),
+                                                        records="in/m.txt"),
+         r"m\.txt: output file is the input .*choose another --records"),
+    Case("fold-build-output-same-as-records", fold_build(records="out/g.pt", output="out/g.pt"),
+         r"g\.pt: --records and --output are the same path"),
+    # ---- build-graphs: the manifest
+    Case("fold-build-manifest-missing", fold_build(manifest=lambda t: t / "in" / "none.txt"),
+         r"none\.txt: manifest not found"),
+    Case("fold-build-manifest-is-directory", fold_build(manifest=lambda t: mkdir(t / "in" / "structures")),
+         r"structures: is a directory; give a list file"),
+    Case("fold-build-manifest-empty", fold_build(manifest=lambda t: write(t / "in" / "m.txt", "\n# nothing\n")),
+         r"m\.txt: the manifest lists no structure"),
+    # ---- build-graphs: the structures
+    Case("fold-build-structure-missing", fold_build(lambda t: [t / "in" / "gone.pdb"]), r"gone\.pdb: file not found"),
+    Case("fold-build-structure-empty", fold_build(lambda t: [write(t / "in" / "e.pdb", "")]), r"e\.pdb: empty file"),
+    Case("fold-build-structure-truncated-gz",
+         fold_build(lambda t: [write(t / "in" / "t.pdb.gz", (DEMO_STRUCTURES / "1UBI.pdb.gz").read_bytes()[:400])]),
+         r"t\.pdb\.gz: truncated or corrupt gzip"),
+    Case("fold-build-structure-is-directory", fold_build(lambda t: [mkdir(t / "in" / "d")]),
+         r"d: is a directory, not a structure file"),
+    Case("fold-build-residue-numbered-twice", fold_build(lambda t: [_fold_renumbered(t)]),
+         r"dup\.pdb: A:5: residue number used twice in one chain \(VAL, then GLY\)"),
+    Case("fold-build-mkdssp-rejects", fold_build(lambda t: [_fold_out_of_pdb_range(t)], "--hbond-source", "mkdssp"),
+         r"big\.cif: mkdssp cannot assign H-bonds .*--hbond-source auto or pydssp"),
+    Case("fold-build-fragment-length-too-small", fold_build(None, "--unit", "fragment", "--fragment-length", "3"),
+         r"fragment_length must be >= 5"),
+    Case("fold-build-no-fragment-long-enough", fold_build(None, "--unit", "fragment", "--fragment-length", "500"),
+         r"manifest\.txt: no samples: .*500-residue fragments"),
+    # ---- split
+    Case("fold-split-audit-over-label-table",
+         fold_split(FOLD_RECORD_HEADER, "--labels", "table", "--label-table", "{tmp}/in/labels.tsv",
+                    labels="ubi\talpha\n", audit="in/labels.tsv"),
+         r"labels\.tsv: output file is the input .*choose another --audit"),
+    Case("fold-split-output-over-records", fold_split(output="in/records.tsv"),
+         r"records\.tsv: output file is the input .*choose another --output"),
+    Case("fold-split-records-missing", fold_split(None), r"records\.tsv: file not found"),
+    Case("fold-split-records-missing-columns", fold_split("id\tentry\nubi\tubi\n"),
+         r"records\.tsv: header: missing column\(s\) chains"),
+    Case("fold-split-records-empty", fold_split(FOLD_RECORD_HEADER), r"no samples in .*records\.tsv"),
+    Case("fold-split-table-labels-without-table", fold_split(FOLD_RECORD_HEADER + "ubi\tubi\tA\tMKV\t0.3\t0.3\t7\t3\t1"
+                                                             "\tmkdssp\t\n", "--labels", "table"),
+         r"labels 'table' needs a label table"),
+    Case("fold-split-label-table-duplicate-id",
+         fold_split(FOLD_RECORD_HEADER + "ubi\tubi\tA\tMKV\t0.3\t0.3\t7\t3\t1\tmkdssp\t\n", "--labels", "table", "--label-table", "{tmp}/in/labels.tsv",
+                    labels="ubi\talpha\nubi\tbeta\n"),
+         r"labels\.tsv: line 2: id 'ubi' listed twice"),
+    Case("fold-split-label-table-names-no-sample",
+         fold_split(FOLD_RECORD_HEADER + "ubi\tubi\tA\tMKV\t0.3\t0.3\t7\t3\t1\tmkdssp\t\n", "--labels", "table",
+                    "--label-table", "{tmp}/in/labels.tsv", labels="other\talpha\n"),
+         r"labels\.tsv: no sample id of the records has a label \(ids look like 'ubi'\)"),
+    Case("fold-split-val-fraction-nan", fold_split(FOLD_RECORD_HEADER, "--val-fraction", "nan"),
+         r"val_fraction must be a finite number, got nan \(check the split settings\)"),
+    Case("fold-split-nothing-left-to-train", fold_split(FOLD_RECORD_HEADER, "--val-fraction", "0.5",
+                                                        "--test-fraction", "0.5"),
+         r"val_fraction \+ test_fraction must be below 1"),
+    Case("fold-split-list-method-without-list", fold_split(FOLD_RECORD_HEADER + "ubi\tubi\tA\tMKV\t0.3\t0.3\t7\t3\t1"
+                                                            "\tmkdssp\t\n", "--method", "list"),
+         r"split method 'list' needs a split list"),
+    # ---- train
+    Case("fold-train-output-dir-holds-split", fold_train(_fold_split_table(), output="in"),
+         r"in: .*(holds|contains) .*input"),
+    Case("fold-train-graphs-not-a-graph-file",
+         fold_train(_fold_split_table(), graphs=lambda t, r: write(t / "in" / "g.pt", "not a graph file\n")),
+         r"g\.pt: not a fold graph file"),
+    Case("fold-train-split-id-without-graph", fold_train(_fold_split_table(extra_id="2ABC_A0")),
+         r"split\.tsv: 1 ids of the split have no graph: 2ABC_A0"),
+    Case("fold-train-one-class", fold_train(_fold_split_table(("a", "a", "a"))),
+         r"split\.tsv: every sample has the label 'a'; a classifier needs two classes"),
+    Case("fold-train-lr-nan", fold_train(_fold_split_table(), "--lr", "nan"),
+         r"lr must be a finite number, got nan \(check the train settings\)"),
+    Case("fold-train-widths-radii-mismatch", fold_train(_fold_split_table(), "--radii", "3", "6"),
+         r"widths and radii need the same, nonzero length"),
+    Case("fold-train-dropout-one", fold_train(_fold_split_table(), "--atom-dropout", "1"),
+         r"atom_dropout must be in \[0\.0, 1\.0\)"),
+    # ---- evaluate
+    Case("fold-evaluate-run-without-model",
+         lambda t, r: ["fold", "evaluate", "--graphs", str(_fold_graphs(r)[0]), "--split",
+                       str(write(t / "in" / "split.tsv", _fold_split_table()(_fold_graphs(r)[1]))),
+                       "--runs", str(mkdir(t / "in" / "run0")), "--output-dir", str(t / "out")],
+         r"run0: not a finished 'pgml fold train' run: no run\.json"),
+    # ---- predict
+    Case("fold-predict-not-a-checkpoint", fold_predict(model=lambda t, r: write(t / "in" / "m.ckpt", "not a model\n")),
+         r"m\.ckpt: not a fold model checkpoint"),
+    Case("fold-predict-bfactor-checkpoint", fold_predict(model=lambda t, r: r.model),
+         r"model\.ckpt: not a fold model checkpoint \(no IEConv hyperparameters\)"),
+    Case("fold-predict-checkpoint-without-card", fold_predict(model=lambda t, r: _fold_model(r, card=False)),
+         r"nocard\.ckpt: no model card model\.json beside the model"),
+    Case("fold-predict-unit-differs", fold_predict(extra=("--unit", "entry")),
+         r"model\.ckpt: unit: the model was trained with unit='fragment', this input gives 'entry'"),
+    Case("fold-predict-output-dir-holds-structure",
+         fold_predict(lambda t: write(t / "in" / "s.pdb", gzip.decompress((DEMO_STRUCTURES / "1UBI.pdb.gz")
+                                                                          .read_bytes()).decode()), output="in"),
+         r"in: .*(holds|contains) .*input"),
+    Case("fold-predict-structure-missing", fold_predict(lambda t: t / "in" / "gone.pdb"), r"gone\.pdb: file not found"),
+    Case("fold-predict-shorter-than-a-fragment",
+         fold_predict(lambda t: write(t / "in" / "short.pdb", pdb_text(full_atom_lines(6)))),
+         r"short\.pdb: no fragment of 20 residues or more to classify"),
+    Case("fold-predict-batch-size-zero", fold_predict(extra=("--batch-size", "0")), r"batch_size must be >= 1"),
 ]
 
 # ==== end of the chain blocks ====

@@ -181,5 +181,14 @@ def check_memory(estimate: int, what: str, *, lower_with: str, path: object | No
     """
     have = available_memory()
     if estimate > have:
-        raise InputError(f"{what} need about {estimate / GIB:.1f} GiB, more than the {have / GIB:.1f} GiB "
+        raise InputError(f"{what} need about {format_bytes(estimate)}, more than the {format_bytes(have)} "
                          f"available; lower it with {lower_with}", path=path)
+
+
+def format_bytes(n: int) -> str:
+    """``n`` bytes in GiB with one decimal, or in MiB / KiB below 1 GiB / 1 MiB (never "0.0 GiB")."""
+    if n >= GIB:
+        return f"{n / GIB:.1f} GiB"
+    if n >= 1024 ** 2:
+        return f"{n / 1024 ** 2:.1f} MiB"
+    return f"{n / 1024:.1f} KiB"

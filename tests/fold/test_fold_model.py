@@ -63,7 +63,7 @@ def test_every_ablation_switch_runs_forward_and_backward(samples: list[dict], fi
         assert all(g is not None and torch.isfinite(g).all() for g in grads), (field, value)
         conv = net.levels[0][0].conv
         assert conv.lin.weight.grad.abs().sum() > 0, (field, value)
-        if value != "gcnn" and field == "convolution":
+        if field == "convolution" and value != "gcnn":
             assert conv.kernel[0].weight.grad.abs().sum() > 0, value
 
 
@@ -92,3 +92,40 @@ def test_augmentation_keeps_the_shape_and_changes_coordinates(samples: list[dict
     assert not torch.equal(a["edge_attr_0"], b["edge_attr_0"]) or a["edge_attr_0"].shape != b["edge_attr_0"].shape
     tau = a["edge_attr_0"][:, :3]
     assert float(tau.min()) >= 0.0 and float(tau.max()) <= 1.0
+
+
+def test_gcnn_is_kipf_and_welling_symmetric_normalisation_with_self_loops() -> None:
+    """[kipf2017] eq. 2 by hand on a path 0-1-2 (edges both ways, node 1 given its self loop already):
+    H' = D^-1/2 (A + I) D^-1/2 X W^T + b with degrees of A + I = (2, 3, 2)."""
+    from pgml.fold.layers import KipfWellingGCN, make_convolution
+
+    torch.manual_seed(2)
+    conv = make_convolution("gcnn", 3, 2)
+    assert isinstance(conv, KipfWellingGCN)
+    x = torch.randn(3, 3)
+    edge_index = torch.tensor([[0, 1, 1, 2, 1], [1, 0, 2, 1, 1]])
+    a_hat = torch.tensor([[1.0, 1, 0], [1, 1, 1], [0, 1, 1]])
+    d = a_hat.sum(1).rsqrt()
+    expected = (d[:, None] * a_hat * d[None, :]) @ x @ conv.lin.weight.T + conv.bias
+    torch.testing.assert_close(conv(x, edge_index, torch.zeros(5, 6)), expected)
+
+
+def test_noise_and_atom_dropout_act_before_every_convolution() -> None:
+    """Appendix D: the perturbation sits in front of each convolution, only in training."""
+    from pgml.fold.model import NodePerturbation
+
+    config = dataclasses.replace(SMALL, atom_dropout=0.5, feature_noise=0.025)
+    net = IEConvNet(3, config)
+    blocks = [b for level in net.levels for b in level]
+    assert len(blocks) == len(SMALL.widths) * SMALL.blocks
+    assert all(isinstance(b.perturb, NodePerturbation) and b.perturb.drop == 0.5 and b.perturb.noise == 0.025
+               for b in blocks)
+    perturb = blocks[-1].perturb
+    x = torch.ones(4000, 4)
+    torch.manual_seed(0)
+    out = perturb.train()(x)
+    dropped = (out.abs() < 0.2).all(1).float().mean()
+    assert abs(float(dropped) - 0.5) < 0.05  # half of the nodes zeroed
+    kept = out[(out.abs() >= 0.2).all(1)]
+    assert abs(float((kept - 1).std()) - 0.025) < 0.003  # noise sd
+    assert torch.equal(perturb.eval()(x), x)

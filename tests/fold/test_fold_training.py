@@ -42,5 +42,5 @@ def test_training_is_deterministic_and_records_its_config(data: tuple[Path, Path
     table = evaluate([graphs], split, [tmp_path / "a", tmp_path / "b"], tmp_path / "eval")
     ieconv = table[table["method"] == "ieconv"].iloc[0]
     assert ieconv["runs"] == 2 and ieconv["sd"] == 0.0  # identical runs
-    assert set(table["method"]) == {"ieconv", "majority_class", "composition_ss_logreg"}
+    assert set(table["method"]) == {"ieconv", "majority_class", "composition_ss_logreg", "mmseqs2_nearest_neighbour"}
     assert "the model" in (tmp_path / "eval" / "summary.txt").read_text()

@@ -59,3 +59,23 @@ def test_published_lists_read_in_full() -> None:
     protfunct = read_protfunct_lists(SPLITS / "IEConv_ProtFunct")
     assert protfunct["label"].nunique() == 384
     assert set(protfunct["split"]) == {"train", "val", "test"}
+
+
+def test_ec_numbers_are_read_from_pdb_and_mmcif_headers() -> None:
+    from conftest import DEMO_STRUCTURES
+
+    from pgml.fold.annotations import ec_numbers
+    from pgml.fold.labels import ec_class
+
+    assert ec_numbers(DEMO_STRUCTURES / "3ENL.pdb.gz") == {"A": ("4.2.1.11",)}  # enolase, COMPND EC
+    assert ec_numbers(DEMO_STRUCTURES / "4ZHL.cif.gz") == {"U": ("3.4.21.73",), "P": ()}  # uPA + peptide
+    assert ec_numbers(DEMO_STRUCTURES / "1UBI.pdb.gz") == {"A": ()}
+    assert ec_class("3.4.21.73") == "enzyme" and ec_class("") == "non_enzyme"
+
+
+def test_protfunct_classes_are_named_by_their_ec_numbers(tmp_path) -> None:
+    from pgml.fold.labels import class_names
+
+    (tmp_path / "unique_functions.txt").write_text("4.2.1.10\n6.5.1.1\n")
+    assert class_names(["0", "1"], "protfunct", tmp_path) == {"0": "EC 4.2.1.10", "1": "EC 6.5.1.1"}
+    assert class_names(["a.1"], "homology", tmp_path) == {"a.1": "a.1"}

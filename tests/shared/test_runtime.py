@@ -87,5 +87,8 @@ def test_memory_check_uses_the_override(monkeypatch):
     with pytest.raises(InputError, match=r"couplings need about 3\.0 GiB, more than the 2\.0 GiB available; "
                                           r"lower it with --max-length"):
         check_memory(3 * GIB, "couplings", lower_with="--max-length")
+    monkeypatch.setenv("PGML_MEMORY_LIMIT", "1M")
+    with pytest.raises(InputError, match=r"need about 2\.0 MiB, more than the 1\.0 MiB available"):
+        check_memory(2 * 1024 ** 2, "graphs", lower_with="--unit")
     monkeypatch.delenv("PGML_MEMORY_LIMIT")
     assert available_memory() > 0

@@ -135,6 +135,8 @@ def test_schema_allowed_values_equal_library() -> None:
     assert section("tfbs")["valid_chroms"]["default"] == list(tfbs_params.VALID_CHROMS)
     assert section("tfbs")["test_chroms"]["default"] == list(tfbs_params.TEST_CHROMS)
     assert section("tfbs")["effective_genome_size"]["default"] == tfbs_params.EFFECTIVE_GENOME_SIZE
+    assert section("tfbs", "predict")["batch_size"]["default"] == tfbs_params.PREDICT_BATCH_SIZE
+    assert section("tfbs", "predict")["workers"]["default"] == tfbs_params.PREDICT_WORKERS
 
 
 def test_cli_defaults_come_from_the_library() -> None:

@@ -94,10 +94,14 @@ def test_fold_chain_end_to_end(tmp_path: Path) -> None:
     assert (samples.groupby("entry")["split"].nunique() == 1).all()
     assert "have a training homologue" in (out / "split" / "leakage_audit.txt").read_text()
     metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
-    assert set(metrics.index) == {"ieconv", "majority_class", "composition_ss_logreg"}
+    assert set(metrics.index) == {"ieconv", "majority_class", "composition_ss_logreg", "mmseqs2_nearest_neighbour"}
     assert metrics["accuracy"].between(0, 1).all()
     run = json.loads((out / "runs" / "run_0" / "run.json").read_text())
     assert run["seed"] == 0 and run["model"]["widths"] == [8, 16]
+    assert json.loads((out / "runs" / "run_0" / "model.json").read_text())["inputs"]["fragment_length"] == 30
+    predicted = pd.read_csv(out / "predict" / "predictions.tsv", sep="\t")
+    assert predicted["id"].str.startswith("1UBI_A").all() and len(predicted) == 2  # 76 residues: 2 fragments of 30
+    assert (out / "predict" / "embedding_ids.txt").read_text().split() == predicted["id"].tolist()
     assert (out / "evaluation" / "confusion.png").stat().st_size > 0
     assert "does NOT beat" in (out / "evaluation" / "summary.txt").read_text() or \
         "beats both" in (out / "evaluation" / "summary.txt").read_text()
@@ -119,27 +123,37 @@ def test_qa_chain_end_to_end(tmp_path: Path) -> None:
 def test_contact_chain_end_to_end(tmp_path: Path) -> None:
     out = run_chain("contact", tmp_path)
     metrics = pd.read_csv(out / "evaluation" / "metrics.tsv", sep="\t").set_index("method")
-    assert list(metrics.index) == ["attcontact", "apc_plm"]
-    assert str(metrics.loc["attcontact", "beats_apc_plm_long_L/5"]) in ("True", "False")
-    assert metrics[["short_L/5", "medium_L/5", "long_L/5", "long_L"]].stack().between(0, 1).all()
+    models = ["attcontact", "sequence_attention", "regional_attention", "noattention"]
+    assert list(metrics.index) == [*models, "apc_plm"]
+    for model in models:
+        assert str(metrics.loc[model, "beats_apc_plm_long_L/5"]) in ("True", "False")
+    assert metrics[["short_L/10", "medium_L/5", "long_L/5", "long_L/2"]].stack().between(0, 1).all()
     split = pd.read_csv(out / "split.tsv", sep="\t")
     assert sorted(split["split"]) == ["test", "train", "val"]
     test = split.loc[split["split"] == "test", "id"].item()
     per_target = pd.read_csv(out / "evaluation" / "per_target.tsv", sep="\t")
     assert set(per_target["target"]) == {test} and (per_target["neff"] > 1).all()
     assert pd.read_csv(out / "pssm" / "1EJG.tsv", sep="\t").shape == (46, 22)
-    for method in ("attcontact", "apc_plm"):
+    for method in (*models, "apc_plm"):
         rr = (out / "evaluation" / "maps" / method / f"{test}.rr").read_text().splitlines()
         assert rr[0] == "PFRMAT RR" and rr[-1] == "END"
         assert (out / "evaluation" / "plots" / f"{test}_{method}.png").stat().st_size > 0
-    assert (out / "model" / "model.ckpt").exists() and (out / "model" / "learning_curve.png").exists()
-    assert (out / "predictions" / "1EJG.attention.png").stat().st_size > 0
+    for variant in ("attcontact", "noattention"):
+        assert (out / "model" / variant / "model.ckpt").exists()
+        assert (out / "model" / variant / "learning_curve.png").exists()
+    assert (out / "predictions" / "attcontact" / "1EJG.attention.png").stat().st_size > 0
 def test_tfbs_chain_end_to_end(tmp_path: Path) -> None:
     out = run_chain("tfbs", tmp_path)
     counts = pd.read_csv(out / "labels" / "CTCF_counts.tsv", sep="\t")
     assert set(counts["cell"]) == {"CellA", "CellB", "CellC"} and counts["B"].sum() > 0
     assert (out / "models" / "CTCF" / "model.ckpt").exists()
     assert (out / "models" / "CTCF" / "learning_curve.png").exists()
+    card = json.loads((out / "models" / "CTCF" / "model.json").read_text())
+    assert card["chain"] == "tfbs" and card["training"]["cells"] == ["CellA", "CellB"]
+    assert not set(card["training"]["train_chroms"]) & set(card["training"]["test_chroms"])
+    genome = pd.read_csv(out / "genome" / "CTCF" / "CellC" / "predictions.tsv.gz", sep="\t", header=None)
+    assert list(dict.fromkeys(genome[0])) == ["chr1", "chr2", "chr8", "chr11", "chr21"]  # every chromosome, in order
+    assert genome[3].between(0, 1).all() and not (out / "genome" / "CTCF" / "CellC" / "chroms").exists()
     for cell in ("CellA", "CellB", "CellC"):
         submission = pd.read_csv(out / "predictions" / "CTCF" / cell / "predictions.tsv.gz", sep="\t", header=None)
         assert submission.shape[1] == 4 and submission[3].between(0, 1).all()

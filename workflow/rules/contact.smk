@@ -1,6 +1,7 @@
 # contact chain: alignment -> filtered PSICOV alignment -> PSSM + pseudo-likelihood couplings (sharded)
-# -> identity split -> ATTContact training -> contact maps + attention -> evaluation of ATTContact and
-# the APC-PLM baseline on the test targets (precision by range and Neff).
+# -> identity split -> ATTContact and noattention training -> contact maps (ensemble, each network) +
+# attention -> evaluation of ATTContact, its networks, noattention and the APC-PLM baseline on the
+# test targets (table 4.1's precision by range, and by Neff).
 # Targets are named by their file names up to the first dot (1UBI.pdb.gz -> 1UBI). Without
 # contact.alignments the demo simulates one alignment per structure (pgml contact simulate).
 # Alignments: contact.alignments (ready files), else jackhmmer against contact.database, else simulated.
@@ -57,9 +58,12 @@ if chain_enabled("contact"):
 
 wildcard_constraints:
     contact_target="|".join(CONTACT_IDS) or "none",
+    contact_variant="attcontact|noattention",
     contact_shard="|".join(CONTACT_SHARDS) or "none",
 
 
+# the networks of an attcontact model whose maps `pgml contact predict` writes in subfolders
+CONTACT_MODULES = ["sequence_attention", "regional_attention"]
 CONTACT_PLM_DIRS = expand(f"{CONTACT_OUT}/plm/shard{{shard}}", shard=sorted(CONTACT_SHARDS))
 CONTACT_TARGETS = [
     f"{CONTACT_OUT}/evaluation/metrics.tsv",
@@ -168,11 +172,12 @@ rule contact_train_model:
         structures=[CONTACT_STRUCT[t] for t in CONTACT_IDS],
         split=f"{CONTACT_OUT}/split.tsv",
     output:
-        model=f"{CONTACT_OUT}/model/model.ckpt",
+        model=f"{CONTACT_OUT}/model/{{contact_variant}}/model.ckpt",
         curve=report(
-            f"{CONTACT_OUT}/model/learning_curve.png",
+            f"{CONTACT_OUT}/model/{{contact_variant}}/learning_curve.png",
             category="contact",
             subcategory="training",
+            labels={"model": "{contact_variant}"},
             caption="../report/contact_learning_curve.rst",
         ),
     params:
@@ -184,25 +189,28 @@ rule contact_train_model:
     resources:
         gpu=1,
     log:
-        f"{CONTACT_LOG}/train_model.log",
+        f"{CONTACT_LOG}/train_model/{{contact_variant}}.log",
     conda:
         f"{ENVS}/contact.yaml"
     shell:
         "pgml contact train --plm-dir {input.plm} --pssm-dir {params.pssm_dir} --structures {input.structures}"
-        " --split {input.split} --output-dir {params.outdir} {params.train} --seed {params.seed}"
-        " --threads {threads} > {log} 2>&1"
+        " --split {input.split} --output-dir {params.outdir} --variant {wildcards.contact_variant} {params.train}"
+        " --seed {params.seed} --threads {threads} > {log} 2>&1"
 
 
+# ATTContact: the ensemble's maps, each network's maps (sequence_attention/, regional_attention/) and
+# the attention weights
 rule contact_predict_maps:
     input:
-        model=f"{CONTACT_OUT}/model/model.ckpt",
+        model=f"{CONTACT_OUT}/model/attcontact/model.ckpt",
         plm=CONTACT_PLM_DIRS,
         pssm=[f"{CONTACT_OUT}/pssm/{t}.tsv" for t in CONTACT_IDS],
     output:
-        maps=[f"{CONTACT_OUT}/predictions/{t}.npy" for t in CONTACT_IDS],
+        maps=[f"{CONTACT_OUT}/predictions/attcontact/{t}.npy" for t in CONTACT_IDS],
+        modules=[f"{CONTACT_OUT}/predictions/attcontact/{m}/{t}.npy" for m in CONTACT_MODULES for t in CONTACT_IDS],
         attention=[
             report(
-                f"{CONTACT_OUT}/predictions/{t}.attention.png",
+                f"{CONTACT_OUT}/predictions/attcontact/{t}.attention.png",
                 category="contact",
                 subcategory="attention",
                 labels={"target": t},
@@ -225,11 +233,36 @@ rule contact_predict_maps:
         " --output-dir {params.outdir} --threads {threads} > {log} 2>&1"
 
 
+# the chapter's baseline network (the same ResNet without attention), scored beside ATTContact
+rule contact_predict_ablation:
+    input:
+        model=f"{CONTACT_OUT}/model/noattention/model.ckpt",
+        plm=CONTACT_PLM_DIRS,
+        pssm=[f"{CONTACT_OUT}/pssm/{t}.tsv" for t in CONTACT_IDS],
+    output:
+        maps=[f"{CONTACT_OUT}/predictions/noattention/{t}.npy" for t in CONTACT_IDS],
+    params:
+        pssm_dir=lambda wc, input: Path(input.pssm[0]).parent,
+        outdir=lambda wc, output: Path(output.maps[0]).parent,
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        f"{CONTACT_LOG}/predict_ablation.log",
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml contact predict --model {input.model} --plm-dir {input.plm} --pssm-dir {params.pssm_dir}"
+        " --output-dir {params.outdir} --threads {threads} > {log} 2>&1"
+
+
 rule contact_evaluate_maps:
     input:
         plm=CONTACT_PLM_DIRS,
         structures=[CONTACT_STRUCT[t] for t in CONTACT_IDS],
-        predictions=[f"{CONTACT_OUT}/predictions/{t}.npy" for t in CONTACT_IDS],
+        predictions=[f"{CONTACT_OUT}/predictions/attcontact/{t}.npy" for t in CONTACT_IDS],
+        modules=[f"{CONTACT_OUT}/predictions/attcontact/{m}/{t}.npy" for m in CONTACT_MODULES for t in CONTACT_IDS],
+        noattention=[f"{CONTACT_OUT}/predictions/noattention/{t}.npy" for t in CONTACT_IDS],
         split=f"{CONTACT_OUT}/split.tsv",
     output:
         metrics=report(
@@ -249,10 +282,12 @@ rule contact_evaluate_maps:
     params:
         outdir=lambda wc, output: Path(output.metrics).parent,
         predictions=lambda wc, input: Path(input.predictions[0]).parent,
+        noattention=lambda wc, input: Path(input.noattention[0]).parent,
     log:
         f"{CONTACT_LOG}/evaluate_maps.log",
     conda:
         f"{ENVS}/contact.yaml"
     shell:
         "pgml contact evaluate --plm-dir {input.plm} --structures {input.structures} --split {input.split}"
-        " --predictions {params.predictions} --output-dir {params.outdir} > {log} 2>&1"
+        " --predictions {params.predictions} --noattention {params.noattention} --output-dir {params.outdir}"
+        " > {log} 2>&1"

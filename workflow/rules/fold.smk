@@ -1,6 +1,7 @@
 # fold chain: structures -> protein multigraphs (atoms, covalent + H-bond adjacency, hops, pooling)
 # -> labels + sequence-identity split (leakage audit) -> IEConv training (n_runs seeds) -> test
-# accuracy (mean ± sd) vs majority-class and composition + SS baselines, confusion matrix.
+# accuracy (mean ± sd) vs majority-class, composition + SS and MMseqs2 nearest-neighbour baselines,
+# confusion matrix; classes, top 5 and embeddings of the user's structures (fold.predict).
 # Rules mirror `pgml fold <step>`; flags come from the config section of the same name.
 
 FOLD = config["fold"]
@@ -25,7 +26,18 @@ wildcard_constraints:
     fold_run=r"\d+",
 
 
+FOLD_PREDICT = FOLD.get("predict", {})
+FOLD_PREDICT_STRUCTURES = [str(p) for p in FOLD_PREDICT.get("structures", [])]
+FOLD_PREDICT_MODEL = FOLD_PREDICT.get("model") or f"{FOLD_OUT}/runs/run_0/model.ckpt"
+
+if chain_enabled("fold"):
+    for path in FOLD_PREDICT_STRUCTURES + ([FOLD_PREDICT["model"]] if FOLD_PREDICT.get("model") else []):
+        if not Path(path).exists():
+            raise WorkflowError(f"fold.predict: not found: {path} (working directory {Path.cwd()})")
+
 FOLD_TARGETS = [f"{FOLD_OUT}/evaluation/metrics.tsv", f"{FOLD_OUT}/evaluation/confusion.png"]
+if FOLD_PREDICT_STRUCTURES:
+    FOLD_TARGETS.append(f"{FOLD_OUT}/predict/predictions.tsv")
 
 
 rule fold_shard_structures:
@@ -150,3 +162,31 @@ rule fold_evaluate_model:
     shell:
         "pgml fold evaluate --graphs {input.graphs} --split {input.split} --runs {params.runs}"
         " --audit {input.audit} --output-dir {params.outdir} --seed {params.seed} --threads {threads} > {log} 2>&1"
+
+
+rule fold_predict_structures:
+    input:
+        model=FOLD_PREDICT_MODEL,
+        structures=FOLD_PREDICT_STRUCTURES,
+    output:
+        predictions=report(
+            f"{FOLD_OUT}/predict/predictions.tsv",
+            category="fold",
+            subcategory="prediction",
+            caption="../report/fold_predict.rst",
+        ),
+        top=f"{FOLD_OUT}/predict/top5.tsv",
+        embeddings=f"{FOLD_OUT}/predict/embeddings.npy",
+        ids=f"{FOLD_OUT}/predict/embedding_ids.txt",
+    params:
+        outdir=lambda wc, output: Path(output.predictions).parent,
+    threads: 1
+    resources:
+        gpu=1,
+    log:
+        f"{FOLD_LOG}/predict_structures.log",
+    conda:
+        f"{ENVS}/fold.yaml"
+    shell:
+        "pgml fold predict --model {input.model} --output-dir {params.outdir} {input.structures}"
+        " --threads {threads} > {log} 2>&1"

@@ -4,6 +4,9 @@
 # validation + test chromosomes per TF x cell type -> evaluate against the DNase and logistic-regression
 # baselines. Rules mirror `pgml tfbs <step>`; flags come from the config section of the same name.
 
+import gzip
+import re
+
 TFBS = config["tfbs"]
 TFBS_OUT = "results/tfbs"
 TFBS_LOG = "logs/tfbs"
@@ -11,7 +14,8 @@ TFBS_INPUT = TFBS.get("input", {})
 TFBS_SIM = f"{TFBS_OUT}/data"
 TFBS_SIM_CELLS = [c.strip() for c in TFBS["simulate"].get("cells", "CellA,CellB,CellC").split(",")]
 TFBS_SIM_TFS = [t.split("=")[0].strip() for t in TFBS["simulate"].get("tfs", "CTCF=MA0139.1,REST=MA0138.2").split(",")]
-TFBS_CELLS = sorted({c for spec in TFBS["tfs"].values() for c in spec["train"] + spec["test"]})
+TFBS_PREDICT_CELLS = list(TFBS.get("predict_cells", []))
+TFBS_CELLS = sorted({c for spec in TFBS["tfs"].values() for c in spec["train"] + spec["test"]} | set(TFBS_PREDICT_CELLS))
 if TFBS_INPUT:
     TFBS_FASTA = TFBS_INPUT["genome"]
     TFBS_SIZES = TFBS_INPUT.get("chrom_sizes", f"{TFBS_FASTA}.fai")
@@ -80,11 +84,51 @@ if chain_enabled("tfbs") and not TFBS_INPUT:
         unknown = [c for c in spec["train"] + spec["test"] if c not in TFBS_SIM_CELLS] + ([tf] if tf not in TFBS_SIM_TFS else [])
         if unknown:
             raise WorkflowError(f"tfbs.tfs.{tf}: {', '.join(unknown)} not simulated (tfbs.simulate.cells / tfs)")
+    unknown = [c for c in TFBS_PREDICT_CELLS if c not in TFBS_SIM_CELLS]
+    if unknown:
+        raise WorkflowError(f"tfbs.predict_cells: {', '.join(unknown)} not simulated (tfbs.simulate.cells)")
 
+
+
+# chromosome lists: every list names chromosomes of the genome (and of tfbs.chroms), once, and no
+# chromosome is both a validation and a test chromosome (a typo would otherwise move a held-out
+# chromosome into training). Checked at parse time (also under -n); pgml tfbs train / evaluate check again.
+if not TFBS_INPUT:
+    TFBS_GENOME_NAMES = [c.split(":")[0].strip() for c in TFBS["simulate"]["chroms"].split(",")]
+elif Path(TFBS_SIZES).is_file():
+    with (gzip.open if TFBS_SIZES.endswith(".gz") else open)(TFBS_SIZES, "rt") as _handle:
+        TFBS_GENOME_NAMES = [line.split("\t")[0] for line in _handle if line.strip() and not line.startswith("#")]
+else:
+    TFBS_GENOME_NAMES = []
+TFBS_BINNED = TFBS.get("chroms") or TFBS_GENOME_NAMES
+TFBS_BINNED_WHERE = "tfbs.chroms" if TFBS.get("chroms") else "the genome"
+for _key, _names, _known, _where in [
+    ("tfbs.chroms", TFBS.get("chroms") or [], TFBS_GENOME_NAMES, "the genome"),
+    ("tfbs.valid_chroms", TFBS["valid_chroms"], TFBS_BINNED, TFBS_BINNED_WHERE),
+    ("tfbs.test_chroms", TFBS["test_chroms"], TFBS_BINNED, TFBS_BINNED_WHERE),
+]:
+    if not chain_enabled("tfbs"):
+        break
+    for _name in _names:
+        if _known and _name not in _known:
+            _near = {k.lower(): k for k in _known}.get(_name.lower())
+            raise WorkflowError(f"{_key}: {_name} is not a chromosome of {_where}"
+                                + (f" (did you mean {_near}?)" if _near else ""))
+    _twice = [n for n in dict.fromkeys(_names) if _names.count(n) > 1]
+    if _twice:
+        raise WorkflowError(f"{_key}: {_twice[0]} is listed twice")
+_both = [c for c in TFBS["valid_chroms"] if c in TFBS["test_chroms"]]
+if chain_enabled("tfbs") and _both:
+    raise WorkflowError(f"tfbs.valid_chroms and tfbs.test_chroms: {_both[0]} is in both; a chromosome belongs to one split")
+
+# genome-wide prediction of tfbs.predict_cells: one job per chromosome of the bins, then one merge
+TFBS_GENOME_CHROMS = TFBS_BINNED
+TFBS_GENOME = f"{TFBS_OUT}/genome"
 
 wildcard_constraints:
     tfbs_tf="|".join(TFBS["tfs"]) or "NONE",
     tfbs_cell="|".join(TFBS_CELLS) or "NONE",
+    tfbs_chrom="|".join(re.escape(c) for c in TFBS_GENOME_CHROMS) or "NONE",
 
 
 TFBS_TARGETS = [
@@ -96,7 +140,12 @@ TFBS_TARGETS = [
     f"{TFBS_OUT}/explain/{tf}/{cell}/motif_scan.tsv" for tf, spec in TFBS["tfs"].items() for cell in spec["test"]
 ] + (
     [] if TFBS_PCA_IN else [f"{TFBS_OUT}/expression/pca.png"]
-)
+) + [
+    f"{TFBS_GENOME}/{tf}/{cell}/{name}"
+    for tf in TFBS["tfs"]
+    for cell in TFBS_PREDICT_CELLS
+    for name in ("predictions.tsv.gz", "track.bw")
+]
 
 
 rule tfbs_simulate_data:
@@ -177,6 +226,7 @@ rule tfbs_expression_pca:
         TFBS_TPM,
     output:
         pca=f"{TFBS_OUT}/expression/pca.tsv",
+        basis=f"{TFBS_OUT}/expression/basis.npz",
         variance=f"{TFBS_OUT}/expression/explained_variance.tsv",
         plot=report(
             f"{TFBS_OUT}/expression/pca.png",
@@ -189,8 +239,8 @@ rule tfbs_expression_pca:
     conda:
         f"{ENVS}/tfbs.yaml"
     shell:
-        "pgml tfbs expression-pca --tpm {input} --output {output.pca} --variance {output.variance}"
-        " --plot {output.plot} > {log} 2>&1"
+        "pgml tfbs expression-pca --tpm {input} --output {output.pca} --basis {output.basis}"
+        " --variance {output.variance} --plot {output.plot} > {log} 2>&1"
 
 
 rule tfbs_annotate_bins:
@@ -220,6 +270,7 @@ rule tfbs_train_model:
         tracks=list(TFBS_TRACKS.values()),
     output:
         model=f"{TFBS_OUT}/models/{{tfbs_tf}}/model.ckpt",
+        card=f"{TFBS_OUT}/models/{{tfbs_tf}}/model.json",
         metrics=f"{TFBS_OUT}/models/{{tfbs_tf}}/metrics.tsv",
         curve=report(
             f"{TFBS_OUT}/models/{{tfbs_tf}}/learning_curve.png",
@@ -254,6 +305,7 @@ rule tfbs_train_model:
 rule tfbs_predict_bins:
     input:
         model=f"{TFBS_OUT}/models/{{tfbs_tf}}/model.ckpt",
+        card=f"{TFBS_OUT}/models/{{tfbs_tf}}/model.json",
         bins=f"{TFBS_OUT}/bins/bins.npz",
         annotation=f"{TFBS_OUT}/bins/annotation.npz",
         pca=TFBS_PCA,
@@ -269,7 +321,8 @@ rule tfbs_predict_bins:
         chroms=TFBS_PREDICT_CHROMS,
         flank=TFBS["flank"],
         batch=TFBS["predict"]["batch_size"],
-    threads: 1
+        workers=TFBS["predict"]["workers"],
+    threads: 1 + TFBS["predict"]["workers"]
     resources:
         gpu=1,
     log:
@@ -280,8 +333,65 @@ rule tfbs_predict_bins:
         "pgml tfbs predict --model {input.model} --bins {input.bins} --annotation {input.annotation}"
         " --pca {input.pca} --fasta {input.fasta} --mappability {input.mappability}"
         " --dnase {wildcards.tfbs_cell}={input.track} --flank {params.flank} --cell {wildcards.tfbs_cell}"
-        " --chroms {params.chroms} --batch-size {params.batch} --output-dir {params.outdir}"
+        " --chroms {params.chroms} --batch-size {params.batch} --workers {params.workers}"
+        " --output-dir {params.outdir}"
         " --threads {threads} > {log} 2>&1"
+
+
+rule tfbs_predict_chrom:
+    input:
+        model=f"{TFBS_OUT}/models/{{tfbs_tf}}/model.ckpt",
+        card=f"{TFBS_OUT}/models/{{tfbs_tf}}/model.json",
+        bins=f"{TFBS_OUT}/bins/bins.npz",
+        annotation=f"{TFBS_OUT}/bins/annotation.npz",
+        pca=TFBS_PCA,
+        fasta=TFBS_FASTA,
+        mappability=TFBS_MAPPABILITY,
+        track=f"{TFBS_OUT}/dnase/{{tfbs_cell}}.bw",
+    output:
+        submission=temp(f"{TFBS_GENOME}/{{tfbs_tf}}/{{tfbs_cell}}/chroms/{{tfbs_chrom}}/predictions.tsv.gz"),
+        modules=temp(f"{TFBS_GENOME}/{{tfbs_tf}}/{{tfbs_cell}}/chroms/{{tfbs_chrom}}/modules.tsv.gz"),
+        track=temp(f"{TFBS_GENOME}/{{tfbs_tf}}/{{tfbs_cell}}/chroms/{{tfbs_chrom}}/track.bw"),
+    params:
+        outdir=lambda wc, output: Path(output.modules).parent,
+        flank=TFBS["flank"],
+        batch=TFBS["predict"]["batch_size"],
+        workers=TFBS["predict"]["workers"],
+    threads: 1 + TFBS["predict"]["workers"]
+    resources:
+        gpu=1,
+    log:
+        f"{TFBS_LOG}/predict_chrom/{{tfbs_tf}}_{{tfbs_cell}}_{{tfbs_chrom}}.log",
+    conda:
+        f"{ENVS}/tfbs.yaml"
+    shell:
+        "pgml tfbs predict --model {input.model} --card {input.card} --bins {input.bins}"
+        " --annotation {input.annotation} --pca {input.pca} --fasta {input.fasta} --mappability {input.mappability}"
+        " --dnase {wildcards.tfbs_cell}={input.track} --flank {params.flank} --cell {wildcards.tfbs_cell}"
+        " --chroms {wildcards.tfbs_chrom} --batch-size {params.batch} --workers {params.workers}"
+        " --output-dir {params.outdir}"
+        " --threads {threads} > {log} 2>&1"
+
+
+rule tfbs_merge_genome:
+    input:
+        bins=f"{TFBS_OUT}/bins/bins.npz",
+        modules=lambda wc: [
+            f"{TFBS_GENOME}/{wc.tfbs_tf}/{wc.tfbs_cell}/chroms/{c}/modules.tsv.gz" for c in TFBS_GENOME_CHROMS
+        ],
+    output:
+        submission=f"{TFBS_GENOME}/{{tfbs_tf}}/{{tfbs_cell}}/predictions.tsv.gz",
+        modules=f"{TFBS_GENOME}/{{tfbs_tf}}/{{tfbs_cell}}/modules.tsv.gz",
+        track=f"{TFBS_GENOME}/{{tfbs_tf}}/{{tfbs_cell}}/track.bw",
+    params:
+        outdir=lambda wc, output: Path(output.modules).parent,
+    log:
+        f"{TFBS_LOG}/merge_genome/{{tfbs_tf}}_{{tfbs_cell}}.log",
+    conda:
+        f"{ENVS}/tfbs.yaml"
+    shell:
+        "pgml tfbs merge-predictions --bins {input.bins} --predictions {input.modules}"
+        " --output-dir {params.outdir} > {log} 2>&1"
 
 
 rule tfbs_evaluate_predictions:

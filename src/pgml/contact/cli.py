@@ -18,6 +18,7 @@ from pgml.cliargs import output_dir, output_file
 from pgml.contact.params import (
     ENGINES,
     FORMATS,
+    VARIANTS,
     FilterParams,
     PlmParams,
     SearchParams,
@@ -198,9 +199,14 @@ def _train(args: argparse.Namespace) -> int:
     val_names = sorted(t for t, s in split.items() if s == "val")
     if not train_names or not val_names:
         raise InputError("the split needs at least one train and one val target", path=args.split)
-    params = TrainParams(hidden=args.hidden, heads=args.heads, width=args.width, blocks=tuple(args.blocks),
-                         maxout=args.maxout, lr_adam=args.lr_adam, lr_sgd=args.lr_sgd, sgd_epoch=args.sgd_epoch,
-                         epochs=args.epochs, patience=args.patience)
+    from pgml.contact.model import REGIONAL_CHANNELS
+
+    if args.variant == "attcontact" and (REGIONAL_CHANNELS % args.heads or (args.hidden // 2 * 2) % args.heads):
+        raise InputError(f"--heads {args.heads}: must divide the regional attention's {REGIONAL_CHANNELS} channels "
+                         f"and the sequence attention's {args.hidden // 2 * 2} (--hidden {args.hidden})")
+    params = TrainParams(variant=args.variant, hidden=args.hidden, heads=args.heads, width=args.width,
+                         blocks=tuple(args.blocks), maxout=args.maxout, lr_adam=args.lr_adam, lr_sgd=args.lr_sgd,
+                         sgd_epoch=args.sgd_epoch, epochs=args.epochs, patience=args.patience)
     from pgml.contact.training import train_model
 
     train_model(_load_targets(args, train_names, with_structures=True),
@@ -222,12 +228,19 @@ def _predict(args: argparse.Namespace) -> int:
     module = load_module(args.model)
     device = pick_device(args.device)
     names = sorted(_plm_files(args.plm_dir))
+    variant = module.hparams.variant
     for target in tqdm(_load_targets(args, names, with_structures=False), desc="predict", unit="target"):
-        prob, seq_w, reg_w = predict(module, target, device)
-        write_maps(target.name, target.sequence, prob, out, probabilities=True, method="ATTContact")
-        with atomic_path(out / f"{target.name}.attention.npz") as tmp, open(tmp, "wb") as handle:
-            np.savez_compressed(handle, sequence=seq_w.astype(np.float32), regional=reg_w.astype(np.float16))
-        plot_attention(seq_w, reg_w, out / f"{target.name}.attention.png", target.name)
+        pred = predict(module, target, device)
+        # the variant's own map at the top, every module's map (sequence_attention, regional_attention) below
+        for name, prob in pred.maps.items():
+            write_maps(target.name, target.sequence, prob, out if name == variant else out / name,
+                       probabilities=True, method=name)
+        if pred.sequence_weights is not None:
+            with atomic_path(out / f"{target.name}.attention.npz") as tmp, open(tmp, "wb") as handle:
+                np.savez_compressed(handle, sequence=pred.sequence_weights.astype(np.float32),
+                                    regional=pred.regional_weights.astype(np.float16))
+            plot_attention(pred.sequence_weights, pred.regional_weights, out / f"{target.name}.attention.png",
+                           target.name)
     return 0
 
 
@@ -236,7 +249,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from pgml.contact.contacts import check_query, native_contacts
-    from pgml.contact.evaluate import evaluate_target, plot_map, plot_precision, summarise
+    from pgml.contact.evaluate import (
+        add_verdicts,
+        evaluate_target,
+        model_maps,
+        plot_map,
+        plot_precision,
+        summarise,
+    )
     from pgml.contact.maps import write_maps
     from pgml.split.table import read_split_table
     from pgml.tables import write_tsv
@@ -257,9 +277,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             scores, query, neff = data["apc"], str(data["query"]), float(data["neff"])
         native = native_contacts(structures[target])
         check_query(query, native, str(path))
-        methods = {"apc_plm": scores}
-        if args.predictions:
-            methods = {"attcontact": np.load(Path(args.predictions) / f"{target}.npy"), **methods}
+        methods = {**model_maps(target, len(query), args.predictions, args.noattention), "apc_plm": scores}
         for method, values in methods.items():
             rows.append(evaluate_target(method, target, values, native.distances, neff))
             write_maps(target, query, values, out / "maps" / method, probabilities=method != "apc_plm",
@@ -268,19 +286,14 @@ def _evaluate(args: argparse.Namespace) -> int:
                      f"{target}: {method} top-L over native (Neff {neff:.0f})")
     table = pd.DataFrame(rows)
     mean, by_neff = summarise(table)
-    if args.predictions:
-        model = mean.set_index("method").loc["attcontact", "long_L/5"]
-        baseline = mean.set_index("method").loc["apc_plm", "long_L/5"]
-        mean["beats_apc_plm_long_L/5"] = [bool(model > baseline) if m == "attcontact" else "" for m in mean["method"]]
-        log.info("ATTContact %s APC-PLM on long-range top-L/5 precision (%.3f vs %.3f, %d test targets)",
-                 "beats" if model > baseline else "does NOT beat", model, baseline, len(names))
+    mean = add_verdicts(mean, len(names))
     write_tsv(table, out / "per_target.tsv", float_format="%.4f")
     write_tsv(mean, out / "metrics.tsv", float_format="%.4f")
     write_tsv(by_neff, out / "by_neff.tsv", float_format="%.4f")
     plot_precision(mean, out / "precision.png")
     print(mean.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if not args.predictions:
-        log.info("baseline only: no ATTContact predictions given, so no model-vs-PLM verdict")
+    if not args.predictions and not args.noattention:
+        log.info("baseline only: no model predictions given, so no model-vs-PLM verdict")
     return 0
 
 
@@ -359,7 +372,11 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("evaluate", help="precision by range vs native structures; maps, RR, figures")
     p.add_argument("--plm-dir", type=Path, nargs="+", required=True, help="output directories of `plm`")
     p.add_argument("--structures", type=Path, nargs="+", required=True, help="native structures, named <target>.*")
-    p.add_argument("--predictions", type=Path, default=None, help="output directory of `predict` (<target>.npy)")
+    p.add_argument("--predictions", type=Path, default=None,
+                   help="output directory of `predict` with an attcontact model: <target>.npy (the ensemble), "
+                        "sequence_attention/ and regional_attention/ (each network's maps)")
+    p.add_argument("--noattention", type=Path, default=None,
+                   help="output directory of `predict` with a noattention model (<target>.npy)")
     p.add_argument("--split", type=Path, default=None, help="split TSV: score the test targets only")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes metrics.tsv, per_target.tsv, by_neff.tsv, precision.png, maps/, plots/")
@@ -380,10 +397,14 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--structures", type=Path, nargs="+", required=True)
     p.add_argument("--split", type=Path, required=True)
     output_dir(p, "--output-dir", type=Path, required=True, help="model.ckpt, last.ckpt, metrics.tsv, learning_curve.png")
-    p.add_argument("--hidden", type=int, default=tp.hidden, help="sequence/regional attention width")
-    p.add_argument("--heads", type=int, default=tp.heads)
+    p.add_argument("--variant", choices=VARIANTS, default=tp.variant,
+                   help="attcontact (sequence + regional attention networks, ensembled) or noattention "
+                        "(the same ResNet without attention)")
+    p.add_argument("--hidden", type=int, default=tp.hidden, help="sequence attention width")
+    p.add_argument("--heads", type=int, default=tp.heads, help="heads of the sequence and regional attention")
     p.add_argument("--width", type=int, default=tp.width, help="ResNet filters")
-    p.add_argument("--blocks", type=int, nargs="+", default=list(tp.blocks), help="residual blocks per stage")
+    p.add_argument("--blocks", type=int, nargs="+", default=list(tp.blocks),
+                   help="convolution layers of each residual block (one SE block after each)")
     p.add_argument("--maxout", type=int, default=tp.maxout, help="PLM branch channels after Maxout")
     p.add_argument("--lr-adam", type=float, default=tp.lr_adam)
     p.add_argument("--lr-sgd", type=float, default=tp.lr_sgd)

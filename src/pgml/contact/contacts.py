@@ -19,7 +19,8 @@ from pgml.errors import InputError
 CONTACT_CUTOFF = 8.0
 #: range name -> (smallest, largest) separation |i - j|
 RANGES = {"short": (6, 11), "medium": (12, 23), "long": (24, None)}
-TOP_FRACTIONS = (5, 2, 1)
+#: top L/k pairs scored, table 4.1's L/10, L/5 and L/2
+TOP_FRACTIONS = (10, 5, 2)
 
 
 @dataclass
@@ -89,7 +90,7 @@ def top_precision(scores: np.ndarray, truth: np.ndarray, known: np.ndarray, name
 
 
 def precision_table(scores: np.ndarray, distances: np.ndarray) -> dict[str, float]:
-    """``{"long_L/5": ..., ...}``: precision for every range and top fraction."""
+    """``{"short_L/10": ..., "long_L/2": ...}``: precision for every range and top fraction."""
     known = ~np.isnan(distances)
     with np.errstate(invalid="ignore"):
         truth = distances < CONTACT_CUTOFF

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 FORMATS = ("a3m", "a2m", "stockholm", "fasta", "psicov")
 #: sequence search engines of ``pgml contact build-msa --database``
 ENGINES = ("jackhmmer", "mmseqs")
+#: networks ``pgml contact train --variant`` builds: ATTContact (two attention networks and their
+#: ensemble) or the chapter's baseline, the same ResNet without attention (:mod:`pgml.contact.model`)
+VARIANTS = ("attcontact", "noattention")
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,13 @@ class SimulateParams:
 
 @dataclass(frozen=True)
 class TrainParams:
-    """ATTContact training (section 4.2.4 of [dissertation]); widths and blocks are the chapter's."""
+    """ATTContact training (section 4.2.4 of [dissertation]); widths, blocks and heads are the chapter's.
 
+    ``blocks``: convolution layers of each residual block (4 blocks of 3, 4, 6 and 3); ``heads``: of
+    the sequence and the regional attention (4, the best setting of table 4.3).
+    """
+
+    variant: str = "attcontact"
     hidden: int = 64
     heads: int = 4
     width: int = 64

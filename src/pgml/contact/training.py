@@ -2,8 +2,11 @@
 
 One target = 1D features (sigmoid of the PSSM scores and the query one-hot, 40 x L), the PLM
 couplings (441 x L x L) with the APC-corrected score map as channel 442 (standardised per target),
-and the native 8 Å contact map. The loss is the binary cross-entropy over
-pairs at separation >= 6 with a known distance. Training follows section 4.2.4 of [dissertation]:
+and the native 8 Å contact map. Each network has its own loss, the binary cross-entropy over pairs at
+separation >= 6 with a known distance: ``attcontact`` sums the sequence-attention and the
+regional-attention networks' losses (they share no parameter, so each is trained as the chapter
+trains it alone; the ensemble, their mean, is logged as ``train_loss_attcontact``), ``noattention``
+has one. Training follows section 4.2.4 of [dissertation]:
 batch size 1, Adam (lr 1e-3) and, from epoch ``sgd_epoch``, SGD (lr 0.01, momentum 0.9) — both
 optimisers are kept by Lightning (manual optimisation) so a resumed run continues with the right one
 — and model selection on the validation long-range top-L/2 precision, through
@@ -22,7 +25,7 @@ import torch
 
 from pgml.contact.alignment import ALPHABET
 from pgml.contact.contacts import CONTACT_CUTOFF, precision_table
-from pgml.contact.model import ATTContact
+from pgml.contact.model import ATTContact, ContactOutput
 from pgml.contact.params import TrainParams
 from pgml.errors import InputError
 
@@ -101,39 +104,50 @@ def _unbatched(batch: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     return {k: v[None] for k, v in item.items()}
 
 
+def module_losses(out: ContactOutput, y: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Binary cross-entropy of every map of ``out`` over the masked pairs, by module name."""
+    return {name: torch.nn.functional.binary_cross_entropy(prob[mask].clamp(1e-6, 1 - 1e-6), y[mask])
+            for name, prob in out.maps.items()}
+
+
 class ContactModule(pl.LightningModule):
     """ATTContact with Adam then SGD (manual optimisation) and validation long-range top-L/2 precision."""
 
     def __init__(self, hidden: int = TrainParams.hidden, heads: int = TrainParams.heads,
                  width: int = TrainParams.width, blocks: tuple[int, ...] = TrainParams.blocks,
                  maxout: int = TrainParams.maxout, lr_adam: float = TrainParams.lr_adam,
-                 lr_sgd: float = TrainParams.lr_sgd, sgd_epoch: int = TrainParams.sgd_epoch) -> None:
+                 lr_sgd: float = TrainParams.lr_sgd, sgd_epoch: int = TrainParams.sgd_epoch,
+                 variant: str = TrainParams.variant) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
-        self.model = ATTContact(hidden=hidden, heads=heads, width=width, blocks=tuple(blocks), maxout=maxout)
+        self.model = ATTContact(hidden=hidden, heads=heads, width=width, blocks=tuple(blocks), maxout=maxout,
+                                variant=variant)
         self._val: list[float] = []
 
-    def forward(self, x: torch.Tensor, plm: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, plm: torch.Tensor) -> ContactOutput:
         return self.model(x, plm)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         adam, sgd = self.optimizers()
         opt = adam if self.current_epoch < self.hparams.sgd_epoch else sgd
-        prob = self(batch["x"], batch["plm"])
-        mask = batch["mask"]
-        loss = torch.nn.functional.binary_cross_entropy(prob[mask].clamp(1e-6, 1 - 1e-6), batch["y"][mask])
+        out = self(batch["x"], batch["plm"])
+        losses = module_losses(out, batch["y"], batch["mask"])
+        # each network its own loss; the ensemble's ("attcontact") is logged, not trained on
+        loss = sum(v for k, v in losses.items() if k != "attcontact")
         opt.zero_grad()
         self.manual_backward(loss)
         opt.step()
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1)
+        for name, value in losses.items():
+            self.log(f"train_loss_{name}", value, on_step=False, on_epoch=True, batch_size=1)
         return loss
 
     def on_validation_epoch_start(self) -> None:
         self._val = []
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        prob = self(batch["x"], batch["plm"])[0].detach().float().cpu().numpy()
+        prob = self(batch["x"], batch["plm"]).prob[0].detach().float().cpu().numpy()
         table = precision_table(prob, batch["distances"][0].cpu().numpy())
         self._val.append(table["long_L/2"])
 
@@ -157,7 +171,7 @@ def train_model(train: list[Target], val: list[Target], out: Path, params: Train
     seed_everything(seed)
     module = ContactModule(hidden=params.hidden, heads=params.heads, width=params.width, blocks=params.blocks,
                            maxout=params.maxout, lr_adam=params.lr_adam, lr_sgd=params.lr_sgd,
-                           sgd_epoch=params.sgd_epoch)
+                           sgd_epoch=params.sgd_epoch, variant=params.variant)
     generator = torch.Generator().manual_seed(seed)
     train_loader = torch.utils.data.DataLoader(TargetDataset(train), batch_size=1, shuffle=True,
                                                collate_fn=_unbatched, generator=generator)
@@ -180,11 +194,26 @@ def load_module(path: Path) -> ContactModule:
         raise InputError(f"not an ATTContact checkpoint: {type(exc).__name__}: {str(exc)[:200]}", path=path) from None
 
 
+@dataclass
+class Prediction:
+    """Maps ``(L, L)`` by module name (the variant's own first), and the attention weights when any."""
+
+    maps: dict[str, np.ndarray]
+    sequence_weights: np.ndarray | None  # (L, L)
+    regional_weights: np.ndarray | None  # (L, L, n^2)
+
+
 @torch.no_grad()
-def predict(module: ContactModule, target: Target, device: torch.device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Contact probabilities ``(L, L)``, sequence attention ``(L, L)`` and regional attention ``(L, L, n^2)``."""
+def predict(module: ContactModule, target: Target, device: torch.device,
+            attention_off: tuple[str, ...] = ()) -> Prediction:
+    """Every module's contact probabilities and the attention weights of one target."""
     module.eval().to(device)
     x = torch.from_numpy(target.x)[None].to(device)
     plm = torch.from_numpy(target.plm.astype(np.float32))[None].to(device)
-    prob, seq_w, reg_w = module.model(x, plm, attention=True)
-    return prob[0].cpu().numpy(), seq_w.cpu().numpy(), reg_w.cpu().numpy()
+    out = module.model(x, plm, attention_off=attention_off)
+
+    def numpy(t: torch.Tensor | None) -> np.ndarray | None:
+        return None if t is None else t.float().cpu().numpy()
+
+    return Prediction({k: v[0].float().cpu().numpy() for k, v in out.maps.items()}, numpy(out.sequence_weights),
+                      numpy(out.regional_weights))

@@ -1,4 +1,4 @@
-"""``pgml fold <step>``: shard, build-graphs, split, train, evaluate, pooling-table.
+"""``pgml fold <step>``: shard, build-graphs, split, train, evaluate, predict, pooling-table.
 
 Flag defaults and choices come from :mod:`pgml.fold.params`.
 """
@@ -11,7 +11,6 @@ from dataclasses import fields
 from pathlib import Path
 
 from pgml.cliargs import output_dir, output_file
-from pgml.fileio import check_output_dir, check_output_file
 from pgml.fold.params import (
     CA_ONLY_POLICIES,
     CONVOLUTIONS,
@@ -33,6 +32,16 @@ from pgml.fold.params import (
 log = logging.getLogger(__name__)
 
 
+def _config(step: str, cls, **values):
+    """``cls(**values)``; an invalid value is one line naming the setting (exit 2), not a traceback."""
+    try:
+        return cls(**values)
+    except ValueError as exc:
+        from pgml.errors import InputError
+
+        raise InputError(f"{exc} (check the {step} settings)") from None
+
+
 def _shard(args: argparse.Namespace) -> int:
     from pgml.structure.collection import shard_structures
 
@@ -43,9 +52,8 @@ def _shard(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from pgml.fold.steps import build_graphs
 
-    check_output_file(args.output, inputs=[args.manifest])
-    cfg = GraphConfig(unit=args.unit, fragment_length=args.fragment_length, hbond_source=args.hbond_source,
-                      ca_only=args.ca_only, nonstandard=args.nonstandard)
+    cfg = _config("build-graphs", GraphConfig, unit=args.unit, fragment_length=args.fragment_length,
+                  hbond_source=args.hbond_source, ca_only=args.ca_only, nonstandard=args.nonstandard)
     build_graphs(args.manifest, args.output, args.records, cfg)
     return 0
 
@@ -54,33 +62,26 @@ def _split(args: argparse.Namespace) -> int:
     from pgml.fold.steps import make_split
     from pgml.runtime import n_threads
 
-    check_output_file(args.output, inputs=args.records)
-    cfg = SplitConfig(**{f.name: getattr(args, f.name) for f in fields(SplitConfig)})
+    cfg = _config("split", SplitConfig, **{f.name: getattr(args, f.name) for f in fields(SplitConfig)})
     make_split(args.records, args.output, args.audit, cfg, label_table=args.label_table, split_list=args.list,
                seed=cfg.seed, threads=n_threads())
     return 0
 
 
 def _model_config(args: argparse.Namespace) -> ModelConfig:
-    return ModelConfig(**{f.name: (tuple(getattr(args, f.name)) if isinstance(getattr(args, f.name), list)
-                                   else getattr(args, f.name)) for f in fields(ModelConfig)})
+    return _config("train", ModelConfig, **{f.name: (tuple(getattr(args, f.name))
+                                                     if isinstance(getattr(args, f.name), list)
+                                                     else getattr(args, f.name)) for f in fields(ModelConfig)})
 
 
 def _train_config(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    return _config("train", TrainConfig, **{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
 
 
 def _train(args: argparse.Namespace) -> int:
     from pgml.fold.steps import train_model
 
-
-    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
-    try:
-        model, train = _model_config(args), _train_config(args)
-    except ValueError as exc:
-        from pgml.errors import InputError
-
-        raise InputError(f"fold train: {exc}") from None
+    model, train = _model_config(args), _train_config(args)
     result = train_model(args.graphs, args.split, args.output_dir, model, train, seed=args.seed, device=args.device)
     log.info("best val_acc %.3f after %d epochs: %s", result.best_score, result.epochs_run, result.best_path)
     return 0
@@ -88,13 +89,27 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.fold.steps import evaluate
+    from pgml.runtime import n_threads
 
-
-    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
-    table = evaluate(args.graphs, args.split, args.runs, args.output_dir, seed=args.seed)
+    table = evaluate(args.graphs, args.split, args.runs, args.output_dir, seed=args.seed, threads=n_threads())
     print(table.to_string(index=False))
     if args.audit:
         print(Path(args.audit).read_text())
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from pgml.fold.predict import predict_structures
+    from pgml.runtime import pick_device
+
+    if args.batch_size < 1:
+        from pgml.errors import InputError
+
+        raise InputError(f"fold predict: batch_size must be >= 1, got {args.batch_size}")
+    graph = {"unit": args.unit, "fragment_length": args.fragment_length, "hbond_source": args.hbond_source}
+    table = predict_structures(args.model, args.structures, args.output_dir, graph=graph,
+                               batch_size=args.batch_size, device=str(pick_device(args.device)))
+    print(table[["id", "structure", "predicted", "predicted_name"]].to_string(index=False))
     return 0
 
 
@@ -178,6 +193,19 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     add_threads_argument(p)
     p.set_defaults(func=_evaluate)
+
+    p = steps.add_parser("predict", help="classify structures with a trained model (probabilities, top 5, embeddings)")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt of `pgml fold train` (model.json beside it)")
+    output_dir(p, "--output-dir", type=Path, required=True,
+               help="writes predictions.tsv, top5.tsv, embeddings.npy, embedding_ids.txt")
+    p.add_argument("structures", type=Path, nargs="+", help="PDB / mmCIF files (gzipped or not)")
+    p.add_argument("--unit", choices=UNITS, default=None, help="default: the model's (refused when it differs)")
+    p.add_argument("--fragment-length", type=int, default=None, help="default: the model's")
+    p.add_argument("--hbond-source", choices=HBOND_SOURCES, default=None, help="default: the model's")
+    p.add_argument("--batch-size", type=int, default=8)
+    add_threads_argument(p)
+    add_device_argument(p)
+    p.set_defaults(func=_predict)
 
     p = steps.add_parser("pooling-table", help="recompute resources/fold/aa_pooling.tsv")
     output_file(p, "--output", type=Path, default=None)

@@ -19,14 +19,15 @@ import gemmi
 import numpy as np
 
 from pgml.errors import InputError
+from pgml.fold.annotations import ec_numbers
 from pgml.fold.hbonds import backbone_hbonds, hbond_atom_pairs
 from pgml.fold.hops import MAX_HOPS, hop_pairs
 from pgml.fold.params import LEVELS, RESIDUE_LEVEL
 from pgml.fold.pooling import atom_clusters, consecutive_pairs, pooled_edges, pooling_table
 from pgml.structure.bonds import covalent_bonds
 from pgml.structure.collection import structure_stem
-from pgml.structure.io import AtomTable, Structure, heavy_atoms_per_residue, read_structure
-from pgml.structure.residues import STANDARD_RESIDUES
+from pgml.structure.io import AtomTable, Structure, heavy_atoms_per_residue, load_gemmi, read_structure
+from pgml.structure.residues import STANDARD_RESIDUES, parent_residue
 from pgml.structure.sequence import one_letter
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,56 @@ log = logging.getLogger(__name__)
 CA_CA_MAX = 4.2
 #: scales that bring the atom features near 1 (Å, Å, Da)
 FEATURE_SCALE = np.asarray([2.0, 2.0, 32.0], dtype=np.float32)
+#: peak bytes per atom while one sample is built (hop searches on the sparse A and B; measured about
+#: 7.6 KiB per atom on the 12,079 atoms of 3O21), and bytes per atom of a stored sample (about 0.9 KiB)
+BUILD_BYTES_PER_ATOM = 8 * 1024
+STORED_BYTES_PER_ATOM = 1024
+
+
+def residues_numbered_twice(st: gemmi.Structure) -> list[tuple[str, str, str]]:
+    """Amino-acid residues of model 1 whose (chain, number, insertion code) an earlier residue of the
+    chain already uses: ``(record, first name, second name)``. Microheterogeneity (the same position
+    given twice, adjacent, with alternative locations) is not counted."""
+    out = []
+    for chain in st[0]:
+        seen: dict[tuple[int, str], tuple[int, str]] = {}
+        for i, res in enumerate(chain):
+            if parent_residue(res.name) is None:
+                continue
+            key = (res.seqid.num, res.seqid.icode.strip())
+            if key in seen:
+                j, first = seen[key]
+                micro = j == i - 1 and any(a.altloc != "\0" for a in res)
+                if micro:  # one more alternative at the same position (ARG/GLN/GLU at A:15 of 3JQH)
+                    seen[key] = (i, first)
+                else:
+                    out.append((f"{chain.name}:{key[0]}{key[1]}", first, res.name))
+                continue
+            seen[key] = (i, res.name)
+    return out
+
+
+def check_numbering(path: str | Path) -> None:
+    """Refuse a structure in which an amino-acid residue number is used twice in one chain: the
+    residue table keeps the first and would drop the second without a word."""
+    twice = residues_numbered_twice(load_gemmi(path))
+    if twice:
+        record, first, second = twice[0]
+        more = f" (and {len(twice) - 1} more)" if len(twice) > 1 else ""
+        raise InputError(f"residue number used twice in one chain ({first}, then {second}){more}; the second "
+                         "would be dropped; renumber the residues", path=path, record=record)
+
+
+def check_graph_memory(path: str | Path, sample_atoms: list[int]) -> None:
+    """Refuse (before building) samples whose atom graphs need more memory than the machine has."""
+    from pgml.runtime import check_memory
+
+    if not sample_atoms:
+        return
+    estimate = max(sample_atoms) * BUILD_BYTES_PER_ATOM + sum(sample_atoms) * STORED_BYTES_PER_ATOM
+    check_memory(estimate, f"atom graphs of {sum(sample_atoms):,} atoms (largest sample {max(sample_atoms):,})",
+                 lower_with="--unit chain or --unit fragment (smaller samples) or fewer structures per shard",
+                 path=path)
 
 
 def atom_type_vocabulary() -> list[str]:
@@ -156,11 +207,14 @@ def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length:
                       hbond_source: str = "auto", ca_only: str = "error", nonstandard: str = "map",
                       min_residues: int = 1) -> list[dict]:
     """Read one structure and build its samples (the entry, each chain, or fixed-length fragments
-    of each chain; DSSP is run once on the whole entry). Sample ids start with the file name without
+    of each chain; DSSP is run once on the whole entry). ``sample["ec"]`` holds the EC numbers the
+    file's header gives for the sample's chains (comma-separated, "" for none). Sample ids start with the file name without
     suffixes (``d1v4wb_.pdb`` -> ``d1v4wb_``, ``1UBI.pdb.gz`` -> ``1UBI``), so that ids of published
     lists (SCOPe domains) match."""
     structure: Structure = read_structure(path, nonstandard=nonstandard)
+    check_numbering(path)
     atoms = structure.atoms.subset(structure.atoms.protein_mask())
+    check_graph_memory(path, [int(mask.sum()) for _, mask in _fragments(atoms, unit, fragment_length)])
     is_ca_only = heavy_atoms_per_residue(structure) < 3.0
     if is_ca_only:
         if ca_only == "error":
@@ -172,8 +226,9 @@ def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length:
         ss3 = np.full(atoms.n_residues, "-", dtype="<U1")
         source = "none"
     else:
-        hb = backbone_hbonds(atoms, hbond_source)
+        hb = backbone_hbonds(atoms, hbond_source, path=path)
         ss3, hbonds, source = hb.ss3, hb.pairs, hb.source
+    ec_of = ec_numbers(path)
     samples = []
     for suffix, mask in _fragments(atoms, unit, fragment_length):
         residues = np.unique(atoms.res_index[mask])
@@ -187,8 +242,10 @@ def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length:
         if is_ca_only:
             sub_hb = np.zeros((0, 2), dtype=np.int64)
         stem = structure_stem(path)
-        samples.append(build_sample(sub, f"{stem}{suffix}", stem, ss3=np.asarray(ss3)[residues],
-                                    hbonds=sub_hb, source=source, ca_only=is_ca_only))
+        sample = build_sample(sub, f"{stem}{suffix}", stem, ss3=np.asarray(ss3)[residues], hbonds=sub_hb,
+                              source=source, ca_only=is_ca_only)
+        sample["ec"] = ",".join(dict.fromkeys(n for c in sample["chains"] for n in ec_of.get(c, ())))
+        samples.append(sample)
     if not samples:
         log.warning("%s: no %s with at least %d residues; skipped", path, unit, max(min_residues, 1))
     return samples

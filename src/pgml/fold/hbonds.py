@@ -3,22 +3,26 @@
 ``mkdssp`` (:func:`pgml.structure.dssp.run_mkdssp`) is tried first; when it is missing, fails or
 cannot take the structure, ``pydssp`` (a NumPy re-implementation of the DSSP electrostatic energy with
 an idealised amide hydrogen) assigns bonds and three-state secondary structure per chain. The source
-that was used is returned with the result and stored in the graph.
+that was used is returned with the result and stored in the graph. The fallback is never silent: a
+warning names the file, why mkdssp could not be used and what pydssp found instead (pydssp's idealised
+hydrogen finds fewer bonds on some structures), and with ``source="mkdssp"`` the structure is refused
+(:class:`~pgml.errors.InputError`, one line) instead.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from pgml.errors import InputError
 from pgml.fold.params import HBOND_SOURCES
 from pgml.structure.dssp import DsspUnavailable, run_mkdssp
 from pgml.structure.io import AtomTable
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,12 @@ def _pydssp(atoms: AtomTable, n_res: int) -> BackboneHbonds:
     return BackboneHbonds(pairs=arr, ss3=ss3, source="pydssp")
 
 
-def backbone_hbonds(atoms: AtomTable, source: str = "auto") -> BackboneHbonds:
-    """Backbone H-bonds between residues (``atoms.res_index`` numbering) from mkdssp or pydssp."""
+def backbone_hbonds(atoms: AtomTable, source: str = "auto", *, path: str | Path | None = None) -> BackboneHbonds:
+    """Backbone H-bonds between residues (``atoms.res_index`` numbering) from mkdssp or pydssp.
+
+    ``source="mkdssp"``: a structure mkdssp cannot take is an InputError naming ``path``;
+    ``"auto"``: pydssp is used instead, with a warning naming ``path``, the reason and what pydssp found.
+    """
     if source not in HBOND_SOURCES:
         raise ValueError(f"source must be one of {HBOND_SOURCES}, got {source!r}")
     n_res = int(atoms.res_index.max()) + 1 if len(atoms) else 0
@@ -71,12 +79,18 @@ def backbone_hbonds(atoms: AtomTable, source: str = "auto") -> BackboneHbonds:
             result = run_mkdssp(atoms)
         except DsspUnavailable as exc:
             if source == "mkdssp":
-                raise
-            log.info("mkdssp unavailable (%s); using pydssp", exc)
-        else:
-            ss3 = np.full(n_res, "-", dtype="<U1")
-            ss3[result.residues] = np.asarray(list(result.ss3()))
-            return BackboneHbonds(pairs=result.hbonds, ss3=ss3, source="mkdssp")
+                raise InputError(f"mkdssp cannot assign H-bonds ({exc}); use --hbond-source auto or pydssp "
+                                 "to accept pydssp's assignment", path=path) from None
+            fallback = _pydssp(atoms, n_res)
+            helix = float(np.mean(fallback.ss3 == "H")) if n_res else 0.0
+            strand = float(np.mean(fallback.ss3 == "E")) if n_res else 0.0
+            log.warning("%s: mkdssp not used (%s); H-bonds and secondary structure from pydssp instead: "
+                        "%d backbone H-bonds, helix %.0f %%, strand %.0f %%", path or "structure", exc,
+                        len(fallback.pairs), 100 * helix, 100 * strand)
+            return fallback
+        ss3 = np.full(n_res, "-", dtype="<U1")
+        ss3[result.residues] = np.asarray(list(result.ss3()))
+        return BackboneHbonds(pairs=result.hbonds, ss3=ss3, source="mkdssp")
     return _pydssp(atoms, n_res)
 
 

@@ -1,9 +1,11 @@
 """Labels and splits of the fold chain.
 
-Demo labels come from DSSP (three classes in the spirit of CATH's class level: mainly-alpha,
-mainly-beta, mixed; thresholds in :class:`pgml.fold.params.SplitConfig`). Paper tasks read labels
-and splits from the published list files of [ieconv] (:func:`read_homology_lists`,
-:func:`read_protfunct_lists`), or from a user's label table (id, label).
+Demo labels: enzyme / non-enzyme from the EC numbers the structure files carry (:func:`ec_class`;
+the D&D task of [ieconv] at demo size). DSSP classes (mainly-alpha, mainly-beta, mixed; thresholds in
+:class:`pgml.fold.params.SplitConfig`) remain as an option, but the network's H-bond edges come from
+the same DSSP, so that task is partly read off the input. Paper tasks read labels and splits from the
+published list files of [ieconv] (:func:`read_homology_lists`, :func:`read_protfunct_lists`), or from a
+user's label table (id, label). :func:`class_names` gives each label a readable name for ``predict``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,32 @@ from pgml.errors import InputError
 from pgml.fold.params import SplitConfig
 
 DSSP_CLASSES = ("mainly_alpha", "mainly_beta", "mixed")
+EC_CLASSES = ("enzyme", "non_enzyme")
+NAMES = {"mainly_alpha": "mainly alpha (DSSP)", "mainly_beta": "mainly beta (DSSP)",
+         "mixed": "mixed alpha/beta (DSSP)", "enzyme": "enzyme (chain with an EC number)",
+         "non_enzyme": "non-enzyme (no EC number)"}
+
+
+def ec_class(ec: str) -> str:
+    """``enzyme`` when the sample's chains carry an EC number, else ``non_enzyme``."""
+    return "enzyme" if isinstance(ec, str) and ec.strip() else "non_enzyme"
+
+
+def protfunct_names(directory: str | Path) -> dict[str, str]:
+    """ProtFunct class index -> EC number (line k of ``unique_functions.txt`` names class k)."""
+    path = Path(directory) / "unique_functions.txt"
+    if not path.is_file():
+        return {}
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return {str(k): f"EC {ec}" for k, ec in enumerate(lines)}
+
+
+def class_names(labels: list[str], method: str, split_list: str | Path | None = None) -> dict[str, str]:
+    """A readable name per label (the label itself when nothing better is known)."""
+    known = dict(NAMES)
+    if method == "protfunct" and split_list is not None:
+        known.update(protfunct_names(split_list))
+    return {str(label): known.get(str(label), str(label)) for label in labels}
 
 
 def dssp_class(helix: float, strand: float, config: SplitConfig | None = None) -> str:

@@ -15,9 +15,16 @@ from pgml.fold.params import ModelConfig, TrainConfig
 
 
 class FoldModule(pl.LightningModule):
-    def __init__(self, n_classes: int, model: dict, train: dict) -> None:
+    """``classes`` (the label of each output, in order), ``class_names`` (label -> readable name) and
+    ``graph`` (the build-graphs settings of the training samples) are stored in the checkpoint's
+    hyperparameters, so that ``pgml fold predict`` needs nothing but the checkpoint and its card."""
+
+    def __init__(self, n_classes: int, model: dict, train: dict, classes: list[str] | None = None,
+                 class_names: dict[str, str] | None = None, graph: dict | None = None) -> None:
         super().__init__()
         self.save_hyperparameters()
+        self.classes = list(classes) if classes is not None else [str(i) for i in range(n_classes)]
+        self.class_names = dict(class_names or {})
         self.model_config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in model.items()})
         self.train_config = TrainConfig(**train)
         self.net = IEConvNet(n_classes, self.model_config)

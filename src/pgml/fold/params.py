@@ -9,7 +9,24 @@ torch so that ``pgml --help`` stays fast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
+
+
+def _check_finite(config: object) -> None:
+    """Every float field finite (a NaN flag would train or split on garbage without a word)."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise ValueError(f"{f.name} must be a finite number, got {value!r}")
+
+
+def _check_range(config: object, names: tuple[str, ...], lo: float, hi: float, *, hi_open: bool = True) -> None:
+    for name in names:
+        v = getattr(config, name)
+        if not (lo <= v < hi if hi_open else lo <= v <= hi):
+            raise ValueError(f"{name} must be in [{lo}, {hi}{')' if hi_open else ']'}, got {v!r}")
 
 #: stored levels of the pooling hierarchy: atoms, half residues, residues, four backbone poolings
 LEVELS = 7
@@ -23,8 +40,10 @@ UNITS = ("entry", "chain", "fragment")
 CA_ONLY_POLICIES = ("error", "residue")
 #: modified residues: map to the parent (MSE -> MET) or refuse
 NONSTANDARD_POLICIES = ("map", "error")
-#: where the labels come from: DSSP classes (mainly-alpha / mainly-beta / mixed) or a label table
-LABEL_SOURCES = ("dssp", "table")
+#: where the labels come from: DSSP classes (mainly-alpha / mainly-beta / mixed; computed from the
+#: same DSSP that gives the network its H-bond edges), enzyme / non-enzyme from the EC numbers the
+#: structure files carry, or a label table
+LABEL_SOURCES = ("dssp", "ec", "table")
 #: how samples are split: by sequence identity (mmseqs2), from a list file ("id split"), or from the
 #: published list directories of [ieconv] (HomologyTAPE: labels = folds, three test sets; ProtFunct:
 #: labels = EC reaction classes), which also give the labels
@@ -78,6 +97,19 @@ class SplitConfig:
     #: seed of the identity split (which groups of entries go to val and test)
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        _check_finite(self)
+        if self.labels not in LABEL_SOURCES:
+            raise ValueError(f"labels must be one of {LABEL_SOURCES}, got {self.labels!r}")
+        if self.method not in SPLIT_METHODS:
+            raise ValueError(f"method must be one of {SPLIT_METHODS}, got {self.method!r}")
+        _check_range(self, ("val_fraction", "test_fraction"), 0.0, 1.0)
+        if self.val_fraction + self.test_fraction >= 1.0:
+            raise ValueError(f"val_fraction + test_fraction must be below 1 (nothing left to train on), got "
+                             f"{self.val_fraction} + {self.test_fraction}")
+        _check_range(self, ("min_seq_id", "coverage", "alpha_min", "beta_min", "other_max"), 0.0, 1.0,
+                     hi_open=False)
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -96,10 +128,13 @@ class ModelConfig:
     representation: str = "atom"
     dropout_conv: float = 0.2
     dropout_mlp: float = 0.5
+    #: appendix D: before every convolution, nodes dropped with this probability ...
     atom_dropout: float = 0.05
-    feature_noise: float = 0.02
+    #: ... and Gaussian noise of this sd added to the features (paper 0.025)
+    feature_noise: float = 0.025
 
     def __post_init__(self) -> None:
+        _check_finite(self)
         for name, allowed in (("convolution", CONVOLUTIONS), ("neighbourhood", NEIGHBOURHOODS),
                               ("pooling", POOLINGS), ("representation", REPRESENTATIONS)):
             if getattr(self, name) not in allowed:
@@ -108,6 +143,14 @@ class ModelConfig:
             raise ValueError("widths and radii need the same, nonzero length")
         if len(self.widths) > 5:
             raise ValueError("at most 5 levels")
+        if min(self.widths) < 1 or min(self.radii) <= 0:
+            raise ValueError("widths must be >= 1 and radii > 0")
+        for name in ("blocks", "basis", "kernel_hidden", "mlp_hidden", "embedding"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        _check_range(self, ("dropout_conv", "dropout_mlp", "atom_dropout"), 0.0, 1.0)
+        if self.feature_noise < 0:
+            raise ValueError(f"feature_noise must be >= 0, got {self.feature_noise}")
 
 
 @dataclass(frozen=True)
@@ -133,8 +176,15 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        _check_finite(self)
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
+        if self.lr <= 0 or self.min_lr < 0 or self.weight_decay < 0 or self.grad_clip <= 0:
+            raise ValueError("lr and grad_clip must be > 0, min_lr and weight_decay >= 0")
+        if self.lr_halving_epochs < 1 or self.n_runs < 1 or self.patience < 1:
+            raise ValueError("lr_halving_epochs, n_runs and patience must be >= 1")
+        if self.coord_noise < 0 or not 0 < self.scale_min <= self.scale_max:
+            raise ValueError("coord_noise must be >= 0 and 0 < scale_min <= scale_max")
 
 
 MODEL_DEFAULTS = ModelConfig()

@@ -15,24 +15,32 @@ from tqdm import tqdm
 from pgml.errors import InputError
 from pgml.fileio import atomic_path, write_text
 from pgml.fold.graph import structure_samples
-from pgml.fold.labels import DSSP_CLASSES, dssp_class, read_label_table
+from pgml.fold.labels import DSSP_CLASSES, EC_CLASSES, class_names, dssp_class, ec_class, read_label_table
 from pgml.fold.params import GraphConfig, ModelConfig, SplitConfig, TrainConfig
 from pgml.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
 RECORD_COLUMNS = ["id", "entry", "chains", "sequence", "helix", "strand", "n_atoms", "n_residues",
-                  "n_hbonds", "hbond_source"]
+                  "n_hbonds", "hbond_source", "ec"]
 
 
 def build_graphs(manifest: str | Path, output: str | Path, records: str | Path, config: GraphConfig) -> int:
-    """Samples of every structure listed in ``manifest`` -> ``output`` (.pt) and ``records`` (TSV)."""
-    paths = [line.strip() for line in Path(manifest).read_text().splitlines() if line.strip()]
+    """Samples of every structure listed in ``manifest`` -> ``output`` (.pt) and ``records`` (TSV).
+
+    A manifest that is missing, empty or lists no structure with a sample is refused (no empty outputs)."""
+    paths = read_manifest(manifest)
     samples: list[dict] = []
     for p in tqdm(paths, desc="fold graphs", unit="structure"):
         samples += structure_samples(p, unit=config.unit, fragment_length=config.fragment_length,
                                      hbond_source=config.hbond_source, ca_only=config.ca_only,
                                      nonstandard=config.nonstandard)
+    for sample in samples:
+        sample["graph"] = asdict(config)
+    if not samples:
+        raise InputError(f"no samples: no structure listed has a {config.unit} of at least one residue"
+                         + (f" ({config.fragment_length}-residue fragments)" if config.unit == "fragment" else ""),
+                         path=manifest)
     with atomic_path(output) as tmp:
         torch.save(samples, tmp)
     table = pd.DataFrame([{k: (",".join(s[k]) if k == "chains" else s[k]) for k in RECORD_COLUMNS} for s in samples],
@@ -43,10 +51,38 @@ def build_graphs(manifest: str | Path, output: str | Path, records: str | Path, 
     return len(samples)
 
 
+def read_manifest(manifest: str | Path) -> list[str]:
+    """Structure paths of a shard list (one per line; blank lines and ``#`` comments skipped)."""
+    manifest = Path(manifest)
+    if manifest.is_dir():
+        raise InputError("is a directory; give a list file with one structure path per line "
+                         "(pgml fold shard writes one)", path=manifest)
+    try:
+        text = manifest.read_text()
+    except FileNotFoundError:
+        raise InputError("manifest not found", path=manifest) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read as a text list of structure paths ({exc})", path=manifest) from None
+    paths = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if not paths:
+        raise InputError("the manifest lists no structure", path=manifest)
+    return paths
+
+
 def load_samples(paths: list[str | Path]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for p in paths:
-        for s in torch.load(p, weights_only=False):
+        if not Path(p).is_file():
+            raise InputError("graph file not found", path=p)
+        try:
+            samples = torch.load(p, weights_only=False, map_location="cpu")
+        except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a file that is not a .pt
+            raise InputError(f"not a fold graph file from 'pgml fold build-graphs' ({type(exc).__name__})",
+                             path=p) from None
+        if not isinstance(samples, list) or not all(isinstance(s, dict) and "id" in s and "assign" in s
+                                                    for s in samples):
+            raise InputError("not a fold graph file from 'pgml fold build-graphs'", path=p)
+        for s in samples:
             out[s["id"]] = s
     return out
 
@@ -59,7 +95,8 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
     from pgml.split.identity import cluster_chains, count_train_homologues, split_by_clusters
     from pgml.split.listfile import read_split_list
 
-    rec = pd.concat([read_tsv(p, required_columns=RECORD_COLUMNS) for p in record_files], ignore_index=True)
+    required = [c for c in RECORD_COLUMNS if c != "ec" or config.labels == "ec"]
+    rec = pd.concat([read_tsv(p, required_columns=required) for p in record_files], ignore_index=True)
     if rec.empty:
         raise InputError("no samples in " + ", ".join(map(str, record_files)))
     rec["id"] = rec["id"].astype(str)
@@ -81,6 +118,11 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
         rec["label"] = rec["key"].map(dict(zip(published["key"], published["label"], strict=True)))
     elif config.labels == "dssp":
         rec["label"] = [dssp_class(h, e, config) for h, e in zip(rec["helix"], rec["strand"], strict=True)]
+    elif config.labels == "ec":
+        rec["label"] = [ec_class(e) for e in rec["ec"].fillna("").astype(str)]
+        if rec["label"].nunique() < 2:
+            log.warning("labels 'ec': every sample is %s; the structure files carry %s EC number",
+                        rec["label"].iloc[0], "an" if rec["label"].iloc[0] == "enzyme" else "no")
     else:
         if label_table is None:
             raise InputError("labels 'table' needs a label table (id<TAB>label)")
@@ -90,6 +132,9 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
             log.warning("%d samples have no label in %s and are left out: %s", len(missing), label_table,
                         ", ".join(missing[:5]))
         rec = rec[rec["id"].isin(table)].copy()
+        if rec.empty:
+            raise InputError(f"no sample id of the records has a label (ids look like {missing[0]!r})",
+                             path=label_table)
         rec["label"] = rec["id"].map(table)
     sequences = {e: tuple(str(s) for s in g["sequence"]) for e, g in rec.groupby("entry")}
     clusters = cluster_chains(sequences, min_seq_id=config.min_seq_id, coverage=config.coverage, threads=threads)
@@ -105,6 +150,8 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
             raise InputError("split method 'list' needs a split list (id split)")
         listed = read_split_list(split_list)
         rec = rec[rec["id"].isin(listed)].copy()
+        if rec.empty:
+            raise InputError("no sample id of the records is in the split list", path=split_list)
         rec["split"] = rec["id"].map(listed)
         entry_split = {e: g["split"].iloc[0] for e, g in rec.groupby("entry")}
     audit_split = {e: ("test" if v.startswith("test") else v) for e, v in entry_split.items()}
@@ -114,7 +161,9 @@ def make_split(record_files: list[str | Path], output: str | Path, audit: str | 
             f"{report.summary()}\n\nsamples per split and label:\n{counts.to_string()}\n")
     write_text(audit, text)
     log.info("%s", text)
-    out = rec[["id", "entry", "label", "split", "helix", "strand", "sequence"]]
+    names = class_names(sorted(set(rec["label"].astype(str))), config.method, split_list)
+    rec["label_name"] = rec["label"].astype(str).map(names)
+    out = rec[["id", "entry", "label", "label_name", "split", "helix", "strand", "sequence"]]
     write_tsv(out, output, float_format="%.4f")
     return out
 
@@ -126,8 +175,9 @@ def _key(sample_id: str) -> str:
 
 def _classes(split: pd.DataFrame) -> list[str]:
     labels = sorted(set(split["label"].astype(str)))
-    if set(labels) <= set(DSSP_CLASSES):
-        return [c for c in DSSP_CLASSES if c in labels] if len(labels) > 1 else labels
+    for fixed in (DSSP_CLASSES, EC_CLASSES):
+        if set(labels) <= set(fixed):
+            return [c for c in fixed if c in labels] if len(labels) > 1 else labels
     return labels
 
 
@@ -141,6 +191,9 @@ def _datasets(graph_files, split_file, model: ModelConfig, train: TrainConfig, s
     if missing:
         raise InputError(f"{len(missing)} ids of the split have no graph: {', '.join(missing[:5])}", path=split_file)
     classes = _classes(split)
+    if len(classes) < 2:
+        raise InputError(f"every sample has the label {classes[0]!r}; a classifier needs two classes or more",
+                         path=split_file)
     index = {c: i for i, c in enumerate(classes)}
     aug = Augment(train.coord_noise, train.scale_min, train.scale_max) if train.augment else None
     out = {}
@@ -152,30 +205,67 @@ def _datasets(graph_files, split_file, model: ModelConfig, train: TrainConfig, s
     return out, classes, split
 
 
+def graph_settings(samples: list[dict], path: str | Path | None = None) -> dict:
+    """The build-graphs settings shared by ``samples`` (refused when the samples were built differently)."""
+    settings = {json.dumps(s.get("graph"), sort_keys=True) for s in samples}
+    if len(settings) > 1:
+        raise InputError(f"the graph files were built with different settings: {', '.join(sorted(settings))}",
+                         path=path)
+    found = json.loads(settings.pop()) if settings else None
+    return found or {}
+
+
+def _class_names(split: pd.DataFrame, classes: list[str]) -> dict[str, str]:
+    if "label_name" not in split.columns:
+        return class_names(classes, "")
+    names = dict(zip(split["label"].astype(str), split["label_name"].astype(str), strict=True))
+    return {c: names.get(c, c) for c in classes}
+
+
 def train_model(graph_files: list[str | Path], split_file: str | Path, output_dir: str | Path,
                 model: ModelConfig, train: TrainConfig, *, seed: int = 0, device: str = "auto"):
-    """Train one run; writes model.ckpt, last.ckpt, metrics.tsv, learning_curve.png and run.json
-    (the resolved config, classes and seed) beside the checkpoint."""
+    """Train one run; writes model.ckpt (with the classes, their names and the graph settings in its
+    hyperparameters), last.ckpt, metrics.tsv, learning_curve.png, run.json (the resolved config, classes
+    and seed) and the model card model.json (:mod:`pgml.modelcard`) beside the checkpoint."""
     from pgml.fold.data import AugmentSampler, collate
     from pgml.fold.module import FoldModule
+    from pgml.modelcard import ModelCard, write_card
     from pgml.train.loop import fit
     from pgml.train.seed import seed_everything
 
-    data, classes, _ = _datasets(graph_files, split_file, model, train, seed)
+    data, classes, split = _datasets(graph_files, split_file, model, train, seed)
     if len(data["train"]) == 0 or len(data["val"]) == 0:
         raise InputError("the split has no training or no validation samples", path=split_file)
+    graph = graph_settings(data["train"].samples + data["val"].samples, path=graph_files[0])
+    names = _class_names(split, classes)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "run.json", json.dumps({"seed": seed, "classes": classes, "model": asdict(model),
                                              "train": asdict(train)}, indent=1) + "\n")
     seed_everything(seed)
-    module = FoldModule(len(classes), asdict(model), asdict(train))
+    module = FoldModule(len(classes), asdict(model), asdict(train), classes=classes, class_names=names, graph=graph)
     loader = torch.utils.data.DataLoader(data["train"], batch_size=train.batch_size, collate_fn=collate,
                                          sampler=AugmentSampler(len(data["train"]), seed=seed))
     val = torch.utils.data.DataLoader(data["val"], batch_size=train.batch_size, collate_fn=collate)
     log.info("%d train / %d val samples, classes %s", len(data["train"]), len(data["val"]), classes)
-    return fit(module, loader, val, out, max_epochs=train.epochs, monitor="val_acc", mode="max",
-               patience=train.patience, seed=seed, device=device)
+    result = fit(module, loader, val, out, max_epochs=train.epochs, monitor="val_acc", mode="max",
+                 patience=train.patience, seed=seed, device=device)
+    ytr, yval = np.asarray(data["train"].labels), np.asarray(data["val"].labels)
+    majority = int(np.bincount(ytr, minlength=len(classes)).argmax())
+    counts = split.groupby("split").size().to_dict()
+    card = ModelCard(
+        chain="fold",
+        inputs={**graph, "representation": model.representation, "neighbourhood": model.neighbourhood,
+                "radii": list(model.radii), "classes": classes, "class_names": names},
+        training={"graphs": [str(p) for p in graph_files], "split": str(split_file),
+                  "samples_per_split": {str(k): int(v) for k, v in counts.items()}, "epochs_run": result.epochs_run,
+                  "model": asdict(model), "train": asdict(train)},
+        seed=seed,
+        metrics={"val_accuracy": float(result.best_score), "val_majority_class_accuracy":
+                 float(np.mean(yval == majority)), "baseline": "majority class of the training samples"},
+    )
+    write_card(out / "model.ckpt", card)
+    return result
 
 
 def predict(checkpoint: str | Path, dataset, device: str = "cpu") -> np.ndarray:
@@ -193,23 +283,23 @@ def predict(checkpoint: str | Path, dataset, device: str = "cpu") -> np.ndarray:
     return np.concatenate(probs) if probs else np.zeros((0, 0))
 
 
-def composition_features(sequences: list[str], helix: np.ndarray, strand: np.ndarray) -> np.ndarray:
-    """Amino-acid composition (20) + DSSP helix, strand and coil fractions."""
-    aa = "ACDEFGHIKLMNPQRSTVWY"
-    comp = np.asarray([[s.count(a) / max(len(s), 1) for a in aa] for s in sequences])
-    return np.c_[comp, helix, strand, 1 - helix - strand]
-
-
 def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: list[str | Path],
-             output_dir: str | Path, *, seed: int = 0) -> pd.DataFrame:
+             output_dir: str | Path, *, seed: int = 0, threads: int = 1) -> pd.DataFrame:
     """Accuracy on every test set (``test``, or ``test_fold``/``test_superfamily``/``test_family``) of
-    every run (mean ± sd), the majority class and a logistic regression on composition + SS fractions;
-    writes metrics.tsv, predictions.tsv, confusion.png (all test sets together), summary.txt."""
+    every run (mean ± sd) beside three baselines of the same run (:mod:`pgml.fold.baselines`): the
+    majority class, a logistic regression on composition + SS fractions, and the label of the nearest
+    training sequence (MMseqs2). Writes metrics.tsv, predictions.tsv, confusion.png (all test sets
+    together), summary.txt (saying plainly whether the network beats the best baseline)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import confusion_matrix
 
+    from pgml.fold.baselines import composition_features, nearest_neighbour_labels
     from pgml.plots import figure, save_figure
 
+    for d in run_dirs:
+        for name in ("run.json", "model.ckpt"):
+            if not (Path(d) / name).is_file():
+                raise InputError(f"not a finished 'pgml fold train' run: no {name}", path=d)
     run0 = json.loads((Path(run_dirs[0]) / "run.json").read_text())
     model = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in run0["model"].items()})
     train = TrainConfig(**run0["train"])
@@ -222,6 +312,9 @@ def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: li
     majority = np.bincount(ytr, minlength=len(classes)).argmax()
     xtr = composition_features(list(trn["sequence"].astype(str)), trn["helix"].to_numpy(), trn["strand"].to_numpy())
     clf = LogisticRegression(max_iter=2000, random_state=seed).fit(xtr, ytr) if len(set(ytr)) > 1 else None
+    train_seqs = dict(zip(trn["id"], trn["sequence"].fillna("").astype(str), strict=True))
+    train_labels = dict(zip(trn["id"], trn["label"].astype(str), strict=True))
+    index = {c: i for i, c in enumerate(classes)}
     models = [Path(d) / "model.ckpt" for d in run_dirs]
     rows, pred_frames, lines = [], [], []
     all_y, all_pred = [], []
@@ -236,21 +329,29 @@ def evaluate(graph_files: list[str | Path], split_file: str | Path, run_dirs: li
         xte = composition_features(list(test["sequence"].astype(str)), test["helix"].to_numpy(),
                                    test["strand"].to_numpy())
         acc_lr = float((clf.predict(xte) == y).mean()) if clf is not None else acc_major
+        nn = nearest_neighbour_labels(dict(zip(test["id"], test["sequence"].fillna("").astype(str), strict=True)),
+                                      train_seqs, train_labels, classes[majority], threads=threads)
+        pred_nn = np.asarray([index[nn.labels[i]] for i in test["id"]])
+        acc_nn = float((pred_nn == y).mean())
         mean, sd = float(np.mean(accs)), (float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0)
-        best = max(acc_major, acc_lr)
+        best = max(acc_major, acc_lr, acc_nn)
+        base = {"sd": 0.0, "runs": 1, "n_test": len(y), "beats_baselines": "", "no_hit": ""}
         rows += [
             {"test_set": name, "method": "ieconv", "accuracy": mean, "sd": sd, "runs": len(accs), "n_test": len(y),
-             "beats_baselines": mean > best},
-            {"test_set": name, "method": "majority_class", "accuracy": acc_major, "sd": 0.0, "runs": 1,
-             "n_test": len(y), "beats_baselines": ""},
-            {"test_set": name, "method": "composition_ss_logreg", "accuracy": acc_lr, "sd": 0.0, "runs": 1,
-             "n_test": len(y), "beats_baselines": ""},
+             "beats_baselines": mean > best, "no_hit": ""},
+            {**base, "test_set": name, "method": "majority_class", "accuracy": acc_major},
+            {**base, "test_set": name, "method": "composition_ss_logreg", "accuracy": acc_lr},
+            {**base, "test_set": name, "method": "mmseqs2_nearest_neighbour", "accuracy": acc_nn,
+             "no_hit": nn.n_without_hit},
         ]
-        verdict = "beats both baselines" if mean > best else f"does NOT beat the best baseline ({best:.3f})"
+        verdict = "beats every baseline" if mean > best else f"does NOT beat the best baseline ({best:.3f})"
         lines.append(f"{name}: accuracy over {len(accs)} run(s) {mean:.3f} ± {sd:.3f}; majority class "
-                     f"{acc_major:.3f}; composition + SS logistic regression {acc_lr:.3f}; the model {verdict}")
+                     f"{acc_major:.3f}; composition + SS logistic regression {acc_lr:.3f}; MMseqs2 nearest "
+                     f"training neighbour {acc_nn:.3f} ({nn.n_without_hit} of {len(y)} without a hit); "
+                     f"the model {verdict}")
         frame = pd.DataFrame({"id": test["id"].to_numpy(), "test_set": name, "label": [classes[i] for i in y],
-                              "predicted": [classes[i] for i in pred]})
+                              "predicted": [classes[i] for i in pred],
+                              "nearest_neighbour": [classes[i] for i in pred_nn]})
         for j, c in enumerate(classes):
             frame[f"p_{c}"] = probs[:, j]
         pred_frames.append(frame)

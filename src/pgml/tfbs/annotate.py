@@ -14,7 +14,7 @@ import numpy as np
 
 from pgml.errors import InputError
 from pgml.fileio import atomic_path
-from pgml.tfbs.bins import BinSet, match_contigs, overlap_mask, read_bed
+from pgml.tfbs.bins import BinSet, load_npz, match_contigs, overlap_mask, read_bed, require_file
 from pgml.tfbs.params import ANNOTATIONS
 
 
@@ -42,8 +42,6 @@ def save_annotation(matrix: dict[str, np.ndarray], path: str | os.PathLike) -> N
 
 
 def load_annotation(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("annotation file not found (run pgml tfbs annotate-bins)", path=path)
-    with np.load(path) as data:
+    path = require_file(path, "annotation file (run pgml tfbs annotate-bins)")
+    with load_npz(path, "annotation file of pgml tfbs annotate-bins") as data:
         return {str(c): data[f"annotation:{c}"] for c in data["chroms"]}

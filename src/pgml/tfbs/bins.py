@@ -11,11 +11,17 @@ million hg19 bins as a file); ``benchmarks/tfbs_labels.py`` checks the counts ag
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import logging
 import os
+import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,41 +61,77 @@ def overlap_mask(starts: np.ndarray, ends: np.ndarray, count: int, size: int = B
     return np.cumsum(diff[:-1]) > 0
 
 
+#: leading lines of a BED file that are not records: UCSC track and browser lines, comments
+BED_HEADER_PREFIXES = ("#", "track", "browser")
+#: bytes per bin while binning: the kept bool mask, plus the int32 difference array, its int64 cumsum
+#: and the bool result of :func:`overlap_mask` for the chromosome being masked
+BYTES_PER_BIN, BYTES_PER_BIN_WORK = 1, 13
+
+
+def require_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """``path`` as a Path when it is a regular file; one clear line when it is missing, a directory or
+    a special file (a FIFO or a device would block or be read as nothing)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"is a directory, not {'an' if what[:1] in 'aeiou' else 'a'} {what}", path=path)
+    if not path.exists():
+        raise InputError(f"{what} not found", path=path)
+    if not path.is_file():
+        raise InputError(f"is not a regular file (a pipe or device?); give the {what} itself", path=path)
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{what} is not readable (permission denied)", path=path)
+    return path
+
+
 def _open_text(path: Path):
     return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
 
 
+def read_lines(path: Path) -> list[str]:
+    """All lines of a plain or gzipped text file; a truncated or corrupt file is one clear line."""
+    try:
+        with _open_text(path) as handle:
+            return handle.readlines()
+    except (EOFError, OSError, UnicodeDecodeError, zlib.error) as exc:
+        kind = "truncated or corrupt gzip file" if path.suffix == ".gz" else "unreadable text file"
+        raise InputError(f"{kind} ({type(exc).__name__}: {exc})", path=path) from None
+
+
 def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
     """``chrom<TAB>length`` per line (a chrom.sizes file or a FASTA ``.fai`` index)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path)
+    path = require_file(path, "chrom.sizes file")
     sizes: dict[str, int] = {}
-    with _open_text(path) as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            parts = line.rstrip("\n").split("\t")
-            try:
-                length = int(parts[1])
-            except (IndexError, ValueError):
-                raise InputError("expected chrom<TAB>length", path=path, record=f"line {number}") from None
-            if length <= 0:
-                raise InputError(f"length {length} must be > 0", path=path, record=f"line {number}")
-            sizes[parts[0]] = length
+    for number, line in enumerate(read_lines(path), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.rstrip("\n").split("\t")
+        try:
+            length = int(parts[1])
+        except (IndexError, ValueError):
+            raise InputError("expected chrom<TAB>length", path=path, record=f"line {number}") from None
+        if length <= 0:
+            raise InputError(f"length {length} must be > 0", path=path, record=f"line {number}")
+        if parts[0] in sizes:
+            raise InputError(f"chromosome {parts[0]} is listed twice", path=path, record=f"line {number}")
+        sizes[parts[0]] = length
     if not sizes:
         raise InputError("no chromosomes", path=path)
     return sizes
 
 
 def read_bed(path: str | os.PathLike, columns: int = 3) -> pd.DataFrame:
-    """First ``columns`` (>= 3) columns of a BED/narrowPeak file (plain or .gz): chrom, start, end, ..."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path)
+    """First ``columns`` (>= 3) columns of a BED/narrowPeak file (plain or .gz): chrom, start, end, ...
+
+    Leading UCSC ``track`` / ``browser`` lines and comments are skipped; record numbers count records.
+    """
+    path = require_file(path, "BED file")
+    lines = read_lines(path)
+    skip = 0
+    while skip < len(lines) and (not lines[skip].strip() or lines[skip].startswith(BED_HEADER_PREFIXES)):
+        skip += 1
     try:
-        frame = pd.read_csv(path, sep="\t", header=None, comment="#", usecols=range(columns),
-                            dtype={0: str}, compression="infer")
+        frame = pd.read_csv(io.StringIO("".join(lines[skip:])), sep="\t", header=None, comment="#",
+                            usecols=range(columns), dtype={0: str})
     except pd.errors.EmptyDataError:
         return pd.DataFrame({"chrom": pd.Series(dtype=str), "start": pd.Series(dtype=np.int64),
                              "end": pd.Series(dtype=np.int64)})
@@ -132,6 +174,22 @@ def match_contigs(frame: pd.DataFrame, sizes: dict[str, int], path: str | os.Pat
     return frame
 
 
+@contextlib.contextmanager
+def load_npz(path: Path, what: str) -> Iterator[Any]:
+    """``np.load`` of an ``.npz`` written by a tfbs step; any other file (or a missing key) is one line."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"not a {what} ({type(exc).__name__})", path=path) from None
+    if not hasattr(data, "files"):
+        raise InputError(f"not a {what} (a single array, not an .npz archive)", path=path)
+    try:
+        with data:
+            yield data
+    except KeyError as exc:
+        raise InputError(f"not a {what} (no entry {exc})", path=path) from None
+
+
 @dataclass
 class BinSet:
     """Bins over chosen chromosomes: names, lengths and the blacklist mask of each chromosome."""
@@ -151,10 +209,8 @@ class BinSet:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BinSet:
-        path = Path(path)
-        if not path.is_file():
-            raise InputError("bins file not found (run pgml tfbs bin-genome)", path=path)
-        with np.load(path) as data:
+        path = require_file(path, "bins file (run pgml tfbs bin-genome)")
+        with load_npz(path, "bins file of pgml tfbs bin-genome") as data:
             chroms = [str(c) for c in data["chroms"]]
             return cls(chroms, [int(s) for s in data["sizes"]],
                        {c: data[f"blacklist:{c}"].astype(bool) for c in chroms})
@@ -163,6 +219,16 @@ class BinSet:
         return pd.DataFrame({"chrom": self.chroms, "length": self.sizes,
                              "bins": [n_bins(s) for s in self.sizes],
                              "blacklisted": [int(self.blacklist[c].sum()) for c in self.chroms]})
+
+
+def check_bin_memory(lengths: list[int], path: str | os.PathLike) -> None:
+    """Refuse, before any allocation, bins that would not fit in memory (``pgml.runtime.check_memory``)."""
+    from pgml.runtime import check_memory
+
+    counts = [n_bins(n) for n in lengths]
+    estimate = BYTES_PER_BIN * sum(counts) + BYTES_PER_BIN_WORK * max(counts)
+    check_memory(estimate, f"{sum(counts):,} bins", lower_with="--chroms (fewer or shorter chromosomes)",
+                 path=path)
 
 
 def bin_genome(sizes: dict[str, int], chroms: list[str] | None, blacklist: str | os.PathLike | None,
@@ -182,6 +248,7 @@ def bin_genome(sizes: dict[str, int], chroms: list[str] | None, blacklist: str |
         chroms = [c for c in chroms if c not in short]
     if not chroms:
         raise InputError("no chromosome holds a bin", path=sizes_path)
+    check_bin_memory([sizes[c] for c in chroms], sizes_path)
     bl = None
     if blacklist is not None:
         bl = match_contigs(read_bed(blacklist), sizes, blacklist, what="blacklist regions")

@@ -8,12 +8,16 @@ step parses arguments and calls library functions; torch-heavy modules are impor
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import logging
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from pathlib import Path
 
-from pgml.cliargs import output_dir, output_file
+from pgml.cliargs import input_paths, named_paths, output_dir, output_file
 from pgml.errors import InputError
 from pgml.fileio import check_output_dir, check_output_file
 from pgml.tfbs.params import (
@@ -22,6 +26,8 @@ from pgml.tfbs.params import (
     EXPLAIN_MOTIFS,
     EXPLAIN_TOP,
     MERGES,
+    PREDICT_BATCH_SIZE,
+    PREDICT_WORKERS,
     TEST_CHROMS,
     VALID_CHROMS,
     ModelConfig,
@@ -42,6 +48,32 @@ def _named(items: list[str], flag: str) -> dict[str, Path]:
             raise InputError(f"{flag}: {name!r} given twice")
         out[name] = Path(path)
     return out
+
+
+def _finite_flags(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run ``func`` only when every float flag is a number (``--lr nan`` or ``--precision inf`` would
+    train or threshold on garbage): one line naming the flag otherwise."""
+    @functools.wraps(func)
+    def checked(args: argparse.Namespace) -> int:
+        for name, value in vars(args).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InputError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
+        return func(args)
+    return checked
+
+
+@contextlib.contextmanager
+def _new_dirs_removed_on_error(path: Path) -> Iterator[None]:
+    """Create ``path``'s parent; on an error remove the folders this created, when still empty."""
+    created = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for folder in created:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -94,13 +126,17 @@ def _dnase_coverage(args: argparse.Namespace) -> int:
         raise InputError("give either --bam (one or more replicates) or --bigwig")
     sizes = read_chrom_sizes(args.genome)
     chroms = BinSet.load(args.bins).chroms
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    if args.bigwig:
-        accept_bigwig(args.bigwig, args.output, sizes=sizes, chroms=chroms)
-    else:
-        dnase_coverage(list(args.bam), args.output, sizes=sizes, chroms=chroms, blacklist=args.blacklist,
-                       effective_genome_size=args.effective_genome_size, threads=n_threads(),
-                       normalize="None" if args.raw_counts else "RPGC")
+    missing = [c for c in chroms if c not in sizes]
+    if missing:
+        raise InputError(f"chromosome(s) {', '.join(missing[:6])} of the bins are not in the genome",
+                         path=args.genome)
+    with _new_dirs_removed_on_error(args.output):
+        if args.bigwig:
+            accept_bigwig(args.bigwig, args.output, sizes=sizes, chroms=chroms)
+        else:
+            dnase_coverage(list(args.bam), args.output, sizes=sizes, chroms=chroms, blacklist=args.blacklist,
+                           effective_genome_size=args.effective_genome_size, threads=n_threads(),
+                           normalize="None" if args.raw_counts else "RPGC")
     return 0
 
 
@@ -108,11 +144,25 @@ def _expression_pca(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from pgml.tables import write_tsv
-    from pgml.tfbs.expression import expression_pca, plot_pca, read_tpm
+    from pgml.tfbs.expression import PcaBasis, fit_basis, plot_pca, read_tpm, write_pca
 
-    check_output_file(args.output, inputs=[args.tpm])
-    frame, ratio = expression_pca(read_tpm(args.tpm))
-    write_tsv(frame.reset_index(), args.output, float_format="%.6g")
+    if args.project is not None and args.basis is not None:
+        raise InputError("give --basis (fit a PCA and keep its basis) or --project (use a basis), not both")
+    tpm = read_tpm(args.tpm)
+    if args.project is not None:
+        basis = PcaBasis.load(args.project)
+        frame = basis.transform(tpm, args.tpm)
+        log.info("%d cell type(s) projected onto the basis of %s", len(frame), ", ".join(basis.cells))
+    else:
+        if tpm.shape[1] < 2:
+            raise InputError("a PCA needs at least two cell types (columns); project one cell type onto a "
+                             "trained basis with --project", path=args.tpm)
+        basis = fit_basis(tpm)
+        frame = basis.transform(tpm, args.tpm)
+        if args.basis is not None:
+            basis.save(args.basis)
+    ratio = basis.ratio
+    write_pca(frame, args.output, basis)
     write_tsv(pd.DataFrame({"component": frame.columns, "explained_variance_ratio": ratio}), args.variance,
               float_format="%.6g")
     plot_pca(frame, ratio, args.plot)
@@ -148,15 +198,17 @@ def _source(args: argparse.Namespace):
 def _train(args: argparse.Namespace) -> int:
     from pgml.tfbs.bins import BinSet
     from pgml.tfbs.labels import Labels
-    from pgml.tfbs.training import train_tf
+    from pgml.tfbs.training import split_chroms, train_tf
 
     check_output_dir(args.output_dir, inputs=[args.bins, args.labels, args.annotation, args.pca])
+    bins = BinSet.load(args.bins)
+    split_chroms(bins, args.valid_chroms, args.test_chroms, path=args.bins)
     try:
         model = ModelConfig(**{f.name: getattr(args, f.name) for f in fields(ModelConfig)})
         train = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
     except ValueError as exc:
         raise InputError(f"tfbs train: {exc}") from None
-    train_tf(BinSet.load(args.bins), Labels.load(args.labels), args.cells, args.annotation, args.pca,
+    train_tf(bins, Labels.load(args.labels), args.cells, args.annotation, args.pca,
              _source(args), args.output_dir, valid=args.valid_chroms, test=args.test_chroms,
              model_config=model, train_config=train, seed=args.seed, device=args.device)
     return 0
@@ -168,25 +220,45 @@ def _predict(args: argparse.Namespace) -> int:
     from pgml.tfbs.training import build_dataset
 
     check_output_dir(args.output_dir, inputs=[args.model, args.bins])
+    from pgml.modelcard import card_path, check_settings, read_card
+    from pgml.tfbs.training import card_inputs, check_chrom_list
+    from pgml.tfbs.windows import check_has_bases
+
     bins = BinSet.load(args.bins)
-    missing = [c for c in args.chroms if c not in bins.chroms]
-    if missing:
-        raise InputError(f"chromosome(s) {', '.join(missing)} not among the bins", path=args.bins)
+    check_chrom_list(args.chroms, bins.chroms, "--chroms", path=args.bins)
     module = load_model(args.model)
     source = _source(args)
+    card = read_card(args.model, "tfbs", path=args.card)
+    check_settings(card, card_inputs(source, args.pca), path=args.card or card_path(args.model))
     if source.length != module.hparams["length"]:
         raise InputError(f"windows of {source.length} bp, the model was trained on {module.hparams['length']} bp",
                          path=args.model)
     data = build_dataset(bins, None, [args.cell], args.annotation, args.pca, source)
+    check_has_bases(source.fasta, args.chroms)
+    if args.cell not in card.training.get("cells", []):
+        log.info("cell type %s was not among the training cell types (%s)", args.cell,
+                 ", ".join(card.training.get("cells", [])))
     regions = None
     if args.regions is not None:
         from pgml.tfbs.bins import match_contigs, read_bed
 
         sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
         regions = match_contigs(read_bed(args.regions), sizes, args.regions, what="regions")
-    frame = predict_cell(module, data, args.chroms, batch_size=args.batch_size, device=args.device, regions=regions)
+    frame = predict_cell(module, data, args.chroms, batch_size=args.batch_size, device=args.device, regions=regions,
+                         workers=args.workers)
     write_predictions(frame, args.output_dir, dict(zip(bins.chroms, bins.sizes, strict=True)))
     log.info("cell %s: %d bins predicted on %s", args.cell, len(frame), ",".join(args.chroms))
+    return 0
+
+
+def _merge_predictions(args: argparse.Namespace) -> int:
+    from pgml.tfbs.bins import BinSet
+    from pgml.tfbs.predict import merge_predictions, write_predictions
+
+    bins = BinSet.load(args.bins)
+    frame = merge_predictions(list(args.predictions), bins)
+    write_predictions(frame, args.output_dir, dict(zip(bins.chroms, bins.sizes, strict=True)))
+    log.info("%d bins on %d chromosome(s) merged", len(frame), frame["chrom"].nunique())
     return 0
 
 
@@ -206,7 +278,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     missing = [c for c in predictions if c not in dnase]
     if missing:
         raise InputError(f"--dnase missing for cell type(s) {', '.join(missing)}")
-    train, valid, test = split_chroms(bins, args.valid_chroms, args.test_chroms)
+    train, valid, test = split_chroms(bins, args.valid_chroms, args.test_chroms, path=args.bins)
     pca = read_pca(args.pca, sorted(set(predictions) | set(args.train_cells)))
     metrics = evaluate_tf(labels, bins, predictions, dnase, load_annotation(args.annotation), pca, args.train_cells,
                           train, valid, test, args.output_dir, precision=args.precision, seed=args.seed)
@@ -247,16 +319,15 @@ def _importance(args: argparse.Namespace) -> int:
     from pgml.tfbs.labels import Labels
     from pgml.tfbs.params import LABEL_BOUND
     from pgml.tfbs.predict import load_model
-    from pgml.tfbs.training import build_dataset
+    from pgml.tfbs.training import build_dataset, check_chrom_list
     from pgml.tfbs.windows import validation_keys
 
     check_output_file(args.output, inputs=[args.model, args.bins, args.labels])
     bins = BinSet.load(args.bins)
     module = load_model(args.model)
     data = build_dataset(bins, Labels.load(args.labels), [args.cell], args.annotation, args.pca, _source(args))
-    chroms = [c for c in args.chroms if c in bins.chroms]
-    if not chroms:
-        raise InputError(f"none of {', '.join(args.chroms)} is among the bins", path=args.bins)
+    check_chrom_list(args.chroms, bins.chroms, "--chroms", path=args.bins)
+    chroms = list(args.chroms)
     keys = validation_keys(data, chroms, [0], args.max_windows, seed=args.seed)
     y = data.label_of(keys) == LABEL_BOUND
     if not y.any():
@@ -275,7 +346,8 @@ def _add_window_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pca", type=Path, required=True, help="cell types x PC1..PC8 TSV of expression-pca")
     p.add_argument("--fasta", type=Path, required=True, help="genome FASTA (indexed, .fai)")
     p.add_argument("--mappability", type=Path, required=True, help="35-bp uniqueness bigWig")
-    p.add_argument("--dnase", nargs="+", required=True, metavar="CELL=FILE.bw", help="DNase 1x coverage per cell type")
+    input_paths(p, "--dnase", paths=named_paths, nargs="+", required=True, metavar="CELL=FILE.bw",
+                help="DNase 1x coverage per cell type")
     p.add_argument("--flank", type=int, default=FLANK, help="bp added on both sides of a 200-bp bin")
 
 
@@ -302,7 +374,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("label-bins", help="B/A/U labels per bin and cell type from narrowPeak files")
     p.add_argument("--bins", type=Path, required=True)
     p.add_argument("--tf", required=True)
-    p.add_argument("--peaks", nargs="+", required=True, metavar="CELL=CONSERVATIVE,RELAXED")
+    input_paths(p, "--peaks", paths=named_paths, nargs="+", required=True, metavar="CELL=CONSERVATIVE,RELAXED")
     output_file(p, "--output", type=Path, required=True, help="labels.npz (int8 bins x cell types per chromosome)")
     output_file(p, "--counts", type=Path, required=True, help="TSV of bins per label, cell type and chromosome")
     p.set_defaults(func=_label_bins)
@@ -321,15 +393,19 @@ def register(steps: argparse._SubParsersAction) -> None:
 
     p = steps.add_parser("expression-pca", help="TPM -> log -> PCA: 8 components per cell type")
     p.add_argument("--tpm", type=Path, required=True, help="genes x cell types TSV")
-    output_file(p, "--output", type=Path, required=True)
+    p.add_argument("--project", type=Path, default=None, metavar="BASIS",
+                   help="project the cell types of --tpm onto this basis (of --basis) instead of fitting a PCA")
+    output_file(p, "--basis", type=Path, default=None,
+                help="write the fitted basis (genes, centring, loadings) here, for --project later")
+    output_file(p, "--output", type=Path, required=True, help="TSV: cell, PC1..PC8 (first line names the basis)")
     output_file(p, "--variance", type=Path, required=True, help="TSV of explained variance per component")
     output_file(p, "--plot", type=Path, required=True, help="PNG")
     p.set_defaults(func=_expression_pca)
 
     p = steps.add_parser("annotate-bins", help="6 binary annotation features per bin")
     p.add_argument("--bins", type=Path, required=True)
-    p.add_argument("--annotation", nargs="+", required=True, metavar="NAME=BED",
-                   help=f"one BED per name: {', '.join(ANNOTATIONS)}")
+    input_paths(p, "--annotation", paths=named_paths, nargs="+", required=True, metavar="NAME=BED",
+                help=f"one BED per name: {', '.join(ANNOTATIONS)}")
     output_file(p, "--output", type=Path, required=True, help="annotation.npz")
     p.set_defaults(func=_annotate_bins)
 
@@ -354,16 +430,27 @@ def register(steps: argparse._SubParsersAction) -> None:
 
     p = steps.add_parser("predict", help="probabilities for every bin of chosen chromosomes, one cell type")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt of train")
+    p.add_argument("--card", type=Path, default=None, help="its model card (default: model.json beside the model)")
     _add_window_args(p)
-    p.add_argument("--cell", required=True)
+    p.add_argument("--cell", required=True, help="any cell type with a DNase track and expression components")
     p.add_argument("--chroms", nargs="+", required=True)
     p.add_argument("--regions", type=Path, default=None, help="BED: predict only the bins overlapping these regions")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=PREDICT_BATCH_SIZE)
+    p.add_argument("--workers", type=int, default=PREDICT_WORKERS,
+                   help="processes reading windows while the model runs, each with its own file handles (0: none)")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes predictions.tsv.gz (chrom, start, end, probability), modules.tsv.gz, track.bw")
     add_device_argument(p)
     add_threads_argument(p)
     p.set_defaults(func=_predict)
+
+    p = steps.add_parser("merge-predictions",
+                         help="one genome-wide prediction (challenge TSV, modules, bigWig) from per-chromosome ones")
+    p.add_argument("--bins", type=Path, required=True, help="bins.npz (chromosome order and lengths)")
+    p.add_argument("--predictions", type=Path, nargs="+", required=True, help="modules.tsv.gz of predict, per chromosome")
+    output_dir(p, "--output-dir", type=Path, required=True,
+               help="writes predictions.tsv.gz (chrom, start, end, probability), modules.tsv.gz, track.bw")
+    p.set_defaults(func=_merge_predictions)
 
     p = steps.add_parser("explain", help="attention weights, saliency and a JASPAR scan of high-attention spans")
     p.add_argument("--model", type=Path, required=True)
@@ -394,8 +481,8 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--bins", type=Path, required=True)
     p.add_argument("--annotation", type=Path, required=True)
     p.add_argument("--pca", type=Path, required=True)
-    p.add_argument("--predictions", nargs="+", required=True, metavar="CELL=modules.tsv.gz")
-    p.add_argument("--dnase", nargs="+", required=True, metavar="CELL=FILE.bw")
+    input_paths(p, "--predictions", paths=named_paths, nargs="+", required=True, metavar="CELL=modules.tsv.gz")
+    input_paths(p, "--dnase", paths=named_paths, nargs="+", required=True, metavar="CELL=FILE.bw")
     p.add_argument("--train-cells", nargs="+", required=True)
     p.add_argument("--valid-chroms", nargs="+", default=list(VALID_CHROMS))
     p.add_argument("--test-chroms", nargs="+", default=list(TEST_CHROMS))
@@ -403,3 +490,5 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     output_dir(p, "--output-dir", type=Path, required=True)
     p.set_defaults(func=_evaluate)
+    for step in steps.choices.values():
+        step.set_defaults(func=_finite_flags(step.get_default("func")))

@@ -18,9 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from pgml.errors import InputError
 from pgml.fileio import atomic_path, copy_file
-from pgml.tfbs.bins import match_contigs, read_bed
+from pgml.tfbs.bins import match_contigs, read_bed, require_file
 from pgml.tfbs.params import IGNORE_FOR_NORMALIZATION
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,7 @@ def indexed_bam(bam: Path, scratch: Path) -> Path:
     """``bam`` itself when it has an index, else a link to it in ``scratch`` with a fresh index."""
     import pysam
 
-    if not bam.is_file():
-        raise InputError("BAM file not found", path=bam)
+    require_file(bam, "BAM file")
     if _has_index(bam):
         return bam
     try:
@@ -56,6 +57,29 @@ def indexed_bam(bam: Path, scratch: Path) -> Path:
     return link
 
 
+def check_bam_contigs(bam: Path, sizes: dict[str, int], chroms: list[str]) -> None:
+    """Refuse, before bamCoverage runs, a BAM whose header lacks (or misnames, or sizes otherwise) the
+    chromosomes of the bins: its coverage would be missing there."""
+    import pysam
+
+    require_file(bam, "BAM file")
+    try:
+        with pysam.AlignmentFile(str(bam), "rb") as handle:
+            have = dict(zip(handle.references, handle.lengths, strict=True))
+    except (ValueError, OSError) as exc:
+        raise InputError(f"not a readable BAM file ({exc})", path=bam) from None
+    missing = [c for c in chroms if c not in have]
+    if missing:
+        other = missing[0][3:] if missing[0].startswith("chr") else f"chr{missing[0]}"
+        hint = f" (it names them like {other!r}: realign or rename to the genome's names)" if other in have else ""
+        raise InputError(f"chromosome(s) {', '.join(missing[:6])} of the bins missing from the BAM header{hint}",
+                         path=bam)
+    wrong = [c for c in chroms if have[c] != sizes[c]]
+    if wrong:
+        raise InputError(f"length of {wrong[0]} is {have[wrong[0]]} in the BAM header, the genome says "
+                         f"{sizes[wrong[0]]} (another assembly?)", path=bam)
+
+
 def merged_bam(bams: list[Path], scratch: Path) -> Path:
     """One indexed BAM of all replicates (``samtools merge``)."""
     import pysam
@@ -70,16 +94,21 @@ def merged_bam(bams: list[Path], scratch: Path) -> Path:
     return out
 
 
-def check_bigwig(path: str | os.PathLike, sizes: dict[str, int], chroms: list[str]) -> None:
-    """Refuse a bigWig that is empty or lacks (or misnames) the ``chroms`` of the genome."""
+def check_bigwig(path: str | os.PathLike, sizes: dict[str, int], chroms: list[str], *,
+                 name: str | os.PathLike | None = None, signal: bool = True) -> None:
+    """Refuse a bigWig that lacks (or misnames) the ``chroms`` of the genome or, with ``signal``, holds no
+    signal there (no interval, or only zeros: the README's signal check). ``name`` is the file named in
+    messages (the user's input when ``path`` is a temporary)."""
     import pyBigWig
 
+    name = path if name is None else name
+    path = require_file(path, "bigWig file")
     try:
         bw = pyBigWig.open(str(path))
     except RuntimeError:
         bw = None
     if bw is None or not bw.isBigWig():
-        raise InputError("not a readable bigWig file", path=path)
+        raise InputError("not a readable bigWig file", path=name)
     try:
         have = bw.chroms()
         missing = [c for c in chroms if c not in have]
@@ -88,12 +117,21 @@ def check_bigwig(path: str | os.PathLike, sizes: dict[str, int], chroms: list[st
             other = missing[0][3:] if missing[0].startswith("chr") else f"chr{missing[0]}"
             if other in have:
                 hint = f" (it names them like {other!r}: use the genome's chromosome names)"
-            raise InputError(f"chromosome(s) {', '.join(missing)} missing{hint}", path=path)
+            raise InputError(f"chromosome(s) {', '.join(missing)} missing{hint}", path=name)
         wrong = [c for c in chroms if have[c] != sizes[c]]
         if wrong:
-            raise InputError(f"length of {wrong[0]} is {have[wrong[0]]}, the genome says {sizes[wrong[0]]}", path=path)
-        if not any(bw.intervals(c, 0, min(sizes[c], 10_000_000)) for c in chroms):
-            raise InputError(f"no signal on {', '.join(chroms[:6])}", path=path)
+            raise InputError(f"length of {wrong[0]} is {have[wrong[0]]}, the genome says {sizes[wrong[0]]}", path=name)
+        if signal:  # per-chromosome summaries (zoom levels: fast on a genome-wide track)
+            maxes = [v for c in chroms if (v := bw.stats(c, 0, sizes[c], type="max")[0]) is not None]
+            mins = [v for c in chroms if (v := bw.stats(c, 0, sizes[c], type="min")[0]) is not None]
+            if not maxes:
+                raise InputError(f"no signal (no finite value) on {', '.join(chroms[:6])}", path=name)
+            if not np.isfinite(maxes + mins).all():
+                raise InputError("holds NaN or infinite values", path=name)
+            if max(maxes) == 0 and min(mins) == 0:
+                raise InputError("every value is 0 (no signal): check the reads or the coverage step", path=name)
+            if min(mins) < 0:
+                raise InputError(f"holds negative values (min {min(mins):g}); expected coverage", path=name)
     finally:
         bw.close()
 
@@ -109,11 +147,18 @@ def find_bamcoverage() -> str:
 def dnase_coverage(bams: list[Path], output: Path, *, sizes: dict[str, int], chroms: list[str],
                    blacklist: Path | None, effective_genome_size: int, threads: int = 1,
                    normalize: str = "RPGC") -> None:
-    """Merge ``bams``, run ``bamCoverage`` into ``output`` (bigWig) and check the result."""
+    """Merge ``bams``, run ``bamCoverage`` into ``output`` (bigWig) and check the result.
+
+    Each BAM's header is checked against the genome first, so a BAM on other contig names is named
+    before bamCoverage runs. The scratch space (index links, the merged BAM) is a hidden directory
+    beside ``output``, removed when the step ends.
+    """
+    for bam in bams:
+        check_bam_contigs(bam, sizes, chroms)
+    exe = find_bamcoverage()
     with tempfile.TemporaryDirectory(prefix=".tfbs_cov_", dir=output.parent) as tmp:
         scratch = Path(tmp)
         bam = merged_bam(bams, scratch)
-        exe = find_bamcoverage()
         cmd = [exe, "-b", str(bam), "--binSize", "1", "--Offset", "1", "-p", str(threads)]
         if normalize == "RPGC":
             cmd += ["--normalizeUsing", "RPGC", "--effectiveGenomeSize", str(effective_genome_size),
@@ -129,7 +174,7 @@ def dnase_coverage(bams: list[Path], output: Path, *, sizes: dict[str, int], chr
             if result.returncode != 0:
                 tail = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
                 raise InputError(f"bamCoverage failed: {tail}", path=bams[0])
-            check_bigwig(out, sizes, chroms)
+            check_bigwig(out, sizes, chroms, name=bams[0] if len(bams) == 1 else f"coverage of {', '.join(map(str, bams))}")
 
 
 def accept_bigwig(source: Path, output: Path, *, sizes: dict[str, int], chroms: list[str]) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from pgml.errors import InputError
 from pgml.fileio import atomic_path
-from pgml.tfbs.bins import BinSet, match_contigs, overlap_mask, read_bed
+from pgml.tfbs.bins import BinSet, load_npz, match_contigs, overlap_mask, read_bed, require_file
 from pgml.tfbs.params import LABEL_AMBIGUOUS, LABEL_BOUND, LABEL_UNBOUND
 
 
@@ -38,10 +38,8 @@ class Labels:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Labels:
-        path = Path(path)
-        if not path.is_file():
-            raise InputError("labels file not found (run pgml tfbs label-bins)", path=path)
-        with np.load(path) as data:
+        path = require_file(path, "labels file (run pgml tfbs label-bins)")
+        with load_npz(path, "labels file of pgml tfbs label-bins") as data:
             chroms = [str(c) for c in data["chroms"]]
             return cls(str(data["tf"]), [str(c) for c in data["cells"]],
                        {c: data[f"labels:{c}"] for c in chroms})

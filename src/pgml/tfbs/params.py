@@ -30,6 +30,13 @@ IGNORE_FOR_NORMALIZATION = ("chrX", "chrM")
 #: interpretation: best-scored bins explained, and the JASPAR matrices scanned for (CTCF)
 EXPLAIN_TOP = 50
 EXPLAIN_MOTIFS = ("MA0139.1",)
+#: prediction: windows per batch, and loader worker processes (each opens its own FASTA and bigWigs;
+#: 0 reads the windows in the main process)
+PREDICT_BATCH_SIZE = 256
+PREDICT_WORKERS = 2
+#: bins further apart than this are read as separate slices when a batch's windows are cut
+#: from one chromosome slice (20 bins = 1 kb of unused sequence at most)
+SLICE_MAX_GAP = 20
 #: effective genome size for RPGC (hg19, deeptools' table for 50-bp reads)
 EFFECTIVE_GENOME_SIZE = 2_864_785_220
 

@@ -20,40 +20,67 @@ from pgml.fileio import atomic_path
 from pgml.runtime import pick_device
 from pgml.tfbs.bins import BinSet, bin_starts, overlap_mask
 from pgml.tfbs.model import TfbsModule
-from pgml.tfbs.params import BIN_SIZE
-from pgml.tfbs.windows import TfbsWindows
+from pgml.tfbs.params import BIN_SIZE, PREDICT_BATCH_SIZE, PREDICT_WORKERS
+from pgml.tfbs.windows import TfbsWindows, batch_loader
 
 log = logging.getLogger(__name__)
 COLUMNS = ("single", "pairwise", "ensemble")
+#: key of :func:`predict_keys`' output flagging windows with no A/C/G/T base (only N)
+NO_SEQUENCE = "no_sequence"
+
+
+HPARAMS = ("length", "config", "lr")
 
 
 def load_model(path: Path) -> TfbsModule:
-    from pgml.errors import InputError
+    """The DeepGRN module of a ``model.ckpt`` written by ``pgml tfbs train``; any other file (another
+    chain's checkpoint, a truncated file, weights of other widths) is refused in one line."""
+    import pickle
+    import zipfile
 
-    if not Path(path).is_file():
-        raise InputError("model checkpoint not found (run pgml tfbs train)", path=path)
-    module = TfbsModule.load_from_checkpoint(str(path), map_location="cpu", weights_only=False)
+    from pgml.errors import InputError
+    from pgml.tfbs.bins import require_file
+
+    path = require_file(path, "model checkpoint (run pgml tfbs train)")
+    try:
+        ckpt = torch.load(str(path), map_location="cpu", weights_only=False)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile,
+            AttributeError, ModuleNotFoundError) as exc:
+        raise InputError(f"not a readable torch checkpoint ({type(exc).__name__})", path=path) from None
+    hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    if not isinstance(hparams, dict) or any(k not in hparams for k in HPARAMS) or "state_dict" not in ckpt:
+        raise InputError("not a tfbs (DeepGRN) checkpoint: no length/config/lr hyper-parameters; give the "
+                         "model.ckpt of pgml tfbs train", path=path)
+    try:
+        module = TfbsModule(**hparams)
+        module.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
+        detail = " ".join(str(exc).split())[:160]
+        raise InputError(f"weights do not fit a DeepGRN model of the stated widths ({detail})", path=path) from None
     module.eval()
     return module
 
 
 @torch.no_grad()
-def predict_keys(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, *, batch_size: int = 256,
-                 device: str = "auto", progress: bool = True) -> dict[str, np.ndarray]:
-    """Probability of each module and of the ensemble for the windows ``keys``."""
+def predict_keys(module: TfbsModule, data: TfbsWindows, keys: np.ndarray, *, batch_size: int = PREDICT_BATCH_SIZE,
+                 device: str = "auto", progress: bool = True, workers: int = PREDICT_WORKERS) -> dict[str, np.ndarray]:
+    """Probability of each module and of the ensemble for the windows ``keys`` (read in batches by
+    ``workers`` loader processes, :func:`pgml.tfbs.windows.batch_loader`, while the model runs)."""
     dev = pick_device(device)
     module = module.to(dev).eval()
-    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=np.asarray(keys).tolist())
-    out: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
+    loader = batch_loader(data, np.asarray(keys), batch_size, workers)
+    out: dict[str, list[np.ndarray]] = {c: [] for c in (*COLUMNS, NO_SEQUENCE)}
     for x, z, _ in tqdm(loader, desc="predict", unit="batch", disable=not progress):
-        probs = module(x.to(dev), z.to(dev))
+        probs = module(x.to(dev, non_blocking=True), z.to(dev, non_blocking=True))
         for c in COLUMNS:
             out[c].append(probs[c].float().cpu().numpy())
+        out[NO_SEQUENCE].append((x[:, :4].sum(dim=(1, 2)) == 0).numpy())
     return {c: np.concatenate(v) if v else np.zeros(0, dtype=np.float32) for c, v in out.items()}
 
 
-def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, batch_size: int = 256,
-                 device: str = "auto", regions: pd.DataFrame | None = None) -> pd.DataFrame:
+def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, batch_size: int = PREDICT_BATCH_SIZE,
+                 device: str = "auto", regions: pd.DataFrame | None = None,
+                 workers: int = PREDICT_WORKERS) -> pd.DataFrame:
     """chrom, start, end and each module's probability for every bin of ``chroms`` (cell 0 of ``data``);
     with ``regions`` (chrom, start, end), only the bins overlapping one of them."""
     frames = []
@@ -66,7 +93,12 @@ def predict_cell(module: TfbsModule, data: TfbsWindows, chroms: list[str], *, ba
             index = np.flatnonzero(overlap_mask(part["start"].to_numpy(), part["end"].to_numpy(), starts.size))
             if index.size == 0:
                 continue
-        probs = predict_keys(module, data, data.keys(chrom, index, 0), batch_size=batch_size, device=device)
+        probs = predict_keys(module, data, data.keys(chrom, index, 0), batch_size=batch_size, device=device,
+                             workers=workers)
+        no_sequence = probs.pop(NO_SEQUENCE)
+        if no_sequence.any():
+            log.warning("%s: %d of %d bins have only N in their window; their probabilities rest on DNase, "
+                        "mappability and the features alone", chrom, int(no_sequence.sum()), no_sequence.size)
         frame = pd.DataFrame({"chrom": chrom, "start": starts[index], "end": starts[index] + BIN_SIZE, **probs})
         frame.loc[bins.blacklist[chrom][index], list(COLUMNS)] = 0.0
         frames.append(frame)
@@ -99,3 +131,52 @@ def write_predictions(frame: pd.DataFrame, directory: Path, sizes: dict[str, int
             bw.addEntries([chrom] * starts.size, starts.tolist(), ends=ends.tolist(),
                           values=part["ensemble"].astype(float).tolist())
         bw.close()
+
+
+def read_modules(path: Path) -> pd.DataFrame:
+    """A ``modules.tsv.gz`` of ``predict``: chrom, start, end and each module's probability (checked)."""
+    from pgml.errors import InputError
+    from pgml.tfbs.bins import require_file
+
+    path = require_file(path, "modules table of pgml tfbs predict")
+    try:
+        frame = pd.read_csv(path, sep="\t", dtype={"chrom": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError, OSError,
+            ValueError) as exc:
+        raise InputError(f"cannot read as a modules table ({type(exc).__name__})", path=path) from None
+    missing = [c for c in ("chrom", "start", "end", *COLUMNS) if c not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", path=path, record="header")
+    values = frame[list(COLUMNS)].to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0) | (values > 1)
+    if bad.any():
+        row = int(np.nonzero(bad)[0][0])
+        raise InputError("probability not in [0, 1]", path=path, record=f"row {row + 1}")
+    return frame
+
+
+def merge_predictions(paths: list[Path], bins: BinSet) -> pd.DataFrame:
+    """One genome-wide table from per-chromosome ``modules`` tables, in the bins' chromosome order.
+
+    A chromosome in two tables, or one that is not among the bins, is refused; chromosomes of the bins
+    that no table covers are named in a warning.
+    """
+    from pgml.errors import InputError
+
+    parts: dict[str, pd.DataFrame] = {}
+    source: dict[str, Path] = {}
+    for path in paths:
+        frame = read_modules(path)
+        for chrom, part in frame.groupby("chrom", sort=False):
+            if chrom not in bins.chroms:
+                raise InputError(f"chromosome {chrom} is not among the bins", path=path)
+            if chrom in parts:
+                raise InputError(f"chromosome {chrom} is also in {source[chrom]}", path=path)
+            parts[chrom], source[chrom] = part.sort_values("start"), path
+    if not parts:
+        raise InputError("no predicted bin in the tables", path=paths[0] if paths else None)
+    left = [c for c in bins.chroms if c not in parts]
+    if left:
+        log.warning("no prediction for %d chromosome(s) of the bins: %s", len(left),
+                    ", ".join(left[:10]) + (" ..." if len(left) > 10 else ""))
+    return pd.concat([parts[c] for c in bins.chroms if c in parts], ignore_index=True)

@@ -19,6 +19,7 @@ import torch
 
 from pgml.errors import InputError
 from pgml.fileio import write_text
+from pgml.modelcard import ModelCard, write_card
 from pgml.tfbs.annotate import load_annotation
 from pgml.tfbs.bins import BinSet
 from pgml.tfbs.expression import read_pca
@@ -30,10 +31,34 @@ from pgml.tfbs.windows import EpochNegativeSampler, TfbsWindows, WindowSource, c
 log = logging.getLogger(__name__)
 
 
-def split_chroms(bins: BinSet, valid: list[str], test: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """(training, validation, test) chromosomes among those of ``bins``."""
-    valid = [c for c in valid if c in bins.chroms]
-    test = [c for c in test if c in bins.chroms]
+def check_chrom_list(chroms: list[str], known: list[str], option: str, *, path: object | None = None) -> None:
+    """Refuse a chromosome of ``chroms`` that is not in ``known`` (naming ``option``, the value and the
+    closest known name: ``Chr8`` -> ``chr8``) or that is listed twice."""
+    import difflib
+
+    for chrom in chroms:
+        if chrom not in known:
+            lower = {k.lower(): k for k in known}
+            near = lower.get(chrom.lower()) or next(iter(difflib.get_close_matches(chrom, known, n=1)), None)
+            hint = f" (did you mean {near}?)" if near else ""
+            shown = ", ".join(known[:8]) + (" ..." if len(known) > 8 else "")
+            raise InputError(f"{option}: {chrom} is not among the chromosomes of the bins ({shown}){hint}",
+                             path=path)
+    twice = [c for c in dict.fromkeys(chroms) if chroms.count(c) > 1]
+    if twice:
+        raise InputError(f"{option}: {twice[0]} is listed twice", path=path)
+
+
+def split_chroms(bins: BinSet, valid: list[str], test: list[str], *, path: object | None = None
+                 ) -> tuple[list[str], list[str], list[str]]:
+    """(training, validation, test) chromosomes of ``bins``: every validation and test chromosome must be
+    one of the bins (a typo would silently move it into training) and none may be in both lists."""
+    check_chrom_list(valid, bins.chroms, "--valid-chroms", path=path)
+    check_chrom_list(test, bins.chroms, "--test-chroms", path=path)
+    both = [c for c in valid if c in test]
+    if both:
+        raise InputError(f"{both[0]} is in both --valid-chroms and --test-chroms; a chromosome belongs to one "
+                         "split", path=path)
     train = [c for c in bins.chroms if c not in valid and c not in test]
     if not train or not valid:
         raise InputError(f"the split leaves no training or no validation chromosome among {', '.join(bins.chroms)}")
@@ -45,7 +70,11 @@ def build_dataset(bins: BinSet, labels: Labels | None, cells: list[str], annotat
     """Windows of ``cells`` (each needs a DNase track and expression components)."""
     missing = [c for c in cells if c not in source.dnase]
     if missing:
-        raise InputError(f"no DNase track for cell type(s) {', '.join(missing)}")
+        raise InputError(f"no DNase track for cell type(s) {', '.join(missing)} (give --dnase CELL=FILE.bw)")
+    twice = [c for c in dict.fromkeys(cells) if cells.count(c) > 1]
+    if twice:
+        raise InputError(f"cell type {twice[0]} is given twice")
+    source.check(bins, cells)
     pca = read_pca(pca_path, cells).loc[cells].to_numpy()
     lab = None
     if labels is not None:
@@ -87,4 +116,48 @@ def train_tf(bins: BinSet, labels: Labels, cells: list[str], annotation_path: Pa
     result = fit(module, train_loader, val_loader, output_dir, max_epochs=train_config.epochs,
                  monitor="val_auprc", mode="max", patience=train_config.patience, seed=seed, device=device)
     log.info("TF %s: best validation auPRC %.3f after %d epochs", labels.tf, result.best_score, result.epochs_run)
+    baseline = dnase_baseline_auprc(data, vkeys)
+    if not result.best_score > baseline:
+        log.warning("TF %s: the model's validation auPRC %.3f does not beat the DNase-max baseline's %.3f",
+                    labels.tf, result.best_score, baseline)
+    write_card(output_dir / "model.ckpt", ModelCard(
+        chain="tfbs",
+        inputs=card_inputs(source, pca_path, model_config),
+        training={"tf": labels.tf, "cells": list(cells), "train_chroms": train, "valid_chroms": val,
+                  "test_chroms": list(test), "positives": int(pos.size), "valid_windows": int(vkeys.size),
+                  "epochs_run": result.epochs_run, "train": asdict(train_config)},
+        seed=seed,
+        metrics={"valid_auprc": result.best_score, "valid_auprc_dnase_max": baseline,
+                 "valid_positive_rate": float(np.mean(data.label_of(vkeys) == LABEL_BOUND)),
+                 "beats_baseline": bool(result.best_score > baseline)}))
     return result.best_score
+
+
+def card_inputs(source: WindowSource, pca_path: Path, model_config: ModelConfig | None = None) -> dict:
+    """The feature settings a model needs from its inputs (the model card's ``inputs``; ``predict`` compares)."""
+    from pgml.tfbs.expression import pca_basis_id
+    from pgml.tfbs.params import ANNOTATIONS, BIN_SIZE, BIN_STEP, N_PCS
+
+    inputs = {"flank": source.flank, "window_length": source.length, "bin_size": BIN_SIZE, "bin_step": BIN_STEP,
+              "sequential": ["A", "C", "G", "T", "mappability", "dnase"], "annotations": list(ANNOTATIONS),
+              "n_pcs": N_PCS, "pca_basis": pca_basis_id(pca_path)}
+    if model_config is not None:
+        inputs["model"] = asdict(model_config)
+    return inputs
+
+
+def dnase_baseline_auprc(data: TfbsWindows, keys: np.ndarray) -> float:
+    """auPRC of the DNase-max baseline (the bin's maximal DNase coverage) on the windows ``keys``."""
+    from pgml.metrics import aupr
+    from pgml.tfbs.baselines import dnase_bin_max
+
+    chrom, b, cell = data.decode(keys)
+    score = np.zeros(keys.size, dtype=np.float32)
+    for k in np.unique(chrom):
+        name = data.bins.chroms[k]
+        for j in np.unique(cell[chrom == k]):
+            sel = (chrom == k) & (cell == j)
+            track = dnase_bin_max(str(data.source.dnase[data.cells[j]]), name, data.bins.sizes[k], data.bins.count(name))
+            score[sel] = track[b[sel]]
+    y = data.label_of(keys) == LABEL_BOUND
+    return float(aupr(y, score)) if y.any() else float("nan")

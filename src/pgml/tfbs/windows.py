@@ -5,7 +5,8 @@ Section 2.2.1 of [deepgrn]: each 200-bp bin is widened by 400 bp on both sides; 
 uniqueness (mappability bigWig) and DNase 1x coverage (bigWig), both read with pyBigWig. The
 non-sequential features of a window are the bin's 6 annotation flags and the cell type's 8 expression
 components. Nothing is materialised: a window is read when the loader asks for it, and the files are
-opened lazily in each loader worker.
+opened lazily in each loader worker. Prediction reads a batch at a time (:class:`WindowBatches`): the
+windows of nearby bins are cut as strided views from one chromosome slice, read once.
 
 A window is addressed by one integer key ``(offset[chrom] + bin) * n_cells + cell`` over the chosen
 chromosomes, so training draws keys: every positive (B) bin plus, each epoch, a fresh sample of
@@ -16,7 +17,9 @@ never enter training or validation), in a ``(seed, epoch)``-determined order
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,9 @@ import numpy as np
 import torch
 
 from pgml.errors import InputError
-from pgml.tfbs.bins import BinSet
-from pgml.tfbs.params import BIN_SIZE, BIN_STEP, FLANK, LABEL_BOUND, LABEL_UNBOUND
+from pgml.fileio import atomic_path
+from pgml.tfbs.bins import BinSet, require_file
+from pgml.tfbs.params import BIN_SIZE, BIN_STEP, FLANK, LABEL_BOUND, LABEL_UNBOUND, SLICE_MAX_GAP
 
 #: byte -> channel (A, C, G, T); anything else (N, IUPAC codes) -> 4 = all zeros
 _LOOKUP = np.full(256, 4, dtype=np.int64)
@@ -60,9 +64,8 @@ class WindowSource:
 
     def _open(self) -> None:
         import pyBigWig
-        import pyfaidx
 
-        self._handles["fasta"] = pyfaidx.Fasta(str(self.fasta), as_raw=True, sequence_always_upper=True)
+        self._handles["fasta"] = open_fasta(self.fasta)
         self._handles["map"] = pyBigWig.open(str(self.mappability))
         self._handles["dnase"] = {c: pyBigWig.open(str(p)) for c, p in self.dnase.items()}
 
@@ -87,6 +90,127 @@ class WindowSource:
             vals = np.asarray(bw.values(chrom, a, b, numpy=True), dtype=np.float32)
             x[row, a - lo:b - lo] = np.nan_to_num(vals, nan=0.0)
         return x
+
+    def windows(self, chrom: str, chrom_len: int, starts: np.ndarray, cell: str) -> np.ndarray:
+        """n x 6 x L inputs of the bins starting at ``starts`` (increasing), cut from one slice.
+
+        The same numbers as :meth:`window` for each start: the slice spanning all the windows is read
+        once (sequence through pyfaidx, one-hot in numpy; mappability and DNase with one pyBigWig
+        ``values(..., numpy=True)`` call each), zero outside the chromosome, and the windows are strided
+        views of it (consecutive 200-bp bins overlap by 950 of their 1,000 bp, so a per-window read
+        fetches every base about 20 times).
+        """
+        if not self._handles:
+            self._open()
+        starts = np.asarray(starts, dtype=np.int64)
+        length = self.length
+        lo, hi = int(starts[0]) - self.flank, int(starts[-1]) + BIN_SIZE + self.flank
+        block = self._slice(chrom, chrom_len, lo, hi, cell)
+        view = np.lib.stride_tricks.sliding_window_view(block, length, axis=1).transpose(1, 0, 2)  # positions x 6 x L
+        return view[starts - starts[0]]  # one copy: n contiguous 6 x L windows
+
+    def _slice(self, chrom: str, chrom_len: int, lo: int, hi: int, cell: str) -> np.ndarray:
+        """6 x (hi - lo) inputs of ``[lo, hi)``: one-hot, mappability, DNase (zero outside the chromosome)."""
+        a, b = max(lo, 0), min(hi, chrom_len)
+        x = np.zeros((6, hi - lo), dtype=np.float32)
+        if b <= a:
+            return x
+        x[:4, a - lo:b - lo] = one_hot(self._handles["fasta"][chrom][a:b])
+        for row, bw in ((4, self._handles["map"]), (5, self._handles["dnase"][cell])):
+            vals = np.asarray(bw.values(chrom, a, b, numpy=True), dtype=np.float32)
+            x[row, a - lo:b - lo] = np.nan_to_num(vals, nan=0.0)
+        return x
+
+    def check(self, bins: BinSet, cells: list[str]) -> None:
+        """Refuse inputs that do not cover the bins: FASTA and mappability contigs (names and lengths)
+        and, for each of ``cells``, a DNase track with signal (never a KeyError inside a loader)."""
+        from pgml.tfbs.coverage import check_bigwig
+
+        sizes = dict(zip(bins.chroms, bins.sizes, strict=True))
+        check_fasta_contigs(self.fasta, sizes)
+        check_bigwig(self.mappability, sizes, bins.chroms, signal=False)
+        for cell in cells:
+            check_bigwig(self.dnase[cell], sizes, bins.chroms)
+
+
+def fasta_index_path(fasta: Path) -> Path:
+    """Where the ``.fai`` of ``fasta`` is read from: its own ``FASTA.fai`` when present and not older than the
+    FASTA, else one in pgml's cache (``$XDG_CACHE_HOME/pgml/fai``, or the temporary directory), keyed by
+    the FASTA's path, size and time, so the user's folder is never written to (it may be read-only)."""
+    own = Path(f"{fasta}.fai")
+    if own.is_file() and own.stat().st_mtime >= fasta.stat().st_mtime:
+        return own
+    stat = fasta.stat()
+    key = hashlib.sha1(f"{fasta.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:20]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    for folder in (base / "pgml" / "fai", Path(tempfile.gettempdir()) / "pgml_fai"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder / f"{key}.fai"
+    raise InputError("has no .fai index and no cache directory is writable to build one; "
+                     "run samtools faidx on it", path=fasta)
+
+
+def open_fasta(fasta: str | os.PathLike) -> Any:
+    """``pyfaidx.Fasta`` (raw upper-case strings) with its index from :func:`fasta_index_path`."""
+    import pyfaidx
+
+    fasta = require_file(fasta, "FASTA file")
+    index = fasta_index_path(fasta)
+    try:
+        if not index.is_file():
+            with atomic_path(index) as tmp:  # no half-written index when two jobs build it at once
+                tmp.unlink()
+                pyfaidx.Fasta(str(fasta), indexname=str(tmp)).close()
+        return pyfaidx.Fasta(str(fasta), indexname=str(index), as_raw=True, sequence_always_upper=True,
+                             rebuild=False, build_index=False)
+    except (pyfaidx.FastaIndexingError, pyfaidx.FetchError, ValueError, UnicodeDecodeError, OSError) as exc:
+        detail = " ".join(str(exc).split())
+        raise InputError(f"not a readable FASTA file ({type(exc).__name__}: {detail})", path=fasta) from None
+
+
+def fasta_sizes(fasta: str | os.PathLike) -> dict[str, int]:
+    """Contig -> length of ``fasta`` (from its index)."""
+    handle = open_fasta(fasta)
+    try:
+        return {name: int(record.rlen) for name, record in handle.faidx.index.items()}
+    finally:
+        handle.close()
+
+
+def check_fasta_contigs(fasta: str | os.PathLike, sizes: dict[str, int]) -> None:
+    """Refuse a FASTA that lacks (or misnames, ``>1`` for ``chr1``) a chromosome of the bins, or gives it
+    another length."""
+    have = fasta_sizes(fasta)
+    missing = [c for c in sizes if c not in have]
+    if missing:
+        other = missing[0][3:] if missing[0].startswith("chr") else f"chr{missing[0]}"
+        hint = f" (it names them like {other!r}: use the FASTA the bins were made from)" if other in have else ""
+        raise InputError(f"chromosome(s) {', '.join(missing[:6])} of the bins missing from the FASTA{hint}",
+                         path=fasta)
+    wrong = [c for c in sizes if have[c] != sizes[c]]
+    if wrong:
+        raise InputError(f"length of {wrong[0]} is {have[wrong[0]]}, the bins say {sizes[wrong[0]]} "
+                         "(another assembly?)", path=fasta)
+
+
+def check_has_bases(fasta: str | os.PathLike, chroms: list[str], chunk: int = 1_000_000) -> None:
+    """Refuse a chromosome without a single A, C, G or T (all N): the model would score it from DNase and
+    features alone, a number no one should trust. Reads ``chunk`` bp at a time and stops at the first base."""
+    handle = open_fasta(fasta)
+    try:
+        for chrom in chroms:
+            record = handle[chrom]
+            length = len(record)
+            if not any(_LOOKUP[np.frombuffer(record[lo:lo + chunk].encode("ascii"), dtype=np.uint8)].min() < 4
+                       for lo in range(0, length, chunk)):
+                raise InputError(f"chromosome {chrom} has no A, C, G or T (all N); it cannot be predicted from "
+                                 "sequence: leave it out of --chroms", path=fasta, record=chrom)
+    finally:
+        handle.close()
 
 
 class TfbsWindows(torch.utils.data.Dataset):
@@ -231,7 +355,80 @@ def open_source(fasta: str | os.PathLike, mappability: str | os.PathLike, dnase:
         if not sep:
             raise InputError(f"--dnase expects CELL=FILE.bw, got {item!r}")
         tracks[cell] = Path(path)
-    for path in [Path(fasta), Path(mappability), *tracks.values()]:
-        if not path.is_file():
-            raise InputError("file not found", path=path)
+    require_file(fasta, "FASTA file")
+    require_file(mappability, "mappability bigWig")
+    for path in tracks.values():
+        require_file(path, "DNase bigWig")
     return WindowSource(Path(fasta), Path(mappability), tracks)
+
+
+class WindowBatches(torch.utils.data.Dataset):
+    """Batches of the windows ``keys`` of ``data`` (in the given order), each read by slices.
+
+    Item ``i`` is the ``(x, z, y)`` of keys ``[i * batch_size, (i + 1) * batch_size)``, stacked: keys of
+    the same chromosome and cell type with increasing bins at most ``max_gap`` bins apart form one run,
+    read as one chromosome slice (:meth:`WindowSource.windows`). The numbers equal those of
+    ``data[key]`` stacked. Used with ``DataLoader(batch_size=None, num_workers=...)``: each worker gets
+    its own copy of the source and opens its own FASTA and bigWig handles (:func:`fresh_handles`).
+    """
+
+    def __init__(self, data: TfbsWindows, keys: np.ndarray, batch_size: int,
+                 max_gap: int = SLICE_MAX_GAP) -> None:
+        if batch_size < 1:
+            raise InputError(f"--batch-size must be at least 1, got {batch_size}")
+        self.data, self.keys = data, np.asarray(keys, dtype=np.int64)
+        self.batch_size, self.max_gap = int(batch_size), int(max_gap)
+
+    def __len__(self) -> int:
+        return -(-self.keys.size // self.batch_size)
+
+    def runs(self, keys: np.ndarray) -> list[tuple[int, int, int]]:
+        """``(chromosome index, cell index, end)`` of each run of ``keys`` (runs end where the chromosome
+        or the cell type changes, or the next bin is not 1 to ``max_gap`` bins further on)."""
+        chrom, b, cell = self.data.decode(keys)
+        step = np.diff(b)
+        cut = (np.diff(chrom) != 0) | (np.diff(cell) != 0) | (step < 1) | (step > self.max_gap)
+        ends = np.append(np.flatnonzero(cut) + 1, keys.size)
+        return [(int(chrom[e - 1]), int(cell[e - 1]), int(e)) for e in ends]
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        data = self.data
+        keys = self.keys[i * self.batch_size:(i + 1) * self.batch_size]
+        _, bins, cells = data.decode(keys)
+        runs = self.runs(keys)
+        x = None if len(runs) == 1 else np.empty((keys.size, 6, data.source.length), dtype=np.float32)
+        z = np.empty((keys.size, 6 + data.pca.shape[1]), dtype=np.float32)
+        y = np.zeros(keys.size, dtype=np.float32)
+        start = 0
+        for chrom_i, cell, end in runs:
+            chrom = data.bins.chroms[chrom_i]
+            b = bins[start:end]
+            windows = data.source.windows(chrom, data.bins.sizes[chrom_i], b * BIN_STEP, data.cells[cell])
+            if x is None:  # the whole batch is one slice: no second copy
+                x = windows
+            else:
+                x[start:end] = windows
+            z[start:end, :6] = data.annotation[chrom][b]
+            z[start:end, 6:] = data.pca[cell]
+            if data.labels is not None:
+                y[start:end] = data.labels[chrom][b, cell] == LABEL_BOUND
+            start = end
+        return torch.from_numpy(x), torch.from_numpy(z), torch.from_numpy(y)
+
+
+def fresh_handles(worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: drop file handles inherited from the parent (a forked process
+    sharing a file offset with it would read the wrong bytes); the worker opens its own on first use."""
+    info = torch.utils.data.get_worker_info()
+    dataset = info.dataset if info is not None else None
+    if dataset is not None:
+        dataset.data.source._handles = {}
+
+
+def batch_loader(data: TfbsWindows, keys: np.ndarray, batch_size: int, workers: int) -> torch.utils.data.DataLoader:
+    """Batches of :class:`WindowBatches` over ``keys`` (in order), read by ``workers`` processes (0: this one)."""
+    if workers < 0:
+        raise InputError(f"--workers must be 0 or more, got {workers}")
+    return torch.utils.data.DataLoader(WindowBatches(data, keys, batch_size), batch_size=None,
+                                       num_workers=workers, worker_init_fn=fresh_handles if workers else None,
+                                       prefetch_factor=4 if workers else None)
