@@ -1,10 +1,12 @@
-"""Bad inputs of both chains, table-driven: each is refused with one line naming the file and the problem.
+"""Bad inputs of every chain and of the workflow's config, table-driven: each is refused with one line
+naming the file and the problem.
 
 Every case writes a small bad input under ``tmp_path``, runs ``pgml ...`` in process through
 :func:`pgml.cli.main` and checks the exit status, the one ``pgml <chain> <step>: error: ...`` line on
 stderr, and that nothing (no output, no hidden ``.*.tmp*`` file) was left behind. Cases of ``select``,
 which drops an unusable structure rather than failing, exit 0 and are checked on the reason written
-in the selection table instead.
+in the selection table instead. Config cases (``config-...``) run ``snakemake -n`` on a bad config file
+and check snakemake's exit status, the message and that nothing was written.
 
 The scale-free GNET2 behaviour and separator sniffing have their own tests at the end.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ import pytest
 from conftest import DEMO_STRUCTURES, backbone, pdb_atom
 
 from pgml.cli import main
+from pgml.modelcard import ModelCard, write_card
 
 XRAY = "EXPDTA    X-RAY DIFFRACTION\nREMARK   2 RESOLUTION.    1.50 ANGSTROMS."
 
@@ -197,7 +201,7 @@ def evaluate_with(truth: str | None, method: str = "gnet2={edges}") -> Callable[
             write(truth_path, truth)
         edges = write(tmp / "in" / "edges.tsv", "regulator\ttarget\tscore\nR1\tG1\t1.0\n")
         return ["grn", "evaluate", "--truth", str(truth_path), "--expression", str(write_expr(tmp)),
-                "--regulators", str(write_regs(tmp)), "--method", method.format(edges=edges),
+                "--regulators", str(write_regs(tmp)), "--method", *method.format(edges=edges).split(),
                 "--output-dir", str(tmp / "out")]
     return build
 
@@ -221,12 +225,14 @@ class Resources:
 
             from pgml.bfactor.features import NODE_FEATURE_DIM
             from pgml.bfactor.module import BFactorModule
+            from pgml.bfactor.training import card_inputs
             from pgml.structure.graph import EDGE_FEATURE_DIM
 
             module = BFactorModule(architecture="gcn", node_dim=NODE_FEATURE_DIM, edge_dim=EDGE_FEATURE_DIM,
                                    hidden=8, layers=1, dropout=0.0)
             self._model = self.root / "model.ckpt"
             torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, self._model)
+            write_card(self._model, ModelCard(chain="bfactor", inputs=card_inputs(dict(module.hparams))))
         return self._model
 
     @property
@@ -325,6 +331,7 @@ class Case:
     status: int = 2
     found_in: str | None = None  # status 0: the file (relative to tmp_path) holding the message
     chdir: bool = False  # run with tmp_path as the working directory
+    env: tuple[tuple[str, str], ...] = ()  # environment variables set for the run, e.g. PGML_MEMORY_LIMIT
     marks: tuple = ()
 
 
@@ -388,241 +395,241 @@ EXPR = expression()
 
 CASES: list[Case] = [
     # ---- bfactor predict: the model
-    Case("predict-model-text-file", predict_model(lambda t, r: write(t / "in" / "model.txt", "not a model\n")),
+    Case("bfactor-predict-model-text-file", predict_model(lambda t, r: write(t / "in" / "model.txt", "not a model\n")),
          r"model\.txt: not a pgml bfactor checkpoint \(torch\.load cannot read it"),
-    Case("predict-model-json-file", predict_model(lambda t, r: write(t / "in" / "model.json", '{"a": 1}')),
+    Case("bfactor-predict-model-json-file", predict_model(lambda t, r: write(t / "in" / "model.json", '{"a": 1}')),
          r"model\.json: not a pgml bfactor checkpoint \("),
-    Case("predict-model-not-a-dict", predict_model(altered_checkpoint(lambda c: [1, 2, 3])),
+    Case("bfactor-predict-model-not-a-dict", predict_model(altered_checkpoint(lambda c: [1, 2, 3])),
          r"not a pgml bfactor checkpoint \(it holds a list"),
-    Case("predict-model-no-hyper-parameters",
+    Case("bfactor-predict-model-no-hyper-parameters",
          predict_model(altered_checkpoint(lambda c: {"state_dict": c["state_dict"]})),
          r"not a pgml bfactor checkpoint \(no hyper_parameters\)"),
-    Case("predict-model-no-state-dict",
+    Case("bfactor-predict-model-no-state-dict",
          predict_model(altered_checkpoint(lambda c: {"hyper_parameters": c["hyper_parameters"]})),
          r"not a pgml bfactor checkpoint \(no state_dict\)"),
-    Case("predict-model-unknown-architecture",
+    Case("bfactor-predict-model-unknown-architecture",
          predict_model(altered_checkpoint(lambda c: c["hyper_parameters"].update(architecture="resnet"))),
          r"unknown architecture 'resnet' in the checkpoint"),
-    Case("predict-model-weights-do-not-match",
+    Case("bfactor-predict-model-weights-do-not-match",
          predict_model(altered_checkpoint(lambda c: c["hyper_parameters"].update(hidden=16))),
          r"weights do not match architecture gcn with node_dim \d+ \(.* has shape \[.*\] in the checkpoint"),
-    Case("predict-model-wrong-architecture-for-weights",
+    Case("bfactor-predict-model-wrong-architecture-for-weights",
          predict_model(altered_checkpoint(lambda c: c["hyper_parameters"].update(architecture="gat"))),
          r"weights do not match architecture gat"),
-    Case("predict-model-missing", predict_model(lambda t, r: t / "in" / "absent.ckpt"),
+    Case("bfactor-predict-model-missing", predict_model(lambda t, r: t / "in" / "absent.ckpt"),
          r"absent\.ckpt: model checkpoint not found"),
-    Case("predict-model-dir-without-ckpt", predict_model(lambda t, r: (t / "in").resolve()),
+    Case("bfactor-predict-model-dir-without-ckpt", predict_model(lambda t, r: (t / "in").resolve()),
          r"directory holds no model\.ckpt"),
     # ---- bfactor predict: the structures
-    Case("predict-structure-is-directory", lambda t, r: predict(r.model, t, (t / "in" / "dir").mkdir(parents=True)
+    Case("bfactor-predict-structure-is-directory", lambda t, r: predict(r.model, t, (t / "in" / "dir").mkdir(parents=True)
                                                                 or t / "in" / "dir"),
          r"dir: is a directory, not a structure file"),
-    Case("predict-structure-missing", predict_structure("absent.pdb", None), r"absent\.pdb: structure file not found"),
-    Case("predict-structure-empty", predict_structure("empty.pdb", ""), r"empty\.pdb: empty file"),
-    Case("predict-structure-truncated-gz", predict_structure("cut.pdb.gz", _truncated_gz(GOOD_PDB.encode() * 20)),
+    Case("bfactor-predict-structure-missing", predict_structure("absent.pdb", None), r"absent\.pdb: structure file not found"),
+    Case("bfactor-predict-structure-empty", predict_structure("empty.pdb", ""), r"empty\.pdb: empty file"),
+    Case("bfactor-predict-structure-truncated-gz", predict_structure("cut.pdb.gz", _truncated_gz(GOOD_PDB.encode() * 20)),
          r"cut\.pdb\.gz: truncated or corrupt gzip stream"),
-    Case("predict-structure-binary", predict_structure("bin.pdb", bytes(range(256)) * 4),
+    Case("bfactor-predict-structure-binary", predict_structure("bin.pdb", bytes(range(256)) * 4),
          r"bin\.pdb: binary content"),
-    Case("predict-structure-no-atoms", predict_structure("none.pdb", "HEADER    nothing here\nEND\n"),
+    Case("bfactor-predict-structure-no-atoms", predict_structure("none.pdb", "HEADER    nothing here\nEND\n"),
          r"none\.pdb: no protein atoms \(no ATOM/HETATM records at all\)"),
-    Case("predict-structure-ca-only", predict_structure("ca.pdb", pdb_text(ca_only_lines())),
+    Case("bfactor-predict-structure-ca-only", predict_structure("ca.pdb", pdb_text(ca_only_lines())),
          r"ca\.pdb: model 1: CA-only or incomplete model \(1\.00 heavy atoms per residue.*full-atom"),
-    Case("predict-structure-only-water",
+    Case("bfactor-predict-structure-only-water",
          predict_structure("water.pdb", pdb_text([pdb_atom(1, "O", "HOH", "A", 1, (0, 0, 0), het=True)])),
          r"water\.pdb: model 1: no protein atoms"),
-    Case("predict-cif-without-cartn-z", lambda t, r: predict(r.model, t, cif_from_demo(t, "Cartn_z")),
+    Case("bfactor-predict-cif-without-cartn-z", lambda t, r: predict(r.model, t, cif_from_demo(t, "Cartn_z")),
          r"no_Cartn_z\.cif: _atom_site: _atom_site lacks the column\(s\) _atom_site\.Cartn_z"),
-    Case("predict-no-files", lambda t, r: predict(r.model, t), r"no structure files given"),
-    Case("predict-every-structure-fails",
+    Case("bfactor-predict-no-files", lambda t, r: predict(r.model, t), r"no structure files given"),
+    Case("bfactor-predict-every-structure-fails",
          lambda t, r: predict(r.model, t, write(t / "in" / "empty.pdb", ""), write(t / "in" / "none.pdb", "END\n")),
          r"none of the 2 structures could be predicted \(first: .*empty\.pdb: empty file\)"),
-    Case("evaluate-baseline-without-predictions",
+    Case("bfactor-evaluate-baseline-without-predictions",
          lambda t, r: ["bfactor", "evaluate", "--predictions",
                        str(write(t / "in" / "gcn" / "run0" / "predictions.tsv",
                                  "structure\ttarget_true\ttarget_pred\nA\t1\t2\nA\t2\t3\n").parent),
                        "--baseline", str((t / "in" / "baseline_wcn").mkdir(parents=True) or t / "in" / "baseline_wcn"),
                        "--output-dir", str(t / "out")],
          r"baseline_wcn: no predictions\.tsv \(run `pgml bfactor predict` first\)"),
-    Case("predict-duplicate-stems",
+    Case("bfactor-predict-duplicate-stems",
          lambda t, r: predict(r.model, t, write(t / "in" / "a" / "x.pdb", GOOD_PDB), write(t / "in" / "b" / "x.pdb",
                                                                                            GOOD_PDB)),
          r"several inputs share the output name\(s\) \['x'\]"),
-    Case("predict-from-split-missing",
+    Case("bfactor-predict-from-split-missing",
          lambda t, r: predict(r.model, t, extra=("--from-split", str(t / "in" / "split.tsv"))),
          r"split\.tsv: split file not found"),
-    Case("predict-from-split-missing-columns",
+    Case("bfactor-predict-from-split-missing-columns",
          lambda t, r: predict(r.model, t, extra=("--from-split", str(write(t / "in" / "split.tsv", "id\tsplit\n")))),
          r"split\.tsv: header: missing column\(s\) file \(columns present: id, split\)"),
-    Case("predict-from-split-no-test-rows",
+    Case("bfactor-predict-from-split-no-test-rows",
          lambda t, r: predict(r.model, t, extra=("--from-split",
                                                   str(write(t / "in" / "split.tsv", "id\tfile\tsplit\nx\tx.pdb\ttrain\n")))),
          r"no rows with split == 'test'"),
     # ---- bfactor select: unusable structures are dropped with the reason (exit 0)
-    Case("select-nmr-entry", select_one("nmr.pdb", pdb_text(full_atom_lines(), header="EXPDTA    SOLUTION NMR")),
+    Case("bfactor-select-nmr-entry", select_one("nmr.pdb", pdb_text(full_atom_lines(), header="EXPDTA    SOLUTION NMR")),
          r"\tdropped\tmethod SOLUTION NMR not accepted", status=0, found_in="out/selection.tsv"),
-    Case("select-ca-only-with-varying-b", select_one("ca.pdb", pdb_text(ca_only_lines())),
+    Case("bfactor-select-ca-only-with-varying-b", select_one("ca.pdb", pdb_text(ca_only_lines())),
          r"\tdropped\tCA-only or incomplete model \(1\.00", status=0, found_in="out/selection.tsv"),
-    Case("select-cif-without-b-column", select_one("", lambda t: cif_from_demo(t, "B_iso_or_equiv")),
+    Case("bfactor-select-cif-without-b-column", select_one("", lambda t: cif_from_demo(t, "B_iso_or_equiv")),
          r"\tdropped\tno B-factor column \(_atom_site\.B_iso_or_equiv\)", status=0, found_in="out/selection.tsv"),
-    Case("select-pdb-with-blank-b-columns",
+    Case("bfactor-select-pdb-with-blank-b-columns",
          select_one("blank.pdb", pdb_text([line[:60] for line in full_atom_lines()])),
          r"\tdropped\tno B-factor column", status=0, found_in="out/selection.tsv"),
-    Case("select-constant-b", select_one("const.pdb", pdb_text(
+    Case("bfactor-select-constant-b", select_one("const.pdb", pdb_text(
         [line[:60] + f"{20.0:6.2f}" + line[66:] for line in full_atom_lines()])),
          r"\tdropped\tB-factors constant \(all 20\.00\)", status=0, found_in="out/selection.tsv"),
-    Case("select-truncated-gz", select_one("cut.pdb.gz", _truncated_gz(GOOD_PDB.encode() * 20)),
+    Case("bfactor-select-truncated-gz", select_one("cut.pdb.gz", _truncated_gz(GOOD_PDB.encode() * 20)),
          r"\tdropped\tunreadable: truncated or corrupt gzip", status=0, found_in="out/selection.tsv"),
-    Case("select-cif-without-cartn-z", select_one("", lambda t: cif_from_demo(t, "Cartn_z")),
+    Case("bfactor-select-cif-without-cartn-z", select_one("", lambda t: cif_from_demo(t, "Cartn_z")),
          r"\tdropped\tunreadable: _atom_site: _atom_site lacks the column\(s\) _atom_site\.Cartn_z",
          status=0, found_in="out/selection.tsv"),
-    Case("select-manifest-missing",
+    Case("bfactor-select-manifest-missing",
          lambda t, r: ["bfactor", "select", "--manifest", str(t / "in" / "shard_0.txt"),
                        "--output", str(t / "out" / "selection.tsv")],
          r"shard_0\.txt: manifest not found"),
-    Case("select-manifest-lists-missing-file",
+    Case("bfactor-select-manifest-lists-missing-file",
          lambda t, r: ["bfactor", "select", "--manifest", str(write(t / "in" / "shard_0.txt", "gone.pdb\n")),
                        "--output", str(t / "out" / "selection.tsv")],
          r"shard_0\.txt: line 1: listed path gone\.pdb does not exist"),
     # ---- bfactor build-graphs
-    Case("build-graphs-selection-missing",
+    Case("bfactor-build-graphs-selection-missing",
          lambda t, r: ["bfactor", "build-graphs", "--selection", str(t / "in" / "sel.tsv"),
                        "--output", str(t / "out" / "graphs.pt")],
          r"sel\.tsv: selection table not found"),
-    Case("build-graphs-selection-empty", build_graphs_with(""), r"selection\.tsv: selection table is empty"),
-    Case("build-graphs-selection-missing-columns", build_graphs_with("id\tfile\n1ABC\tx.pdb\n"),
+    Case("bfactor-build-graphs-selection-empty", build_graphs_with(""), r"selection\.tsv: selection table is empty"),
+    Case("bfactor-build-graphs-selection-missing-columns", build_graphs_with("id\tfile\n1ABC\tx.pdb\n"),
          r"selection\.tsv: header: missing column\(s\) method, resolution"),
-    Case("build-graphs-kept-file-gone",
+    Case("bfactor-build-graphs-kept-file-gone",
          build_graphs_with("id\tfile\tmethod\tresolution\tn_atoms\tstatus\treason\n"
                            "1ABC\t{tmp}/gone.pdb\tX-RAY DIFFRACTION\t1.50\t10\tkept\t.\n"),
          r"selection\.tsv: id 1ABC: .*gone\.pdb: file not found \(listed as kept"),
-    Case("build-graphs-negative-contact-radius",
+    Case("bfactor-build-graphs-negative-contact-radius",
          lambda t, r: [*build_graphs_with("id\tfile\n")(t, r), "--contact-radius", "-1"],
          r"contact_radius must be 0 \(off\) or positive, got -1\.0"),
-    Case("build-graphs-negative-packing-radius",
+    Case("bfactor-build-graphs-negative-packing-radius",
          lambda t, r: [*build_graphs_with("id\tfile\n")(t, r), "--packing-radii", "8", "-12"],
          r"packing_radii must be positive, got \[8\.0, -12\.0\]"),
     # ---- bfactor train
-    Case("train-graph-file-not-pt", train_with(lambda t, r: write(t / "in" / "graphs.pt", "text\n"), "x"),
+    Case("bfactor-train-graph-file-not-pt", train_with(lambda t, r: write(t / "in" / "graphs.pt", "text\n"), "x"),
          r"graphs\.pt: not a graph file from build-graphs \("),
-    Case("train-graph-file-missing", train_with(lambda t, r: t / "in" / "absent.pt", "x"),
+    Case("bfactor-train-graph-file-missing", train_with(lambda t, r: t / "in" / "absent.pt", "x"),
          r"absent\.pt: graph file not found"),
-    Case("train-graph-file-wrong-payload",
+    Case("bfactor-train-graph-file-wrong-payload",
          train_with(altered_checkpoint(lambda c: {"graphs": 5}), "x"),
          r"model\.ckpt: not a graph file from build-graphs \('graphs' is not a list"),
-    Case("train-split-bad-split-name", train_with(good_graphs, "id\tfile\tsplit\ng1\tg1.pdb\ttraining\n"),
+    Case("bfactor-train-split-bad-split-name", train_with(good_graphs, "id\tfile\tsplit\ng1\tg1.pdb\ttraining\n"),
          r"split\.tsv: id g1: split must be train, val or test, got 'training'"),
-    Case("train-split-missing-columns", train_with(good_graphs, "id,file,split\ng1,g1.pdb,train\n"),
+    Case("bfactor-train-split-missing-columns", train_with(good_graphs, "id,file,split\ng1,g1.pdb,train\n"),
          r"split\.tsv: header: missing column\(s\) \['id', 'split'\]"),
-    Case("train-split-empty", train_with(good_graphs, ""), r"split\.tsv: empty split file"),
-    Case("train-split-header-only", train_with(good_graphs, "id\tfile\tsplit\n"), r"split\.tsv: no rows"),
-    Case("train-graphs-not-in-split", train_with(good_graphs, "id\tfile\tsplit\nother\to.pdb\ttrain\n"),
+    Case("bfactor-train-split-empty", train_with(good_graphs, ""), r"split\.tsv: empty split file"),
+    Case("bfactor-train-split-header-only", train_with(good_graphs, "id\tfile\tsplit\n"), r"split\.tsv: no rows"),
+    Case("bfactor-train-graphs-not-in-split", train_with(good_graphs, "id\tfile\tsplit\nother\to.pdb\ttrain\n"),
          r"graph\(s\) have ids not in the split"),
     # ---- bfactor explain
-    Case("explain-unknown-atom",
+    Case("bfactor-explain-unknown-atom",
          lambda t, r: ["bfactor", "explain", "--model", str(r.model), "--structure",
                        str(write(t / "in" / "s.pdb", GOOD_PDB)), "--atoms", "A:99:CA", "--epochs", "1",
                        "--output-dir", str(t / "out")],
          r"s\.pdb: atom A:99:CA not found among the graph's heavy atoms"),
-    Case("explain-bad-atom-spec",
+    Case("bfactor-explain-bad-atom-spec",
          lambda t, r: ["bfactor", "explain", "--model", str(r.model), "--structure",
                        str(write(t / "in" / "s.pdb", GOOD_PDB)), "--atoms", "A-1-CA", "--epochs", "1",
                        "--output-dir", str(t / "out")],
          r"atom 'A-1-CA' is not CHAIN:RESSEQ:ATOM"),
-    Case("explain-residue-not-a-number",
+    Case("bfactor-explain-residue-not-a-number",
          lambda t, r: ["bfactor", "explain", "--model", str(r.model), "--structure",
                        str(write(t / "in" / "s.pdb", GOOD_PDB)), "--atoms", "A:xx:CA", "--epochs", "1",
                        "--output-dir", str(t / "out")],
          r"atom 'A:xx:CA': residue number 'xx' is not a number"),
     # ---- grn infer: the expression matrix
-    Case("infer-expression-missing", lambda t, r: infer(t / "in" / "absent.tsv", write_regs(t), t),
+    Case("grn-infer-expression-missing", lambda t, r: infer(t / "in" / "absent.tsv", write_regs(t), t),
          r"absent\.tsv: expression file not found"),
-    Case("infer-expression-is-directory",
+    Case("grn-infer-expression-is-directory",
          lambda t, r: infer((t / "in" / "d.tsv").mkdir(parents=True) or t / "in" / "d.tsv", write_regs(t), t),
          r"d\.tsv: is a directory"),
-    Case("infer-expression-empty-file", infer_with_text(""), r"expr\.tsv: cannot parse as a table"),
-    Case("infer-expression-header-only", infer_with_text("gene\tS1\tS2\n"),
+    Case("grn-infer-expression-empty-file", infer_with_text(""), r"expr\.tsv: cannot parse as a table"),
+    Case("grn-infer-expression-header-only", infer_with_text("gene\tS1\tS2\n"),
          r"expr\.tsv: the expression matrix is empty \(no gene rows"),
-    Case("infer-expression-truncated-gz",
+    Case("grn-infer-expression-truncated-gz",
          lambda t, r: infer(write(t / "in" / "expr.tsv.gz", _truncated_gz(EXPR.to_csv(sep="\t").encode())),
                             write_regs(t), t),
          r"expr\.tsv\.gz: truncated or corrupt gzip stream"),
-    Case("infer-expression-non-numeric", infer_with(_set(EXPR, 3, 4, "abc")),
+    Case("grn-infer-expression-non-numeric", infer_with(_set(EXPR, 3, 4, "abc")),
          r"expr\.tsv: gene G2, sample S5: non-numeric value 'abc'"),
-    Case("infer-expression-decimal-comma", _semicolon_decimal_comma,
+    Case("grn-infer-expression-decimal-comma", _semicolon_decimal_comma,
          r"expr\.csv: gene R1, sample S1: non-numeric value '-?\d+,\d+' \(a decimal comma\?"),
-    Case("infer-expression-nan", infer_with(_set(EXPR, 2, 1, np.nan)),
+    Case("grn-infer-expression-nan", infer_with(_set(EXPR, 2, 1, np.nan)),
          r"gene G1, sample S2: 1 missing or infinite values in 1 genes.*impute"),
-    Case("infer-expression-infinite", infer_with(_set(EXPR, 2, 1, np.inf)), r"missing or infinite values"),
-    Case("infer-expression-duplicate-genes", infer_with(EXPR.rename(index={"G3": "G2"})),
+    Case("grn-infer-expression-infinite", infer_with(_set(EXPR, 2, 1, np.inf)), r"missing or infinite values"),
+    Case("grn-infer-expression-duplicate-genes", infer_with(EXPR.rename(index={"G3": "G2"})),
          r"gene G2: duplicate gene IDs \['G2'\]"),
-    Case("infer-expression-duplicate-samples", infer_with(EXPR.rename(columns={"S3": "S2"})),
+    Case("grn-infer-expression-duplicate-samples", infer_with(EXPR.rename(columns={"S3": "S2"})),
          r"sample S2: duplicate sample IDs \['S2'\]"),
-    Case("infer-expression-few-samples", infer_with(expression(n_samples=5)),
+    Case("grn-infer-expression-few-samples", infer_with(expression(n_samples=5)),
          r"5 samples; at least 10 are needed"),
-    Case("infer-expression-too-large", infer_with(EXPR * 1e200), r"is too large .*rescale"),
-    Case("infer-expression-all-constant", infer_with(EXPR * 0 + 3.0), r"every gene is constant"),
-    Case("infer-negative-counts-with-log-transform", infer_with(EXPR, extra=("--log-transform",)),
+    Case("grn-infer-expression-too-large", infer_with(EXPR * 1e200), r"is too large .*rescale"),
+    Case("grn-infer-expression-all-constant", infer_with(EXPR * 0 + 3.0), r"every gene is constant"),
+    Case("grn-infer-negative-counts-with-log-transform", infer_with(EXPR, extra=("--log-transform",)),
          r"negative value where counts were expected"),
-    Case("infer-top-percent-out-of-range", infer_with(EXPR, extra=("--top-percent", "0")),
+    Case("grn-infer-top-percent-out-of-range", infer_with(EXPR, extra=("--top-percent", "0")),
          r"top-variable percentage must be in \(0, 100\]"),
-    Case("infer-restarts-zero", infer_with(EXPR, extra=("--restarts", "0")), r"restarts must be >= 1"),
+    Case("grn-infer-restarts-zero", infer_with(EXPR, extra=("--restarts", "0")), r"restarts must be >= 1"),
     # ---- grn infer: the regulators
-    Case("infer-regulators-missing", lambda t, r: infer(write_expr(t), t / "in" / "absent.txt", t),
+    Case("grn-infer-regulators-missing", lambda t, r: infer(write_expr(t), t / "in" / "absent.txt", t),
          r"absent\.txt: regulator list not found"),
-    Case("infer-regulators-empty", infer_with(EXPR, regs="# none\n\n"), r"regulators\.txt: the regulator list is empty"),
-    Case("infer-regulators-none-in-matrix", infer_with(EXPR, regs="TF1\nTF2\n"),
+    Case("grn-infer-regulators-empty", infer_with(EXPR, regs="# none\n\n"), r"regulators\.txt: the regulator list is empty"),
+    Case("grn-infer-regulators-none-in-matrix", infer_with(EXPR, regs="TF1\nTF2\n"),
          r"none of the 2 regulators \(e\.g\. \['TF1', 'TF2'\]\) is a gene ID"),
     # ---- grn baseline
-    Case("baseline-regulators-none-in-matrix",
+    Case("grn-baseline-regulators-none-in-matrix",
          lambda t, r: ["grn", "baseline", "--method", "correlation", "--expression", str(write_expr(t)),
                        "--regulators", str(write_regs(t, "TF1\n")), "--output", str(t / "out" / "edges.tsv")],
          r"regulators\.txt: none of the regulators is a gene"),
-    Case("baseline-expression-nan",
+    Case("grn-baseline-expression-nan",
          lambda t, r: ["grn", "baseline", "--method", "clr", "--expression", str(write_expr(t, _set(EXPR, 0, 0, np.nan))),
                        "--regulators", str(write_regs(t)), "--output", str(t / "out" / "edges.tsv")],
          r"gene R1, sample S1: 1 missing or infinite values"),
     # ---- grn evaluate
-    Case("evaluate-truth-missing", evaluate_with(None), r"truth\.tsv: edge list not found"),
-    Case("evaluate-truth-missing-columns", evaluate_with("from\tto\nR1\tG1\n"),
+    Case("grn-evaluate-truth-missing", evaluate_with(None), r"truth\.tsv: edge list not found"),
+    Case("grn-evaluate-truth-missing-columns", evaluate_with("from\tto\nR1\tG1\n"),
          r"truth\.tsv: header: missing column\(s\) regulator, target"),
-    Case("evaluate-method-without-name", evaluate_with("regulator\ttarget\nR1\tG1\n", method="{edges}"),
+    Case("grn-evaluate-method-without-name", evaluate_with("regulator\ttarget\nR1\tG1\n", method="{edges}"),
          r"--method expects NAME=EDGES\.tsv"),
-    Case("evaluate-edges-score-not-a-number",
+    Case("grn-evaluate-edges-score-not-a-number",
          lambda t, r: ["grn", "evaluate", "--truth", str(write(t / "in" / "truth.tsv", "regulator\ttarget\nR1\tG1\n")),
                        "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)), "--method",
                        "m=" + str(write(t / "in" / "edges.tsv", "regulator\ttarget\tscore\nR1\tG1\thigh\n")),
                        "--output-dir", str(t / "out")],
          r"edges\.tsv: line 2 \(R1 -> G1\): score 'high' is not a number"),
-    Case("evaluate-edges-empty",
+    Case("grn-evaluate-edges-empty",
          lambda t, r: ["grn", "evaluate", "--truth", str(write(t / "in" / "truth.tsv", "regulator\ttarget\nR1\tG1\n")),
                        "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)), "--method",
                        "m=" + str(write(t / "in" / "edges.tsv", "")), "--output-dir", str(t / "out")],
          r"edges\.tsv: edge list is empty"),
-    Case("plot-result-not-a-result-directory",
+    Case("grn-plot-result-not-a-result-directory",
          lambda t, r: ["grn", "plot", "--result", str(mkdir(t / "in")), "--output-dir", str(t / "out")],
          r"in: no result\.json: not a result directory of `pgml grn infer`"),
-    Case("coherence-result-incomplete",
+    Case("grn-coherence-result-incomplete",
          lambda t, r: ["grn", "coherence", "--result", str(mkdir(t / "in")), "--labels",
                        str(write(t / "labels.tsv", "sample\tlabel\n")), "--output", str(t / "out" / "c.tsv")],
          r"in: no result\.json"),
     # ---- grn coherence: sample labels
-    Case("coherence-labels-missing", coherence_with(None), r"labels\.tsv: sample label file not found"),
-    Case("coherence-labels-empty", coherence_with(""), r"labels\.tsv: empty file; expected two columns"),
-    Case("coherence-labels-one-column", coherence_with("sample\nS1\n"), r"expected two columns: sample, label"),
-    Case("coherence-labels-miss-samples", coherence_with("sample\tlabel\nS1\ta\n"),
+    Case("grn-coherence-labels-missing", coherence_with(None), r"labels\.tsv: sample label file not found"),
+    Case("grn-coherence-labels-empty", coherence_with(""), r"labels\.tsv: empty file; expected two columns"),
+    Case("grn-coherence-labels-one-column", coherence_with("sample\nS1\n"), r"expected two columns: sample, label"),
+    Case("grn-coherence-labels-miss-samples", coherence_with("sample\tlabel\nS1\ta\n"),
          r"labels\.tsv: sample S2: no label for 11 samples"),
-    Case("coherence-labels-duplicate-sample", coherence_with("sample\tlabel\nS1\ta\nS1\tb\n"),
+    Case("grn-coherence-labels-duplicate-sample", coherence_with("sample\tlabel\nS1\ta\nS1\tb\n"),
          r"sample 'S1' has more than one label row"),
     # ---- output locations (pgml.fileio.check_output_dir / check_output_file)
-    Case("predict-output-dir-is-cwd",
+    Case("bfactor-predict-output-dir-is-cwd",
          lambda t, r: ["bfactor", "predict", "--model", str(r.model), "--output-dir", ".",
                        str(write(t / "in" / "s.pdb", GOOD_PDB))],
          r"current|working directory", chdir=True),
-    Case("predict-output-dir-holds-an-input",
+    Case("bfactor-predict-output-dir-holds-an-input",
          lambda t, r: ["bfactor", "predict", "--model", str(r.model), "--output-dir", str(t / "in"),
                        str(write(t / "in" / "s.pdb", GOOD_PDB))],
          r"in: .*(holds|contains) .*input"),
-    Case("build-graphs-output-is-a-directory",
+    Case("bfactor-build-graphs-output-is-a-directory",
          lambda t, r: ["bfactor", "build-graphs", "--selection", str(write(t / "in" / "sel.tsv", "id\n")),
                        "--output", str(mkdir(t / "out"))],
          r"out: .*directory"),
@@ -630,18 +637,189 @@ CASES: list[Case] = [
          lambda t, r: ["grn", "plot", "--result", str(mkdir(t / "in")), "--output-dir",
                        str(write(t / "out", "a file\n"))],
          r"out: .*(not a directory|is a file)"),
-    Case("predict-output-dir-is-a-file",
+    Case("bfactor-predict-output-dir-is-a-file",
          lambda t, r: ["bfactor", "predict", "--model", str(r.model), "--output-dir",
                        str(write(t / "out", "a file\n")), str(write(t / "in" / "s.pdb", GOOD_PDB))],
          r"out: .*(not a directory|is a file)"),
-    Case("infer-output-dir-is-cwd",
+    Case("grn-infer-output-dir-is-cwd",
          lambda t, r: ["grn", "infer", "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)),
                        "--output-dir", "."],
          r"current|working directory", chdir=True),
-    Case("infer-output-dir-holds-an-input",
+    Case("grn-infer-output-dir-holds-an-input",
          lambda t, r: ["grn", "infer", "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)),
                        "--output-dir", str(t / "in")],
          r"in: .*(holds|contains) .*input"),
+    # ---- bfactor predict: the model card beside the checkpoint
+    Case("bfactor-predict-model-without-card",
+         predict_model(lambda t, r: write(t / "in" / "m" / "model.ckpt", r.model.read_bytes())),
+         r"m/model\.ckpt: no model card model\.json beside the model"),
+    Case("bfactor-predict-card-of-another-chain",
+         predict_model(lambda t, r: (write(t / "in" / "m" / "model.json", json.dumps({"chain": "qa", "inputs": {}})),
+                                     write(t / "in" / "m" / "model.ckpt", r.model.read_bytes()))[1]),
+         r"m/model\.json: model card is for the 'qa' chain, not 'bfactor'"),
+    Case("bfactor-predict-card-other-settings",
+         predict_model(lambda t, r: (write(t / "in" / "m" / "model.json", r.model.with_name("model.json").read_text()
+                                           .replace('"wcn_feature": false', '"wcn_feature": true')),
+                                     write(t / "in" / "m" / "model.ckpt", r.model.read_bytes()))[1]),
+         r"m/model\.json: wcn_feature: the model was trained with wcn_feature=True, this input gives False"),
+    Case("bfactor-predict-card-not-json",
+         lambda t, r: [*predict_model(lambda t, r: r.model)(t, r), "--card", str(write(t / "in" / "card.json", "{"))],
+         r"card\.json: model card is not readable JSON"),
+    # ---- bfactor: non-finite or degenerate numbers in flags and inputs
+    Case("bfactor-predict-nan-coordinate",
+         predict_structure("nan.pdb", GOOD_PDB.replace("   0.000", "     nan", 1)),
+         r"nan\.pdb: A:1 GLY: 1 atom\(s\) with a coordinate that is not a finite number \(first: N \[nan"),
+    Case("bfactor-build-graphs-nan-neighbour-radius",
+         lambda t, r: [*build_graphs_with("id\tfile\n")(t, r), "--neighbour-radius", "nan"],
+         r"neighbour_radius must be positive, got nan"),
+    Case("bfactor-build-graphs-nan-contact-radius",
+         lambda t, r: [*build_graphs_with("id\tfile\n")(t, r), "--contact-radius", "nan"],
+         r"contact_radius must be 0 \(off\) or positive, got nan"),
+    Case("bfactor-build-graphs-infinite-packing-radius",
+         lambda t, r: [*build_graphs_with("id\tfile\n")(t, r), "--packing-radii", "inf"],
+         r"packing_radii must be positive, got \[inf\]"),
+    Case("bfactor-train-nan-learning-rate",
+         lambda t, r: [*train_with(good_graphs, "id\tfile\tsplit\ng1\tg1.pdb\ttrain\n")(t, r), "--lr", "nan"],
+         r"lr must be a positive finite number, got nan"),
+    Case("bfactor-train-negative-weight-decay",
+         lambda t, r: [*train_with(good_graphs, "id\tfile\tsplit\ng1\tg1.pdb\ttrain\n")(t, r), "--weight-decay",
+                       "-1"],
+         r"weight_decay must be a finite number >= 0, got -1\.0"),
+    Case("bfactor-train-dropout-above-one",
+         lambda t, r: [*train_with(good_graphs, "id\tfile\tsplit\ng1\tg1.pdb\ttrain\n")(t, r), "--dropout", "2"],
+         r"dropout must be in \[0, 1\), got 2\.0"),
+    Case("bfactor-train-zero-epochs",
+         lambda t, r: [*train_with(good_graphs, "id\tfile\tsplit\ng1\tg1.pdb\ttrain\n")(t, r), "--epochs", "0"],
+         r"epochs must be at least 1, got 0"),
+    Case("bfactor-train-split-without-validation",
+         train_with(good_graphs, "id\tfile\tsplit\ng1\tg1.pdb\ttrain\n"),
+         r"split\.tsv: the split has no val structures"),
+    Case("bfactor-select-nan-max-resolution",
+         lambda t, r: ["bfactor", "select", "--manifest", str(write(t / "in" / "m.txt", "")), "--output",
+                       str(t / "out" / "selection.tsv"), "--max-resolution", "nan"],
+         r"max_resolution must be a positive number of Å, got nan"),
+    Case("bfactor-split-nan-fraction",
+         lambda t, r: ["bfactor", "split", "--selection", str(write(t / "in" / "s.tsv", "id\n")), "--output",
+                       str(t / "out" / "split.tsv"), "--report", str(t / "out" / "r.tsv"), "--val-fraction", "nan"],
+         r"val_fraction nan and test_fraction 0\.15 must be in \[0, 1\) and sum to less than 1"),
+    Case("bfactor-split-fractions-sum-above-one",
+         lambda t, r: ["bfactor", "split", "--selection", str(write(t / "in" / "s.tsv", "id\n")), "--output",
+                       str(t / "out" / "split.tsv"), "--report", str(t / "out" / "r.tsv"), "--val-fraction", "0.6",
+                       "--test-fraction", "0.6"],
+         r"val_fraction 0\.6 and test_fraction 0\.6 must be in \[0, 1\) and sum to less than 1"),
+    Case("bfactor-shard-zero-shards",
+         lambda t, r: ["bfactor", "shard", "--structures", str(write(t / "in" / "a.pdb", GOOD_PDB)), "--shards", "0",
+                       "--output-dir", str(t / "out")],
+         r"n_shards must be >= 1, got 0"),
+    Case("bfactor-shard-structures-missing",
+         lambda t, r: ["bfactor", "shard", "--structures", str(t / "in" / "nope"), "--shards", "1",
+                       "--output-dir", str(t / "out")],
+         r"nope: no such file or directory"),
+    Case("bfactor-shard-empty-directory",
+         lambda t, r: ["bfactor", "shard", "--structures", str(mkdir(t / "in" / "d")), "--shards", "1",
+                       "--output-dir", str(t / "out")],
+         r"no structure files \(\*\.pdb, .*found in .*d$"),
+    Case("bfactor-baseline-split-missing",
+         lambda t, r: ["bfactor", "baseline", "--graphs", str(r.graphs), "--split", str(t / "in" / "nope.tsv"),
+                       "--output-dir", str(t / "out")],
+         r"nope\.tsv: split file not found"),
+    Case("bfactor-baseline-graphs-not-pt",
+         lambda t, r: ["bfactor", "baseline", "--graphs", str(write(t / "in" / "g.pt", "x")), "--split",
+                       str(write(t / "in" / "s.tsv", "id\tfile\tsplit\ng1\tx\ttest\n")), "--output-dir", str(t / "out")],
+         r"g\.pt: not a graph file from build-graphs \("),
+    Case("bfactor-evaluate-nan-prediction",
+         lambda t, r: ["bfactor", "evaluate", "--predictions",
+                       str(write(t / "in" / "gcn" / "run0" / "predictions.tsv",
+                                 "structure\ttarget_true\ttarget_pred\nA\t1\tnan\nA\t2\t3\n").parent),
+                       "--baseline", str(write(t / "in" / "baseline" / "predictions.tsv",
+                                               "structure\ttarget_true\ttarget_pred\nA\t1\t2\nA\t2\t3\n").parent),
+                       "--output-dir", str(t / "out")],
+         r"run0/predictions\.tsv: line 2 \(structure A\): 1 prediction\(s\) are not finite numbers"),
+    Case("bfactor-evaluate-predictions-missing",
+         lambda t, r: ["bfactor", "evaluate", "--predictions", str(t / "in" / "gcn" / "run0"), "--baseline",
+                       str(mkdir(t / "in" / "baseline")), "--output-dir", str(t / "out")],
+         r"run0: no predictions\.tsv \(run `pgml bfactor predict` first\)"),
+    Case("bfactor-explain-zero-epochs",
+         lambda t, r: ["bfactor", "explain", "--model", str(r.model), "--structure",
+                       str(write(t / "in" / "s.pdb", GOOD_PDB)), "--atoms", "A:1:CA", "--epochs", "0",
+                       "--output-dir", str(t / "out")],
+         r"epochs must be at least 1, got 0"),
+    Case("bfactor-split-report-over-selection",
+         lambda t, r: ["bfactor", "split", "--selection", str(write(t / "in" / "s.tsv", "id\n")), "--output",
+                       str(t / "out" / "split.tsv"), "--report", str(t / "in" / "s.tsv")],
+         r"s\.tsv: output file is the input .*s\.tsv; choose another --report"),
+    Case("bfactor-predict-output-dir-is-the-model",
+         lambda t, r: ["bfactor", "predict", "--model", str(r.model), "--output-dir", str(r.model),
+                       str(write(t / "in" / "s.pdb", GOOD_PDB))],
+         r"model\.ckpt: .*(input|not a directory)"),
+    # ---- grn: non-finite or out-of-range flags, unreadable inputs
+    Case("grn-infer-nan-cor-cutoff", infer_with(EXPR, extra=("--cor-cutoff", "nan")),
+         r"cor_cutoff must be a correlation in \[0, 1\], got nan"),
+    Case("grn-infer-nan-force-split", infer_with(EXPR, extra=("--force-split", "nan")),
+         r"force_split must be a fraction of genes in \(0, 1\], got nan"),
+    Case("grn-infer-force-split-above-one", infer_with(EXPR, extra=("--force-split", "2")),
+         r"force_split must be a fraction of genes in \(0, 1\], got 2\.0"),
+    Case("grn-infer-nan-top-percent", infer_with(EXPR, extra=("--top-percent", "nan")),
+         r"top-variable percentage must be in \(0, 100\], got nan"),
+    Case("grn-infer-max-edges-zero", infer_with(EXPR, extra=("--max-edges", "0")),
+         r"--max-edges must be >= 1 \(leave it out for every edge\), got 0"),
+    Case("grn-infer-min-group-size-zero", infer_with(EXPR, extra=("--min-group-size", "0")),
+         r"min_group_size and min_divide_size must be >= 1, got 0 and 3"),
+    Case("grn-infer-min-divide-size-zero", infer_with(EXPR, extra=("--min-divide-size", "0")),
+         r"min_group_size and min_divide_size must be >= 1, got 2 and 0"),
+    Case("grn-infer-max-depth-zero", infer_with(EXPR, extra=("--max-depth", "0")),
+         r"max_depth and max_iter must be >= 1"),
+    Case("grn-infer-one-initial-group", infer_with(EXPR, extra=("--init-group-num", "1")),
+         r"init_group_num must be >= 2"),
+    Case("grn-infer-only-regulators", infer_with(expression(n_genes=2)),
+         r"expr\.tsv: only 0 target genes \(genes that are not regulators\) left"),
+    Case("grn-infer-h5ad-not-hdf5", infer_with_text("not an h5ad file\n", name="expr.h5ad"),
+         r"expr\.h5ad: not a readable AnnData \.h5ad file"),
+    Case("grn-infer-regulators-binary",
+         lambda t, r: infer(write_expr(t), write(t / "in" / "regs.txt", bytes(range(256))), t),
+         r"regs\.txt: binary content, not a text list of regulator IDs"),
+    Case("grn-infer-regulators-is-directory", lambda t, r: infer(write_expr(t), mkdir(t / "in" / "rdir"), t),
+         r"rdir: is a directory, not a regulator list"),
+    Case("grn-baseline-zero-genie3-trees",
+         lambda t, r: ["grn", "baseline", "--method", "genie3", "--expression", str(write_expr(t)), "--regulators",
+                       str(write_regs(t)), "--output", str(t / "out" / "edges.tsv"), "--genie3-trees", "0"],
+         r"--genie3-trees must be >= 1, got 0"),
+    Case("grn-baseline-output-over-expression",
+         lambda t, r: ["grn", "baseline", "--method", "clr", "--expression", str(write_expr(t)), "--regulators",
+                       str(write_regs(t)), "--output", str(t / "in" / "expr.tsv")],
+         r"expr\.tsv: output file is the input .*expr\.tsv; choose another --output"),
+    Case("grn-evaluate-nan-edge-score",
+         lambda t, r: ["grn", "evaluate", "--truth", str(write(t / "in" / "truth.tsv", "regulator\ttarget\nR1\tG1\n")),
+                       "--expression", str(write_expr(t)), "--regulators", str(write_regs(t)), "--method",
+                       "m=" + str(write(t / "in" / "e.tsv", "regulator\ttarget\tscore\nR1\tG1\tnan\n")),
+                       "--output-dir", str(t / "out")],
+         r"e\.tsv: line 2 \(R1 -> G1\): score 'nan' is not a number"),
+    Case("grn-evaluate-truth-without-edges", evaluate_with("regulator\ttarget\n"),
+         r"truth\.tsv: the true network lists no edges \(only a header\)"),
+    Case("grn-evaluate-truth-unknown-genes", evaluate_with("regulator\ttarget\nX\tY\n"),
+         r"truth\.tsv: none of the true edges is a regulator -> gene pair of the expression matrix"),
+    Case("grn-evaluate-method-name-twice",
+         evaluate_with("regulator\ttarget\nR1\tG1\n", method="gnet2={edges} gnet2={edges}"),
+         r"--method: name 'gnet2' given twice"),
+    Case("grn-coherence-zero-permutations",
+         lambda t, r: [*coherence_with("sample\tlabel\nS1\ta\n")(t, r), "--permutations", "0"],
+         r"--permutations must be >= 1, got 0"),
+    Case("grn-coherence-one-label-only",
+         coherence_with("sample\tlabel\n" + "".join(f"S{i}\ta\n" for i in range(1, 13))),
+         r"labels\.tsv: every sample has the label 'a'; coherence needs at least two labels"),
+    Case("grn-infer-consensus-over-memory", infer_with(EXPR, extra=("--restarts", "2")),
+         r"the gene x gene consensus of the restarts need about [\d.]+ [KMG]iB, more than the 1\.0 KiB available; "
+         r"lower it with --restarts 1 or --top-percent", env=(("PGML_MEMORY_LIMIT", "1K"),)),
+    Case("grn-simulate-nan-noise",
+         lambda t, r: ["grn", "simulate", "--output-dir", str(t / "out"), "--noise", "nan"],
+         r"noise must be a finite sd >= 0, got nan"),
+    Case("grn-simulate-too-few-genes",
+         lambda t, r: ["grn", "simulate", "--output-dir", str(t / "out"), "--n-genes", "1"],
+         r"need at least 3 genes and 2 samples"),
+    Case("grn-simulate-seed-network-missing",
+         lambda t, r: ["grn", "simulate", "--output-dir", str(t / "out"), "--topology", "seed", "--seed-network",
+                       str(t / "in" / "net.tsv")],
+         r"net\.tsv: seed network not found"),
     # ---- fold build-graphs / split
     Case("fold-ca-only-refused",
          lambda t, r: ["fold", "build-graphs", "--manifest", str(write(t / "in" / "list.txt",
@@ -1467,6 +1645,62 @@ FOLD_CASES: list[Case] = [
 CASES += TFBS_CASES + CONTACT_CASES + QA_CASES + FOLD_CASES
 
 
+# ---------------------------------------------------------------- the workflow's config check
+# `snakemake -n` with the user's --configfile: workflow/rules/common.smk (schema, non-finite numbers)
+# and each chain's parse-time checks stop before any job runs (exit 1, snakemake's status).
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def config_with(text: str) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        path = write(tmp / "in" / "config.yaml", text.replace("{tmp}", str(tmp)).replace("{demo}", str(DEMO_STRUCTURES)))
+        return ["snakemake", "all", "-n", "--cores", "1", "--configfile", str(path)]
+    return build
+
+
+CONFIG_CASES: list[Case] = [
+    Case("config-unknown-chain", config_with("chains: [bfactr]\n"), r"chains\.0 = 'bfactr': must be one of bfactor",
+         status=1),
+    Case("config-seed-not-an-integer", config_with("chains: [grn]\nseed: abc\n"), r"seed = 'abc': .*integer",
+         status=1),
+    Case("config-unknown-top-level-key", config_with("chains: [grn]\nsede: 1\n"),
+         r"\(top level\): unknown key\(s\) sede; allowed: .*seed", status=1),
+    Case("config-unknown-key-in-section", config_with("chains: [grn]\ngrn:\n  gnett: {}\n"),
+         r"grn: unknown key\(s\) gnett; allowed: .*gnet", status=1),
+    Case("config-nan-value", config_with("chains: [grn]\ngrn:\n  gnet:\n    cor_cutoff: .nan\n"),
+         r"grn\.gnet\.cor_cutoff = nan: not a finite number", status=1),
+    Case("config-infinite-radius", config_with("chains: [bfactor]\nbfactor:\n  neighbour_radius: .inf\n"),
+         r"bfactor\.neighbour_radius = inf: not a finite number", status=1),
+    Case("config-value-above-maximum", config_with("chains: [grn]\ngrn:\n  gnet:\n    cor_cutoff: 1.5\n"),
+         r"grn\.gnet\.cor_cutoff = 1\.5: .*maximum", status=1),
+    Case("config-zero-runs", config_with("chains: [bfactor]\nbfactor:\n  n_runs: 0\n"),
+         r"bfactor\.n_runs = 0: .*minimum", status=1),
+    Case("config-unknown-target", config_with("chains: [bfactor]\nbfactor:\n  target: zscor\n"),
+         r"bfactor\.target = 'zscor': must be one of raw, zscore", status=1),
+    Case("config-max-edges-zero", config_with("chains: [grn]\ngrn:\n  gnet:\n    max_edges: 0\n"),
+         r"grn\.gnet\.max_edges = 0: .*minimum", status=1),
+    Case("config-bfactor-structures-missing",
+         config_with("chains: [bfactor]\nbfactor:\n  structures: ['{tmp}/nope']\n"),
+         r"bfactor\.structures: not found: .*/nope", status=1),
+    Case("config-bfactor-list-split-without-list",
+         config_with("chains: [bfactor]\nbfactor:\n  structures: ['{demo}']\n  split: {method: list}\n"),
+         r"bfactor\.split\.list: a list split needs an existing list file", status=1),
+    Case("config-grn-expression-missing",
+         config_with("chains: [grn]\ngrn:\n  input: {expression: '{tmp}/e.tsv', regulators: '{tmp}/r.txt'}\n"),
+         r"grn\.input\.expression: not found: .*/e\.tsv", status=1),
+    Case("config-not-a-mapping", config_with("[1, 2]\n"),
+         r"Config file must be given as JSON or YAML with keys at top level", status=1),
+    Case("config-not-yaml", config_with("chains: [grn]\ngrn: {gnet: {cor_cutoff: 0.9}\n"),
+         r"Config file is not valid JSON or YAML", status=1),
+]
+
+CASES += CONFIG_CASES
+
+#: the first word of every case id: the chain (or the workflow's config) it tests
+CHAIN_PREFIXES = ("bfactor", "grn", "tfbs", "contact", "qa", "fold", "config")
+
+
 def _contact_evaluate_long_query(tmp: Path) -> list[str]:
     plm = mkdir(tmp / "in" / "plm")
     np.savez(plm / "q.npz", apc=np.zeros((9, 9), dtype=np.float32), query="WWWWWWWWW", neff=1.0)
@@ -1483,13 +1717,30 @@ def _temporaries(root: Path) -> list[str]:
     return [str(p) for p in root.rglob("*") if p.name.startswith(".") and ".tmp" in p.name]
 
 
+def _run_snakemake(argv: list[str]) -> tuple[int, str]:
+    from helpers import snakemake_executable, venv_env
+
+    result = subprocess.run([snakemake_executable(), *argv[1:]], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env=venv_env())
+    return result.returncode, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
 def test_bad_input(case: Case, tmp_path: Path, resources: Resources, capsys: pytest.CaptureFixture,
                    monkeypatch: pytest.MonkeyPatch) -> None:
     argv = case.build(tmp_path, resources)
     if case.chdir:
         monkeypatch.chdir(tmp_path)
+    for name, value in case.env:
+        monkeypatch.setenv(name, value)
     before = _snapshot(tmp_path)
+    if argv[0] == "snakemake":
+        status, err = _run_snakemake(argv)
+        assert status == case.status, err
+        assert any(re.search(case.message, line) for line in err.splitlines()), err
+        assert "Traceback" not in err, err
+        assert _snapshot(tmp_path) == before, "a file was written"
+        return
     status = main(argv)
     err = capsys.readouterr().err
     assert status == case.status, err
@@ -1506,10 +1757,28 @@ def test_bad_input(case: Case, tmp_path: Path, resources: Resources, capsys: pyt
         assert re.search(case.message, text), text
 
 
+def _count(prefix: str) -> int:
+    return sum(c.id.startswith(f"{prefix}-") for c in CASES)
+
+
 def test_table_size() -> None:
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids))
-    assert len(CASES) >= 40
+    assert [i for i in ids if i.split("-")[0] not in CHAIN_PREFIXES] == []
+    assert all(c.id.startswith(("tfbs-", "contact-", "qa-", "fold-")[k])
+               for k, block in enumerate((TFBS_CASES, CONTACT_CASES, QA_CASES, FOLD_CASES)) for c in block)
+    assert _count("bfactor") >= 20 and _count("grn") >= 20 and _count("config") >= 10
+
+
+# The four newer chains fill their blocks (TFBS_CASES ... FOLD_CASES) separately; while any block is
+# still empty this table is short of its target, and the test is an expected (strict) failure. Once
+# every block holds cases it runs as a plain test: at least 150 cases, at least 20 per newer chain.
+@pytest.mark.xfail(not all((TFBS_CASES, CONTACT_CASES, QA_CASES, FOLD_CASES)), strict=True,
+                   reason="a newer chain's block of cases is still empty")
+def test_table_covers_every_chain() -> None:
+    assert len(CASES) >= 150
+    for chain in ("tfbs", "contact", "qa", "fold"):
+        assert _count(chain) >= 20, chain
 
 
 # ---------------------------------------------------------------- separators and scale

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 from pathlib import Path
 
@@ -122,3 +123,63 @@ def test_cli_refuses_secondary_output_over_input(tmp_path, capsys):
     assert len(err) == 1 and "--variance" in err[0]
     assert tpm.read_text() == "gene\tA\tB\ng1\t1\t2\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tpm.tsv"]
+
+
+# ---- the workflow passes every output through a declared flag
+
+RULES = Path(__file__).resolve().parents[2] / "workflow" / "rules"
+
+
+def _rule_commands() -> list[tuple[str, str, set[str]]]:
+    """(rule, shell command, params derived from the rule's outputs) for every rule in workflow/rules."""
+    found = []
+    for smk in sorted(RULES.glob("*.smk")):
+        blocks = re.split(r"^rule (\w+):\n", smk.read_text(), flags=re.M)
+        for name, body in zip(blocks[1::2], blocks[2::2], strict=True):
+            body = re.split(r"^\S", body, maxsplit=1, flags=re.M)[0]  # up to the next top-level statement
+            shell = body.split("    shell:\n", 1)
+            if len(shell) < 2:
+                continue
+            literals = re.findall(r"^\s+f?(\"[^\n]*\"|'[^\n]*')\s*$", shell[1], flags=re.M)
+            command = "".join(ast.literal_eval(lit) for lit in literals)
+            from_outputs = set(re.findall(r"^\s+(\w+)=lambda wc, output\b", body, flags=re.M))
+            found.append((name, command, from_outputs))
+    return found
+
+
+RULE_COMMANDS = _rule_commands()
+PARSERS = {(chain, step): parser for chain, step, parser in STEPS}
+
+
+def _is_output(token: str, from_outputs: set[str]) -> bool:
+    return bool(re.search(r"\{output\b", token)) or any(f"{{params.{p}}}" in token for p in from_outputs)
+
+
+def test_rules_are_found():
+    assert len(RULE_COMMANDS) >= 30
+    assert all("pgml " in command for _, command, _ in RULE_COMMANDS)
+
+
+@pytest.mark.parametrize(("rule", "command", "from_outputs"), RULE_COMMANDS, ids=[r for r, _, _ in RULE_COMMANDS])
+def test_rules_pass_outputs_only_through_declared_flags(rule, command, from_outputs):
+    """A rule's output reaches `pgml` only as the value of an option declared with output_file/output_dir,
+    and such an option is given only an output: so the check in pgml.cli guards every path a rule writes."""
+    tokens = command.split(">")[0].split()  # the log redirection is the shell's, not pgml's
+    start = tokens.index("pgml")
+    parser = PARSERS[(tokens[start + 1], tokens[start + 2])]
+    actions = {flag: a for a in parser._actions for flag in a.option_strings}
+    flag = None
+    wrong = []
+    for token in tokens[start + 3:]:
+        if token.startswith("--"):
+            flag = token
+            continue
+        action = actions.get(flag)
+        declared = action is not None and role_of(action) in (OUTPUT_FILE, OUTPUT_DIR)
+        if _is_output(token, from_outputs) and not declared:
+            wrong.append(f"{flag or '(positional)'} {token}: an output given to an option not declared as one")
+        elif declared and not _is_output(token, from_outputs):
+            wrong.append(f"{flag} {token}: a declared output option given something else")
+        if token.startswith("{params.") or (action is not None and action.nargs not in ("+", "*")):
+            flag = None  # a config bundle of flags, or the option's one value: what follows is not its value
+    assert not wrong, f"rule {rule}: outputs and declared output flags disagree: {wrong}"

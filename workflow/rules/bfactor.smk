@@ -116,6 +116,7 @@ rule bfactor_train_model:
         split=f"{BFACTOR_OUT}/split.tsv",
     output:
         model=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/model.ckpt",
+        card=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/model.json",
         metrics=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/metrics.tsv",
         curve=report(
             f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/learning_curve.png",
@@ -145,6 +146,7 @@ rule bfactor_train_model:
 rule bfactor_predict_bfactors:
     input:
         model=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/model.ckpt",
+        card=f"{BFACTOR_OUT}/models/{{bfactor_arch}}/run{{bfactor_run}}/model.json",
         split=f"{BFACTOR_OUT}/split.tsv",
     output:
         directory(f"{BFACTOR_OUT}/predictions/{{bfactor_arch}}/run{{bfactor_run}}"),
@@ -156,7 +158,7 @@ rule bfactor_predict_bfactors:
     conda:
         f"{ENVS}/pgml.yaml"
     shell:
-        "pgml bfactor predict --model {input.model} --from-split {input.split} --subset test"
+        "pgml bfactor predict --model {input.model} --card {input.card} --from-split {input.split} --subset test"
         " --output-dir {output} --threads {threads} > {log} 2>&1"
 
 

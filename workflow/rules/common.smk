@@ -2,6 +2,7 @@
 # the env path, one helper that turns a config section into command-line flags, and rule all's
 # targets. Each chain's helpers live in its own workflow/rules/<chain>.smk, which exports
 # <CHAIN>_TARGETS. No logic in rule bodies beyond a command line.
+import math
 import shlex
 from pathlib import Path
 
@@ -30,14 +31,26 @@ def _config_error(error):
     return f"{where} = {value}: {error.message.replace(repr(error.instance), 'value', 1)}{hint}"
 
 
+def _non_finite(value, where=""):
+    """Keys holding NaN or +-Inf (YAML .nan, .inf), which pass every schema bound unnoticed."""
+    if isinstance(value, dict):
+        return [hit for k, v in value.items() for hit in _non_finite(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(value, list):
+        return [hit for i, v in enumerate(value) for hit in _non_finite(v, f"{where}.{i}")]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{where} = {value}: not a finite number"]
+    return []
+
+
 def check_config(cfg):
     """Stop with a few lines naming each bad key, its value and what is allowed; then apply defaults."""
     validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = [_config_error(e) for e in errors[:10]]
-        if len(errors) > 10:
-            lines.append(f"... and {len(errors) - 10} more")
+    problems = _non_finite(cfg) + [_config_error(e) for e in errors]
+    if problems:
+        lines = problems[:10]
+        if len(problems) > 10:
+            lines.append(f"... and {len(problems) - 10} more")
         raise WorkflowError("\n  ".join(["invalid config:", *lines]))
     validate(cfg, str(SCHEMA_FILE), set_default=True)
 

@@ -79,6 +79,7 @@ rule grn_infer_modules:
         leaves=f"{GRN_OUT}/gnet2_{{grn_init}}/leaf_groups.tsv",
         result=f"{GRN_OUT}/gnet2_{{grn_init}}/result.json",
         arrays=f"{GRN_OUT}/gnet2_{{grn_init}}/result.npz",
+        card=f"{GRN_OUT}/gnet2_{{grn_init}}/model.json",
     params:
         seed=SEED,
         outdir=lambda wc, output: Path(output.edges).parent,
@@ -123,14 +124,13 @@ rule grn_plot_modules:
             caption="../report/grn_correlation.rst",
         ),
     params:
-        result=lambda wc, input: Path(input.result).parent,
         outdir=lambda wc, output: Path(output.correlation).parent,
     log:
         f"{GRN_LOG}/plot_modules/{{grn_init}}.log",
     conda:
         f"{ENVS}/grn.yaml"
     shell:
-        "pgml grn plot --result {params.result} --output-dir {params.outdir} > {log} 2>&1"
+        "pgml grn plot --result {input.result} --output-dir {params.outdir} > {log} 2>&1"
 
 
 rule grn_score_label_coherence:
@@ -148,7 +148,6 @@ rule grn_score_label_coherence:
         ),
     params:
         seed=SEED,
-        result=lambda wc, input: Path(input.result).parent,
         ordinal="--ordinal" if GRN_INPUT.get("labels_ordinal", False) else "",
         coherence=cli_flags(GRN["coherence"]),
     log:
@@ -156,7 +155,7 @@ rule grn_score_label_coherence:
     conda:
         f"{ENVS}/grn.yaml"
     shell:
-        "pgml grn coherence --result {params.result} --labels {input.labels} {params.ordinal}"
+        "pgml grn coherence --result {input.result} --labels {input.labels} {params.ordinal}"
         " {params.coherence} --seed {params.seed} --output {output} > {log} 2>&1"
 
 

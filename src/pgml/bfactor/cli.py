@@ -100,10 +100,11 @@ def _predict(args: argparse.Namespace) -> int:
     files = list(args.files)
     if args.from_split:
         files += structures_from_split(args.from_split, subset=args.subset)
-    inputs = [args.model, *files, *([args.from_split] if args.from_split else [])]
+    inputs = [args.model, *files, *([args.from_split] if args.from_split else []), *([args.card] if args.card else [])]
     check_output_dir(args.output_dir, inputs=inputs)
     config = PredictConfig(format=args.format, hydrogens=args.hydrogens)
-    result = predict_files(args.model, files, output_dir=args.output_dir, device=args.device, config=config)
+    result = predict_files(args.model, files, output_dir=args.output_dir, device=args.device, config=config,
+                           card=args.card)
     return EXIT_SOME_FAILED if result.attrs.get("failed") else 0
 
 
@@ -218,6 +219,9 @@ def register(steps: argparse._SubParsersAction) -> None:
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes <stem>.pdb or .cif (predicted B in the B column), <stem>.tsv (per atom) and "
                         "<stem>.residues.tsv (per residue) per input, plus predictions.tsv with all atoms")
+    p.add_argument("--card", type=Path, default=None,
+                   help="the model card (default: model.json beside the model); predict refuses a model whose "
+                        "card is missing or describes other settings")
     p.add_argument("--from-split", type=Path, help="also predict the structures of a split TSV")
     p.add_argument("--format", choices=OUTPUT_FORMATS, default=predict.format,
                    help="written structure: pdb, cif (mmCIF), or auto (mmCIF when chain IDs or the atom count "

@@ -56,8 +56,16 @@ def read_predictions(directory: Path) -> pd.DataFrame:
     table_path = directory / "predictions.tsv"
     if not table_path.exists():
         raise InputError("no predictions.tsv (run `pgml bfactor predict` first)", path=directory)
-    return read_tsv(table_path, required_columns=("structure", "target_true", "target_pred"),
-                    dtype={"structure": str})
+    table = read_tsv(table_path, required_columns=("structure", "target_true", "target_pred"),
+                     dtype={"structure": str})
+    pred = pd.to_numeric(table["target_pred"], errors="coerce")
+    bad = np.flatnonzero(~np.isfinite(pred.to_numpy(dtype=np.float64)))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"{bad.size} prediction(s) are not finite numbers (first: {table['target_pred'].iloc[i]})"
+                         "; the model or its inputs are broken", path=table_path,
+                         record=f"line {i + 2} (structure {table['structure'].iloc[i]})")
+    return table
 
 
 def prediction_units(table: pd.DataFrame) -> str:

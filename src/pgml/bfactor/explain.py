@@ -71,6 +71,8 @@ def explain_atoms(model_path: str | Path, structure_path: str | Path, atoms: lis
     from pgml.structure.io import read_structure
     from pgml.train.seed import seed_everything
 
+    if epochs < 1:
+        raise InputError(f"epochs must be at least 1, got {epochs}")
     seed_everything(seed)
     model, meta = load_model(model_path)
     structure = read_structure(structure_path)

@@ -3,8 +3,10 @@
 Nodes are the heavy atoms of the protein residues (standard and mapped modified amino acids, model 1,
 one altloc), edges the covalent bonds in both directions with bond-order one-hot and length (Meta-GNN
 paper's atom graph; node features in :mod:`pgml.bfactor.features`). The target is the B-factor in Å²
-(``raw``) or z-scored within the protein (``zscore``: (B - mean) / std, population std), the
-normalisation [metagnn] uses to compare proteins refined at different resolutions.
+(``raw``), as in [metagnn], whose figures and errors are in Å². ``zscore`` ((B - mean) / std within the
+protein, population std) is this port's option, not the paper's: it removes the overall B-factor level
+of each entry (resolution, refinement), so the model learns relative flexibility; the shipped model
+uses it.
 
 Beyond the paper (switches of :class:`~pgml.bfactor.params.GraphConfig`, off by default): packing
 node features (:mod:`pgml.bfactor.features`) and non-covalent ``contact`` edges between heavy atoms

@@ -13,7 +13,8 @@ Cores (all from torch_geometric, except EGNN and the Meta node/edge blocks in :m
 * ``gcn`` - ``GCNConv`` ([kipf2017]) with edge weight w_ij = 1 / bond length (:func:`bond_weight`):
   shorter (stiffer) bonds couple atoms more strongly. Bond order is not used (GCN takes one scalar
   per edge).
-* ``gat`` - ``GATv2Conv(edge_dim=...)`` (Brody et al. 2022): bond features enter the attention scores.
+* ``gat`` - ``GATConv(edge_dim=...)``, the graph attention network of [velickovic2018] that [metagnn]
+  compares with (not GATv2 [brody2022]): bond order and length add a term to the attention scores.
 * ``mpn`` - :class:`~pgml.nn.MPNNConv` ([gilmer2017], eqs. 1-2, mean aggregation): the message is
   an MLP on [h_i, h_j, e_ij]. Gilmer et al.'s edge network (``NNConv``, a hidden x hidden matrix per
   edge) needed about 7 GB per layer for a 50,000-atom protein; this message needs E x hidden.
@@ -39,7 +40,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import GATv2Conv, GCNConv, GraphUNet, TransformerConv
+from torch_geometric.nn import GATConv, GCNConv, GraphUNet, TransformerConv
 
 from pgml.bfactor.params import ARCHITECTURES, TrainConfig
 from pgml.nn import EGNNConv, MetaBlock, MPNNConv
@@ -123,7 +124,7 @@ class BFactorGNN(nn.Module):
         if name == "gcn":
             return GCNConv(hidden, hidden)
         if name == "gat":
-            return GATv2Conv(hidden, hidden // heads, heads=heads, edge_dim=edge_dim, dropout=dropout)
+            return GATConv(hidden, hidden // heads, heads=heads, edge_dim=edge_dim, dropout=dropout)
         if name == "mpn":
             return MPNNConv(hidden, edge_dim, aggr="mean")
         if name == "transformer":

@@ -52,11 +52,11 @@ class GraphConfig:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise InputError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
-        if not self.neighbour_radius > 0:
+        if not 0 < self.neighbour_radius < float("inf"):
             raise InputError(f"neighbour_radius must be positive, got {self.neighbour_radius}")
-        if any(not r > 0 for r in self.packing_radii):
+        if any(not 0 < r < float("inf") for r in self.packing_radii):
             raise InputError(f"packing_radii must be positive, got {list(self.packing_radii)}")
-        if self.contact_radius < 0:
+        if not 0 <= self.contact_radius < float("inf"):  # also refuses NaN
             raise InputError(f"contact_radius must be 0 (off) or positive, got {self.contact_radius}")
 
     @property
@@ -119,6 +119,10 @@ class TrainConfig:
             raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.patience < 1:
             raise InputError(f"patience must be at least 1, got {self.patience}")
+        if not 0.0 < self.lr < float("inf"):  # also refuses NaN
+            raise InputError(f"lr must be a positive finite number, got {self.lr}")
+        if not 0.0 <= self.weight_decay < float("inf"):
+            raise InputError(f"weight_decay must be a finite number >= 0, got {self.weight_decay}")
 
 
 #: TrainConfig fields a per-architecture block (``bfactor.architecture_params.<arch>``) may override
@@ -133,7 +137,7 @@ PAPER_PARAMETER_COUNTS: dict[str, int] = {"gat": 853_000, "mpn": 412_000, "meta"
 #: both). The others keep the shared block. Stated once here; the paper config repeats it and
 #: ``tests/workflow/test_config.py`` holds the two in step.
 PAPER_ARCHITECTURE_PARAMS: dict[str, dict[str, Any]] = {
-    "gat": {"hidden": 304},
+    "gat": {"hidden": 404},
     "mpn": {"hidden": 152},
     "meta": {"hidden": 68},
 }

@@ -162,6 +162,7 @@ def predict_files(
     output_dir: str | Path,
     device: str = "auto",
     config: PredictConfig | None = None,
+    card: str | Path | None = None,
 ) -> pd.DataFrame:
     """Predict every file; write per-file PDB + TSV and ``predictions.tsv``; return all rows.
 
@@ -174,7 +175,7 @@ def predict_files(
     from tqdm import tqdm
 
     from pgml.bfactor.graphs import structure_to_graph
-    from pgml.bfactor.training import load_model
+    from pgml.bfactor.training import check_card, load_model
     from pgml.runtime import pick_device
     from pgml.structure.io import check_full_atom, read_structure, read_text, write_bfactors
 
@@ -193,6 +194,7 @@ def predict_files(
     dev = pick_device(device)
     model, meta = load_model(model_path)
     check_feature_sizes(meta, model_path)
+    check_card(model_path, meta, card)
     model = model.to(dev)
     units = PRED_UNITS.get(meta["target"], "")
     tables, failed = [], []

@@ -104,6 +104,8 @@ def select_structures(
     from tqdm import tqdm
 
     manifest = Path(manifest)
+    if not 0 < max_resolution < float("inf"):  # also refuses NaN, which would drop every entry
+        raise InputError(f"max_resolution must be a positive number of Å, got {max_resolution}")
     if not manifest.exists():
         raise InputError("manifest not found", path=manifest)
     files = collect_structures([manifest]) if manifest.stat().st_size else []

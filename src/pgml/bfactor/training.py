@@ -6,6 +6,10 @@ sampler seeded from ``(seed, epoch)``, so resumed runs see the same orders), and
 :func:`pgml.train.loop.fit` with early stopping on the validation CC (per-protein Pearson averaged over
 proteins, the main metric of [metagnn]). The output head is scaled by the mean and standard
 deviation of the training targets so raw B-factors (tens of A^2) and z-scores train alike.
+
+Beside the best checkpoint it writes the model card ``model.json`` (:mod:`pgml.modelcard`): the graph
+settings ``predict`` must rebuild, the data and split, the seed, and the validation CC with the 1/WCN
+baseline fitted on the same training atoms and scored on the same validation proteins.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -22,6 +27,7 @@ from pgml.bfactor.params import TrainConfig
 from pgml.bfactor.split import read_split
 from pgml.errors import InputError
 from pgml.fileio import write_text
+from pgml.modelcard import ModelCard, card_path, check_settings, read_card, write_card
 from pgml.train.loop import BEST_NAME, BEST_STATE_NAME, CURVE_NAME, LAST_NAME, METRICS_NAME, FitResult, fit
 
 log = logging.getLogger(__name__)
@@ -97,8 +103,57 @@ def train_model(graph_files: list[str | Path], split: str | Path, output_dir: st
     out.mkdir(parents=True, exist_ok=True)
     _discard_stale_checkpoint(out, dict(module.hparams), config)
     write_text(out / "config.tsv", "".join(f"{k}\t{v}\n" for k, v in asdict(config).items()))
-    return fit(module, train_loader, val_loader, out, max_epochs=config.epochs, monitor="val_cc",
-               mode="max", patience=config.patience, seed=config.seed, device=device)
+    result = fit(module, train_loader, val_loader, out, max_epochs=config.epochs, monitor="val_cc",
+                 mode="max", patience=config.patience, seed=config.seed, device=device)
+    baseline = validation_baseline_cc(train, val, float(meta.get("radius", 5.0)))
+    card = ModelCard(
+        chain="bfactor",
+        inputs=card_inputs(dict(module.hparams)),
+        training={"graphs": [str(p) for p in graph_files], "split": str(split),
+                  "structures": {name: len(group) for name, group in groups.items()},
+                  "hyperparameters": asdict(config), "epochs_run": result.epochs_run,
+                  "target_shift": shift, "target_scale": scale},
+        seed=config.seed,
+        metrics={"val_cc": result.best_score, "val_cc_baseline_wcn": baseline,
+                 "baseline": "1/WCN: linear fit of the target on 1/WCN over the training atoms [halle2002]",
+                 "beats_baseline": bool(result.best_score > baseline)},
+    )
+    write_card(result.best_path, card)
+    verdict = "beats" if result.best_score > baseline else "does NOT beat"
+    log.info("validation CC %.3f %s the 1/WCN baseline's %.3f", result.best_score, verdict, baseline)
+    return result
+
+
+#: checkpoint hyperparameters that fix what `predict` must build: the model card's ``inputs``
+CARD_INPUTS = ("architecture", "target", "radius", "node_dim", "edge_dim", "packing_radii", "wcn_feature",
+               "contact_radius", "ligand_counts")
+
+
+def card_inputs(hparams: dict[str, Any]) -> dict[str, Any]:
+    """The model card's ``inputs`` from a checkpoint's hyperparameters (graph settings and sizes)."""
+    g = graph_config(hparams)
+    return {"architecture": hparams["architecture"], "target": g.target, "radius": g.neighbour_radius,
+            "node_dim": int(hparams["node_dim"]), "edge_dim": int(hparams["edge_dim"]), **g.features}
+
+
+def validation_baseline_cc(train: list[Any], val: list[Any], radius: float) -> float:
+    """Mean per-protein Pearson CC on ``val`` of the 1/WCN baseline fitted on ``train`` (as ``val_cc``)."""
+    from pgml.bfactor.baseline import fit_linear, packing
+    from pgml.metrics import pearson, summarise_groups
+
+    x = np.concatenate([packing(g.pos.numpy(), "wcn", radius) for g in train])
+    y = np.concatenate([g.y.numpy().astype(np.float64) for g in train])
+    a, b = fit_linear(x, y)
+    ccs = [pearson(g.y.numpy().astype(np.float64), a + b * packing(g.pos.numpy(), "wcn", radius))
+           if len(g.y) > 1 else float("nan") for g in val]
+    return float(summarise_groups(ccs, nan_policy="zero").mean)
+
+
+def check_card(model_path: str | Path, hparams: dict[str, Any], card: str | Path | None = None) -> ModelCard:
+    """Read the model card beside ``model_path`` (or ``card``) and check it describes this checkpoint."""
+    found = read_card(model_path, "bfactor", path=card)
+    check_settings(found, card_inputs(hparams), path=card or card_path(model_path))
+    return found
 
 
 #: settings that may change between a killed run and its resumption (training then runs longer)

@@ -36,6 +36,7 @@ def _result_files(result: Path) -> list[Path]:
 
 
 def _infer(args: argparse.Namespace) -> int:
+    from pgml.grn.card import write_result_card
     from pgml.grn.consensus import fit_restarts
     from pgml.grn.data import load_dataset
     from pgml.grn.result import write_result
@@ -48,6 +49,8 @@ def _infer(args: argparse.Namespace) -> int:
                             force_split=args.force_split, seed=args.seed, restarts=args.restarts)
     except ValueError as exc:
         raise InputError(f"grn infer: {exc}") from None
+    if args.max_edges is not None and args.max_edges < 1:
+        raise InputError(f"--max-edges must be >= 1 (leave it out for every edge), got {args.max_edges}")
     check_output_dir(args.output_dir, inputs=[args.expression, args.regulators])
     dataset = load_dataset(args.expression, args.regulators, samples_in_rows=args.samples_in_rows,
                            log_transform=args.log_transform, top_percent=args.top_percent)
@@ -55,6 +58,12 @@ def _infer(args: argparse.Namespace) -> int:
              dataset.n_samples)
     fit = fit_restarts(dataset, params)
     write_result(fit, args.output_dir, max_edges=args.max_edges)
+    card = write_result_card(fit, args.output_dir, {
+        "expression": str(args.expression), "regulators": str(args.regulators),
+        "samples_in_rows": args.samples_in_rows, "log_transform": args.log_transform, "top_percent": args.top_percent})
+    verdict = "beats" if card.metrics["beats_baseline"] else "does NOT beat"
+    log.info("module coherence %.3f %s random modules of the same sizes (%.3f)", card.metrics["module_coherence"],
+             verdict, card.metrics["module_coherence_random"])
     log.info("%d modules (converged: %s) in %.1f s; results in %s", len(fit.modules), fit.converged,
              fit.timings.get("total", 0.0), args.output_dir)
     return 0
@@ -81,6 +90,8 @@ def _baseline(args: argparse.Namespace) -> int:
     from pgml.tables import write_tsv
 
     check_output_file(args.output, inputs=[args.expression, args.regulators])
+    if args.genie3_trees < 1:
+        raise InputError(f"--genie3-trees must be >= 1, got {args.genie3_trees}")
     frame = read_expression(args.expression, samples_in_rows=args.samples_in_rows, log_transform=args.log_transform)
     regs_all = read_regulators(args.regulators)
     regs = [r for r in regs_all if r in set(frame.index)]
@@ -142,6 +153,8 @@ def _coherence(args: argparse.Namespace) -> int:
     from pgml.tables import write_tsv
 
     check_output_file(args.output, inputs=[*_result_files(args.result), args.labels])
+    if args.permutations < 1:
+        raise InputError(f"--permutations must be >= 1, got {args.permutations}")
     fit = load_result(args.result)
     labels = read_sample_labels(args.labels, fit.dataset.samples)
     table = coherence_table([m.tree.leaf_labels for m in fit.modules], labels.to_numpy(), ordinal=args.ordinal,
@@ -162,7 +175,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--regulators", type=Path, required=True, help="regulator IDs, one per line")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes edges.tsv, edges_rank.tsv, gene_modules.tsv, modules.tsv, module_regulators.tsv, "
-                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt[, consensus.tsv]")
+                        "leaf_groups.tsv, result.json/.npz, missing_regulators.txt, model.json[, consensus.tsv]")
     p.add_argument("--init", choices=INIT_METHODS, default=gnet.init, help="initial grouping")
     p.add_argument("--mode", choices=MODES, default=gnet.mode,
                    help="r_faithful: follow R GNET2 1.5.5 (initial groups, one-leaf groups, edges); port: this "
@@ -237,13 +250,13 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_evaluate)
 
     p = steps.add_parser("plot", help="module heatmaps, trees and correlation summary")
-    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`")
+    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`, or its result.json")
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes module_heatmaps.pdf, module_heatmap.png, module_trees.pdf, module_correlation.png")
     p.set_defaults(func=_plot)
 
     p = steps.add_parser("coherence", help="module sample groups vs sample labels (ARI or KL score)")
-    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`")
+    p.add_argument("--result", type=Path, required=True, help="output directory of `infer`, or its result.json")
     p.add_argument("--labels", type=Path, required=True, help="TSV: sample, label")
     p.add_argument("--ordinal", action="store_true", help="labels are ordered (dose, time): KL score")
     p.add_argument("--permutations", type=int, default=PERMUTATIONS, help="permutations for the p-values")

@@ -23,6 +23,11 @@ import numpy as np
 from pgml.grn.data import Dataset
 from pgml.grn.gnet import GnetFit, GnetParams, fit_gnet
 from pgml.metrics import adjusted_rand_index
+from pgml.runtime import check_memory
+
+#: bytes per target-gene pair while the consensus is built and written (float32 matrix, its one-hot
+#: products and the float64 table written as consensus.tsv)
+CONSENSUS_BYTES_PER_PAIR = 16
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,8 @@ def fit_restarts(dataset: Dataset, params: GnetParams, progress: bool = True) ->
     """The first seed's fit, with a :class:`Consensus` over ``params.restarts`` seeds when > 1."""
     if params.restarts <= 1:
         return fit_gnet(dataset, params, progress=progress)
+    check_memory(CONSENSUS_BYTES_PER_PAIR * len(dataset.targets) ** 2, "the gene x gene consensus of the restarts",
+                 lower_with="--restarts 1 or --top-percent")
     t0 = time.perf_counter()
     seeds = [params.seed + r for r in range(params.restarts)]
     fits = []

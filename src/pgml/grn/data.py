@@ -207,7 +207,10 @@ def _read_h5ad(path: Path) -> pd.DataFrame:
     except ImportError as err:  # optional dependency
         raise InputError("reading .h5ad needs the `anndata` package (pip install anndata), "
                          "or export the matrix as TSV", path=path) from err
-    adata = anndata.read_h5ad(path)
+    try:
+        adata = anndata.read_h5ad(path)
+    except (OSError, KeyError, ValueError) as err:
+        raise InputError(f"not a readable AnnData .h5ad file ({type(err).__name__}: {err})", path=path) from None
     matrix = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
     return pd.DataFrame(matrix.T, index=adata.var_names, columns=adata.obs_names)
 
@@ -267,7 +270,11 @@ def read_sample_labels(path: str | Path, samples: list[str]) -> pd.Series:
     if missing:
         raise InputError(f"no label for {len(missing)} samples, e.g. {missing[:3]}", path=path,
                          record=f"sample {missing[0]}")
-    return labels.loc[samples]
+    labels = labels.loc[samples]
+    if labels.nunique() < 2:
+        raise InputError(f"every sample has the label {labels.iloc[0]!r}; coherence needs at least two labels",
+                         path=path)
+    return labels
 
 
 def top_variable(frame: pd.DataFrame, percent: float, keep: set[str]) -> pd.DataFrame:
@@ -309,7 +316,7 @@ def build_dataset(frame: pd.DataFrame, regulators: list[str], *, path: str | Pat
         raise InputError(f"none of the {len(regulators)} regulators (e.g. {regulators[:3]}) is a gene ID "
                          f"of the expression matrix {path} (its IDs look like {list(frame.index[:3])})",
                          path=regulator_path)
-    if top_percent is not None and top_percent < 100:
+    if top_percent is not None and not top_percent >= 100:  # NaN goes to top_variable, which refuses it
         frame = top_variable(frame, top_percent, set(regs))
     var = frame.var(axis=1, ddof=1)
     bound = min_variance(var.to_numpy())

@@ -42,7 +42,7 @@ def read_edges(path: str | Path) -> pd.DataFrame:
         score = pd.to_numeric(frame["score"], errors="coerce")
         if score.isna().any():
             i = int(np.flatnonzero(score.isna().to_numpy())[0])
-            raise InputError(f"score {frame['score'].iloc[i]!r} is not a number", path=path,
+            raise InputError(f"score '{frame['score'].iloc[i]}' is not a number", path=path,
                              record=f"line {i + 2} ({frame['regulator'].iloc[i]} -> {frame['target'].iloc[i]})")
         frame["score"] = score
     return frame
@@ -97,7 +97,8 @@ def coverage_note(coverage: dict[str, int]) -> str:
 
 
 def evaluate_methods(truth: pd.DataFrame, methods: dict[str, pd.DataFrame], regulators: list[str],
-                     genes: list[str]) -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, ...]]]:
+                     genes: list[str], *, truth_path: str | Path | None = None
+                     ) -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, ...]]]:
     """AUROC/AUPR table and the ROC / PR curve points ``(fpr, tpr, recall, precision)`` of every method."""
     rindex = {r: i for i, r in enumerate(regulators)}
     gindex = {g: i for i, g in enumerate(genes)}
@@ -110,7 +111,8 @@ def evaluate_methods(truth: pd.DataFrame, methods: dict[str, pd.DataFrame], regu
             valid[i, gindex[r]] = False
     y = label[valid]
     if y.sum() == 0:
-        raise InputError("none of the true edges is a regulator -> gene pair of the candidates")
+        raise InputError("none of the true edges is a regulator -> gene pair of the expression matrix and "
+                         "regulator list", path=truth_path)
     rows, curves = [], {}
     k = int(y.sum())
     for name, edges in methods.items():
@@ -179,6 +181,8 @@ def evaluate_networks(truth_path: str | Path, method_paths: dict[str, str | Path
     if clash:
         raise InputError(f"names used for both a method and a baseline: {', '.join(clash)}")
     truth = read_edges(truth_path)
+    if truth.empty:
+        raise InputError("the true network lists no edges (only a header)", path=truth_path)
     frame = read_expression(expression, samples_in_rows=samples_in_rows)
     genes = list(frame.index)
     listed = read_regulators(regulators_path)
@@ -190,7 +194,7 @@ def evaluate_networks(truth_path: str | Path, method_paths: dict[str, str | Path
     else:
         log.info(note)
     methods = {name: read_edges(p) for name, p in {**method_paths, **baseline_paths}.items()}
-    table, curves = evaluate_methods(truth, methods, regulators, genes)
+    table, curves = evaluate_methods(truth, methods, regulators, genes, truth_path=truth_path)
     table.attrs["truth_coverage"] = coverage
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

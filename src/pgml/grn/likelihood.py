@@ -142,6 +142,18 @@ def _leaf_moments(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray):  #
             yield k, m, raw - s1 * s1 / m, raw
 
 
+def gene_module_loglik_and_constant(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray
+                                    ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gene_module_loglik` and :func:`constant_leaf_mask` from one pass over the leaves."""
+    x = np.asarray(x, dtype=np.float64)
+    ll = np.zeros((x.shape[0], len(leaf_labels)))
+    constant = np.zeros((x.shape[0], len(leaf_labels)), dtype=bool)
+    for k, m, ss, raw in _leaf_moments(x, leaf_labels):
+        ll[:, k] += loglik_from_moments(m, ss, raw)
+        constant[:, k] |= ss <= _REL_TOL * raw + 1e-300
+    return ll, constant
+
+
 def constant_leaf_mask(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray) -> np.ndarray:
     """Genes x modules: True where the gene is constant within some leaf of more than one sample.
 

@@ -65,6 +65,13 @@ class GnetParams:
             raise ValueError("init_group_size must be >= 1")
         if self.restarts < 1:
             raise ValueError("restarts must be >= 1")
+        if not 0.0 <= self.cor_cutoff <= 1.0:  # also refuses NaN
+            raise ValueError(f"cor_cutoff must be a correlation in [0, 1], got {self.cor_cutoff}")
+        if not 0.0 < self.force_split <= 1.0:
+            raise ValueError(f"force_split must be a fraction of genes in (0, 1], got {self.force_split}")
+        if self.min_group_size < 1 or self.min_divide_size < 1:
+            raise ValueError(f"min_group_size and min_divide_size must be >= 1, got {self.min_group_size} "
+                             f"and {self.min_divide_size}")
 
 
 @dataclass(frozen=True)

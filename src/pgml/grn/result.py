@@ -16,6 +16,8 @@
 - ``result.json`` + ``result.npz``: the whole result (names, parameters, trees, iteration history,
   timings; expression, split table and assignment arrays), reloaded by :func:`load_result`;
 - ``missing_regulators.txt``: regulator IDs that were not in the expression matrix;
+- ``model.json`` (written by ``pgml grn infer``, :mod:`pgml.grn.card`): the model card, with the inputs,
+  parameters, seed and the module coherence beside that of random modules of the same sizes;
 - ``consensus.tsv`` (with ``restarts`` > 1, :mod:`pgml.grn.consensus`): one row per target gene: gene,
   module (of the first run, 0 = none), stability, then one column per target gene holding the
   fraction of runs that put the two genes in one module. ``result.json`` then holds ``restarts``
@@ -164,12 +166,16 @@ def load_result(path: str | Path) -> GnetFit:
         if meta.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
             raise InputError(f"result format {meta.get('format_version')} is not {FORMAT_VERSION}; rerun "
                              "`pgml grn infer`", path=directory)
-        return _fit_from(meta, arrays)
+        fit = _fit_from(meta, arrays)
     except (json.JSONDecodeError, KeyError, ValueError, OSError) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(f"unreadable result.json/result.npz ({type(exc).__name__}: {exc}); rerun "
                          "`pgml grn infer`", path=directory) from None
+    from pgml.grn.card import check_result_card
+
+    check_result_card(directory, fit)
+    return fit
 
 
 def _fit_from(meta: dict, arrays) -> GnetFit:

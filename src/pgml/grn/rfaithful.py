@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pgml.grn.likelihood import constant_leaf_mask, gene_module_loglik
+from pgml.grn.likelihood import gene_module_loglik_and_constant
 from pgml.grn.tree import RegulatoryTree
 
 
@@ -68,8 +68,8 @@ def assign_genes(target_expr: np.ndarray, trees: list[RegulatoryTree], n_rows: i
     leaves = [t.leaf_labels for t in trees]
     n = target_expr.shape[1]
     leaves += [np.zeros(n, dtype=np.int64)] * max(0, n_rows - len(trees))
-    ll = gene_module_loglik(target_expr, leaves)
-    ll[constant_leaf_mask(target_expr, leaves)] = np.inf
+    ll, constant = gene_module_loglik_and_constant(target_expr, leaves)
+    ll[constant] = np.inf
     return ll.argmax(axis=1).astype(np.int64)
 
 

@@ -167,6 +167,11 @@ def simulate_network(n_genes: int = _D.n_genes, n_samples: int = _D.n_samples, *
     rng = np.random.default_rng(seed)
     if n_samples < 2 or n_genes < 3:
         raise InputError("need at least 3 genes and 2 samples")
+    for name, value in (("bio_noise", bio_noise), ("noise", noise)):
+        if not 0.0 <= value < np.inf:  # also refuses NaN
+            raise InputError(f"{name} must be a finite sd >= 0, got {value}")
+    if not 0.0 < tf_fraction < 1.0:
+        raise InputError(f"tf_fraction must be in (0, 1), got {tf_fraction}")
     if topology == "scale-free":
         if not 0 < n_external < n_genes:
             raise InputError(f"n_external must be in 1..{n_genes - 1}")
@@ -174,6 +179,8 @@ def simulate_network(n_genes: int = _D.n_genes, n_samples: int = _D.n_samples, *
     elif topology == "seed":
         if seed_network is None:
             raise InputError("topology 'seed' needs a seed network (regulator<TAB>target file)")
+        if not Path(seed_network).is_file():
+            raise InputError("seed network not found (a regulator<TAB>target file)", path=seed_network)
         seed_edges = pd.read_csv(seed_network, sep=None, engine="python", header=None, comment="#", dtype=str)
         if seed_edges.shape[1] < 2:
             raise InputError("expected two columns: regulator, target", path=seed_network)

@@ -8,8 +8,8 @@ R runs ``kmeans(x, 3)`` once per regulator from random starts, which can stop in
 Here the three clusters are the exact optimum of the k-means objective (the smallest within-cluster
 sum of squares), found by dynamic programming over the sorted values as Ckmeans.1d.dp does [ckmeans]:
 in one dimension optimal clusters are intervals of the sorted values, so the optimum is the best pair
-of cut points, and with prefix sums every pair costs O(1); all pairs of all regulators are scored with
-a few vectorised array operations (O(n^2) per regulator, chunked to bound memory). The result is
+of cut points, and with prefix sums every pair costs O(1); all pairs are scored (O(n^2) per regulator),
+one first cut at a time for all regulators at once, so the arrays stay regulators x n. The result is
 deterministic (no seed) and never has a larger within-cluster error than any k-means start; it is used
 in both modes. Written here rather than with scikit-learn because KMeans is a local search (and one
 call per regulator); no packaged exact 1-D k-means is among the dependencies. Each split is a
@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 LOW, NEUTRAL, HIGH = -1, 0, 1
-#: cells of the (regulators x cut x cut) cost array per chunk
-_CHUNK_CELLS = 2 ** 24
+#: cells of the (regulators x cut) arrays per chunk of regulators
+_CHUNK_CELLS = 2 ** 22
 
 
 def _sse(s1: np.ndarray, s2: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -44,6 +44,44 @@ def within_sse(x: np.ndarray, levels: np.ndarray) -> np.ndarray:
         ss = np.where(mask, x * x, 0.0).sum(axis=1)
         out += ss - np.divide(s * s, cnt, out=np.zeros_like(s), where=cnt > 0)
     return out
+
+
+def _best_cuts(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cut points 0 < i < j < n of the smallest three-interval SSE of each sorted row of ``v``.
+
+    Cuts lie only where the sorted values increase. Loops over the first cut i; for each i every row
+    and every second cut j is scored at once, ``SSE[0, i) + SSE[i, j) + SSE[j, n)`` from prefix sums,
+    and a row's best pair is replaced only by a strictly smaller one, so ties keep the lowest (i, j),
+    as an argmin over all pairs in (i, j) order would. The work is that of scoring every pair, in
+    arrays of one row of pairs at a time (no regulators x n x n temporaries).
+    """
+    c, n = v.shape
+    s1 = np.concatenate([np.zeros((c, 1)), np.cumsum(v, axis=1)], axis=1)
+    s2 = np.concatenate([np.zeros((c, 1)), np.cumsum(v * v, axis=1)], axis=1)
+    cuts = np.arange(n + 1)
+    ends = np.broadcast_to(cuts, (c, n + 1))
+    head = _sse(s1, s2, np.zeros_like(ends), ends)  # SSE of [0, i)
+    tail = _sse(s1, s2, ends, np.full_like(ends, n))  # SSE of [j, n)
+    ok = np.zeros((c, n + 1), dtype=bool)
+    ok[:, 1:n] = v[:, 1:] > v[:, :-1]
+    best = np.full(c, np.inf)
+    best_i = np.zeros(c, dtype=np.int64)
+    best_j = np.zeros(c, dtype=np.int64)
+    rows = np.arange(c)
+    for i in range(1, n - 1):
+        js = slice(i + 1, n)
+        d1 = s1[:, js] - s1[:, i:i + 1]
+        d2 = s2[:, js] - s2[:, i:i + 1]
+        m = (cuts[js] - i).astype(np.float64)
+        total = head[:, i:i + 1] + (d2 - d1 * d1 / m) + tail[:, js]
+        total = np.where(ok[:, i:i + 1] & ok[:, js], total, np.inf)
+        j = total.argmin(axis=1)
+        value = total[rows, j]
+        better = value < best
+        best = np.where(better, value, best)
+        best_i = np.where(better, i, best_i)
+        best_j = np.where(better, j + i + 1, best_j)
+    return best_i, best_j
 
 
 def kmeans3_levels(x: np.ndarray) -> np.ndarray:
@@ -68,30 +106,10 @@ def kmeans3_levels(x: np.ndarray) -> np.ndarray:
     if two.size:
         sorted_levels[two] = np.where(xs[two] > xs[two, :1], HIGH, LOW)
     rows = np.flatnonzero(distinct >= 3)
-    chunk = max(1, _CHUNK_CELLS // (n * n))
-    cuts = np.arange(n + 1)
+    chunk = max(1, _CHUNK_CELLS // (n + 1))
     for start in range(0, rows.size, chunk):
         r = rows[start:start + chunk]
-        v = xs[r]
-        c = r.size
-        s1 = np.concatenate([np.zeros((c, 1)), np.cumsum(v, axis=1)], axis=1)
-        s2 = np.concatenate([np.zeros((c, 1)), np.cumsum(v * v, axis=1)], axis=1)
-        ends = np.broadcast_to(cuts, (c, n + 1))
-        head = _sse(s1, s2, np.zeros_like(ends), ends)  # SSE of [0, i)
-        tail = _sse(s1, s2, ends, np.full_like(ends, n))  # SSE of [j, n)
-        # middle[i, j] = SSE of [i, j) for every pair of cuts
-        d1 = s1[:, None, :] - s1[:, :, None]
-        d2 = s2[:, None, :] - s2[:, :, None]
-        m = (cuts[None, :] - cuts[:, None]).astype(np.float64)
-        middle = d2 - d1 * d1 / np.where(m > 0, m, 1.0)
-        total = head[:, :, None] + middle + tail[:, None, :]
-        # a cut i is allowed where v[i-1] < v[i] (never between equal values); 0 < i < j < n
-        ok = np.zeros((c, n + 1), dtype=bool)
-        ok[:, 1:n] = v[:, 1:] > v[:, :-1]
-        valid = ok[:, :, None] & ok[:, None, :] & (m > 0)[None]
-        total = np.where(valid, total, np.inf).reshape(c, -1)
-        best = total.argmin(axis=1)
-        i, j = np.divmod(best, n + 1)
+        i, j = _best_cuts(xs[r])
         pos = np.arange(n)[None, :]
         sorted_levels[r] = np.where(pos < i[:, None], LOW, np.where(pos < j[:, None], NEUTRAL, HIGH))
     np.put_along_axis(levels, order, sorted_levels, axis=1)

@@ -385,6 +385,12 @@ def read_structure(
         occupancy=np.asarray(cols["occupancy"], dtype=np.float64),
         hetero=np.asarray(cols["hetero"], dtype=bool),
     )
+    bad = np.flatnonzero(~np.isfinite(atoms.coords).all(axis=1))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"{bad.size} atom(s) with a coordinate that is not a finite number (first: "
+                         f"{atoms.atom_name[i]} {atoms.coords[i].tolist()})", path=path,
+                         record=f"{atoms.chain_id[i]}:{atoms.res_seq[i]}{atoms.ins_code[i]} {atoms.res_name[i]}")
     if not atoms.protein_mask().any():
         sel = f" in chains {','.join(sorted(wanted))}" if wanted else ""
         raise InputError(f"no protein atoms{sel} (standard or mapped amino acids)", path=path,
