@@ -16,7 +16,7 @@ from pgml.errors import InputError  # noqa: E402
 from pgml.tfbs.bins import bin_genome, read_chrom_sizes  # noqa: E402
 from pgml.tfbs.model import TfbsModule  # noqa: E402
 from pgml.tfbs.params import BIN_STEP, SimulateConfig  # noqa: E402
-from pgml.tfbs.predict import COLUMNS, predict_cell  # noqa: E402
+from pgml.tfbs.predict import predict_cell  # noqa: E402
 from pgml.tfbs.simulate import simulate  # noqa: E402
 from pgml.tfbs.windows import TfbsWindows, WindowBatches, WindowSource, batch_loader  # noqa: E402
 
@@ -98,7 +98,7 @@ def test_predictions_equal_with_and_without_workers_and_per_window(data: TfbsWin
     serial = predict_cell(module, data, chroms, batch_size=100, device="cpu", workers=0)
     forked = predict_cell(module, data, chroms, batch_size=100, device="cpu", workers=2)
     assert len(serial) == sum(data.bins.count(c) for c in chroms)
-    for column in COLUMNS:
+    for column in module.model.outputs:
         np.testing.assert_allclose(forked[column], serial[column], rtol=0, atol=1e-6)
     # the windows read one at a time, through the model in the same batches, give the same numbers
     keys = np.concatenate([data.keys(c, np.arange(data.bins.count(c)), 0) for c in chroms])
