@@ -1378,7 +1378,7 @@ CONTACT_CASES: list[Case] = [
          r"x\.pssm: no 'A R N D \.\.\.' header line"),
     # structures, targets and files that do not belong together
     Case("contact-evaluate-nan-coordinate", contact_evaluate(_contact_nan_coordinate()),
-         r"q\.pdb: A:2:GLY: atom CA has a non-finite coordinate \(nan, 0\.0, 0\.0\)"),
+         r"q\.pdb: A:2 GLY: 1 atom\(s\) with a coordinate that is not a finite number \(first: CA \[nan, 0\.0, 0\.0\]\)"),
     Case("contact-evaluate-no-structure-for-target", contact_evaluate(name="other"),
          r"q\.npz: no structure for target q among --structures"),
     Case("contact-evaluate-prediction-missing", contact_evaluate(prediction="none"),

@@ -107,7 +107,7 @@ def test_bigwig_signal_check_accepts_values_below_one_and_refuses_zeros(tmp_path
 
 def test_bin_memory_is_estimated_before_allocating(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PGML_MEMORY_LIMIT", "1M")
-    with pytest.raises(InputError, match=r"g\.sizes: 1,999,997 bins need about 0\.0 GiB, more than the 0\.0 GiB"):
+    with pytest.raises(InputError, match=r"g\.sizes: 1,999,997 bins need about 26\.7 MiB, more than the 1\.0 MiB"):
         bin_genome({"chr1": 100_000_000}, None, None, sizes_path=tmp_path / "g.sizes")
     monkeypatch.setenv("PGML_MEMORY_LIMIT", "1G")
     assert bin_genome({"chr1": 100_000_000}, None, None).blacklist["chr1"].dtype == np.bool_

@@ -280,6 +280,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                                               *dnase.values()])
     bins = BinSet.load(args.bins)
     labels = Labels.load(args.labels)
+    train, valid, test = split_chroms(bins, args.valid_chroms, args.test_chroms, path=args.bins)
     missing = [c for c in dict.fromkeys([*predictions, *args.train_cells]) if c not in dnase]
     if missing:
         raise InputError(f"--dnase missing for cell type(s) {', '.join(missing)} (the logistic baseline reads the "
@@ -287,7 +288,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     unknown = [c for c in noattention if c not in predictions]
     if unknown:
         raise InputError(f"--noattention given for cell type(s) {', '.join(unknown)} without --predictions")
-    train, valid, test = split_chroms(bins, args.valid_chroms, args.test_chroms, path=args.bins)
     pca = read_pca(args.pca, sorted(set(predictions) | set(args.train_cells)))
     metrics = evaluate_tf(labels, bins, predictions, dnase, load_annotation(args.annotation), pca, args.train_cells,
                           train, valid, test, args.output_dir, noattention=noattention, precision=args.precision,
