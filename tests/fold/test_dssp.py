@@ -160,3 +160,17 @@ def test_large_shared_structure_keeps_mkdssp_on_mmcif() -> None:
     result = backbone_hbonds(renamed, "mkdssp")
     assert result.source == "mkdssp"
     assert set(map(tuple, result.pairs.tolist())) == classic[1] and len(classic[1]) > 1500
+
+
+@needs_mkdssp
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["11AS.pdb.gz", "1AVG.pdb.gz", "1DIX.pdb.gz"])
+def test_mmcif_path_gives_the_classic_result_on_shared_structures(name: str) -> None:
+    """Two chains (11AS), insertion codes (1AVG: 437 atoms, 1DIX: 21 atoms)."""
+    path = SHARED_STRUCTURES / "files" / name
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    atoms = read_structure(path).atoms
+    atoms = atoms.subset(atoms.protein_mask())
+    classic = _per_residue(_mkdssp_classic("mkdssp", atoms, 300))
+    assert _per_residue(_mkdssp_mmcif("mkdssp", atoms, 300)) == classic and len(classic[1]) > 100
