@@ -11,6 +11,7 @@ from conftest import DEMO_STRUCTURES, SHARED_STRUCTURES
 
 from pgml.fold.hbonds import backbone_hbonds, hbond_atom_pairs
 from pgml.structure.dssp import (
+    DsspUnavailable,
     _cif_text,
     _mkdssp_classic,
     _mkdssp_mmcif,
@@ -174,3 +175,35 @@ def test_mmcif_path_gives_the_classic_result_on_shared_structures(name: str) -> 
     atoms = atoms.subset(atoms.protein_mask())
     classic = _per_residue(_mkdssp_classic("mkdssp", atoms, 300))
     assert _per_residue(_mkdssp_mmcif("mkdssp", atoms, 300)) == classic and len(classic[1]) > 100
+
+
+@needs_mkdssp
+@pytest.mark.shared_data
+def test_pdb_route_when_mkdssp_cannot_write_mmcif() -> None:
+    """mkdssp 4.2 stops writing 2SRC's mmCIF (duplicate ``_struct_sheet_range`` key); the PDB route
+    still gives mkdssp's H-bonds."""
+    path = SHARED_STRUCTURES / "files" / "2SRC.pdb.gz"
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    atoms = read_structure(path).atoms
+    atoms = atoms.subset(atoms.protein_mask())
+    result = backbone_hbonds(atoms, "mkdssp")
+    assert result.source == "mkdssp"
+    assert set(map(tuple, result.pairs.tolist())) == _per_residue(_mkdssp_classic("mkdssp", atoms, 300))[1]
+
+
+@needs_mkdssp
+def test_run_mkdssp_takes_the_pdb_route_when_the_mmcif_run_fails(monkeypatch) -> None:
+    import pgml.structure.dssp as dssp
+
+    atoms = read_structure(DEMO_STRUCTURES / "1UBI.pdb.gz").atoms
+    expected = _per_residue(_mkdssp_classic("mkdssp", atoms, 300))
+
+    def failing(*_args, **_kwargs):
+        raise DsspUnavailable("mkdssp failed (status 1): Duplicate Key violation")
+
+    monkeypatch.setattr(dssp, "_mkdssp_mmcif", failing)
+    assert _per_residue(run_mkdssp(atoms)) == expected
+    long_ids = _copies(atoms.subset(atoms.protein_mask()), ["AA"])  # does not fit PDB: no second route
+    with pytest.raises(DsspUnavailable, match="Duplicate Key"):
+        run_mkdssp(long_ids)
