@@ -1,5 +1,14 @@
 """Speed of the fold chain (IEConv): graph building, forward+backward by protein size, peak memory.
 
+Graph building on real structures (``--structures-dir``, default ``../shared/data/structures``): the
+structures of about 5k and 20k atoms listed in ``SETS`` are built one at a time on one thread by the
+current implementation and by the anchor (the source of ``--anchor``, a commit before the graph-building
+speed-up, unpacked with ``git archive``), each in its own process (``benchmarks/fold_build_worker.py``),
+in the same run. The table gives structures/s per size and implementation, the seconds per stage
+(parse, DSSP, bonds, hops, pooling, other, save), whether the two built identical samples (SHA-256 of
+every array), and the goal: >= 10 structures/s at 5k atoms on 2 cores (shards are built in parallel,
+one process per core, so the 2-core rate is twice the one-process rate on an idle machine).
+
 Synthetic proteins of about 1k, 5k and 20k heavy atoms are made by placing copies of ubiquitin
 (1UBI, 602 atoms) 60 Å apart as separate chains; graph building (DSSP, bonds, hops, pooling) is
 timed per protein. For each size the full network (fig. 5; paper widths, or the demo's with
@@ -7,14 +16,21 @@ timed per protein. For each size the full network (fig. 5; paper widths, or the 
 GCN layer of the same width on the same atom neighbourhood (3 Å). CPU rows always; GPU rows when a
 GPU is visible. Peak memory: the process's max RSS so far on CPU, ``torch.cuda.max_memory_allocated`` on GPU.
 
-    python benchmarks/fold_speed.py [--quick] [--threads 2]
+    python benchmarks/fold_speed.py [--quick] [--threads 2] [--build-only] [--anchor COMMIT]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
+import json
+import os
 import resource
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -29,6 +45,11 @@ from pgml.fold.model import IEConvNet
 from pgml.fold.params import ModelConfig
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the commit before the graph-building speed-up (mkdssp on mmCIF, hop distances from matrix powers)
+ANCHOR = "0a7914d"
+#: real structures near 5k and 20k protein atoms (../shared/data/structures/index.tsv: n_atoms_model1)
+SETS = {"5k": ["1EVE", "11AS", "1AFS", "2REG", "1F2N", "1RB8"], "20k": ["6WG6", "3NIG", "4JSV"]}
+GOAL_5K_PER_S = 10.0
 CHAINS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -84,6 +105,61 @@ def to(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device) for k, v in batch.items()}
 
 
+def anchor_tree(commit: str, into: Path) -> Path:
+    """``src`` and the resources of ``commit`` unpacked under ``into`` (its ``src`` path)."""
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src", "resources/chem", "resources/fold"],
+                         check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+        t.extractall(into, filter="data")
+    return into / "src"
+
+
+def run_worker(src: Path, paths: list[Path], threads: int) -> list[dict]:
+    env = {**os.environ, "PYTHONPATH": str(src), "PGML_FOLD_RESOURCES": str(src.parent / "resources" / "fold"),
+           "OMP_NUM_THREADS": str(threads)}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fold_build_worker.py"), "--threads",
+                           str(threads), *map(str, paths)], env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"worker on {src} failed:\n{proc.stderr[-2000:]}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def build_table(structures_dir: Path, anchor: str, threads: int) -> None:
+    index = pd.read_csv(structures_dir / "index.tsv", sep="\t").set_index("pdb_id")
+    paths = {label: [structures_dir / index.loc[i, "file"] for i in ids if i in index.index]
+             for label, ids in SETS.items()}
+    with tempfile.TemporaryDirectory(prefix="pgml-anchor-") as tmp:
+        trees = {"anchor " + anchor: anchor_tree(anchor, Path(tmp)), "current": ROOT / "src"}
+        results = {name: run_worker(src, [p for ps in paths.values() for p in ps], threads)
+                   for name, src in trees.items()}
+    stages = ["parse", "dssp", "bonds", "hops", "pooling", "other", "save"]
+    rows = []
+    by_path = {name: {r["path"]: r for r in res} for name, res in results.items()}
+    current = by_path["current"]
+    for label, ps in paths.items():
+        for name, res in by_path.items():
+            got = [res[str(p)] for p in ps]
+            total = sum(r["total"] for r in got)
+            row = {"size": label, "implementation": name, "structures": len(got),
+                   "mean_atoms": int(np.mean([r["atoms"] for r in got])), "structures_per_s": len(got) / total}
+            row.update({f"{k}_s": np.mean([r.get(k, 0.0) for r in got]) for k in stages})
+            row["dssp_from"] = ",".join(sorted({r["hbond_source"] for r in got}))
+            row["identical"] = all(r["sha256"] == current[str(p)]["sha256"] for r, p in zip(got, ps, strict=True))
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    base = table.set_index(["size", "implementation"])["structures_per_s"]
+    table["speedup"] = [r.structures_per_s / base[(r.size, "anchor " + anchor)] for r in table.itertuples()]
+    print(f"graph building on real structures (pgml.fold.graph.structure_samples, one process, {threads} "
+          f"thread(s); this machine: {os.cpu_count()} CPU cores shared with other jobs, load average "
+          f"{os.getloadavg()[0]:.1f}); seconds per structure by stage:")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    rate = float(base[("5k", "current")])
+    two_core = 2 * rate
+    print(f"\ngoal: >= {GOAL_5K_PER_S:.0f} structures/s at 5k atoms on 2 cores; current {rate:.2f}/s in one "
+          f"process, so about {two_core:.2f}/s with one process per core: "
+          + ("met" if two_core >= GOAL_5K_PER_S else "NOT met"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="demo widths; sizes 1k and 5k only")
@@ -92,7 +168,18 @@ def main() -> None:
                         help="write the built samples here (a .pt file) for a later --samples run")
     parser.add_argument("--samples", type=Path, default=None,
                         help="samples written by --save-samples: skip graph building (no gemmi/mkdssp needed)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="only the graph-building table on real structures (no network timing)")
+    parser.add_argument("--structures-dir", type=Path, default=ROOT.parent / "shared" / "data" / "structures")
+    parser.add_argument("--anchor", default=ANCHOR, help="commit whose graph building is the anchor")
+    parser.add_argument("--build-threads", type=int, default=1)
     args = parser.parse_args()
+    if (args.structures_dir / "index.tsv").is_file() and not args.samples:
+        build_table(args.structures_dir, args.anchor, args.build_threads)
+    elif args.build_only:
+        raise SystemExit(f"{args.structures_dir}/index.tsv not found")
+    if args.build_only:
+        return
     torch.set_num_threads(args.threads)
     config = ModelConfig() if args.quick else ModelConfig(widths=(64, 128, 256, 512, 1024), mlp_hidden=1024)
     sizes = {"1k": 2, "5k": 8} if args.quick else {"1k": 2, "5k": 8, "20k": 33}

@@ -133,3 +133,73 @@ def test_ca_only_builds_the_residue_graph_by_option(write_pdb) -> None:
     s = structure_samples(path, ca_only="residue")[0]
     assert s["sizes"][:3] == [8, 8, 8] and s["hbond_source"] == "none"
     assert sorted(h for h in s["hops_cov"][0][1].tolist() if h == 1) == [1] * 7  # consecutive CAs bonded
+
+
+# --- the fast paths equal slow reference functions on real structures --------------------------------
+
+
+def _reference_hops(n: int, edges: np.ndarray, max_hops: int) -> dict[tuple[int, int], int]:
+    """Hop distances <= max_hops of every pair i < j by one breadth-first search per node."""
+    neighbours: list[set[int]] = [set() for _ in range(n)]
+    for i, j in np.asarray(edges, dtype=np.int64).reshape(-1, 2).tolist():
+        if i != j:
+            neighbours[i].add(j)
+            neighbours[j].add(i)
+    out = {}
+    for start in range(n):
+        seen, frontier = {start}, {start}
+        for h in range(1, max_hops + 1):
+            frontier = {k for f in frontier for k in neighbours[f]} - seen
+            seen |= frontier
+            out.update({(start, k): h for k in frontier if k > start})
+    return out
+
+
+@pytest.mark.parametrize("name", ["1UBI.pdb.gz", "4ZHL.cif.gz"])
+def test_sample_hops_equal_breadth_first_search_at_every_level(name: str) -> None:
+    from pgml.fold.pooling import pooled_edges
+    from pgml.structure.bonds import covalent_bonds
+    from pgml.structure.io import read_structure
+
+    sample = structure_samples(DEMO_STRUCTURES / name)[0]
+    atoms = read_structure(DEMO_STRUCTURES / name).atoms
+    atoms = atoms.subset(atoms.protein_mask())
+    edges = covalent_bonds(atoms)[0]
+    for level, size in enumerate(sample["sizes"]):
+        pairs, hops = sample["hops_cov"][level]
+        got = dict(zip(map(tuple, pairs.tolist()), hops.tolist(), strict=True))
+        assert got == _reference_hops(size, edges, sample["max_hops"]), f"level {level}"
+        assert pairs.dtype == np.int64 and hops.dtype == np.int8
+        assert np.all(np.diff(pairs[:, 0] * size + pairs[:, 1]) > 0)  # sorted by (i, j)
+        if level < len(sample["assign"]):
+            edges = pooled_edges(edges, sample["assign"][level])
+
+
+def test_atom_level_arrays_equal_per_atom_loops() -> None:
+    import gemmi
+
+    from pgml.fold.graph import FEATURE_SCALE, atom_type_vocabulary
+    from pgml.fold.hbonds import hbond_atom_pairs
+    from pgml.structure.io import read_structure
+
+    atoms = read_structure(DEMO_STRUCTURES / "4ZHL.cif.gz").atoms
+    atoms = atoms.subset(atoms.protein_mask())
+    sample = structure_samples(DEMO_STRUCTURES / "4ZHL.cif.gz")[0]
+    vocab = {k: i for i, k in enumerate(atom_type_vocabulary())}
+    types = [vocab["OXT"] if a == "OXT" else vocab.get(f"{r}:{a}", vocab["OTHER"])
+             for r, a in zip(atoms.res_name, atoms.atom_name, strict=True)]
+    assert sample["atom_type"].tolist() == types
+    feats = [[gemmi.Element(e).covalent_r, gemmi.Element(e).vdw_r, gemmi.Element(e).weight] for e in atoms.element]
+    np.testing.assert_array_equal(sample["atom_feat"], np.asarray(feats, dtype=np.float32) / FEATURE_SCALE)
+    ca = np.full(atoms.n_residues, -1)
+    for i in range(len(atoms)):
+        if atoms.atom_name[i] == "CA":
+            ca[atoms.res_index[i]] = i
+    assert sample["ca"].tolist() == ca.tolist()
+    residue_pairs = np.array([[5, 1], [9, 5], [5, 1], [2, 40]])
+    n_of, o_of = {}, {}
+    for i in range(len(atoms)):
+        (n_of if atoms.atom_name[i] == "N" else o_of if atoms.atom_name[i] == "O" else {}).setdefault(
+            int(atoms.res_index[i]), i)
+    expected = sorted({(min(n_of[d], o_of[a]), max(n_of[d], o_of[a])) for d, a in residue_pairs.tolist()})
+    assert hbond_atom_pairs(atoms, residue_pairs).tolist() == [list(p) for p in expected]

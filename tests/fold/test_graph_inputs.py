@@ -29,8 +29,30 @@ def _out_of_pdb_range(tmp_path: Path) -> Path:
     return path
 
 
+def _backbone_o_missing(tmp_path: Path) -> Path:
+    """1UBI without the backbone O of every fourth residue: mkdssp reports too few residues (75 %)."""
+    text = gzip.decompress(UBI.read_bytes()).decode()
+    lines = [ln for ln in text.splitlines()
+             if not (ln.startswith("ATOM") and ln[12:16] == " O  " and int(ln[22:26]) % 4 == 0)]
+    path = tmp_path / "no_o.pdb"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_structure_out_of_pdb_range_keeps_mkdssp(tmp_path: Path, caplog) -> None:
+    """Residue numbers beyond 9999 do not fit PDB: mkdssp runs on mmCIF, no fallback, and the
+    H-bonds are those of the same structure with its own numbers."""
+    with caplog.at_level(logging.WARNING):
+        (big,) = structure_samples(_out_of_pdb_range(tmp_path), hbond_source="mkdssp")
+    (ubi,) = structure_samples(UBI, hbond_source="mkdssp")
+    assert big["hbond_source"] == "mkdssp" and not [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert big["ss3"] == ubi["ss3"] and big["n_hbonds"] == ubi["n_hbonds"] > 30
+    for a, b in zip(big["hops_hb"], ubi["hops_hb"], strict=True):
+        assert all((x == y).all() for x, y in zip(a, b, strict=True))
+
+
 def test_mkdssp_fallback_warns_with_file_and_what_pydssp_found(tmp_path: Path, caplog) -> None:
-    path = _out_of_pdb_range(tmp_path)
+    path = _backbone_o_missing(tmp_path)
     with caplog.at_level(logging.WARNING):
         (sample,) = structure_samples(path, hbond_source="auto")
     assert sample["hbond_source"] == "pydssp"
@@ -40,8 +62,8 @@ def test_mkdssp_fallback_warns_with_file_and_what_pydssp_found(tmp_path: Path, c
 
 
 def test_mkdssp_asked_for_is_refused_not_replaced(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="big.cif: mkdssp cannot assign H-bonds"):
-        structure_samples(_out_of_pdb_range(tmp_path), hbond_source="mkdssp")
+    with pytest.raises(InputError, match=r"no_o\.pdb: mkdssp cannot assign H-bonds \(mkdssp reported 57 residues"):
+        structure_samples(_backbone_o_missing(tmp_path), hbond_source="mkdssp")
 
 
 def test_residue_numbered_twice_is_found_and_microheterogeneity_is_not(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ poolings that merge consecutive residues. ``LEVELS`` levels are stored so that a
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -94,25 +95,27 @@ def atom_type_vocabulary() -> list[str]:
     return [f"{r}:{a}" for r in STANDARD_RESIDUES for a in table[r]] + ["OXT", "OTHER"]
 
 
+@functools.cache
+def _type_index() -> dict[str, int]:
+    return {k: i for i, k in enumerate(atom_type_vocabulary())}
+
+
 def atom_types(atoms: AtomTable) -> np.ndarray:
-    vocab = {k: i for i, k in enumerate(atom_type_vocabulary())}
-    other = vocab["OTHER"]
-    out = np.empty(len(atoms), dtype=np.int64)
-    for i, (r, a) in enumerate(zip(atoms.res_name, atoms.atom_name, strict=True)):
-        out[i] = vocab["OXT"] if a == "OXT" else vocab.get(f"{r}:{a}", other)
-    return out
+    vocab = _type_index()
+    other, oxt = vocab["OTHER"], vocab["OXT"]
+    return np.fromiter((oxt if a == "OXT" else vocab.get(f"{r}:{a}", other)
+                        for r, a in zip(atoms.res_name.tolist(), atoms.atom_name.tolist(), strict=True)),
+                       dtype=np.int64, count=len(atoms))
 
 
 def atom_features(atoms: AtomTable) -> np.ndarray:
     """(N, 3): covalent radius, van der Waals radius, atomic mass (gemmi's element table), scaled."""
-    cache: dict[str, tuple[float, float, float]] = {}
-    out = np.empty((len(atoms), 3), dtype=np.float32)
-    for i, el in enumerate(atoms.element):
-        if el not in cache:
-            e = gemmi.Element(str(el))
-            cache[el] = (e.covalent_r, e.vdw_r, e.weight)
-        out[i] = cache[el]
-    return out / FEATURE_SCALE
+    elements, inverse = np.unique(atoms.element, return_inverse=True)
+    table = np.empty((len(elements), 3), dtype=np.float32)
+    for k, el in enumerate(elements.tolist()):
+        e = gemmi.Element(str(el))
+        table[k] = (e.covalent_r, e.vdw_r, e.weight)
+    return table[inverse.reshape(-1)] / FEATURE_SCALE
 
 
 def _ca_only_bonds(atoms: AtomTable) -> np.ndarray:
@@ -150,8 +153,9 @@ def build_sample(atoms: AtomTable, sample_id: str, entry: str, *, hbond_source: 
     _, first = np.unique(atoms.res_index, return_index=True)
     res_first = first
     ca = np.full(n_res, -1, dtype=np.int64)
-    for i in np.flatnonzero(atoms.atom_name == "CA"):
-        ca[atoms.res_index[i]] = i
+    is_ca = np.flatnonzero(atoms.atom_name == "CA")[::-1]
+    residues, last = np.unique(atoms.res_index[is_ca], return_index=True)  # the last CA of each residue
+    ca[residues] = is_ca[last]
     res_names = atoms.res_name[res_first]
     res_type = np.asarray([STANDARD_RESIDUES.index(r) if r in STANDARD_RESIDUES else len(STANDARD_RESIDUES)
                            for r in res_names], dtype=np.int64)

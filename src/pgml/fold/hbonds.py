@@ -96,15 +96,20 @@ def backbone_hbonds(atoms: AtomTable, source: str = "auto", *, path: str | Path 
 
 def hbond_atom_pairs(atoms: AtomTable, residue_pairs: np.ndarray) -> np.ndarray:
     """Residue H-bonds (donor, acceptor) -> atom pairs (N of donor, O of acceptor), i < j, unique."""
-    n_of: dict[int, int] = {}
-    o_of: dict[int, int] = {}
-    for i in np.flatnonzero(atoms.atom_name == "N"):
-        n_of.setdefault(int(atoms.res_index[i]), int(i))
-    for i in np.flatnonzero(atoms.atom_name == "O"):
-        o_of.setdefault(int(atoms.res_index[i]), int(i))
-    out = set()
-    for d, a in residue_pairs.tolist():
-        if d in n_of and a in o_of:
-            i, j = n_of[d], o_of[a]
-            out.add((min(i, j), max(i, j)))
-    return np.asarray(sorted(out), dtype=np.int64).reshape(-1, 2)
+    n_res = int(atoms.res_index.max()) + 1 if len(atoms) else 0
+    n_of, o_of = _first_atom(atoms, "N", n_res), _first_atom(atoms, "O", n_res)
+    pairs = np.asarray(residue_pairs, dtype=np.int64).reshape(-1, 2)
+    pairs = pairs[(pairs >= 0).all(axis=1) & (pairs < n_res).all(axis=1)]
+    i, j = n_of[pairs[:, 0]], o_of[pairs[:, 1]]
+    keep = (i >= 0) & (j >= 0)
+    out = np.stack([np.minimum(i, j), np.maximum(i, j)], axis=1)[keep]
+    return np.unique(out, axis=0).reshape(-1, 2)
+
+
+def _first_atom(atoms: AtomTable, name: str, n_res: int) -> np.ndarray:
+    """Index of the first atom called ``name`` in each residue (-1 where none)."""
+    out = np.full(n_res, -1, dtype=np.int64)
+    rows = np.flatnonzero(atoms.atom_name == name)
+    residues, first = np.unique(atoms.res_index[rows], return_index=True)
+    out[residues] = rows[first]
+    return out

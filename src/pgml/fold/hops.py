@@ -1,8 +1,8 @@
 """Intrinsic distances: hop counts along a sparse adjacency, up to ``max_hops`` ([ieconv], sec. 3.1).
 
-A breadth-first search is run from every node at once, one frontier per hop, as sparse matrix
-products (``scipy.sparse``): after ``h`` steps the frontier of node ``i`` is the set of nodes first
-reached in ``h`` hops. Only pairs within ``max_hops`` are ever stored, so the memory is the size of
+A breadth-first search is run from every node at once as sparse matrix products (``scipy.sparse``):
+the pattern of (A + I)^h holds the pairs within ``h`` hops, and the distance of a pair is read from how
+many of the powers hold it (:func:`hop_pairs`). Only pairs within ``max_hops`` are ever stored, so the memory is the size of
 the 6-hop neighbourhoods, never an all-pairs matrix. Written here rather than with
 ``scipy.sparse.csgraph.shortest_path`` because that returns a dense N x N matrix.
 """
@@ -28,30 +28,30 @@ def adjacency(n: int, edges: np.ndarray) -> sp.csr_matrix:
 
 
 def hop_pairs(n: int, edges: np.ndarray, max_hops: int = MAX_HOPS) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(P, 2)`` with i < j and their hop distance ``(P,)`` (1..max_hops), sorted by (i, j)."""
-    a = adjacency(n, edges)
-    visited = sp.identity(n, dtype=bool, format="csr")
-    frontier = visited
-    out_i, out_j, out_h = [], [], []
-    for h in range(1, max_hops + 1):
-        reached = (frontier @ a).astype(bool)
-        new = (reached > visited).tocsr()  # reached now and not before
-        new.eliminate_zeros()
-        if new.nnz == 0:
+    """Pairs ``(P, 2)`` with i < j and their hop distance ``(P,)`` (1..max_hops), sorted by (i, j).
+
+    With S = A + I, the pattern of S^k holds the pairs within k hops; summing the patterns of
+    S^0..S^K counts, for a pair at distance d <= K, the K - d + 1 powers that hold it, so
+    d = K + 1 - count. The powers stop early when one adds no pair (every component is covered).
+    """
+    step = (adjacency(n, edges) + sp.identity(n, dtype=bool, format="csr")).astype(np.int32)
+    reach = sp.identity(n, dtype=np.int32, format="csr")
+    count = reach.copy()
+    levels = 0
+    for _ in range(max_hops):
+        nxt = (reach @ step).tocsr()
+        if nxt.nnz == reach.nnz:  # nothing new within one more hop
             break
-        i, j = new.nonzero()
-        keep = i < j
-        out_i.append(i[keep])
-        out_j.append(j[keep])
-        out_h.append(np.full(int(keep.sum()), h, dtype=np.int8))
-        visited = (visited + new).astype(bool)
-        frontier = new
-    if not out_i:
-        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int8)
-    pairs = np.stack([np.concatenate(out_i), np.concatenate(out_j)], axis=1).astype(np.int64)
-    hops = np.concatenate(out_h)
-    order = np.lexsort((pairs[:, 1], pairs[:, 0]))
-    return pairs[order], hops[order]
+        nxt.data[:] = 1
+        count = count + nxt
+        reach = nxt
+        levels += 1
+    upper = sp.triu(count, k=1, format="csr")
+    upper.sort_indices()
+    i = np.repeat(np.arange(n, dtype=np.int64), np.diff(upper.indptr))
+    pairs = np.stack([i, upper.indices.astype(np.int64)], axis=1)
+    hops = (levels + 1 - upper.data).astype(np.int8)
+    return pairs, hops
 
 
 def lookup_hops(n: int, pairs: np.ndarray, hops: np.ndarray, query: np.ndarray,

@@ -110,6 +110,15 @@ def pooling_table() -> dict[str, dict[str, int]]:
     return table
 
 
+@functools.lru_cache(maxsize=4096)
+def _cached_halving(names: tuple[str, ...], bonds: tuple[tuple[str, str], ...]) -> np.ndarray:
+    """:func:`spectral_halving` once per atom set and bond list (incomplete residues of one kind
+    repeat across a structure and a collection); the result is read-only."""
+    labels = spectral_halving(list(names), list(bonds))
+    labels.setflags(write=False)
+    return labels
+
+
 def atom_clusters(res_index: np.ndarray, res_name: np.ndarray, atom_name: np.ndarray,
                   bonds: np.ndarray) -> np.ndarray:
     """Level-1 cluster of every atom (global numbering, residue after residue)."""
@@ -129,8 +138,8 @@ def atom_clusters(res_index: np.ndarray, res_name: np.ndarray, atom_name: np.nda
         else:
             inside = np.isin(bonds[:, 0], rows) & np.isin(bonds[:, 1], rows)
             local = {int(r): a for r, a in zip(rows, names, strict=True)}
-            pairs = [(local[int(i)], local[int(j)]) for i, j in bonds[inside]]
-            labels = spectral_halving(names, pairs)
+            pairs = tuple((local[int(i)], local[int(j)]) for i, j in bonds[inside])
+            labels = _cached_halving(tuple(names), pairs)
         out[rows] = labels + offset
         offset += int(labels.max()) + 1
     return out
