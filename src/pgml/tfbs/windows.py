@@ -91,14 +91,15 @@ class WindowSource:
             x[row, a - lo:b - lo] = np.nan_to_num(vals, nan=0.0)
         return x
 
-    def windows(self, chrom: str, chrom_len: int, starts: np.ndarray, cell: str) -> np.ndarray:
+    def windows(self, chrom: str, chrom_len: int, starts: np.ndarray, cell: str,
+                out: np.ndarray | None = None) -> np.ndarray:
         """n x 6 x L inputs of the bins starting at ``starts`` (increasing), cut from one slice.
 
         The same numbers as :meth:`window` for each start: the slice spanning all the windows is read
         once (sequence through pyfaidx, one-hot in numpy; mappability and DNase with one pyBigWig
         ``values(..., numpy=True)`` call each), zero outside the chromosome, and the windows are strided
         views of it (consecutive 200-bp bins overlap by 950 of their 1,000 bp, so a per-window read
-        fetches every base about 20 times).
+        fetches every base about 20 times). With ``out`` (n x 6 x L float32), the windows are written there.
         """
         if not self._handles:
             self._open()
@@ -107,7 +108,10 @@ class WindowSource:
         lo, hi = int(starts[0]) - self.flank, int(starts[-1]) + BIN_SIZE + self.flank
         block = self._slice(chrom, chrom_len, lo, hi, cell)
         view = np.lib.stride_tricks.sliding_window_view(block, length, axis=1).transpose(1, 0, 2)  # positions x 6 x L
-        return view[starts - starts[0]]  # one copy: n contiguous 6 x L windows
+        if out is None:
+            return view[starts - starts[0]]  # one copy: n contiguous 6 x L windows
+        np.take(view, starts - starts[0], axis=0, out=out)
+        return out
 
     def _slice(self, chrom: str, chrom_len: int, lo: int, hi: int, cell: str) -> np.ndarray:
         """6 x (hi - lo) inputs of ``[lo, hi)``: one-hot, mappability, DNase (zero outside the chromosome)."""
@@ -403,11 +407,10 @@ class WindowBatches(torch.utils.data.Dataset):
         for chrom_i, cell, end in runs:
             chrom = data.bins.chroms[chrom_i]
             b = bins[start:end]
-            windows = data.source.windows(chrom, data.bins.sizes[chrom_i], b * BIN_STEP, data.cells[cell])
             if x is None:  # the whole batch is one slice: no second copy
-                x = windows
+                x = data.source.windows(chrom, data.bins.sizes[chrom_i], b * BIN_STEP, data.cells[cell])
             else:
-                x[start:end] = windows
+                data.source.windows(chrom, data.bins.sizes[chrom_i], b * BIN_STEP, data.cells[cell], out=x[start:end])
             z[start:end, :6] = data.annotation[chrom][b]
             z[start:end, 6:] = data.pca[cell]
             if data.labels is not None:
