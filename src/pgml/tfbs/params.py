@@ -32,8 +32,7 @@ EXPLAIN_TOP = 50
 EXPLAIN_MOTIFS = ("MA0139.1",)
 #: prediction: windows per batch, and loader worker processes (each opens its own FASTA and bigWigs).
 #: 0 reads the windows in the predicting process: cut from chromosome slices they are read faster than
-#: the model runs on one H200, and each batch a worker sends (6 MB at 256 windows) costs a copy through
-#: shared memory (benchmarks/tfbs_predict_speed.py measures both)
+#: the model runs on one H200; workers pay off only with spare cores (benchmarks/tfbs_predict_speed.py)
 PREDICT_BATCH_SIZE = 256
 PREDICT_WORKERS = 0
 #: bins further apart than this are read as separate slices when a batch's windows are cut
