@@ -1164,6 +1164,8 @@ TFBS_CASES: list[Case] = [
          r"give --basis \(fit a PCA and keep its basis\) or --project \(use a basis\), not both"),
     Case("tfbs-predict-text-checkpoint", tfbs_predict(model=tfbs_checkpoint(b"not a checkpoint\n")),
          r"model\.ckpt: not a readable torch checkpoint"),
+    Case("tfbs-predict-negative-workers", tfbs_predict("--workers", "-1"),
+         r"--workers must be 0 or more and --batch-size at least 1, got -1 and 256"),
     Case("tfbs-bin-genome-huge-chromosome",
          lambda t, r: ["tfbs", "bin-genome", "--genome", str(write(t / "in" / "g.sizes", "chr1\t1000000000000\n")),
                        "--output", str(t / "out" / "bins.npz")],

@@ -18,7 +18,7 @@ from pgml.tfbs.model import TfbsModule  # noqa: E402
 from pgml.tfbs.params import BIN_STEP, SimulateConfig  # noqa: E402
 from pgml.tfbs.predict import predict_cell  # noqa: E402
 from pgml.tfbs.simulate import simulate  # noqa: E402
-from pgml.tfbs.windows import TfbsWindows, WindowBatches, WindowSource, batch_loader  # noqa: E402
+from pgml.tfbs.windows import TfbsWindows, WindowBatches, WindowSource, assemble, batch_loader  # noqa: E402
 
 FLANK = 100
 
@@ -79,8 +79,11 @@ def test_batches_equal_windows_read_one_at_a_time(data: TfbsWindows, batch_size:
         rng.choice(len(data), 50),                                    # random chromosomes and cell types
     ])
     batches = WindowBatches(data, keys, batch_size)
-    assert len(batches) == -(-keys.size // batch_size)
-    got = [torch.cat(part) for part in zip(*(batches[i] for i in range(len(batches))), strict=True)]
+    assert len(batches) == len(batch_loader(data, keys, batch_size, 0)) == -(-keys.size // batch_size)
+    items = [batches[i] for i in range(len(batches))]
+    got = [torch.cat(part) for part in zip(*(assemble(item, data.source.length) for item in items), strict=True)]
+    # consecutive bins travel as one slice, about 20 times smaller than their windows
+    assert items[0][0][0].shape == (6, data.source.length + BIN_STEP * (batch_size - 1))
     for mine, reference in zip(got, one_at_a_time(data, keys), strict=True):
         assert mine.dtype == reference.dtype
         torch.testing.assert_close(mine, reference, rtol=0, atol=0)

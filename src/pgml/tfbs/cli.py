@@ -223,6 +223,9 @@ def _predict(args: argparse.Namespace) -> int:
     from pgml.tfbs.training import build_dataset
 
     check_output_dir(args.output_dir, inputs=[args.model, args.bins])
+    if args.workers < 0 or args.batch_size < 1:
+        raise InputError(f"--workers must be 0 or more and --batch-size at least 1, got {args.workers} and "
+                         f"{args.batch_size}")
     from pgml.modelcard import card_path, check_settings, read_card
     from pgml.tfbs.training import card_inputs, check_chrom_list
     from pgml.tfbs.windows import check_has_bases

@@ -33,10 +33,11 @@ IGNORE_FOR_NORMALIZATION = ("chrX", "chrM")
 #: interpretation: best-scored bins explained, and the JASPAR matrices scanned for (CTCF)
 EXPLAIN_TOP = 50
 EXPLAIN_MOTIFS = ("MA0139.1",)
-#: prediction: windows per batch, and loader worker processes (each opens its own FASTA and bigWigs;
-#: 0 reads the windows in the main process)
+#: prediction: windows per batch, and loader worker processes (each opens its own FASTA and bigWigs).
+#: 0 reads the windows in the predicting process: cut from chromosome slices they are read faster than
+#: the model runs on one H200; workers pay off only with spare cores (benchmarks/tfbs_predict_speed.py)
 PREDICT_BATCH_SIZE = 256
-PREDICT_WORKERS = 2
+PREDICT_WORKERS = 0
 #: bins further apart than this are read as separate slices when a batch's windows are cut
 #: from one chromosome slice (20 bins = 1 kb of unused sequence at most)
 SLICE_MAX_GAP = 20

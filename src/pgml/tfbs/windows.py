@@ -100,14 +100,18 @@ class WindowSource:
         views of it (consecutive 200-bp bins overlap by 950 of their 1,000 bp, so a per-window read
         fetches every base about 20 times).
         """
+        block, offsets = self.slice_of(chrom, chrom_len, starts, cell)
+        view = np.lib.stride_tricks.sliding_window_view(block, self.length, axis=1).transpose(1, 0, 2)
+        return view[offsets]  # positions x 6 x L view -> one copy: n contiguous 6 x L windows
+
+    def slice_of(self, chrom: str, chrom_len: int, starts: np.ndarray, cell: str) -> tuple[np.ndarray, np.ndarray]:
+        """The 6 x span slice holding the windows of the bins at ``starts`` (increasing), and where each
+        window begins in it."""
         if not self._handles:
             self._open()
         starts = np.asarray(starts, dtype=np.int64)
-        length = self.length
         lo, hi = int(starts[0]) - self.flank, int(starts[-1]) + BIN_SIZE + self.flank
-        block = self._slice(chrom, chrom_len, lo, hi, cell)
-        view = np.lib.stride_tricks.sliding_window_view(block, length, axis=1).transpose(1, 0, 2)  # positions x 6 x L
-        return view[starts - starts[0]]  # one copy: n contiguous 6 x L windows
+        return self._slice(chrom, chrom_len, lo, hi, cell), starts - starts[0]
 
     def _slice(self, chrom: str, chrom_len: int, lo: int, hi: int, cell: str) -> np.ndarray:
         """6 x (hi - lo) inputs of ``[lo, hi)``: one-hot, mappability, DNase (zero outside the chromosome)."""
@@ -365,11 +369,14 @@ def open_source(fasta: str | os.PathLike, mappability: str | os.PathLike, dnase:
 class WindowBatches(torch.utils.data.Dataset):
     """Batches of the windows ``keys`` of ``data`` (in the given order), each read by slices.
 
-    Item ``i`` is the ``(x, z, y)`` of keys ``[i * batch_size, (i + 1) * batch_size)``, stacked: keys of
-    the same chromosome and cell type with increasing bins at most ``max_gap`` bins apart form one run,
-    read as one chromosome slice (:meth:`WindowSource.windows`). The numbers equal those of
-    ``data[key]`` stacked. Used with ``DataLoader(batch_size=None, num_workers=...)``: each worker gets
-    its own copy of the source and opens its own FASTA and bigWig handles (:func:`fresh_handles`).
+    Item ``i`` covers keys ``[i * batch_size, (i + 1) * batch_size)``: keys of the same chromosome and
+    cell type with increasing bins at most ``max_gap`` bins apart form one run, read as one chromosome
+    slice (:meth:`WindowSource.slice_of`). An item is compact, ``(slices, offsets, z, y)``: the slices
+    (about 20 times fewer bytes than the windows of consecutive bins, which is what a loader worker sends
+    to the predicting process), where each window begins in its slice, and the stacked features and
+    labels; :func:`assemble` cuts the windows. The numbers equal those of ``data[key]`` stacked. Used with
+    ``DataLoader(batch_size=None, num_workers=...)`` (:func:`batch_loader`): each worker gets its own copy
+    of the source and opens its own FASTA and bigWig handles (:func:`fresh_handles`).
     """
 
     def __init__(self, data: TfbsWindows, keys: np.ndarray, batch_size: int,
@@ -391,29 +398,37 @@ class WindowBatches(torch.utils.data.Dataset):
         ends = np.append(np.flatnonzero(cut) + 1, keys.size)
         return [(int(chrom[e - 1]), int(cell[e - 1]), int(e)) for e in ends]
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __getitem__(self, i: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
         data = self.data
         keys = self.keys[i * self.batch_size:(i + 1) * self.batch_size]
         _, bins, cells = data.decode(keys)
-        runs = self.runs(keys)
-        x = None if len(runs) == 1 else np.empty((keys.size, 6, data.source.length), dtype=np.float32)
+        slices, offsets = [], []
         z = np.empty((keys.size, 6 + data.pca.shape[1]), dtype=np.float32)
         y = np.zeros(keys.size, dtype=np.float32)
         start = 0
-        for chrom_i, cell, end in runs:
+        for chrom_i, cell, end in self.runs(keys):
             chrom = data.bins.chroms[chrom_i]
             b = bins[start:end]
-            windows = data.source.windows(chrom, data.bins.sizes[chrom_i], b * BIN_STEP, data.cells[cell])
-            if x is None:  # the whole batch is one slice: no second copy
-                x = windows
-            else:
-                x[start:end] = windows
+            block, where = data.source.slice_of(chrom, data.bins.sizes[chrom_i], b * BIN_STEP, data.cells[cell])
+            slices.append(block)
+            offsets.append(where)
             z[start:end, :6] = data.annotation[chrom][b]
             z[start:end, 6:] = data.pca[cell]
             if data.labels is not None:
                 y[start:end] = data.labels[chrom][b, cell] == LABEL_BOUND
             start = end
-        return torch.from_numpy(x), torch.from_numpy(z), torch.from_numpy(y)
+        return slices, offsets, z, y
+
+
+def assemble(item: tuple, length: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(x, z, y)`` tensors of a :class:`WindowBatches` item: the windows (n x 6 x ``length``) cut from
+    its slices as strided views, copied once (numpy's fancy indexing; several times faster here than
+    torch's ``index_select`` on an unfolded view)."""
+    slices, offsets, z, y = item
+    parts = [np.lib.stride_tricks.sliding_window_view(np.asarray(block), length, axis=1).transpose(1, 0, 2)
+             [np.asarray(where)] for block, where in zip(slices, offsets, strict=True)]
+    x = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return torch.from_numpy(x), torch.as_tensor(z), torch.as_tensor(y)
 
 
 def fresh_handles(worker_id: int) -> None:
@@ -425,10 +440,25 @@ def fresh_handles(worker_id: int) -> None:
         dataset.data.source._handles = {}
 
 
-def batch_loader(data: TfbsWindows, keys: np.ndarray, batch_size: int, workers: int) -> torch.utils.data.DataLoader:
-    """Batches of :class:`WindowBatches` over ``keys`` (in order), read by ``workers`` processes (0: this one)."""
-    if workers < 0:
-        raise InputError(f"--workers must be 0 or more, got {workers}")
-    return torch.utils.data.DataLoader(WindowBatches(data, keys, batch_size), batch_size=None,
-                                       num_workers=workers, worker_init_fn=fresh_handles if workers else None,
-                                       prefetch_factor=4 if workers else None)
+class BatchLoader:
+    """Iterable of ``(x, z, y)`` batches over ``keys`` (in order): :class:`WindowBatches` items read by
+    ``workers`` loader processes (0: this one), assembled in this one."""
+
+    def __init__(self, data: TfbsWindows, keys: np.ndarray, batch_size: int, workers: int) -> None:
+        if workers < 0:
+            raise InputError(f"--workers must be 0 or more, got {workers}")
+        self.length = data.source.length
+        self.loader = torch.utils.data.DataLoader(
+            WindowBatches(data, keys, batch_size), batch_size=None, num_workers=workers,
+            worker_init_fn=fresh_handles if workers else None, prefetch_factor=4 if workers else None)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        return (assemble(item, self.length) for item in self.loader)
+
+
+def batch_loader(data: TfbsWindows, keys: np.ndarray, batch_size: int, workers: int) -> BatchLoader:
+    """:class:`BatchLoader` over ``keys``."""
+    return BatchLoader(data, keys, batch_size, workers)
