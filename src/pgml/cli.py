@@ -26,6 +26,8 @@ CHAINS: dict[str, str] = {
     "qa": "per-residue lDDT of protein models from AlphaFold2 features with an equivariant graph network (EnQA)",
     "contact": "residue contact maps from alignments: PSSM, pseudo-likelihood Potts couplings (APC-PLM)",
     "tfbs": "transcription-factor binding sites from genome, DNase-seq, ChIP-seq and RNA-seq with DeepGRN",
+    # not a chain: the ground floor's downloader, whose steps are the public sources
+    "fetch": "public data (PDB, SCOPe, CASP, AlphaFold DB, UCSC, ENCODE, Synapse, UniRef) through a shared cache",
 }
 
 
