@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"pgml {args.chain} {args.step}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"pgml {args.chain} {args.step}: interrupted", file=sys.stderr)
+        return 130
     return int(result or 0)
 
 
