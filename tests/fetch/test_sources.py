@@ -30,6 +30,9 @@ def test_pdb_urls_follow_each_mirror_layout() -> None:
     assert bases == {"rcsb": "http://127.0.0.1:1", "pdbj": "http://mirror.test/x"}
     with pytest.raises(InputError, match="no mirror 'nope'"):
         parse_base_urls(["nope=http://x"], src)
+    # another source's mirror is accepted (config passes one mapping to every rule) and not used here
+    assert mirror_urls(src, "cif", base_urls=parse_base_urls(["scope=http://x"], src), **fields)[0].startswith(
+        "https://files.rcsb.org")
 
 
 @pytest.mark.parametrize(("value", "entry"), [("1ubi", "1UBI"), ("2pmo.X", "2PMO"), ("1abc_A", "1ABC"),
@@ -180,7 +183,7 @@ def test_uniref_is_opt_in_size_first(server, cache, tmp_path: Path, capsys) -> N
     assert code == 0 and "pass --yes" in captured.err and "total size:" in captured.out
     assert server.gets() == [] and not (tmp_path / "u").exists()
     assert main(["fetch", "uniref", "--database", "uniref90", "--yes", "--output-dir", str(tmp_path / "u"),
-                 "--base-url", f"uniprot={server.url}", "ebi=http://127.0.0.1:9", *FAST]) == 0
+                 "--base-url", f"uniprot={server.url}", "uniprot-ebi=http://127.0.0.1:9", *FAST]) == 0
     assert (tmp_path / "u" / "uniref90.fasta.gz").exists()
 
 

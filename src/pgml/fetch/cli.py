@@ -113,7 +113,10 @@ def run_items(args: argparse.Namespace, source: str, build: Callable) -> int:
                   "run once with the network to fill it:", file=sys.stderr)
         for line in failed:
             print(f"pgml fetch {args.step}: failed: {line}", file=sys.stderr)
-        return SOME_FAILED
+        if args.offline or len(failed) > args.max_failures:
+            return SOME_FAILED
+        print(f"pgml fetch {args.step}: warning: {len(failed)} of {len(outcomes)} item(s) missing, within "
+              f"--max-failures {args.max_failures}; the manifest lists them", file=sys.stderr)
     return 0
 
 
@@ -273,6 +276,8 @@ def _network(p: argparse.ArgumentParser, *, ids: bool = True, writes: bool = Tru
         output_file(p, "--manifest", default=None, help="TSV written beside: name, file, url, size, sha256, status")
         p.add_argument("--plan", action="store_true",
                        help="print the files, total size, licence and login needed; download nothing")
+        p.add_argument("--max-failures", type=int, default=params.MAX_FAILURES,
+                       help="failed items tolerated (exit 0 with a warning) before exit status 3")
     p.add_argument("--offline", action="store_true", help="read only the cache; list every missing item")
     p.add_argument("--cache", type=Path, default=None,
                    help="content cache (default: $PGML_CACHE, else the user's cache directory/pgml)")

@@ -22,6 +22,9 @@ RETRY_STATUS = (429, 500, 502, 503, 504)
 RESUMES = 5
 #: requests per second to one host (PDB, UCSC, ENCODE ask for polite, sequential clients)
 RATE = 5.0
+#: failed items a step tolerates (exit 0 with a warning) before it exits 3; for archives where a few
+#: entries of a published list were withdrawn
+MAX_FAILURES = 0
 #: bytes read per chunk
 CHUNK = 1 << 16
 #: plan: at most this many HEAD requests; larger sets are estimated from a sample of this size

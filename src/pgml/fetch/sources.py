@@ -1,7 +1,7 @@
 """The public sources, each with its URL templates written once and configurable base URLs.
 
 A :class:`Source` has mirrors tried in order; a mirror is a base URL and a path template per kind of
-file. ``--base-url NAME=URL`` (config ``fetch.base_urls``) replaces a mirror's base; a bare ``URL``
+file. Mirror names are unique across sources, so config ``fetch.base_urls`` is one mapping. ``--base-url NAME=URL`` (config ``fetch.base_urls``) replaces a mirror's base; a bare ``URL``
 replaces the first mirror's. The table printed by ``pgml fetch sources`` (and in the README) comes from
 :data:`SOURCES`. Item builders turn identifiers into :class:`~pgml.fetch.core.Item` lists and refuse a
 malformed identifier with one line naming the file and the line.
@@ -63,14 +63,14 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
                                                      "pdb": _PDB_DIVIDED + "/pdb/{mid}/pdb{id}.ent.gz"}),
     ), "~0.05-5 MB per entry", "no", "sha256 recorded on first download", "CC0 1.0 (wwPDB)"),
     Source("rcsb-search", "RCSB search API: entry ids matching a query (method, resolution, polymer, date)",
-           ("bfactor",), (Mirror("rcsb", "https://search.rcsb.org", {"query": "/rcsbsearch/v2/query"}),),
+           ("bfactor",), (Mirror("rcsb-search", "https://search.rcsb.org", {"query": "/rcsbsearch/v2/query"}),),
            "a few kB", "no", "none (a query answer)", "CC0 1.0 (wwPDB)"),
     Source("scope", "SCOPe/ASTRAL pdb-style domain files by sid (HomologyTAPE)", ("fold",), (
-        Mirror("berkeley", "https://scop.berkeley.edu",
+        Mirror("scope", "https://scop.berkeley.edu",
                {"domain": "/astral/pdbstyle/ver={version}&id={sid}&output=text"}),
     ), "~10-200 kB per domain", "no", "sha256 recorded on first download", "SCOPe terms: free use, cite SCOPe"),
     Source("casp", "CASP prediction center: target list, target structures, server models", ("qa",), (
-        Mirror("predictioncenter", "https://predictioncenter.org", {
+        Mirror("casp", "https://predictioncenter.org", {
             "target-list": "/casp{round}/targetlist.cgi?type=csv",
             "targets": "/download_area/CASP{round}/targets/{file}",
             "server-models": "/download_area/CASP{round}/server_predictions/{target}.tar.gz",
@@ -78,7 +78,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
     ), "~1-50 MB per target's server models", "no", "sha256 recorded on first download",
         "CASP data: free for research, cite CASP"),
     Source("alphafold", "AlphaFold DB models by UniProt accession (pLDDT-only references)", ("qa",), (
-        Mirror("ebi", "https://alphafold.ebi.ac.uk", {"model": "/files/AF-{acc}-F1-model_v{version}.pdb"}),
+        Mirror("afdb", "https://alphafold.ebi.ac.uk", {"model": "/files/AF-{acc}-F1-model_v{version}.pdb"}),
     ), "~0.1-2 MB per model", "no", "sha256 recorded on first download", "CC BY 4.0"),
     Source("genome", "UCSC hg19 genome, chrom sizes, Duke 35-bp uniqueness, ENCODE DAC blacklist, CpG islands; "
            "GENCODE v19 GTF", ("tfbs",), (
@@ -106,23 +106,32 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
     Source("uniref", "UniRef90 / UniRef30 sequence databases for MSA search (opt-in)", ("contact", "qa"), (
         Mirror("uniprot", "https://ftp.uniprot.org", {
             "uniref90": "/pub/databases/uniprot/uniref/uniref90/uniref90.fasta.gz"}),
-        Mirror("ebi", "https://ftp.ebi.ac.uk", {
+        Mirror("uniprot-ebi", "https://ftp.ebi.ac.uk", {
             "uniref90": "/pub/databases/uniprot/uniref/uniref90/uniref90.fasta.gz"}),
-        Mirror("gwdg", "https://wwwuser.gwdg.de", {
+        Mirror("uniclust", "https://wwwuser.gwdg.de", {
             "uniref30": "/~compbiol/uniclust/2023_02/UniRef30_2023_02_hhsuite.tar.gz"}),
     ), "UniRef90 ~40 GB, UniRef30 ~200 GB unpacked", "no", "sha256 recorded on first download",
         "CC BY 4.0", opt_in=True),
 )}
 
 
+#: every mirror name (unique across sources), in table order
+MIRRORS: tuple[str, ...] = tuple(m.name for s in SOURCES.values() for m in s.mirrors)
+
+
 def parse_base_urls(values: Iterable[str] | None, source: Source) -> dict[str, str]:
-    """``["NAME=URL", "URL"]`` -> {mirror: base}; a bare URL sets the first mirror's base."""
+    """``["NAME=URL", "URL"]`` -> {mirror: base}; a bare URL sets ``source``'s first mirror's base.
+
+    Any source's mirror may be named (config ``fetch.base_urls`` is passed whole to every fetch rule);
+    a name that is no mirror at all is refused.
+    """
     bases: dict[str, str] = {}
     for value in values or ():
         name, sep, url = value.partition("=")
         if not sep or "://" in name:
             name, url = source.mirrors[0].name, value
-        source.mirror(name)
+        if name not in MIRRORS:
+            raise InputError(f"--base-url {value}: no mirror {name!r}; mirrors: {', '.join(MIRRORS)}")
         if not re.match(r"^https?://", url):
             raise InputError(f"--base-url {value}: not an http(s) URL")
         bases[name] = url.rstrip("/")
