@@ -1,0 +1,130 @@
+"""The fetch rules end to end, and the schema's fetch defaults against pgml.fetch.params.
+
+A tiny bfactor + fold config whose structures arrive only through the fetch rules: the RCSB search and
+the PDB files (bfactor) and the SCOPe domains (fold) are served by the local server from the demo
+structures; the snakemake process reaches nothing else (its proxies point at a closed port, with only
+the loopback address exempt).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import Reply
+from helpers import snakemake_executable, venv_env
+
+from pgml.fetch import params
+from pgml.fetch.sources import MIRRORS
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "resources" / "demo" / "structures"
+SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+BFACTOR_IDS = ["1A8O", "1EJG", "1LCD", "1UBI", "3ENL"]  # 1LCD is NMR: selection drops it
+FOLD_SIDS = {"d1ubia_": "1UBI", "d1a8oa_": "1A8O", "d1ejga_": "1EJG", "d3enla_": "3ENL"}
+
+
+def test_schema_fetch_defaults_equal_params() -> None:
+    fetch = SCHEMA["properties"]["fetch"]["properties"]
+    for key in ("retries", "backoff", "rate", "connect_timeout", "read_timeout", "max_failures"):
+        assert fetch[key]["default"] == getattr(params, key.upper()), key
+    assert tuple(fetch["base_urls"]["propertyNames"]["enum"]) == MIRRORS
+    bfactor = SCHEMA["properties"]["bfactor"]["properties"]["fetch"]["properties"]
+    query = bfactor["query"]["properties"]
+    assert query["method"]["default"] == params.RCSB_METHOD
+    assert query["max_resolution"]["default"] == params.RCSB_MAX_RESOLUTION
+    assert query["polymer_type"]["default"] == params.RCSB_POLYMER_TYPE
+    assert tuple(bfactor["mirrors"]["default"]) == params.PDB_MIRRORS
+    assert tuple(bfactor["format"]["enum"]) == params.PDB_FORMATS
+    fold = SCHEMA["properties"]["fold"]["properties"]["fetch"]["properties"]
+    assert fold["version"]["default"] == params.SCOPE_VERSION
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def serve_demo(server) -> None:
+    """The RCSB search answer, PDB files (one withdrawn) and SCOPe domains, in each source's layout."""
+    answer = {"result_set": [{"identifier": i, "score": 1.0} for i in BFACTOR_IDS]}
+    server.add("/rcsbsearch/v2/query", Reply(body=json.dumps(answer).encode(),
+                                             headers={"Content-Type": "application/json"}))
+    for entry in BFACTOR_IDS:
+        server.file(f"/download/{entry}.pdb.gz", (DEMO / f"{entry}.pdb.gz").read_bytes())
+    for sid, entry in FOLD_SIDS.items():
+        server.file(f"/astral/pdbstyle/ver=1.75&id={sid}&output=text",
+                    gzip.decompress((DEMO / f"{entry}.pdb.gz").read_bytes()))
+
+
+def tiny_config(server, tmp: Path) -> Path:
+    sids = tmp / "sids.txt"
+    sids.write_text("".join(f"{sid}\ta.1\ta.1\n" for sid in FOLD_SIDS) + "d9zzza_\ta.1\ta.1\n")  # one withdrawn
+    config = {
+        "chains": ["bfactor", "fold"], "seed": 0,
+        "fetch": {"base_urls": {"rcsb": server.url, "rcsb-search": server.url, "scope": server.url},
+                  "backoff": 0.01, "rate": 0, "retries": 1, "max_failures": 1},
+        "bfactor": {"structures": [], "shards": 1, "max_resolution": 3.0, "architectures": ["gcn"],
+                    "fetch": {"enabled": True, "format": "pdb", "mirrors": ["rcsb"],
+                              "query": {"max_resolution": 3.0}},
+                    "split": {"val_fraction": 0.25, "test_fraction": 0.25},
+                    "train": {"epochs": 1, "hidden": 8, "layers": 1}},
+        "fold": {"structures": [], "shards": 1,
+                 "fetch": {"enabled": True, "source": "scope", "id_lists": [str(sids)]},
+                 "graph": {"unit": "fragment", "fragment_length": 30},
+                 "split": {"val_fraction": 0.25, "test_fraction": 0.25},
+                 "model": {"widths": [8, 16], "radii": [3.0, 6.0], "blocks": 1},
+                 "train": {"epochs": 1, "batch_size": 4}},
+    }
+    path = tmp / "fetch.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.workflow
+@pytest.mark.slow
+def test_bfactor_and_fold_inputs_arrive_through_the_fetch_rules(server, tmp_path: Path) -> None:
+    serve_demo(server)
+    wd = tmp_path / "wf"
+    wd.mkdir()
+    for name in ("Snakefile", "workflow", "config", "envs", "profiles"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, wd / name)
+    config = tiny_config(server, tmp_path)
+    dead = "http://127.0.0.1:9"  # nothing listens: any non-loopback request fails
+    env = {**venv_env(), "PGML_CACHE": str(tmp_path / "cache"), "HTTP_PROXY": dead, "HTTPS_PROXY": dead,
+           "http_proxy": dead, "https_proxy": dead, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    result = subprocess.run([snakemake_executable(), "all", "--cores", "2", "--configfile", str(config)], cwd=wd,
+                            capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    fetched = wd / "results" / "bfactor" / "fetch"
+    assert (fetched / "ids.txt").read_text().split() == BFACTOR_IDS
+    assert listing(fetched / "structures") == [f"{e}.pdb.gz" for e in BFACTOR_IDS]
+    selection = pd.read_csv(wd / "results" / "bfactor" / "selection.tsv", sep="\t")
+    assert selection.loc[selection["id"] == "1LCD", "status"].item() == "dropped"
+    assert (wd / "results" / "bfactor" / "evaluation" / "metrics.tsv").exists()
+    fold_manifest = pd.read_csv(wd / "results" / "fold" / "fetch" / "structures.tsv", sep="\t")
+    assert dict(zip(fold_manifest["name"], fold_manifest["status"], strict=True)) == {
+        **{sid: "ok" for sid in FOLD_SIDS}, "d9zzza_": "failed"}
+    samples = pd.read_csv(wd / "results" / "fold" / "split" / "samples.tsv", sep="\t")
+    assert set(samples["entry"].str.lower()) == set(FOLD_SIDS)
+    assert (wd / "results" / "fold" / "evaluation" / "metrics.tsv").exists()
+    log = (wd / "logs" / "fold" / "fetch_structures.log").read_text()
+    assert "d9zzza_" in log and "404" in log and "within --max-failures 1" in log
+    # a second run, offline, from a clean results/: everything comes from the cache, no request at all
+    offline = yaml.safe_load(config.read_text())
+    offline["fetch"]["offline"] = True
+    config.write_text(yaml.safe_dump(offline))
+    requests = len(server.requests)
+    shutil.rmtree(wd / "results")
+    result = subprocess.run([snakemake_executable(), "results/bfactor/fetch/structures", "results/fold/fetch/structures",
+                             "--cores", "1", "--configfile", str(config)],
+                            cwd=wd, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(server.requests) == requests
+    assert listing(fetched / "structures") == [f"{e}.pdb.gz" for e in BFACTOR_IDS]
+    assert len(listing(wd / "results" / "fold" / "fetch" / "structures")) == len(FOLD_SIDS)
