@@ -1,7 +1,7 @@
 """``pgml fetch <source>``: public data into a directory, through the shared cache.
 
 Steps: ``sources`` (the table of sources), ``pdb``, ``pdb-query``, ``scope``, ``alphafold``, ``casp``,
-``genome``, ``annotation``, ``encode``, ``synapse``, ``uniref``. Every download step takes
+``genome``, ``annotation``, ``encode``, ``synapse``, ``weights``, ``uniref``. Every download step takes
 ``--output-dir``, ``--manifest``, ``--offline``, ``--cache``, ``--base-url`` and ``--plan`` (print the
 files, total size, licence and login, then stop). Exit status: 0 when every item arrived, 3 when some
 failed (the others are written; each failure is one line naming the item and the URL), 2 on a usage
@@ -213,6 +213,13 @@ def _synapse(args: argparse.Namespace) -> int:
     return _by_accession(args, "synapse", synapse_items)
 
 
+def _weights(args: argparse.Namespace) -> int:
+    from pgml.fetch.weights import weights_items
+
+    ids, bases = _ids(args), _bases(args, "weights")
+    return run_items(args, "weights", lambda client, cache: weights_items(ids, base_urls=bases))
+
+
 def _uniref(args: argparse.Namespace) -> int:
     from pgml.fetch.sources import uniref_items
 
@@ -351,6 +358,10 @@ def register(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser("synapse", help=f"Synapse files (needs ${params.SYNAPSE_TOKEN_ENV})")
     _network(p)
     p.set_defaults(func=_synapse)
+
+    p = steps.add_parser("weights", help="the authors' published weights by name (deepgrn:MAX_single, enqa:EGNN_Full)")
+    _network(p)
+    p.set_defaults(func=_weights)
 
     p = steps.add_parser("uniref", help="UniRef90 / UniRef30 (opt-in: prints the size; downloads with --yes)")
     _network(p, ids=False)

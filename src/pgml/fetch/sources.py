@@ -112,6 +112,11 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
             "uniref30": "/~compbiol/uniclust/2023_02/UniRef30_2023_02_hhsuite.tar.gz"}),
     ), "UniRef90 ~40 GB, UniRef30 ~200 GB unpacked", "no", "sha256 recorded on first download",
         "CC BY 4.0", opt_in=True),
+    Source("weights", "the authors' published weights by name: deepgrn:<TF>_single|pair, enqa:<method>",
+           ("tfbs", "qa"), (
+        Mirror("github", "https://raw.githubusercontent.com", {"file": "/{repo}/{commit}/{path}"}),
+    ), "1-4 MB per model", "no", "sha256 pinned in pgml.fetch.weights",
+        "DeepGRN Apache-2.0, EnQA GPL-3.0 (never stored in pgml)"),
 )}
 
 
