@@ -112,6 +112,7 @@ def test_server_without_ranges_restarts_the_body(server, tmp_path: Path) -> None
     Reply(body=b"\n  <html><head><title>Quota exceeded</title></head></html>"),  # HTML sent as octet-stream
     Reply(body=b""),
     Reply(body=b"plain text, not gzip"),
+    Reply(body=b"<!-- portal --><div>Sign in to download</div>", headers={"Content-Type": "text/html; charset=utf-8"}),
 ])
 def test_html_empty_or_wrong_format_body_is_refused(server, tmp_path: Path, reply: Reply) -> None:
     server.add("/f/1UBI.cif.gz", reply)
@@ -119,6 +120,45 @@ def test_html_empty_or_wrong_format_body_is_refused(server, tmp_path: Path, repl
     assert not o.ok and server.url in o.error
     assert any(word in o.error for word in ("HTML", "empty", "gzip"))
     assert leftovers(tmp_path / "out", tmp_path / "c") == []
+
+
+def test_text_mislabelled_as_html_still_arrives(server, tmp_path: Path) -> None:
+    """A CGI answering a CSV as text/html (the CASP target list) is data: it does not open with a tag."""
+    server.add("/casp14/targetlist.cgi?type=csv", Reply(body=b"Target;Type\nT1024;All groups\n",
+                                                        headers={"Content-Type": "text/html"}))
+    it = Item("casp", "list", "targetlist.csv", [server.url + "/casp14/targetlist.cgi?type=csv"])
+    [o] = fetch_items([it], tmp_path / "out", cache=Cache(tmp_path / "c"), client=fast_client())
+    assert o.ok, o.error
+
+
+def test_unrecoverable_drop_keeps_the_part_for_the_next_run_only_from_its_url(server, tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    server.add("/f/1UBI.cif.gz", Reply(body=DATA, drop_after=len(DATA) // 3, ranges=False))
+    client = Client(Settings(backoff=0.01, rate=0, retries=0, resumes=1, read_timeout=5, connect_timeout=2))
+    [o] = fetch_items([item(server)], tmp_path / "out", cache=cache, client=client)
+    assert not o.ok and "dropped" in o.error and leftovers(tmp_path / "out") == []
+    part = cache.part_path("pdb", "1UBI.cif.gz")
+    assert 0 < part.stat().st_size < len(DATA)
+    assert part.with_name(part.name + ".url").read_text() == server.url + "/f/1UBI.cif.gz"
+    # the next run resumes from the same URL with Range
+    server.add("/f/1UBI.cif.gz", Reply(body=DATA))
+    kept = part.stat().st_size
+    [o] = fetch_items([item(server)], tmp_path / "out", cache=cache, client=fast_client())
+    assert o.ok and (tmp_path / "out" / "1UBI.cif.gz").read_bytes() == DATA
+    assert server.gets()[-1][2]["Range"] == f"bytes={kept}-"
+    assert sorted(p.name for p in cache.root.rglob("*")) == ["1UBI.cif.gz", "1UBI.cif.gz.json", "pdb"]
+
+
+def test_a_part_from_another_mirror_is_not_resumed(server, tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    part = cache.part_path("pdb", "1UBI.cif.gz")
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"\x1f\x8b from elsewhere")
+    part.with_name(part.name + ".url").write_text("https://other.mirror/1UBI.cif.gz")
+    server.file("/f/1UBI.cif.gz", DATA)
+    [o] = fetch_items([item(server)], tmp_path / "out", cache=cache, client=fast_client())
+    assert o.ok and (tmp_path / "out" / "1UBI.cif.gz").read_bytes() == DATA
+    assert "Range" not in server.gets()[-1][2]
 
 
 def test_html_sniffing() -> None:

@@ -2,9 +2,10 @@
 
 Layout: ``<cache>/<source>/<key>`` holds one file exactly as the provider served it, and
 ``<key>.json`` beside it records the URL it came from, its size, its sha256 and the provider's md5 when
-one was published. A download in progress lives in ``<cache>/<source>/.<key>.part``; it stays after a
-dropped connection or Ctrl-C so that the next run resumes it with ``Range``, and it is never visible
-under the file's own name. An entry counts only when its record exists and its size matches; an
+one was published. A download in progress lives in ``<cache>/<source>/.<key>.part`` (with the URL it
+comes from in ``.<key>.part.url``); it stays after Ctrl-C or a connection that retries could not
+recover, so that the next run resumes it with ``Range`` from the same URL, and it is removed when the
+body is refused (HTML, wrong checksum, HTTP error). It is never visible under the file's own name. An entry counts only when its record exists and its size matches; an
 expected checksum (pinned or the provider's) must equal the recorded one. Items are keyed by source and
 file name, not by URL, so every mirror fills and reads the same entry.
 """

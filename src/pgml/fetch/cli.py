@@ -67,12 +67,8 @@ def _write_manifest(path: Path, outcomes) -> None:
     rows = []
     for o in outcomes:
         rec = {"name": o.item.name, "file": o.item.out_name if o.ok else "", "url": o.url or "",
-               "size": o.path.stat().st_size if o.ok else "", "sha256": "", "from_cache": o.cached,
+               "size": o.path.stat().st_size if o.ok else "", "sha256": o.sha256 or "", "from_cache": o.cached,
                "status": "ok" if o.ok else "failed", "error": o.error or ""}
-        if o.ok:
-            from pgml.fetch.cache import hash_file
-
-            rec["sha256"] = hash_file(o.path)[0]
         rows.append(rec)
     write_tsv(pd.DataFrame(rows, columns=["name", "file", "url", "size", "sha256", "from_cache", "status",
                                           "error"]), path)

@@ -64,6 +64,7 @@ class Outcome:
     url: str | None = None
     error: str | None = None
     cached: bool = False
+    sha256: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -98,19 +99,31 @@ def verify(item: Item, part: Path, url: str) -> Record:
 def fetch_one(client: Client, cache: Cache, item: Item) -> tuple[Path, str]:
     """Download ``item`` into the cache from the first mirror that serves it; return (path, url)."""
     part = cache.part_path(item.source, item.key)
+    origin = part.with_name(part.name + ".url")  # the URL a kept part came from
     part.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for url in item.urls:
+        if part.exists() and (not origin.exists() or origin.read_text() != url):
+            part.unlink()  # a part is resumed from its own URL only, never from another mirror
+        origin.write_text(url)
         try:
             download(client, url, part, headers=item.headers)
             record = verify(item, part, url)
         except FetchError as err:
             errors.append(str(err))
-            with contextlib.suppress(FileNotFoundError):
-                part.unlink()  # a refused or failed body is not resumed from another mirror
+            if not (err.resumable and part.exists()):  # refused or wrong, or nothing arrived: nothing to resume
+                _discard(part, origin)
             continue
-        return cache.store(item.source, item.key, part, record), url
+        path = cache.store(item.source, item.key, part, record)
+        _discard(origin)
+        return path, url
     raise FetchError("; ".join(errors) if errors else "no URL")
+
+
+def _discard(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def deliver(cached: Path, target: Path) -> Path:
@@ -155,7 +168,8 @@ def _fetch(item: Item, output_dir: Path | None, *, cache: Cache, client: Client 
     hit = cache.lookup(item.source, item.key, sha256=item.sha256, md5=item.md5)
     url = item.urls[0] if item.urls else None
     if hit is not None:
-        outcome = Outcome(item, hit, url=cache.record(item.source, item.key).url, cached=True)
+        record = cache.record(item.source, item.key)
+        outcome = Outcome(item, hit, url=record.url, cached=True, sha256=record.sha256)
     elif offline:
         return Outcome(item, url=url, error=f"offline and not in the cache ({cache.root}): {url}")
     else:
@@ -163,7 +177,7 @@ def _fetch(item: Item, output_dir: Path | None, *, cache: Cache, client: Client 
             path, url = fetch_one(client, cache, item)
         except FetchError as err:
             return Outcome(item, url=url, error=str(err))
-        outcome = Outcome(item, path, url=url)
+        outcome = Outcome(item, path, url=url, sha256=cache.record(item.source, item.key).sha256)
     if output_dir is not None:
         outcome.path = deliver(outcome.path, Path(output_dir) / item.out_name)
     log.info("%s %s: %s", item.source, item.name, "cache" if outcome.cached else outcome.url)

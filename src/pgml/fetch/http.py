@@ -36,7 +36,14 @@ HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<?xml version=\"1.0\"?>\
 
 
 class FetchError(Exception):
-    """One item could not be fetched; the message names the URL and why."""
+    """One item could not be fetched; the message names the URL and why.
+
+    ``resumable``: the connection failed with part of the body on disk, which a later run may resume.
+    """
+
+    def __init__(self, message: str, *, resumable: bool = False):
+        super().__init__(message)
+        self.resumable = resumable
 
 
 @dataclass
@@ -100,7 +107,7 @@ class Client:
         try:
             return self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as err:
-            raise FetchError(f"{url}: {_reason(err)}") from None
+            raise FetchError(f"{url}: {_reason(err)}", resumable=True) from None
 
     def json(self, method: str, url: str, **kwargs) -> object:
         """The JSON body of a successful answer."""
@@ -174,16 +181,13 @@ def download(client: Client, url: str, part: Path, headers: dict[str, str] | Non
         append = bool(offset) and resp.status_code == 206 and _range_matches(resp, offset)
         if not append:
             offset = 0
-        if offset == 0 and _content_type_is_html(resp):
-            resp.close()
-            raise FetchError(f"{url}: the server sent an HTML page (Content-Type text/html), not the data file; "
-                             "a login, quota or error page?")
         try:
-            _stream(resp, part, append=append, url=url)
+            _stream(resp, part, append=append, url=url, html_type=_content_type_is_html(resp))
         except (urllib3.exceptions.HTTPError, requests.RequestException) as err:
             resumes += 1
             if resumes > client.settings.resumes:
-                raise FetchError(f"{url}: connection dropped {resumes} times mid-body ({_reason(err)})") from None
+                raise FetchError(f"{url}: connection dropped {resumes} times mid-body ({_reason(err)})",
+                                 resumable=True) from None
             time.sleep(min(client.settings.backoff * 2 ** (resumes - 1), params.BACKOFF_MAX))
             continue
         finally:
@@ -194,8 +198,13 @@ def download(client: Client, url: str, part: Path, headers: dict[str, str] | Non
         return size
 
 
-def _stream(resp: requests.Response, part: Path, *, append: bool, url: str) -> None:
-    """Write the raw body to ``part``; the first bytes of a fresh body are checked for HTML."""
+def _stream(resp: requests.Response, part: Path, *, append: bool, url: str, html_type: bool = False) -> None:
+    """Write the raw body to ``part``; the first bytes of a fresh body are checked for HTML.
+
+    A body is HTML when it opens like a page (``<!doctype html``, ``<html``...), or when the server
+    calls it ``text/html`` and it opens with a tag (a CSV or text file mislabelled ``text/html`` by a CGI
+    script still arrives).
+    """
     expected = resp.headers.get("Content-Length")
     received = 0
     with open(part, "ab" if append else "wb") as fh:
@@ -203,7 +212,7 @@ def _stream(resp: requests.Response, part: Path, *, append: bool, url: str) -> N
         for chunk in resp.raw.stream(params.CHUNK, decode_content=False):
             if first and chunk:
                 first = False
-                if looks_like_html(chunk):
+                if looks_like_html(chunk) or (html_type and chunk.lstrip().startswith(b"<")):
                     fh.close()
                     part.unlink()
                     raise FetchError(f"{url}: the body is an HTML page, not the data file; a login, quota or "
