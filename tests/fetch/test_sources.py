@@ -121,13 +121,17 @@ def test_encode_checks_the_portal_md5(server, cache, tmp_path: Path, capsys) -> 
         server.add(f"/files/{acc}/?format=json", Reply(body=json.dumps(meta).encode(),
                                                         headers={"Content-Type": "application/json"}))
         server.file(f"/files/{acc}/@@download/{acc}.bed.gz", peaks)
-    code = main(["fetch", "encode", "--ids", "ENCFF000AAA", "ENCFF000BBB", "--output-dir", str(tmp_path / "e"),
-                 "--base-url", server.url, *FAST])
+    code = main(["fetch", "encode", "--ids", "ENCFF000AAA", "ENCFF000BBB", "ENCFF000CCC", "--output-dir",
+                 str(tmp_path / "e"), "--base-url", server.url, *FAST])
     err = capsys.readouterr().err
     assert code == 3
     assert (tmp_path / "e" / "ENCFF000AAA.bed.gz").read_bytes() == peaks
     assert not (tmp_path / "e" / "ENCFF000BBB.bed.gz").exists()
-    assert "ENCFF000BBB" in err and "md5" in err and f"{server.url}/files/ENCFF000BBB/@@download" in err
+    failed = [line for line in err.splitlines() if "failed" in line]
+    assert len(failed) == 2
+    assert "ENCFF000BBB" in failed[0] and "md5" in failed[0] and f"{server.url}/files/ENCFF000BBB/@@download" in failed[0]
+    # an accession the portal does not know: its metadata URL and status, the others still written
+    assert "ENCFF000CCC" in failed[1] and f"{server.url}/files/ENCFF000CCC/?format=json" in failed[1] and "404" in failed[1]
     # offline: the cached accession is found without its metadata; the other is listed as missing
     requests = len(server.requests)
     code = main(["fetch", "encode", "--ids", "ENCFF000AAA", "--output-dir", str(tmp_path / "e2"), "--offline",

@@ -51,6 +51,8 @@ class Item:
     size: int | None = None
     #: request headers (Synapse's Authorization)
     headers: dict[str, str] = field(default_factory=dict)
+    #: set when the item's metadata could not be read: it fails with this message, the others go on
+    error: str | None = None
 
     @property
     def out_name(self) -> str:
@@ -165,8 +167,10 @@ def fetch_items(items: Iterable[Item], output_dir: Path | None, *, cache: Cache,
 
 def _fetch(item: Item, output_dir: Path | None, *, cache: Cache, client: Client | None,
            offline: bool) -> Outcome:
-    hit = cache.lookup(item.source, item.key, sha256=item.sha256, md5=item.md5)
     url = item.urls[0] if item.urls else None
+    if item.error:
+        return Outcome(item, url=url, error=item.error)
+    hit = cache.lookup(item.source, item.key, sha256=item.sha256, md5=item.md5)
     if hit is not None:
         record = cache.record(item.source, item.key)
         outcome = Outcome(item, hit, url=record.url, cached=True, sha256=record.sha256)

@@ -78,11 +78,16 @@ def encode_items(client: Client, ids, *, base_urls: Mapping[str, str] | None = N
     items = []
     for acc in _checked(ids, ENCODE_ACC, "an ENCODE file accession (ENCFF000AAA)", lambda v: v.strip().upper()):
         meta_url = mirror_urls(src, "metadata", base_urls=base_urls, acc=acc)[0]
-        meta = client.json("GET", meta_url, headers={"Accept": "application/json"})
         try:
+            meta = client.json("GET", meta_url, headers={"Accept": "application/json"})
             href, md5 = meta["href"], meta["md5sum"]
+        except FetchError as err:
+            items.append(Item("encode", acc, f"{acc}/(metadata)", [meta_url], error=f"metadata: {err}"))
+            continue
         except (KeyError, TypeError):
-            raise FetchError(f"encode {acc}: {meta_url}: no href/md5sum in the portal's answer") from None
+            items.append(Item("encode", acc, f"{acc}/(metadata)", [meta_url],
+                              error=f"{meta_url}: no href/md5sum in the portal's answer"))
+            continue
         base = (base_urls or {}).get("encode", src.mirrors[0].base)
         name = href.rsplit("/", 1)[1]
         items.append(Item("encode", acc, f"{acc}/{name}", [base + href], dest=name, md5=md5, size=meta.get("file_size")))
@@ -108,12 +113,16 @@ def synapse_items(client: Client | None, ids, *, base_urls: Mapping[str, str] | 
     items = []
     for syn in syn_ids:
         meta_url = mirror_urls(src, "metadata", base_urls=base_urls, syn=syn)[0]
-        meta = client.json("GET", meta_url, headers=auth)
         try:
-            handle = meta["list"][0]
+            handle = client.json("GET", meta_url, headers=auth)["list"][0]
             name, md5, size = handle["fileName"], handle.get("contentMd5"), handle.get("contentSize")
+        except FetchError as err:
+            items.append(Item("synapse", syn, f"{syn}/(metadata)", [meta_url], error=f"metadata: {err}"))
+            continue
         except (KeyError, IndexError, TypeError):
-            raise FetchError(f"synapse {syn}: {meta_url}: no file handle in the answer") from None
+            items.append(Item("synapse", syn, f"{syn}/(metadata)", [meta_url],
+                              error=f"{meta_url}: no file handle in the answer"))
+            continue
         items.append(Item("synapse", syn, f"{syn}/{name}", mirror_urls(src, "file", base_urls=base_urls, syn=syn),
                           dest=name, md5=md5, size=size, headers=auth))
     return items
