@@ -128,3 +128,42 @@ def test_bfactor_and_fold_inputs_arrive_through_the_fetch_rules(server, tmp_path
     assert len(server.requests) == requests
     assert listing(fetched / "structures") == [f"{e}.pdb.gz" for e in BFACTOR_IDS]
     assert len(listing(wd / "results" / "fold" / "fetch" / "structures")) == len(FOLD_SIDS)
+
+
+@pytest.mark.workflow
+def test_tfbs_and_qa_fetch_rules_against_the_local_server(server, tmp_path: Path) -> None:
+    """hg19 files -> the annotation BEDs (tfbs), a CASP round's target list and server models (qa)."""
+    from test_annotation import GTF  # the hand-computed GTF
+
+    files = {"/goldenPath/hg19/bigZips/hg19.chrom.sizes": b"chr1\t5000\nchr2\t3000\n",
+             "/goldenPath/hg19/database/cpgIslandExt.txt.gz": gzip.compress(b"585\tchr1\t10\t90\tCpG: 9\n", mtime=0),
+             "/pub/databases/gencode/Gencode_human/release_19/gencode.v19.annotation.gtf.gz":
+                 gzip.compress(GTF.encode(), mtime=0),
+             "/casp14/targetlist.cgi?type=csv": b"Target;Type\nT1024;All groups\n",
+             "/download_area/CASP14/server_predictions/T1024.tar.gz": gzip.compress(b"models", mtime=0)}
+    for path, body in files.items():
+        server.file(path, body)
+    wd = tmp_path / "wf"
+    wd.mkdir()
+    for name in ("Snakefile", "workflow", "config", "envs", "profiles"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, wd / name)
+    config = {"chains": [], "fetch": {"base_urls": {"ucsc": server.url, "gencode": server.url, "casp": server.url},
+                                      "backoff": 0.01, "rate": 0},
+              "tfbs": {"fetch": {"enabled": True, "genome": ["chrom-sizes", "cpg", "gencode"]}},
+              "qa": {"fetch": {"enabled": True, "targets": ["T1024"]}}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    dead = "http://127.0.0.1:9"
+    env = {**venv_env(), "PGML_CACHE": str(tmp_path / "cache"), "HTTP_PROXY": dead, "HTTPS_PROXY": dead,
+           "NO_PROXY": "127.0.0.1,localhost"}
+    targets = ["results/tfbs/fetch/annotation", "results/qa/fetch/casp14.targetlist.csv",
+               "results/qa/fetch/casp14_server_models"]
+    result = subprocess.run([snakemake_executable(), *targets, "--cores", "1", "--configfile", str(tmp_path / "c.yaml")],
+                            cwd=wd, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    beds = wd / "results" / "tfbs" / "fetch" / "annotation"
+    assert listing(beds) == sorted(["cpgisland.bed.gz", "wgEncodeGencodeBasicV19.txStart.bed.gz"] + [
+        f"wgEncodeGencodeBasicV19.{n}.merged.bed.gz" for n in ("cds", "intron", "promoter", "utr3", "utr5")])
+    cds = gzip.decompress((beds / "wgEncodeGencodeBasicV19.cds.merged.bed.gz").read_bytes()).decode()
+    assert cds == "chr1\t150\t200\nchr1\t300\t353\nchr2\t150\t250\n"
+    assert (wd / "results" / "qa" / "fetch" / "casp14.targetlist.csv").read_text().startswith("Target;Type")
+    assert listing(wd / "results" / "qa" / "fetch" / "casp14_server_models") == ["T1024.tar.gz"]

@@ -402,7 +402,7 @@ rule tfbs_fetch_genome:
         files=directory(f"{TFBS_FETCH_OUT}/genome"),
         manifest=f"{TFBS_FETCH_OUT}/genome.tsv",
     params:
-        files=cli_flags(TFBS_FETCH, keys=("genome",)).replace("--genome", "--files"),
+        files=cli_flags({"files": TFBS_FETCH["genome"]}),
         net=fetch_flags(),
     log:
         f"{TFBS_LOG}/fetch_genome.log",
