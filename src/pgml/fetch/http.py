@@ -17,6 +17,7 @@ and error pages served with status 200 never become data.
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from dataclasses import dataclass, field
@@ -83,11 +84,14 @@ class Client:
 
     def __init__(self, settings: Settings | None = None, headers: dict[str, str] | None = None):
         self.settings = settings or Settings()
+        extra = {}
+        if "retry_after_max" in inspect.signature(Retry.__init__).parameters:  # urllib3 >= 2.6
+            extra["retry_after_max"] = params.RETRY_AFTER_MAX
         retry = Retry(
             total=self.settings.retries, connect=self.settings.retries, read=self.settings.retries,
             status=self.settings.retries, backoff_factor=self.settings.backoff, backoff_max=params.BACKOFF_MAX,
             status_forcelist=params.RETRY_STATUS, allowed_methods=frozenset({"GET", "HEAD", "POST"}),
-            respect_retry_after_header=True, raise_on_status=False,
+            respect_retry_after_header=True, raise_on_status=False, **extra,
         )
         self.session = requests.Session()
         adapter = HTTPAdapter(max_retries=retry)

@@ -16,6 +16,8 @@ RETRIES = 5
 #: urllib3 backoff factor (s): 1, 2, 4, 8, ... seconds between attempts, at most BACKOFF_MAX
 BACKOFF = 1.0
 BACKOFF_MAX = 120.0
+#: longest Retry-After honoured (s); a longer one is cut to this (urllib3 >= 2.6 ``retry_after_max``)
+RETRY_AFTER_MAX = 600
 #: answers retried; 429 and 503 honour Retry-After
 RETRY_STATUS = (429, 500, 502, 503, 504)
 #: restarts of one body with ``Range`` after the connection dropped mid-file
