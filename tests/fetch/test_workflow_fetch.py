@@ -115,19 +115,22 @@ def test_bfactor_and_fold_inputs_arrive_through_the_fetch_rules(server, tmp_path
     assert (wd / "results" / "fold" / "evaluation" / "metrics.tsv").exists()
     log = (wd / "logs" / "fold" / "fetch_structures.log").read_text()
     assert "d9zzza_" in log and "404" in log and "within --max-failures 1" in log
-    # a second run, offline, from a clean results/: everything comes from the cache, no request at all
+    # a second run, offline, in a fresh copy of the workflow: everything comes from the cache, no request
     offline = yaml.safe_load(config.read_text())
     offline["fetch"]["offline"] = True
     config.write_text(yaml.safe_dump(offline))
     requests = len(server.requests)
-    shutil.rmtree(wd / "results")
+    wd2 = tmp_path / "wf2"
+    wd2.mkdir()
+    for name in ("Snakefile", "workflow", "config", "envs", "profiles"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, wd2 / name)
     result = subprocess.run([snakemake_executable(), "results/bfactor/fetch/structures", "results/fold/fetch/structures",
                              "--cores", "1", "--configfile", str(config)],
-                            cwd=wd, capture_output=True, text=True, timeout=300, env=env)
+                            cwd=wd2, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(server.requests) == requests
-    assert listing(fetched / "structures") == [f"{e}.pdb.gz" for e in BFACTOR_IDS]
-    assert len(listing(wd / "results" / "fold" / "fetch" / "structures")) == len(FOLD_SIDS)
+    assert listing(wd2 / "results" / "bfactor" / "fetch" / "structures") == [f"{e}.pdb.gz" for e in BFACTOR_IDS]
+    assert len(listing(wd2 / "results" / "fold" / "fetch" / "structures")) == len(FOLD_SIDS)
 
 
 @pytest.mark.workflow
