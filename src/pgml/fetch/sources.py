@@ -168,7 +168,7 @@ SYNAPSE_ID = re.compile(r"^syn[0-9]+$")
 def read_id_list(path: Path) -> list[tuple[int, str]]:
     """(line number, first column) of every non-empty, non-comment line of a list file."""
     if not path.is_file():
-        raise InputError("not found", path=path)
+        raise InputError("is a directory, not a list file" if path.is_dir() else "not found", path=path)
     out = []
     for n, line in enumerate(path.read_text().splitlines(), 1):
         text = line.strip()
