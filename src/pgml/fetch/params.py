@@ -48,5 +48,3 @@ RCSB_MAX_RESOLUTION = 2.5
 RCSB_POLYMER_TYPE = "Protein"
 #: environment variable holding a Synapse personal access token
 SYNAPSE_TOKEN_ENV = "SYNAPSE_AUTH_TOKEN"
-#: promoter: this many bases upstream of each transcript start (GENCODE -> annotation BEDs)
-PROMOTER_UPSTREAM = 2000

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pgml.errors import InputError
@@ -39,18 +39,12 @@ class Source:
     licence: str
     #: never fetched unless asked for by name (large sequence databases)
     opt_in: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def mirror(self, name: str) -> Mirror:
         for m in self.mirrors:
             if m.name == name:
                 return m
         raise InputError(f"{self.name}: no mirror {name!r}; mirrors: {', '.join(m.name for m in self.mirrors)}")
-
-    def template(self, kind: str) -> str:
-        """The first mirror's URL template for ``kind`` (the README table)."""
-        m = self.mirrors[0]
-        return m.base + m.paths[kind]
 
 
 _PDB_DIVIDED = "/pub/pdb/data/structures/divided"
