@@ -170,3 +170,27 @@ def test_tfbs_and_qa_fetch_rules_against_the_local_server(server, tmp_path: Path
     assert cds == "chr1\t150\t200\nchr1\t300\t353\nchr2\t150\t250\n"
     assert (wd / "results" / "qa" / "fetch" / "casp14.targetlist.csv").read_text().startswith("Target;Type")
     assert listing(wd / "results" / "qa" / "fetch" / "casp14_server_models") == ["T1024.tar.gz"]
+
+
+def _dry_run(args: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([snakemake_executable(), "-n", "--cores", "1", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=env or venv_env())
+
+
+def test_synapse_without_token_stops_the_dry_run_naming_files_and_access(tmp_path: Path) -> None:
+    config = tmp_path / "grn.yaml"
+    config.write_text(yaml.safe_dump({"chains": ["grn"], "grn": {"fetch": {"enabled": True,
+                                                                          "synapse": ["syn2787209"]}}}))
+    env = {k: v for k, v in venv_env().items() if k != "SYNAPSE_AUTH_TOKEN"}
+    result = _dry_run(["--configfile", str(config)], env)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "grn.fetch.synapse: syn2787209 need(s) a Synapse login" in out and "SYNAPSE_AUTH_TOKEN" in out
+
+
+def test_sequence_databases_are_never_part_of_all() -> None:
+    result = _dry_run(["all", "--configfile", str(ROOT / "config" / "config.yaml")])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "contact_fetch_database" not in result.stdout
+    result = _dry_run(["results/contact/fetch/uniref90"])  # asked for by name: planned
+    assert result.returncode == 0 and "contact_fetch_database" in result.stdout

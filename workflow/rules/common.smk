@@ -89,6 +89,8 @@ def all_targets():
 # Fetch rules run where the network is: each chain file names them in `localrules:` (on a cluster they
 # run on the host that runs snakemake, not on compute nodes) and gives them `resources: net=1`, so
 # `--resources net=N` caps parallel downloads.
+import os  # the chains' fetch blocks read SYNAPSE_AUTH_TOKEN
+
 FETCH = config["fetch"]
 
 

@@ -365,8 +365,6 @@ rule tfbs_explain_bins:
 
 
 # ---- fetch: hg19 files, GENCODE annotation BEDs, ENCODE files by accession, Synapse files (tfbs.fetch)
-import os
-
 TFBS_FETCH = TFBS["fetch"]
 TFBS_FETCH_OUT = f"{TFBS_OUT}/fetch"
 #: the provider's file names of the GTF and CpG-island table (pgml.fetch.sources, genome source)
