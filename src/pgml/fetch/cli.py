@@ -81,6 +81,8 @@ def run_items(args: argparse.Namespace, source: str, build: Callable) -> int:
     from pgml.fetch.plan import plan_lines
     from pgml.fetch.sources import SOURCES
 
+    if not args.plan and args.output_dir is None:
+        raise InputError("--output-dir is required (or --plan to see what would be fetched)")
     cache, client = _context(args)
     try:
         try:
@@ -91,8 +93,6 @@ def run_items(args: argparse.Namespace, source: str, build: Callable) -> int:
         if args.plan:
             print("\n".join(plan_lines(SOURCES[source], items, cache=cache, client=client, offline=args.offline)))
             return 0
-        if args.output_dir is None:
-            raise InputError("--output-dir is required (or --plan to see what would be fetched)")
         outcomes = fetch_items(items, args.output_dir, cache=cache, client=client, offline=args.offline)
     finally:
         if client is not None:
