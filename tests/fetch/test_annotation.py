@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fetch_server import no_internet  # noqa: F401 (the autouse guard)
 
 from pgml.cli import main
 from pgml.fetch.annotation import merge_intervals

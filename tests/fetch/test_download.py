@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FAST, Reply
+from fetch_server import FAST, Reply, fake_server, no_internet, pgml_cache  # noqa: F401 (fixtures)
 
 from pgml.cli import main
 from pgml.fetch.cache import Cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FAST
+from fetch_server import FAST, fake_server, no_internet, pgml_cache  # noqa: F401 (fixtures)
 
 from pgml.cli import main
 from pgml.fetch.weights import WEIGHTS

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import Reply
+from fetch_server import Reply, fake_server, no_internet, pgml_cache  # noqa: F401 (fixtures)
 from helpers import snakemake_executable, venv_env
 
 from pgml.fetch import params

@@ -1,5 +1,9 @@
 """A local HTTP server (127.0.0.1, random port) that plays each source's layout, and no internet.
 
+Test modules of tests/fetch import the fixtures (``fake_server`` as ``server``, ``pgml_cache`` as
+``cache``) and the autouse guard ``no_internet`` from here (a second ``conftest.py`` would shadow
+tests/conftest.py's helpers).
+
 ``server.add(path, Reply(...), Reply(...))`` queues replies for one path (the last one repeats);
 a reply can drop the connection after some bytes, honour ``Range`` (206) or ignore it, send slowly, or
 be any status with any headers. ``server.requests`` records (method, path, headers, body) of each
@@ -146,15 +150,15 @@ def _loopback_only(real):
     return getaddrinfo
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(name="server")
+def fake_server():
     srv = FakeServer()
     yield srv
     srv.close()
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(name="cache")
+def pgml_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty PGML_CACHE for the test."""
     root = tmp_path / "cache"
     monkeypatch.setenv("PGML_CACHE", str(root))
