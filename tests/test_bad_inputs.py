@@ -1634,9 +1634,36 @@ FOLD_CASES: list[Case] = [
     Case("fold-predict-batch-size-zero", fold_predict(extra=("--batch-size", "0")), r"batch_size must be >= 1"),
 ]
 
+# ==== fetch ====
+
+
+def _fetch_list(step: str, text: str, *extra: str) -> Callable[[Path, Resources], list[str]]:
+    """``pgml fetch <step> --id-list ids.txt`` with ``text`` as the list (refused before any request)."""
+    return lambda t, r: ["fetch", step, "--id-list", str(write(t / "in" / "ids.txt", text)),
+                         "--output-dir", str(t / "out"), *extra]
+
+
+FETCH_CASES: list[Case] = [
+    Case("fetch-pdb-bad-id-in-list", _fetch_list("pdb", "1UBI\nxyz\n"), r"ids\.txt: line 2: 'xyz' is not a PDB id"),
+    Case("fetch-pdb-empty-list", _fetch_list("pdb", "# nothing\n"), r"ids\.txt: lists no identifiers"),
+    Case("fetch-pdb-no-ids", lambda t, r: ["fetch", "pdb", "--output-dir", str(t / "out")],
+         r"give identifiers with --ids or list files with --id-list"),
+    Case("fetch-scope-bad-sid", _fetch_list("scope", "1ubi\n"), r"line 1: '1ubi' is not a SCOPe domain sid"),
+    Case("fetch-base-url-not-http", _fetch_list("pdb", "1UBI\n", "--base-url", "ftp://mirror/pdb"),
+         r"--base-url ftp://mirror/pdb: not an http\(s\) URL"),
+    Case("fetch-base-url-unknown-mirror", _fetch_list("pdb", "1UBI\n", "--base-url", "pdbe=https://x"),
+         r"no mirror 'pdbe'"),
+    Case("fetch-weights-unknown-name", lambda t, r: ["fetch", "weights", "--ids", "deepgrn:CTCF_single",
+                                                    "--output-dir", str(t / "out")],
+         r"'deepgrn:CTCF_single' is no published model; known: deepgrn:EGR1_pair"),
+    Case("fetch-annotation-gtf-without-transcripts",
+         lambda t, r: ["fetch", "annotation", "--gtf", str(write(t / "in" / "g.gtf", "chr1\tx\texon\t1\t9\t.\t+\t.\tx\n")),
+                       "--output-dir", str(t / "out")], r"g\.gtf: no transcript records"),
+]
+
 # ==== end of the chain blocks ====
 
-CASES += TFBS_CASES + CONTACT_CASES + QA_CASES + FOLD_CASES
+CASES += TFBS_CASES + CONTACT_CASES + QA_CASES + FOLD_CASES + FETCH_CASES
 
 
 # ---------------------------------------------------------------- the workflow's config check

@@ -1,6 +1,7 @@
 """The ``pgml`` console script: ``pgml <chain> <step> [options]``.
 
-Each chain registers its steps from ``pgml.<chain>.cli.register``. Step functions import their
+Each chain registers its steps from ``pgml.<chain>.cli.register``; so do the ground-floor tools of
+:data:`TOOLS` (``pgml fetch <source>``). Step functions import their
 heavy dependencies (torch, ...) lazily, so ``pgml --help`` is fast. Steps with ``--threads`` get
 their thread budget set (:mod:`pgml.runtime`) before they run. Errors caused by input
 (:class:`pgml.errors.InputError`) are printed as one line and exit with status 2. Before a step runs,
@@ -27,6 +28,10 @@ CHAINS: dict[str, str] = {
     "contact": "residue contact maps from alignments: PSSM, pseudo-likelihood Potts couplings (APC-PLM)",
     "tfbs": "transcription-factor binding sites from genome, DNase-seq, ChIP-seq and RNA-seq with DeepGRN",
 }
+#: command groups that are not chains (ground-floor tools with steps): name -> description
+TOOLS: dict[str, str] = {
+    "fetch": "public data (PDB, SCOPe, CASP, AlphaFold DB, UCSC, ENCODE, Synapse, UniRef) through a shared cache",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     chains = parser.add_subparsers(dest="chain", metavar="CHAIN", title="chains")
     chains.required = True
-    for name, description in CHAINS.items():
+    for name, description in {**CHAINS, **TOOLS}.items():
         module = importlib.import_module(f"pgml.{name}.cli")
         chain_parser = chains.add_parser(name, help=description, description=description)
         steps = chain_parser.add_subparsers(dest="step", metavar="STEP", title="steps")
@@ -66,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"pgml {args.chain} {args.step}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"pgml {args.chain} {args.step}: interrupted", file=sys.stderr)
+        return 130
     return int(result or 0)
 
 

@@ -365,6 +365,7 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
             for name in ("1UBI.pdb.gz", "1A8O.pdb.gz"):
                 shutil.copy(ROOT / "resources" / "demo" / "structures" / name, wd / path / name)
         if config["bfactor"].get("split", {}).get("method") == "list":  # the user's separate test set
+            (wd / config["bfactor"]["split"]["list"]).parent.mkdir(parents=True, exist_ok=True)
             (wd / config["bfactor"]["split"]["list"]).write_text("1UBI test\n")
     if "fold" in config["chains"]:  # the user's structures and label table; the lists beside the repo
         for path in config["fold"]["structures"]:
@@ -379,6 +380,11 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_text("1UBI\tenzyme\n")
+        fetch = config["fold"].get("fetch", {})
+        for path in fetch.get("id_lists", []) if fetch.get("enabled") else []:  # the published id lists
+            if not (wd / path).exists():
+                (wd / path).parent.mkdir(parents=True, exist_ok=True)
+                (wd / path).write_text("d1ubia_\ta.1\ta.1\n" if fetch.get("source", "scope") == "scope" else "1ubi.A\n")
     if "qa" in config["chains"]:  # the paper's targets are the user's; empty directories suffice for -n
         for path in config["qa"]["targets"]:
             (wd / path).mkdir(parents=True, exist_ok=True)

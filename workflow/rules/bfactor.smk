@@ -11,9 +11,15 @@ BFACTOR_RUNS = list(range(BFACTOR["n_runs"]))
 BFACTOR_EXPLAIN = BFACTOR.get("explain")
 
 
+# bfactor.fetch: PDB entries fetched by bfactor_fetch_structures join the configured structures
+BFACTOR_FETCH = BFACTOR["fetch"]
+BFACTOR_FETCHED = [f"{BFACTOR_OUT}/fetch/structures"] if BFACTOR_FETCH["enabled"] else []
+BFACTOR_STRUCTURES = [str(p) for p in BFACTOR["structures"]] + BFACTOR_FETCHED
+
+
 # stop at parse time (also under -n) when the chain is on and its inputs are missing
 if chain_enabled("bfactor"):
-    if not BFACTOR["structures"]:
+    if not BFACTOR_STRUCTURES:
         raise WorkflowError("bfactor.structures: empty; list structure files, directories or list files")
     for path in BFACTOR["structures"]:
         if not Path(path).exists():
@@ -36,10 +42,12 @@ wildcard_constraints:
     bfactor_baseline="baseline|baseline_wcn",
 
 rule bfactor_shard_structures:
+    input:
+        BFACTOR_FETCHED,
     output:
         expand(f"{BFACTOR_OUT}/shards/shard_{{bfactor_shard}}.txt", bfactor_shard=BFACTOR_SHARDS),
     params:
-        structures=" ".join(shlex.quote(str(p)) for p in BFACTOR["structures"]),
+        structures=" ".join(shlex.quote(p) for p in BFACTOR_STRUCTURES),
         shards=cli_flags(BFACTOR, keys=("shards",)),
         outdir=lambda wc, output: Path(output[0]).parent,
     log:
@@ -244,3 +252,50 @@ rule bfactor_explain_atoms:
     shell:
         "pgml bfactor explain --model {input.model} --structure {input.structure} --atoms {params.atoms}"
         " --output-dir {params.outdir} --seed {params.seed} > {log} 2>&1"
+
+
+# ---- fetch: PDB entries for bfactor.fetch (ids, an id list, or the RCSB search query)
+BFACTOR_FETCH_IDS = BFACTOR_FETCH["id_list"] or (None if BFACTOR_FETCH["ids"] else f"{BFACTOR_OUT}/fetch/ids.txt")
+
+
+localrules:
+    bfactor_fetch_ids,
+    bfactor_fetch_structures,
+
+
+rule bfactor_fetch_ids:
+    output:
+        f"{BFACTOR_OUT}/fetch/ids.txt",
+    params:
+        query=cli_flags(BFACTOR_FETCH["query"]),
+        net=fetch_flags(),
+    log:
+        f"{BFACTOR_LOG}/fetch_ids.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/pgml.yaml"
+    shell:
+        "pgml fetch pdb-query --output {output} {params.query} {params.net} > {log} 2>&1"
+
+
+rule bfactor_fetch_structures:
+    input:
+        ids=[BFACTOR_FETCH_IDS] if BFACTOR_FETCH_IDS else [],
+    output:
+        structures=directory(f"{BFACTOR_OUT}/fetch/structures"),
+        manifest=f"{BFACTOR_OUT}/fetch/structures.tsv",
+    params:
+        ids=lambda wc, input: f"--id-list {input.ids}" if input.ids else cli_flags(BFACTOR_FETCH, keys=("ids",)),
+        pdb=cli_flags(BFACTOR_FETCH, keys=("format", "mirrors")),
+        net=fetch_flags(),
+        failures=cli_flags(FETCH, keys=("max_failures",)),
+    log:
+        f"{BFACTOR_LOG}/fetch_structures.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/pgml.yaml"
+    shell:
+        "pgml fetch pdb {params.ids} --output-dir {output.structures} --manifest {output.manifest}"
+        " {params.pdb} {params.net} {params.failures} > {log} 2>&1"

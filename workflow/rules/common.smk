@@ -96,3 +96,21 @@ def all_targets():
     if missing:
         raise WorkflowError(f"chains: {', '.join(missing)} not available yet; available: {', '.join(AVAILABLE_CHAINS)}")
     return [t for chain in config["chains"] for t in globals()[f"{chain.upper()}_TARGETS"]]
+
+
+# ---- fetch: the network flags every <chain>_fetch_* rule passes to `pgml fetch` (config `fetch`).
+# Fetch rules run where the network is: each chain file names them in `localrules:` (on a cluster they
+# run on the host that runs snakemake, not on compute nodes) and gives them `resources: net=1`, so
+# `--resources net=N` caps parallel downloads.
+import os  # the chains' fetch blocks read SYNAPSE_AUTH_TOKEN
+
+FETCH = config["fetch"]
+
+
+def fetch_flags():
+    """``--offline --retries 5 ... --base-url rcsb=URL ...`` from config `fetch`."""
+    flags = cli_flags(FETCH, keys=("offline", "cache", "retries", "backoff", "rate", "connect_timeout",
+                                   "read_timeout"))
+    if FETCH["base_urls"]:
+        flags += " --base-url " + " ".join(shlex.quote(f"{k}={v}") for k, v in FETCH["base_urls"].items())
+    return flags

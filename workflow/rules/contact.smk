@@ -358,3 +358,31 @@ rule contact_predict_query:
     shell:
         "pgml contact predict --model {input.model} {params.source} --output-dir {output} {params.filters}"
         " {params.plm} --seed {params.seed} --threads {threads} > {log} 2>&1"
+
+
+# ---- fetch: UniRef90 / UniRef30 for MSA search, opt-in only: never part of `all`; built only when
+# asked for by name, e.g. `snakemake results/contact/fetch/uniref90` (tens to hundreds of GB: run
+# `pgml fetch uniref --database uniref90` first to see the size).
+
+
+wildcard_constraints:
+    contact_db="uniref90|uniref30",
+
+
+localrules:
+    contact_fetch_database,
+
+
+rule contact_fetch_database:
+    output:
+        directory(f"{CONTACT_OUT}/fetch/{{contact_db}}"),
+    params:
+        net=fetch_flags(),
+    log:
+        f"{CONTACT_LOG}/fetch_database/{{contact_db}}.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/contact.yaml"
+    shell:
+        "pgml fetch uniref --database {wildcards.contact_db} --yes --output-dir {output} {params.net} > {log} 2>&1"

@@ -13,10 +13,18 @@ FOLD_SPLIT = FOLD["split"]
 FOLD_SPLIT_INPUTS = [p for p in (FOLD_SPLIT.get("label_table"), FOLD_SPLIT.get("list")) if p]
 
 
+# fold.fetch: SCOPe domains or PDB entries fetched by fold_fetch_structures join the configured structures
+FOLD_FETCH = FOLD["fetch"]
+FOLD_FETCHED = [f"{FOLD_OUT}/fetch/structures"] if FOLD_FETCH["enabled"] else []
+FOLD_STRUCTURES = [str(p) for p in FOLD["structures"]] + FOLD_FETCHED
+
+
 if chain_enabled("fold"):
-    if not FOLD["structures"]:
+    if not FOLD_STRUCTURES:
         raise WorkflowError("fold.structures: empty; list structure files, directories or list files")
-    for path in FOLD["structures"] + FOLD_SPLIT_INPUTS:
+    if FOLD_FETCH["enabled"] and not FOLD_FETCH["id_lists"]:
+        raise WorkflowError("fold.fetch.id_lists: empty; list the files of SCOPe sids or PDB chains to fetch")
+    for path in FOLD["structures"] + FOLD_SPLIT_INPUTS + FOLD_FETCH["id_lists"]:
         if not Path(path).exists():
             raise WorkflowError(f"fold: not found: {path} (working directory {Path.cwd()})")
 
@@ -41,10 +49,12 @@ if FOLD_PREDICT_STRUCTURES:
 
 
 rule fold_shard_structures:
+    input:
+        FOLD_FETCHED,
     output:
         expand(f"{FOLD_OUT}/shards/shard_{{fold_shard}}.txt", fold_shard=FOLD_SHARDS),
     params:
-        structures=" ".join(shlex.quote(str(p)) for p in FOLD["structures"]),
+        structures=" ".join(shlex.quote(p) for p in FOLD_STRUCTURES),
         shards=cli_flags(FOLD, keys=("shards",)),
         outdir=lambda wc, output: Path(output[0]).parent,
     log:
@@ -190,3 +200,36 @@ rule fold_predict_structures:
     shell:
         "pgml fold predict --model {input.model} --output-dir {params.outdir} {input.structures}"
         " --threads {threads} > {log} 2>&1"
+
+
+# ---- fetch: SCOPe domains by sid (HomologyTAPE) or the PDB entries of chains (ProtFunct)
+FOLD_FETCH_FLAGS = {
+    "scope": cli_flags(FOLD_FETCH, keys=("version",)),
+    "pdb": cli_flags(FOLD_FETCH, keys=("format", "mirrors")),
+}
+
+
+localrules:
+    fold_fetch_structures,
+
+
+rule fold_fetch_structures:
+    input:
+        FOLD_FETCH["id_lists"],
+    output:
+        structures=directory(f"{FOLD_OUT}/fetch/structures"),
+        manifest=f"{FOLD_OUT}/fetch/structures.tsv",
+    params:
+        source=FOLD_FETCH["source"],
+        flags=FOLD_FETCH_FLAGS[FOLD_FETCH["source"]],
+        net=fetch_flags(),
+        failures=cli_flags(FETCH, keys=("max_failures",)),
+    log:
+        f"{FOLD_LOG}/fetch_structures.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/fold.yaml"
+    shell:
+        "pgml fetch {params.source} --id-list {input} --output-dir {output.structures} --manifest {output.manifest}"
+        " {params.flags} {params.net} {params.failures} > {log} 2>&1"

@@ -214,3 +214,37 @@ rule grn_evaluate_networks:
         "pgml grn evaluate --truth {input.truth} --expression {input.expression}"
         " --regulators {input.regulators} --method {params.methods} {params.baselines} --output-dir {params.outdir}"
         " {params.read} > {log} 2>&1"
+
+
+# ---- fetch: Synapse files (the DREAM5 network-inference data, syn2787209) for grn.input (grn.fetch)
+GRN_FETCH = GRN["fetch"]
+if chain_enabled("grn") and GRN_FETCH["enabled"] and GRN_FETCH["synapse"]:
+    GRN_TARGETS += [f"{GRN_OUT}/fetch/synapse"]
+    if not FETCH["offline"] and not os.environ.get("SYNAPSE_AUTH_TOKEN"):
+        raise WorkflowError(
+            f"grn.fetch.synapse: {', '.join(GRN_FETCH['synapse'])} need(s) a Synapse login: create an account at "
+            "https://www.synapse.org, accept the challenge's terms of use on its page (DREAM5: syn2787209), create "
+            "a personal access token (scope 'download') and export SYNAPSE_AUTH_TOKEN=<token>"
+        )
+
+
+localrules:
+    grn_fetch_synapse,
+
+
+rule grn_fetch_synapse:
+    output:
+        files=directory(f"{GRN_OUT}/fetch/synapse"),
+        manifest=f"{GRN_OUT}/fetch/synapse.tsv",
+    params:
+        ids=cli_flags({"ids": GRN_FETCH["synapse"]}),
+        net=fetch_flags(),
+    log:
+        f"{GRN_LOG}/fetch_synapse.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/grn.yaml"
+    shell:
+        "pgml fetch synapse {params.ids} --output-dir {output.files} --manifest {output.manifest} {params.net}"
+        " > {log} 2>&1"

@@ -189,3 +189,78 @@ rule qa_explain_features:
     shell:
         "pgml qa importance --model {input.model} --graphs {input.graphs} --split {input.split} --subset test"
         " --output-dir {params.outdir} --seed {params.seed} --threads {threads} > {log} 2>&1"
+
+
+# ---- fetch: a CASP round's target list and server models, AlphaFold DB models (qa.fetch)
+QA_FETCH = QA["fetch"]
+QA_FETCH_OUT = f"{QA_OUT}/fetch"
+QA_FETCH_TARGETS = (
+    [f"{QA_FETCH_OUT}/casp{QA_FETCH['round']}.targetlist.csv"]
+    + ([f"{QA_FETCH_OUT}/casp{QA_FETCH['round']}_server_models"] if QA_FETCH["targets"] else [])
+    + ([f"{QA_FETCH_OUT}/alphafold"] if QA_FETCH["alphafold"] else [])
+    if QA_FETCH["enabled"]
+    else []
+)
+QA_TARGETS += QA_FETCH_TARGETS
+
+
+localrules:
+    qa_fetch_target_list,
+    qa_fetch_models,
+    qa_fetch_alphafold,
+
+
+rule qa_fetch_target_list:
+    output:
+        f"{QA_FETCH_OUT}/casp{QA_FETCH['round']}.targetlist.csv",
+    params:
+        round=QA_FETCH["round"],
+        outdir=lambda wc, output: Path(output[0]).parent,
+        net=fetch_flags(),
+    log:
+        f"{QA_LOG}/fetch_target_list.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/qa.yaml"
+    shell:
+        "pgml fetch casp --kind target-list --round {params.round} --output-dir {params.outdir} {params.net} > {log} 2>&1"
+
+
+rule qa_fetch_models:
+    output:
+        models=directory(f"{QA_FETCH_OUT}/casp{QA_FETCH['round']}_server_models"),
+        manifest=f"{QA_FETCH_OUT}/casp{QA_FETCH['round']}_server_models.tsv",
+    params:
+        round=QA_FETCH["round"],
+        targets=cli_flags({"ids": QA_FETCH["targets"]}),
+        net=fetch_flags(),
+        failures=cli_flags(FETCH, keys=("max_failures",)),
+    log:
+        f"{QA_LOG}/fetch_models.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/qa.yaml"
+    shell:
+        "pgml fetch casp --kind server-models --round {params.round} {params.targets} --output-dir {output.models}"
+        " --manifest {output.manifest} {params.net} {params.failures} > {log} 2>&1"
+
+
+rule qa_fetch_alphafold:
+    output:
+        models=directory(f"{QA_FETCH_OUT}/alphafold"),
+        manifest=f"{QA_FETCH_OUT}/alphafold.tsv",
+    params:
+        ids=cli_flags({"ids": QA_FETCH["alphafold"]}),
+        net=fetch_flags(),
+        failures=cli_flags(FETCH, keys=("max_failures",)),
+    log:
+        f"{QA_LOG}/fetch_alphafold.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/qa.yaml"
+    shell:
+        "pgml fetch alphafold {params.ids} --output-dir {output.models} --manifest {output.manifest}"
+        " {params.net} {params.failures} > {log} 2>&1"

@@ -525,3 +525,106 @@ rule tfbs_explain_bins:
         " --predictions {input.modules} {params.explain} {params.dnase_peaks} --seed {params.seed}"
         " --output-dir {params.outdir}"
         " --threads {threads} > {log} 2>&1"
+
+
+# ---- fetch: hg19 files, GENCODE annotation BEDs, ENCODE files by accession, Synapse files (tfbs.fetch)
+TFBS_FETCH = TFBS["fetch"]
+TFBS_FETCH_OUT = f"{TFBS_OUT}/fetch"
+#: the provider's file names of the GTF and CpG-island table (pgml.fetch.sources, genome source)
+TFBS_FETCH_GTF = "gencode.v19.annotation.gtf.gz"
+TFBS_FETCH_CPG = "cpgIslandExt.txt.gz"
+if chain_enabled("tfbs") and TFBS_FETCH["enabled"]:
+    if TFBS_FETCH["annotation"] and not {"gencode", "cpg"} <= set(TFBS_FETCH["genome"]):
+        raise WorkflowError("tfbs.fetch.annotation: needs gencode and cpg in tfbs.fetch.genome")
+    if TFBS_FETCH["synapse"] and not FETCH["offline"] and not os.environ.get("SYNAPSE_AUTH_TOKEN"):
+        raise WorkflowError(
+            f"tfbs.fetch.synapse: {', '.join(TFBS_FETCH['synapse'])} need(s) a Synapse login: create an account at "
+            "https://www.synapse.org, accept the challenge's terms of use on its page (ENCODE-DREAM: syn6131484), "
+            "create a personal access token (scope 'download') and export SYNAPSE_AUTH_TOKEN=<token>"
+        )
+TFBS_TARGETS += (
+    ([f"{TFBS_FETCH_OUT}/genome"] if TFBS_FETCH["genome"] else [])
+    + ([f"{TFBS_FETCH_OUT}/annotation"] if TFBS_FETCH["annotation"] else [])
+    + ([f"{TFBS_FETCH_OUT}/encode"] if TFBS_FETCH["encode"] else [])
+    + ([f"{TFBS_FETCH_OUT}/synapse"] if TFBS_FETCH["synapse"] else [])
+    if TFBS_FETCH["enabled"]
+    else []
+)
+
+
+localrules:
+    tfbs_fetch_genome,
+    tfbs_fetch_encode,
+    tfbs_fetch_synapse,
+
+
+rule tfbs_fetch_genome:
+    output:
+        files=directory(f"{TFBS_FETCH_OUT}/genome"),
+        manifest=f"{TFBS_FETCH_OUT}/genome.tsv",
+    params:
+        files=cli_flags({"files": TFBS_FETCH["genome"]}),
+        net=fetch_flags(),
+    log:
+        f"{TFBS_LOG}/fetch_genome.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/tfbs.yaml"
+    shell:
+        "pgml fetch genome {params.files} --output-dir {output.files} --manifest {output.manifest} {params.net}"
+        " > {log} 2>&1"
+
+
+rule tfbs_fetch_annotation:
+    input:
+        f"{TFBS_FETCH_OUT}/genome",
+    output:
+        directory(f"{TFBS_FETCH_OUT}/annotation"),
+    params:
+        gtf=lambda wc, input: f"{input[0]}/{TFBS_FETCH_GTF}",
+        cpg=lambda wc, input: f"{input[0]}/{TFBS_FETCH_CPG}",
+    log:
+        f"{TFBS_LOG}/fetch_annotation.log",
+    conda:
+        f"{ENVS}/tfbs.yaml"
+    shell:
+        "pgml fetch annotation --gtf {params.gtf} --cpg {params.cpg} --prefix wgEncodeGencodeBasicV19"
+        " --output-dir {output} > {log} 2>&1"
+
+
+rule tfbs_fetch_encode:
+    output:
+        files=directory(f"{TFBS_FETCH_OUT}/encode"),
+        manifest=f"{TFBS_FETCH_OUT}/encode.tsv",
+    params:
+        ids=cli_flags({"ids": TFBS_FETCH["encode"]}),
+        net=fetch_flags(),
+        failures=cli_flags(FETCH, keys=("max_failures",)),
+    log:
+        f"{TFBS_LOG}/fetch_encode.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/tfbs.yaml"
+    shell:
+        "pgml fetch encode {params.ids} --output-dir {output.files} --manifest {output.manifest}"
+        " {params.net} {params.failures} > {log} 2>&1"
+
+
+rule tfbs_fetch_synapse:
+    output:
+        files=directory(f"{TFBS_FETCH_OUT}/synapse"),
+        manifest=f"{TFBS_FETCH_OUT}/synapse.tsv",
+    params:
+        ids=cli_flags({"ids": TFBS_FETCH["synapse"]}),
+        net=fetch_flags(),
+    log:
+        f"{TFBS_LOG}/fetch_synapse.log",
+    resources:
+        net=1,
+    conda:
+        f"{ENVS}/tfbs.yaml"
+    shell:
+        "pgml fetch synapse {params.ids} --output-dir {output.files} --manifest {output.manifest} {params.net}"
+        " > {log} 2>&1"
