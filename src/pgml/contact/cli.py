@@ -140,7 +140,8 @@ def _plm(args: argparse.Namespace) -> int:
         aln = read_alignment(path, args.format)
         w = sequence_weights(aln.msa, args.weight_identity)
         fit = fit_plm(aln.msa, w, lambda_single=args.lambda_single, lambda_pair_factor=args.lambda_pair_factor,
-                      max_iter=args.max_iter, history=args.history, chunk=args.chunk, device=device)
+                      max_iter=args.max_iter, history=args.history, chunk=args.chunk, tolerance=args.tolerance,
+                      device=device)
         scores = apc(frobenius_scores(fit.J))
         length = aln.length
         with atomic_path(out / f"{target_name(path)}.npz") as tmp, open(tmp, "wb") as handle:
@@ -361,7 +362,9 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--lambda-single", type=float, default=plm.lambda_single)
     p.add_argument("--lambda-pair-factor", type=float, default=plm.lambda_pair_factor,
                    help="coupling penalty = this x (L - 1)")
-    p.add_argument("--max-iter", type=int, default=plm.max_iter, help="L-BFGS iterations")
+    p.add_argument("--max-iter", type=int, default=plm.max_iter, help="L-BFGS iterations at most")
+    p.add_argument("--tolerance", type=float, default=plm.tolerance,
+                   help="stop when the objective fell by less than this (relative) over the last 5 iterations")
     p.add_argument("--history", type=int, default=plm.history, help="L-BFGS correction pairs")
     p.add_argument("--chunk", type=int, default=plm.chunk, help="sequences per chunk (bounds memory)")
     p.add_argument("--seed", type=int, default=0)

@@ -43,6 +43,7 @@ class PlmParams:
     max_iter: int = 100
     history: int = 5
     chunk: int = 512
+    tolerance: float = 1e-3
 
 
 @dataclass(frozen=True)
