@@ -13,8 +13,8 @@ the top-L pairs at separation >= 6 and the Pearson correlation over all pairs. G
 GPU is usable and are skipped with a message otherwise.
 
 ``--memory`` measures, in a fresh process per length, the peak RSS of building the fused fit's
-state for a random alignment of that length (200 sequences) and one objective + gradient evaluation
-plus one L-BFGS iteration, beside :func:`pgml.contact.plm_fused.fused_plm_bytes` for the full fit.
+state for a random alignment of that length (100 sequences) and ``history + 1`` L-BFGS iterations (so
+every correction pair is held), beside :func:`pgml.contact.plm_fused.fused_plm_bytes` for the full fit.
 """
 
 from __future__ import annotations
@@ -121,15 +121,15 @@ def speed(args: argparse.Namespace) -> None:
 
 
 def memory_one(length: int) -> None:
-    """Peak RSS (MiB) of the fused fit's state, one evaluation and one L-BFGS iteration at ``length``."""
+    """Peak RSS (MiB) of the fused fit's state and ``history + 1`` L-BFGS iterations at ``length``."""
     from pgml.contact.plm_fused import FusedObjective, lbfgs
 
     rng = np.random.default_rng(0)
-    x = torch.as_tensor(rng.integers(0, Q, size=(200, length)))
-    objective = FusedObjective(x, torch.ones(200), Q, 0.01, 0.2 * (length - 1), chunk=64)
+    x = torch.as_tensor(rng.integers(0, Q, size=(100, length)))
+    objective = FusedObjective(x, torch.ones(100), Q, 0.01, 0.2 * (length - 1), chunk=64)
     theta = torch.zeros(objective.size)
     start = time.perf_counter()
-    lbfgs(objective, theta, max_iter=1, history=HISTORY, tolerance=0.0)
+    lbfgs(objective, theta, max_iter=HISTORY + 1, history=HISTORY, tolerance=0.0)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model = fused_plm_bytes(length, Q, HISTORY, 64) / 2**20
@@ -138,7 +138,7 @@ def memory_one(length: int) -> None:
 
 
 def memory(lengths: list[int]) -> None:
-    print("peak RSS: a fresh process per L, 200 random sequences, chunk 64, one L-BFGS iteration")
+    print(f"peak RSS: a fresh process per L, 100 random sequences, chunk 64, {HISTORY + 1} L-BFGS iterations")
     print(f"{'L':>6}{'peak MiB':>12}{'model MiB':>12}{'model, 512':>14}{'seconds':>9}")
     for length in lengths:
         subprocess.run([sys.executable, __file__, "--memory-one", str(length)], check=True)

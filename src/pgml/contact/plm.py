@@ -127,12 +127,16 @@ def fit_plm(msa: np.ndarray, weights: np.ndarray, *, lambda_single: float = LAMB
             chunk: int = CHUNK, tolerance: float = TOLERANCE, device: torch.device | str = "cpu") -> PlmResult:
     """Minimise the regularised negative pseudo-log-likelihood of ``msa (N, L)`` (module docstring):
     fused objective and gradient, L-BFGS until the objective stops falling (:mod:`pgml.contact.plm_fused`)."""
-    from pgml.contact.plm_fused import fused_fit
+    from pgml.contact.plm_fused import fused_fit, fused_plm_bytes
+    from pgml.runtime import check_memory
 
     device = torch.device(device)
     start = time.perf_counter()
     msa, weights = _merge_identical(msa, weights)
     n, length = msa.shape
+    if device.type == "cpu":
+        check_memory(fused_plm_bytes(length, Q, history, min(chunk, n)), f"the PLM fit (L {length})",
+                     lower_with="--history or --chunk, or a shorter alignment")
     x = torch.as_tensor(msa, dtype=torch.long, device=device)
     h0 = _init_fields(x, torch.as_tensor(weights, dtype=torch.float32, device=device), Q)
     h, J, objective, result = fused_fit(msa, weights, h0, q=Q, lambda_single=lambda_single,
@@ -194,9 +198,15 @@ def fit_plm_autograd(msa: np.ndarray, weights: np.ndarray, *, lambda_single: flo
 def frobenius_scores(J: np.ndarray, n_aa: int = 20) -> np.ndarray:
     """``(L, L)`` Frobenius norms of the amino-acid blocks of ``J (L, L, q, q)`` in the zero-sum gauge."""
     block = J[:, :, :n_aa, :n_aa].astype(np.float64)
-    block = (block - block.mean(axis=2, keepdims=True) - block.mean(axis=3, keepdims=True)
-             + block.mean(axis=(2, 3), keepdims=True))
-    scores = np.sqrt((block ** 2).sum(axis=(2, 3)))
+    # in place: one float64 copy of the blocks at most (8 L^2 n_aa^2 bytes beside J)
+    row = block.mean(axis=2, keepdims=True)
+    col = block.mean(axis=3, keepdims=True)
+    both = block.mean(axis=(2, 3), keepdims=True)
+    block -= row
+    block -= col
+    block += both
+    np.square(block, out=block)
+    scores = np.sqrt(block.sum(axis=(2, 3)))
     np.fill_diagonal(scores, 0.0)
     return scores
 
