@@ -43,6 +43,8 @@ WINDOW = 5
 ARMIJO = 1e-4
 #: line-search halvings before the fit stops (no descent left at float32 precision)
 MAX_BACKTRACK = 30
+#: pair blocks gathered at a time when the gradient is read off the accumulator
+PAIR_CHUNK = 4096
 
 
 def fused_plm_bytes(length: int, q: int, history: int, chunk: int) -> int:
@@ -87,10 +89,11 @@ class FusedObjective:
     def load(self, theta: torch.Tensor) -> None:
         """Write the pair blocks into the symmetric coupling matrix (diagonal blocks stay zero)."""
         _, pair = self.split(theta)
-        i, j = self.pairs
         full = self.blocks(self.couplings)
-        full[i, j] = pair
-        full[j, i] = pair.transpose(1, 2)
+        for s in range(0, self.pairs.shape[1], PAIR_CHUNK):
+            i, j = self.pairs[:, s:s + PAIR_CHUNK]
+            full[i, j] = pair[s:s + PAIR_CHUNK]
+            full[j, i] = pair[s:s + PAIR_CHUNK].transpose(1, 2)
 
     def __call__(self, theta: torch.Tensor, grad: torch.Tensor) -> float:
         """Objective at ``theta``; writes its gradient into ``grad`` (module docstring)."""
@@ -114,13 +117,15 @@ class FusedObjective:
             flat = residual.view(-1, length * q)
             for j in range(length):  # rows (j, x_nj) of the accumulator gather sum_n R_n [x_nj = b]
                 self.accumulator[j * q:(j + 1) * q].index_add_(0, x[:, j], flat)
-        i, j = self.pairs
         acc = self.blocks(self.accumulator)  # acc[j, i, b, a] = sum_n R_n(i, a) [x_nj = b]
-        grad_pair.copy_(acc[i, j]).add_(acc[j, i].transpose(1, 2))
+        for s in range(0, self.pairs.shape[1], PAIR_CHUNK):  # in chunks of pairs: no full-size temporaries
+            i, j = self.pairs[:, s:s + PAIR_CHUNK]
+            grad_pair[s:s + PAIR_CHUNK] = acc[i, j] + acc[j, i].transpose(1, 2)
         grad_pair.add_(pair, alpha=2 * self.lambda_pair)
         grad_h.add_(h, alpha=2 * self.lambda_single)
+        flat_pair = pair.reshape(-1)
         penalty = self.lambda_single * float(h.double().pow(2).sum()) + self.lambda_pair * float(
-            pair.double().pow(2).sum())
+            torch.dot(flat_pair, flat_pair))
         return total + penalty
 
 
