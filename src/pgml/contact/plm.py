@@ -11,11 +11,12 @@ with sequence weights w_n at 80 % identity, lambda_single = 0.01 and lambda_pair
 objective and gradient fused in one pass and L-BFGS with CCMpred's convergence test
 (:mod:`pgml.contact.plm_fused`). :func:`fit_plm_autograd`, the first implementation, is kept as the
 reference the fused gradient is tested against: the same objective through autograd, minimised by
-``torch.optim.LBFGS`` (strong-Wolfe line search) for a fixed iteration count. There the coupling sum is an ``embedding_bag`` over the
-L observed states of each sequence (the one-hot product without its zeros), computed in chunks of
-sequences whose gradients are accumulated, so memory is the parameters plus one chunk:
-``(5 + 2 * history) * 4 * (L q)^2`` bytes for L-BFGS with ``history`` correction pairs. Identical
-sequences are merged first (their weights summed), which leaves the objective unchanged.
+``torch.optim.LBFGS`` (strong-Wolfe line search) for a fixed iteration count. In both, the coupling
+sum is an ``embedding_bag`` over the L observed states of each sequence (the one-hot product without
+its zeros), computed in chunks of sequences; the autograd fit needs ``(5 + 2 * history) * 4 * (L q)^2``
+bytes, the fused one about half (:func:`pgml.contact.plm_fused.fused_plm_bytes`, checked against
+the memory available before the fit starts). Identical sequences are merged first (their weights
+summed), which leaves the objective unchanged.
 
 The contact score is the Frobenius norm of the 20 x 20 amino-acid block of J_ij in the zero-sum
 gauge (gaps excluded), then the average product correction (APC) [dunn2008]:
