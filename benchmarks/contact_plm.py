@@ -5,8 +5,9 @@
 
 Alignments: CCMpred's 1atzA (L=75, N=3068) and plmc's DHFR (L=159, N=3629) from ../shared/data when
 present, otherwise random alignments of the same shapes. Reference point from the issue: CCMpred takes
-12 s on one core for 1atzA. The last lines state the memory model of the fit and the largest L that
-fits 24 GiB with it (parameters, gradient and L-BFGS history dominate; the sequence chunk is small).
+12 s on one core for 1atzA. The last lines state the memory model of the fit
+(:func:`pgml.contact.plm_fused.fused_plm_bytes`) and the largest L that fits 24 GiB with it.
+``benchmarks/contact_plm_speed.py`` compares the fit with its first implementation, pydca and CCMpred.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from pgml.contact.alignment import Q, read_alignment  # noqa: E402
-from pgml.contact.plm import HISTORY, fit_plm  # noqa: E402
+from pgml.contact.plm import CHUNK, HISTORY, fit_plm  # noqa: E402
+from pgml.contact.plm_fused import fused_plm_bytes  # noqa: E402
 from pgml.contact.weights import sequence_weights  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "contact" / "msa"
@@ -39,12 +41,12 @@ def load(name: str, path: Path, length: int, n: int) -> tuple[str, np.ndarray]:
 
 
 def model_bytes(length: int, history: int = HISTORY) -> float:
-    """Parameters, gradient, L-BFGS's direction/previous gradient/old parameters and history pairs."""
-    return (5 + 2 * history) * 4.0 * (length * Q) ** 2
+    """Couplings and gradient accumulator, the optimiser's half-size vectors, one chunk."""
+    return float(fused_plm_bytes(length, Q, history, CHUNK))
 
 
 def largest_length(budget: float, history: int = HISTORY) -> int:
-    return int(np.sqrt(budget / ((5 + 2 * history) * 4.0)) / Q)
+    return max(L for L in range(50, 4001, 10) if model_bytes(L, history) <= budget)
 
 
 def main() -> None:
@@ -73,7 +75,7 @@ def main() -> None:
                 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS
             print(f"{label:<16}{msa.shape[1]:>5}{msa.shape[0]:>6}{device:>8}{fit.iterations:>6}{seconds:>9.2f}"
                   f"{peak:>10.0f}{model_bytes(msa.shape[1]) / 2**20:>10.0f}")
-    print(f"memory model: (5 + 2 x {HISTORY}) x 4 bytes x (21 L)^2; largest L in 24 GiB: "
+    print(f"memory model: 4 bytes x (2 (21 L)^2 + (5 + 2 x {HISTORY}) x half-size vectors); largest L in 24 GiB: "
           f"{largest_length(24 * 2**30)} (CPU RAM or one GPU alike); in 139 GiB: {largest_length(139 * 2**30)}")
 
 

@@ -184,7 +184,7 @@ def _plm(args: argparse.Namespace) -> int:
     for path in args.alignments:
         aln = read_alignment(path, args.format)
         check_plm_alignment(aln, sequence_weights(aln.msa, args.weight_identity), path, history=args.history,
-                            min_neff=args.min_neff)
+                            chunk=args.chunk, min_neff=args.min_neff)
     device = pick_device(args.device)
     with atomic_dir(args.output_dir) as out:
         for path in tqdm(args.alignments, desc="PLM", unit="alignment"):
@@ -192,7 +192,8 @@ def _plm(args: argparse.Namespace) -> int:
             aln = read_alignment(path, args.format)
             w = sequence_weights(aln.msa, args.weight_identity)
             write_plm_file(out / f"{target_name(path)}.npz", plm_features(aln, w, settings, path, history=args.history,
-                                                                          chunk=args.chunk, device=device))
+                                                                          chunk=args.chunk, tolerance=args.tolerance,
+                                                                          device=device))
     return 0
 
 
@@ -300,7 +301,7 @@ def _query_features(args: argparse.Namespace, settings, out: Path, device) -> li
     for name, build in queries:
         aln = filter_alignment(build(), min_coverage=args.min_coverage, max_identity=args.max_identity)
         w = sequence_weights(aln.msa, settings.weight_identity)
-        check_plm_alignment(aln, w, f"query {name}", history=args.history, min_neff=args.min_neff)
+        check_plm_alignment(aln, w, f"query {name}", history=args.history, chunk=args.chunk, min_neff=args.min_neff)
         write_psicov(aln, folder / f"{name}.aln")
         write_tsv(pssm_frame(aln.query, pssm_from_msa(aln.msa, w)), folder / f"{name}.tsv", float_format="%.4f")
         seed_everything(args.seed)
@@ -506,7 +507,9 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--lambda-single", type=float, default=plm.lambda_single)
     p.add_argument("--lambda-pair-factor", type=float, default=plm.lambda_pair_factor,
                    help="coupling penalty = this x (L - 1)")
-    p.add_argument("--max-iter", type=int, default=plm.max_iter, help="L-BFGS iterations")
+    p.add_argument("--max-iter", type=int, default=plm.max_iter, help="L-BFGS iterations at most")
+    p.add_argument("--tolerance", type=float, default=plm.tolerance,
+                   help="stop when the objective fell by less than this (relative) over the last 5 iterations")
     p.add_argument("--history", type=int, default=plm.history, help="L-BFGS correction pairs")
     p.add_argument("--chunk", type=int, default=plm.chunk, help="sequences per chunk (bounds memory)")
     p.add_argument("--min-neff", type=float, default=plm.min_neff,

@@ -57,7 +57,7 @@ def warn_shallow(where: object, n_sequences: int, depth: float) -> None:
 
 
 def check_plm_alignment(aln: Alignment, weights: np.ndarray, where: object, *, history: int = PlmParams.history,
-                        min_neff: float = PlmParams.min_neff) -> float:
+                        chunk: int = PlmParams.chunk, min_neff: float = PlmParams.min_neff) -> float:
     """Refuse an alignment whose couplings could not be trusted or would not fit in memory; return its Neff."""
     from pgml.contact.plm import max_plm_length, plm_memory
     from pgml.runtime import available_memory, check_memory
@@ -65,10 +65,9 @@ def check_plm_alignment(aln: Alignment, weights: np.ndarray, where: object, *, h
     if aln.length < MIN_QUERY_LENGTH:
         raise InputError(f"query has {aln.length} residue(s); a contact map needs pairs at least 6 apart, "
                          f"so at least {MIN_QUERY_LENGTH} residues", path=where)
-    check_memory(plm_memory(aln.length, history), f"PLM couplings of {aln.length} columns",
-                 lower_with=f"--history (now {history}; the fit needs (5 + 2 x history) x 4 x (21 L)^2 "
-                            f"bytes, so about {max_plm_length(available_memory(), 1)} columns fit with "
-                            "--history 1) or cut the query into domains", path=where)
+    check_memory(plm_memory(aln.length, history, chunk=chunk), f"PLM couplings of {aln.length} columns",
+                 lower_with=f"--history (now {history}; about {max_plm_length(available_memory(), 1, chunk=chunk)} "
+                            "columns fit with --history 1) or cut the query into domains", path=where)
     distinct = len(np.unique(aln.msa, axis=0))
     depth = float(np.sum(weights))
     if distinct < 2 or depth < min_neff:
@@ -80,13 +79,14 @@ def check_plm_alignment(aln: Alignment, weights: np.ndarray, where: object, *, h
 
 
 def plm_features(aln: Alignment, weights: np.ndarray, settings: FeatureSettings, where: object, *,
-                 history: int = PlmParams.history, chunk: int = PlmParams.chunk, device: object = "cpu") -> dict:
+                 history: int = PlmParams.history, chunk: int = PlmParams.chunk, tolerance: float = PlmParams.tolerance,
+                 device: object = "cpu") -> dict:
     """The arrays of a PLM file: ``apc (L, L)``, ``couplings (L, L, 441)`` float16, the query, Neff, settings."""
     from pgml.contact.plm import apc, fit_plm, frobenius_scores
 
     fit = fit_plm(aln.msa, weights, lambda_single=settings.lambda_single,
                   lambda_pair_factor=settings.lambda_pair_factor, max_iter=settings.max_iter, history=history,
-                  chunk=chunk, device=device)
+                  chunk=chunk, tolerance=tolerance, device=device)
     scores = apc(frobenius_scores(fit.J))
     if not (np.isfinite(scores).all() and np.isfinite(fit.objective)):
         raise InputError(f"the pseudo-likelihood fit diverged (objective {fit.objective:.4g})", path=where)

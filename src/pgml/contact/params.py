@@ -44,6 +44,7 @@ class PlmParams:
     history: int = 5
     chunk: int = 512
     min_neff: float = 2.0
+    tolerance: float = 1e-3
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,16 @@ J_ij(a, b) = J_ji(b, a). Its negative pseudo-log-likelihood with CCMpred's L2 pe
     P(x_i = a | x_-i) = exp(h_i(a) + sum_{j != i} J_ij(a, x_j)) / Z_i,
 
 with sequence weights w_n at 80 % identity, lambda_single = 0.01 and lambda_pair = 0.2 (L - 1)
-(CCMpred's defaults; [attcontact] ranks by CCMpred's scores). It is minimised by L-BFGS
-(``torch.optim.LBFGS``, strong-Wolfe line search). The coupling sum is an ``embedding_bag`` over the
-L observed states of each sequence (the one-hot product without its zeros), computed in chunks of
-sequences whose gradients are accumulated, so memory is the parameters plus one chunk:
-``(5 + 2 * history) * 4 * (L q)^2`` bytes for L-BFGS with ``history`` correction pairs. Identical
-sequences are merged first (their weights summed), which leaves the objective unchanged.
+(CCMpred's defaults; [attcontact] ranks by CCMpred's scores). :func:`fit_plm` minimises it with the
+objective and gradient fused in one pass and L-BFGS with CCMpred's convergence test
+(:mod:`pgml.contact.plm_fused`). :func:`fit_plm_autograd`, the first implementation, is kept as the
+reference the fused gradient is tested against: the same objective through autograd, minimised by
+``torch.optim.LBFGS`` (strong-Wolfe line search) for a fixed iteration count. In both, the coupling
+sum is an ``embedding_bag`` over the L observed states of each sequence (the one-hot product without
+its zeros), computed in chunks of sequences; the autograd fit needs ``(5 + 2 * history) * 4 * (L q)^2``
+bytes, the fused one about half (:func:`pgml.contact.plm_fused.fused_plm_bytes`, checked against
+the memory available before the fit starts). Identical sequences are merged first (their weights
+summed), which leaves the objective unchanged.
 
 The contact score is the Frobenius norm of the 20 x 20 amino-acid block of J_ij in the zero-sum
 gauge (gaps excluded), then the average product correction (APC) [dunn2008]:
@@ -29,6 +33,7 @@ import numpy as np
 import torch
 
 from pgml.contact.alignment import Q
+from pgml.contact.params import PlmParams
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +41,10 @@ log = logging.getLogger(__name__)
 LAMBDA_SINGLE = 0.01
 #: CCMpred's L2 penalty on the couplings is this times (L - 1)
 LAMBDA_PAIR_FACTOR = 0.2
-#: L-BFGS iterations
+#: L-BFGS iterations at most
 MAX_ITER = 100
+#: stop when the objective fell by less than this (relative) over the last 5 iterations
+TOLERANCE = PlmParams.tolerance
 #: L-BFGS correction pairs kept
 HISTORY = 5
 #: sequences per chunk of the pseudo-likelihood
@@ -109,27 +116,66 @@ class PseudoLikelihood(torch.nn.Module):
         return self.lambda_single * self.h.pow(2).sum() + 0.5 * self.lambda_pair * couplings.pow(2).sum()
 
 
-def plm_memory(length: int, history: int = HISTORY, q: int = Q) -> int:
-    """Bytes the fit of an ``L``-column alignment needs: ``(5 + 2 history) x 4 x (L q)^2`` (module docstring)."""
-    return (5 + 2 * history) * 4 * (length * q) ** 2
+def _merge_identical(msa: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Identical rows enter the pseudo-likelihood with the sum of their weights: the same objective, fewer rows."""
+    unique, inverse = np.unique(msa, axis=0, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=np.asarray(weights, dtype=np.float64), minlength=len(unique))
+    return unique, summed
 
 
-def max_plm_length(available: int, history: int = HISTORY, q: int = Q) -> int:
+def plm_memory(length: int, history: int = HISTORY, q: int = Q, chunk: int = CHUNK) -> int:
+    """Bytes the fit of an ``L``-column alignment needs (:func:`pgml.contact.plm_fused.fused_plm_bytes`)."""
+    from pgml.contact.plm_fused import fused_plm_bytes
+
+    return fused_plm_bytes(length, q, history, chunk)
+
+
+def max_plm_length(available: int, history: int = HISTORY, q: int = Q, chunk: int = CHUNK) -> int:
     """The longest alignment whose fit fits in ``available`` bytes (inverse of :func:`plm_memory`)."""
-    return int((available / ((5 + 2 * history) * 4)) ** 0.5 // q)
+    low, high = 0, 1
+    while plm_memory(high, history, q, chunk) <= available:
+        low, high = high, high * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if plm_memory(mid, history, q, chunk) <= available else (low, mid)
+    return low
 
 
 def fit_plm(msa: np.ndarray, weights: np.ndarray, *, lambda_single: float = LAMBDA_SINGLE,
             lambda_pair_factor: float = LAMBDA_PAIR_FACTOR, max_iter: int = MAX_ITER, history: int = HISTORY,
-            chunk: int = CHUNK, device: torch.device | str = "cpu") -> PlmResult:
-    """Minimise the regularised negative pseudo-log-likelihood of ``msa (N, L)`` (module docstring)."""
+            chunk: int = CHUNK, tolerance: float = TOLERANCE, device: torch.device | str = "cpu") -> PlmResult:
+    """Minimise the regularised negative pseudo-log-likelihood of ``msa (N, L)`` (module docstring):
+    fused objective and gradient, L-BFGS until the objective stops falling (:mod:`pgml.contact.plm_fused`)."""
+    from pgml.contact.plm_fused import fused_fit
+
     if msa.ndim != 2 or msa.shape[1] < 2:
         raise ValueError(f"the pseudo-likelihood needs at least 2 columns, got an alignment of shape {msa.shape}")
+
     device = torch.device(device)
     start = time.perf_counter()
-    # identical rows enter the pseudo-likelihood with the sum of their weights: the same objective, fewer rows
-    msa, inverse = np.unique(msa, axis=0, return_inverse=True)
-    weights = np.bincount(inverse.ravel(), weights=np.asarray(weights, dtype=np.float64), minlength=len(msa))
+    msa, weights = _merge_identical(msa, weights)
+    n, length = msa.shape
+    # memory is checked before any fit by pgml.contact.features.check_plm_alignment (plm_memory)
+    x = torch.as_tensor(msa, dtype=torch.long, device=device)
+    h0 = _init_fields(x, torch.as_tensor(weights, dtype=torch.float32, device=device), Q)
+    h, J, objective, result = fused_fit(msa, weights, h0, q=Q, lambda_single=lambda_single,
+                                        lambda_pair=lambda_pair_factor * (length - 1), max_iter=max_iter,
+                                        history=history, tolerance=tolerance, chunk=chunk, device=device)
+    seconds = time.perf_counter() - start
+    log.info("PLM L=%d N=%d: %d iterations, %d evaluations (stopped on %s), objective %.6g, %.1f s on %s",
+             length, n, result.iterations, result.evaluations, result.converged, objective, seconds, device)
+    if not np.isfinite(objective):
+        log.warning("PLM L=%d N=%d: the objective is not finite; the couplings are not to be trusted", length, n)
+    return PlmResult(h, J, objective, result.iterations, seconds)
+
+
+def fit_plm_autograd(msa: np.ndarray, weights: np.ndarray, *, lambda_single: float = LAMBDA_SINGLE,
+                     lambda_pair_factor: float = LAMBDA_PAIR_FACTOR, max_iter: int = MAX_ITER,
+                     history: int = HISTORY, chunk: int = CHUNK, device: torch.device | str = "cpu") -> PlmResult:
+    """The first implementation (module docstring): autograd, ``torch.optim.LBFGS``, ``max_iter`` iterations."""
+    device = torch.device(device)
+    start = time.perf_counter()
+    msa, weights = _merge_identical(msa, weights)
     n, length = msa.shape
     x = torch.as_tensor(msa, dtype=torch.long, device=device)
     w = torch.as_tensor(weights, dtype=torch.float32, device=device)
@@ -205,9 +251,15 @@ def load_plm(path, *, couplings: bool = True) -> PlmFile:
 def frobenius_scores(J: np.ndarray, n_aa: int = 20) -> np.ndarray:
     """``(L, L)`` Frobenius norms of the amino-acid blocks of ``J (L, L, q, q)`` in the zero-sum gauge."""
     block = J[:, :, :n_aa, :n_aa].astype(np.float64)
-    block = (block - block.mean(axis=2, keepdims=True) - block.mean(axis=3, keepdims=True)
-             + block.mean(axis=(2, 3), keepdims=True))
-    scores = np.sqrt((block ** 2).sum(axis=(2, 3)))
+    # in place: one float64 copy of the blocks at most (8 L^2 n_aa^2 bytes beside J)
+    row = block.mean(axis=2, keepdims=True)
+    col = block.mean(axis=3, keepdims=True)
+    both = block.mean(axis=(2, 3), keepdims=True)
+    block -= row
+    block -= col
+    block += both
+    np.square(block, out=block)
+    scores = np.sqrt(block.sum(axis=(2, 3)))
     np.fill_diagonal(scores, 0.0)
     return scores
 
