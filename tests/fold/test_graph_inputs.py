@@ -88,7 +88,7 @@ def test_atom_graph_larger_than_memory_is_refused_before_building(tmp_path: Path
             "--records", str(tmp_path / "out" / "r.tsv")]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "atom graphs of 602 atoms" in err and "more than the 0.0 GiB available" in err
+    assert "atom graphs of 602 atoms" in err and "more than the 1.0 MiB available" in err
     assert "--unit chain or --unit fragment" in err
     assert not (tmp_path / "out").exists()
     monkeypatch.setenv("PGML_MEMORY_LIMIT", "1G")

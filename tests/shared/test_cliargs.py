@@ -166,11 +166,23 @@ def test_rules_pass_outputs_only_through_declared_flags(rule, command, from_outp
     and such an option is given only an output: so the check in pgml.cli guards every path a rule writes."""
     tokens = command.split(">")[0].split()  # the log redirection is the shell's, not pgml's
     start = tokens.index("pgml")
-    parser = PARSERS[(tokens[start + 1], tokens[start + 2])]
+    chain, step = tokens[start + 1], tokens[start + 2]
+    if step.startswith("{"):  # the step comes from config (e.g. `pgml fetch {params.source}`): every step
+        flags = {t for t in tokens[start + 3:] if t.startswith("--")}  # that takes the rule's flags
+        parsers = [p for (c, _), p in PARSERS.items()
+                   if c == chain and flags <= {f for a in p._actions for f in a.option_strings}]
+        assert parsers, f"rule {rule}: no step of pgml {chain} takes {sorted(flags)}"
+    else:
+        parsers = [PARSERS[(chain, step)]]
+    for parser in parsers:
+        _check_rule_tokens(rule, tokens[start + 3:], parser, from_outputs)
+
+
+def _check_rule_tokens(rule: str, tokens: list[str], parser: argparse.ArgumentParser, from_outputs: set[str]) -> None:
     actions = {flag: a for a in parser._actions for flag in a.option_strings}
     flag = None
     wrong = []
-    for token in tokens[start + 3:]:
+    for token in tokens:
         if token.startswith("--"):
             flag = token
             continue
