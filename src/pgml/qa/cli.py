@@ -14,7 +14,6 @@ import logging
 from pathlib import Path
 
 from pgml.cliargs import output_dir, output_file
-from pgml.fileio import check_output_dir, check_output_file
 from pgml.qa.params import (
     ARCHITECTURES,
     REFERENCE_FORMATS,
@@ -33,7 +32,6 @@ OUTPUT_FORMATS = ("auto", "pdb", "cif")
 def _simulate(args: argparse.Namespace) -> int:
     from pgml.qa.simulate import simulate_target
 
-    check_output_dir(args.output_dir, inputs=args.natives)
     config = SimulateConfig(n_decoys=args.n_decoys, max_perturbation=args.max_perturbation,
                             max_residues=args.max_residues)
     for native in args.natives:
@@ -47,7 +45,6 @@ def _build_graphs(args: argparse.Namespace) -> int:
     from pgml.fileio import atomic_path
     from pgml.qa.samples import target_samples
 
-    check_output_file(args.output, inputs=args.targets)
     config = FeatureConfig(n_references=args.n_references, graph_radius=args.graph_radius,
                            sh_degree=args.sh_degree, reference_format=args.reference_format)
     samples = [s for target in args.targets for s in target_samples(target, config)]
@@ -61,7 +58,6 @@ def _split(args: argparse.Namespace) -> int:
     from pgml.qa.split import split_targets
     from pgml.runtime import n_threads
 
-    check_output_file(args.output, inputs=args.graphs)
     config = SplitConfig(val_fraction=args.val_fraction, test_fraction=args.test_fraction,
                          min_seq_id=args.min_seq_id, coverage=args.coverage)
     split_targets(args.graphs, args.output, config, seed=args.seed, threads=n_threads())
@@ -75,7 +71,6 @@ def _train(args: argparse.Namespace) -> int:
                          resnet_channels=args.resnet_channels, egnn_layers=args.egnn_layers,
                          lddt_weight=args.lddt_weight, optimizer=args.optimizer, lr=args.lr,
                          weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, seed=args.seed)
-    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
     train_model(args.graphs, args.split, args.output_dir, config, device=args.device)
     return 0
 
@@ -85,14 +80,12 @@ def _predict(args: argparse.Namespace) -> int:
     from pgml.qa.samples import target_samples
     from pgml.qa.training import load_samples, samples_of
 
-    inputs = [args.model, *(args.graphs or []), *([args.split] if args.split else []), *(args.targets or [])]
-    check_output_dir(args.output_dir, inputs=inputs)
     module = load_module(args.model, args.device)
     samples = load_samples(args.graphs or [])
     if args.split:
-        from pgml.split import read_split_table
+        from pgml.qa.training import read_split
 
-        samples = samples_of(samples, read_split_table(args.split), args.subset)
+        samples = samples_of(samples, read_split(args.split), args.subset)
     if args.targets:
         config = FeatureConfig(n_references=args.n_references, graph_radius=args.graph_radius,
                                sh_degree=args.sh_degree, reference_format=args.reference_format)
@@ -108,7 +101,6 @@ def _predict(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.qa.evaluate import evaluate_predictions
 
-    check_output_dir(args.output_dir, inputs=[args.predictions])
     evaluate_predictions(args.predictions, args.output_dir)
     return 0
 
@@ -117,17 +109,22 @@ def _importance(args: argparse.Namespace) -> int:
     from pgml.fileio import atomic_dir
     from pgml.qa.importance import permutation_importance, plot_importance
     from pgml.qa.predict import load_module
-    from pgml.qa.training import load_samples, samples_of
-    from pgml.split import read_split_table
+    from pgml.qa.training import load_samples, read_split, samples_of
     from pgml.tables import write_tsv
 
-    check_output_dir(args.output_dir, inputs=[args.model, *args.graphs, args.split])
+    if args.repeats < 1:
+        from pgml.errors import InputError
+
+        raise InputError(f"--repeats must be at least 1, got {args.repeats}")
     module = load_module(args.model, "cpu")
-    samples = samples_of(load_samples(args.graphs), read_split_table(args.split), args.subset)
+    samples = samples_of(load_samples(args.graphs), read_split(args.split), args.subset)
     if not samples:
         from pgml.errors import InputError
 
         raise InputError(f"no {args.subset} models", path=args.split)
+    from pgml.qa.predict import check_feature_sizes
+
+    check_feature_sizes(module, samples)
     table = permutation_importance(module, samples, repeats=args.repeats, seed=args.seed)
     with atomic_dir(args.output_dir) as tmp:
         write_tsv(table, tmp / "feature_importance.tsv", float_format="%.5f")
@@ -143,9 +140,8 @@ def _score(args: argparse.Namespace) -> int:
     if args.output:
         from pgml.tables import write_tsv
 
-        check_output_file(args.output, inputs=[args.native, *args.models])
-        write_tsv(table, args.output, float_format="%.4f")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        write_tsv(table, args.output, float_format="%.4f", na_rep="n/a")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="n/a"))
     return 0
 
 

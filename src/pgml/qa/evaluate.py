@@ -79,6 +79,9 @@ def evaluate_predictions(prediction_dir: Path, output_dir: Path) -> pd.DataFrame
     """Read ``residues.tsv`` and ``models.tsv`` of ``pgml qa predict``; write metrics and scatter plots."""
     from pgml.fileio import atomic_dir
 
+    if not prediction_dir.is_dir():
+        raise InputError("not an output directory of `pgml qa predict` (expected residues.tsv and models.tsv "
+                         "inside)", path=prediction_dir)
     residues = read_tsv(prediction_dir / "residues.tsv", required_columns=["target", "model", "true", *METHODS.values()],
                         dtype={"target": str, "model": str, "chain": str})
     models = read_tsv(prediction_dir / "models.tsv", required_columns=["target", "model", "true_lddt", "gdt_ts",

@@ -19,6 +19,16 @@ from pgml.fileio import atomic_dir
 
 log = logging.getLogger(__name__)
 
+#: how a missing value (an undefined baseline, a residue without a native counterpart) is written
+NA = "n/a"
+
+
+def nanmean(values: np.ndarray) -> float:
+    """Mean over the defined values; NaN (written ``n/a``) when none is defined, without a warning."""
+    values = np.asarray(values, dtype=np.float64)
+    ok = ~np.isnan(values)
+    return float(values[ok].mean()) if ok.any() else float("nan")
+
 
 def load_module(checkpoint: Path, device: str = "auto"):  # noqa: ANN201
     import pickle
@@ -32,6 +42,20 @@ def load_module(checkpoint: Path, device: str = "auto"):  # noqa: ANN201
     except (OSError, RuntimeError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError) as exc:
         raise InputError(f"not a qa model checkpoint ({exc})", path=checkpoint) from None
     return module.eval().to(pick_device(device))
+
+
+def check_feature_sizes(module, samples: list) -> None:  # noqa: ANN001
+    """Refuse models whose feature channels differ from what the checkpoint was trained on."""
+    from pgml.errors import InputError
+
+    want = (module.hparams.node_dim, module.hparams.pair_dim, module.hparams.edge_dim)
+    for s in samples:
+        got = (s.x.size(1), s.pair.size(0), s.edge_attr.size(1))
+        if got != want:
+            raise InputError(f"features of {got[0]} node, {got[1]} pair and {got[2]} edge channels, the model "
+                             f"was trained on {want[0]}, {want[1]} and {want[2]} (other number of references, "
+                             f"harmonic degree or reference format)", path=getattr(s, "path", s.model),
+                             record=f"{s.target}/{s.model}")
 
 
 def predict_samples(module, samples: list) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
@@ -50,8 +74,8 @@ def predict_samples(module, samples: list) -> tuple[pd.DataFrame, pd.DataFrame]:
                                       "aa": list(s.sequence), "predicted": pred, "initial": init, "true": y,
                                       "af2_consensus": cons, "af2_plddt": plddt}))
             models.append({"target": s.target, "model": s.model, "path": s.path, "n_residues": len(pred),
-                           "predicted": float(pred.mean()), "af2_consensus": float(cons.mean()),
-                           "af2_plddt": float(plddt.mean()), "true_lddt": float(s.lddt), "gdt_ts": float(s.gdt_ts),
+                           "predicted": float(pred.mean()), "af2_consensus": nanmean(cons),
+                           "af2_plddt": nanmean(plddt), "true_lddt": float(s.lddt), "gdt_ts": float(s.gdt_ts),
                            "tm_score": float(s.tm_score)})
     return pd.concat(rows, ignore_index=True), pd.DataFrame(models)
 
@@ -83,11 +107,12 @@ def predict_files(module, samples: list, output_dir: Path, *, fmt: str = "auto")
     """Predict ``samples`` with ``module`` (:func:`load_module`) and write the outputs atomically."""
     from pgml.tables import write_tsv
 
+    check_feature_sizes(module, samples)
     residues, models = predict_samples(module, samples)
     with atomic_dir(output_dir) as tmp:
-        write_tsv(residues, tmp / "residues.tsv", float_format="%.4f")
-        write_tsv(models, tmp / "models.tsv", float_format="%.4f")
-        write_tsv(per_chain(residues), tmp / "chains.tsv", float_format="%.4f")
+        write_tsv(residues, tmp / "residues.tsv", float_format="%.4f", na_rep=NA)
+        write_tsv(models, tmp / "models.tsv", float_format="%.4f", na_rep=NA)
+        write_tsv(per_chain(residues), tmp / "chains.tsv", float_format="%.4f", na_rep=NA)
         write_structures(residues, models, tmp, fmt)
     log.info("%d models, %d residues predicted into %s", len(models), len(residues), output_dir)
     return residues, models

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from pgml.errors import InputError
-from pgml.structure import read_structure
+from pgml.qa.inputs import DEFAULT_DISTOGRAM_BINS, check_pair_memory, read_coords
 from pgml.structure.collection import is_structure_file
-from pgml.structure.residue_coords import ResidueCoords, residue_coords
+from pgml.structure.residue_coords import ResidueCoords
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,19 @@ def read_result_pkl(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                          "its result pickles, or give the PDBs alone (distogram features off)", path=path)
     if "plddt" not in result:
         raise InputError("no plddt", path=path)
-    logits = np.asarray(dist["logits"], dtype=np.float64)
-    edges = np.asarray(dist["bin_edges"], dtype=np.float64)
-    plddt = np.asarray(result["plddt"], dtype=np.float64)
+    try:
+        logits = np.asarray(dist["logits"], dtype=np.float64)
+        edges = np.asarray(dist["bin_edges"], dtype=np.float64)
+        plddt = np.asarray(result["plddt"], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"distogram or plddt is not numeric ({exc})", path=path) from None
+    for name, values in (("distogram.logits", logits), ("distogram.bin_edges", edges), ("plddt", plddt)):
+        if not np.isfinite(values).all():
+            raise InputError(f"{int((~np.isfinite(values)).sum())} NaN or infinite value(s)", path=path,
+                             record=name)
+    if edges.ndim != 1 or len(edges) < 2 or (np.diff(edges) <= 0).any():
+        raise InputError("bin_edges must be an increasing list of at least two distances", path=path,
+                         record="distogram.bin_edges")
     if logits.ndim != 3 or logits.shape[0] != logits.shape[1] or logits.shape[2] != len(edges) + 1:
         raise InputError(f"distogram logits of shape {logits.shape} do not match {len(edges)} bin edges", path=path)
     if plddt.shape != (logits.shape[0],):
@@ -83,6 +93,11 @@ def _plddt_from_b(coords_path: Path, structure) -> np.ndarray:  # noqa: ANN001
     values[atoms.res_index[ca]] = atoms.bfactor[ca]
     if np.isnan(values).all():
         raise InputError("no Cα atoms to read pLDDT from", path=coords_path)
+    bad = ca & ~np.isfinite(atoms.bfactor)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError("NaN or infinite pLDDT in the B column", path=coords_path,
+                         record=f"{atoms.chain_id[k]}:{atoms.res_seq[k]}:{atoms.res_name[k]}")
     if np.nanmax(np.abs(values)) == 0:
         log.warning("%s: the B column is all zero (no pLDDT, as in older AlphaFold relaxed models); "
                     "its pLDDT channel is 0 and the AF2-pLDDT baseline undefined", coords_path)
@@ -93,8 +108,7 @@ def _plddt_from_b(coords_path: Path, structure) -> np.ndarray:  # noqa: ANN001
 
 
 def _read_structure_reference(path: Path, name: str) -> Reference:
-    structure = read_structure(path)
-    coords = residue_coords(structure, require_backbone=True)
+    structure, coords = read_coords(path)
     plddt = _plddt_from_b(path, structure)
     if len(plddt) != len(coords):
         raise InputError(f"{len(plddt)} residues with a Cα B-factor but {len(coords)} amino-acid residues", path=path)
@@ -121,8 +135,9 @@ def read_references(directory: str | Path, n_references: int = 5, fmt: str = "au
             found = next((c for c in candidates if c.exists()), None)
             if found is None:
                 raise InputError(f"no relaxed_{stem}.pdb or unrelaxed_{stem}.pdb next to it", path=pkl)
-            probs, edges, plddt = read_result_pkl(pkl)
             ref = _read_structure_reference(found, stem)
+            check_pair_memory(len(ref.coords), n_references, DEFAULT_DISTOGRAM_BINS, pkl)
+            probs, edges, plddt = read_result_pkl(pkl)
             if len(ref.coords) != len(plddt):
                 raise InputError(f"{len(plddt)} residues in the pkl but {len(ref.coords)} in {found.name}", path=pkl)
             ref.plddt, ref.probs, ref.bin_edges = plddt, probs, edges

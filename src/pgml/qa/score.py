@@ -9,19 +9,18 @@ import numpy as np
 import pandas as pd
 
 from pgml.qa.align import align_residues, take
+from pgml.qa.inputs import read_coords
 from pgml.qa.lddt import lddt
 from pgml.qa.scores import gdt_ts, tm_score
-from pgml.structure import read_structure
 from pgml.structure.collection import structure_stem
-from pgml.structure.residue_coords import residue_coords
 
 
 def score_models(native_path: Path, model_paths: list[Path]) -> pd.DataFrame:
     """One row per model and chain (chain ``all``: every chain together)."""
-    native = residue_coords(read_structure(native_path), require_backbone=True)
+    native = read_coords(native_path)[1]
     rows = []
     for path in model_paths:
-        model = residue_coords(read_structure(path), require_backbone=True)
+        model = read_coords(path)[1]
         mapping = align_residues(model.sequence, native.sequence, model_name=str(path), other_name=str(native_path))
         nat_ca = take(native.ca, mapping)
         _, per_residue = lddt(nat_ca, model.ca)
