@@ -31,7 +31,7 @@ import pandas as pd
 from pgml.metrics import pearson
 from pgml.qa.align import align_residues, take
 from pgml.qa.lddt import lddt
-from pgml.qa.scores import gdt_ts, tm_score
+from pgml.qa.score import true_scores
 from pgml.structure import read_structure
 from pgml.structure.residue_coords import residue_coords
 
@@ -51,13 +51,10 @@ def labels(target: Path, limit: int | None) -> tuple[pd.DataFrame, dict, list]:
     for path in files:
         st = read_structure(path)
         res = residue_coords(st)
-        mapping = align_residues(res.sequence, native.sequence, model_name=path.name, other_name="native")
-        nat_ca = take(native.ca, mapping)
-        glob, per = lddt(nat_ca, res.ca)
-        nat_seq = "".join(native.sequence[j] if j >= 0 else res.sequence[i] for i, j in enumerate(mapping))
-        rows.append({"model": path.name.split(".")[0], "lddt": glob, "gdt_ts": gdt_ts(res.ca, nat_ca),
-                     "tm_score": tm_score(res.ca, nat_ca, res.sequence, nat_seq)})
-        per_res[rows[-1]["model"]] = (per, res.ca, mapping)
+        scores = true_scores(res, native, model_name=path.name)
+        rows.append({"model": path.name.split(".")[0], "lddt": scores.lddt, "gdt_ts": scores.gdt_ts,
+                     "tm_score": scores.tm_score})
+        per_res[rows[-1]["model"]] = (scores.per_residue, res.ca, scores.mapping)
         coords.append((path, st))
         worst_model = _biotite_check(native_st, st)
         worst = {k: max(worst[k], worst_model[k]) for k in worst}
@@ -112,8 +109,8 @@ def enqa_6kyt() -> pd.DataFrame:
         refs = read_references(refs_dir, 5, fmt="pdb")
     native = residue_coords(read_structure(target / "native" / "6KYTP.pdb.gz"))
     model = residue_coords(read_structure(target / "models" / "test_model.pdb.gz"))
-    truth_map = align_residues(model.sequence, native.sequence)
-    true_glob, true_per = lddt(take(native.ca, truth_map), model.ca)
+    truth = true_scores(model, native)
+    true_glob, true_per = truth.lddt, truth.per_residue
     cons, plddt = [], []
     for ref in refs:
         mapping = align_residues(model.sequence, ref.coords.sequence)

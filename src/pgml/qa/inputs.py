@@ -35,11 +35,15 @@ def check_finite_coords(structure: Structure, path: Path | str) -> None:
                          path=path, record=record)
 
 
-def read_coords(path: Path | str) -> tuple[Structure, ResidueCoords]:
-    """(structure, residue coordinates) of a model, reference or native, checked (module docstring)."""
+def read_coords(path: Path | str, *, require_backbone: bool = True) -> tuple[Structure, ResidueCoords]:
+    """(structure, residue coordinates) of a model, reference or native, checked (module docstring).
+
+    Natives are read with ``require_backbone=False``: an experimental structure may lack a terminal N
+    or C, and a residue without Cα simply takes no part in the scores.
+    """
     structure = read_structure(path)
     check_finite_coords(structure, path)
-    return structure, residue_coords(structure, require_backbone=True)
+    return structure, residue_coords(structure, require_backbone=require_backbone)
 
 
 def check_target_dir(target: Path) -> Path:

@@ -8,7 +8,8 @@ predictions, :mod:`pgml.qa.references`) and, for training and evaluation, ``nati
   channels, mean contact probability, model Cβ distance / 20 clipped at 1), ``pos`` (R, 3) Cα,
   ``edge_index`` / ``edge_attr`` the Cα graph within the radius with spherical-harmonic edge features;
 * labels ``y`` (R,) Cα-lDDT to the native (NaN without a native residue), ``err_bin`` (R, R) error
-  bins of the Cβ distances (-1 outside 15 Å in the native), ``lddt``, ``gdt_ts``, ``tm_score``;
+  bins of the Cβ distances (-1 outside 15 Å in the native), ``lddt``, ``gdt_ts``, ``tm_score``, all by
+  CASP's convention (:mod:`pgml.qa.score`: native length, missing residues not conserved);
 * baselines ``consensus`` (mean Cα-lDDT to the references) and ``plddt`` (mean reference pLDDT / 100),
   NaN (``n/a``) where no reference has the residue or carries a pLDDT, and NaN for the whole model
   when a chain of the model has no counterpart in the references (a homodimer model against monomer
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from pgml.errors import InputError
-from pgml.qa.align import align_residues, take, take_pairs
+from pgml.qa.align import match_residues, take, take_pairs
 from pgml.qa.features import (
     buriedness,
     contact_probability,
@@ -37,7 +38,7 @@ from pgml.qa.inputs import check_finite_coords, check_pair_memory, check_target_
 from pgml.qa.lddt import lddt, pair_error_bins
 from pgml.qa.params import N_ERROR_BINS, FeatureConfig
 from pgml.qa.references import Reference, read_references
-from pgml.qa.scores import gdt_ts, tm_score
+from pgml.qa.score import native_residues, true_scores
 from pgml.structure.collection import is_structure_file, structure_stem
 from pgml.structure.residue_coords import distance_map, residue_coords
 
@@ -108,7 +109,7 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     ref_lddt, ref_plddt, err_feats, contact = [], [], [], []
     uncovered: set[str] = set()
     for ref in refs:
-        mapping = align_residues(res.sequence, ref.coords.sequence, model_name=str(model_path), other_name=ref.name)
+        mapping = match_residues(res, ref.coords, model_name=str(model_path), other_name=ref.name)
         uncovered.update(uncovered_chains(res.chain_id, mapping))
         ref_ca = take(ref.coords.ca, mapping)
         _, per_res = lddt(ref_ca, res.ca)
@@ -152,14 +153,10 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     err_bin = np.full((n_res, n_res), -1)
     data.lddt = data.gdt_ts = data.tm_score = float("nan")
     if native is not None:
-        mapping = align_residues(res.sequence, native.sequence, model_name=str(model_path), other_name="native")
-        nat_ca, nat_cb = take(native.ca, mapping), take(native.cb, mapping)
-        glob, y = lddt(nat_ca, res.ca)
-        err_bin = pair_error_bins(nat_cb, res.cb)
-        data.lddt = glob
-        data.gdt_ts = gdt_ts(res.ca, nat_ca)
-        nat_seq = "".join(native.sequence[j] if j >= 0 else res.sequence[i] for i, j in enumerate(mapping))
-        data.tm_score = tm_score(res.ca, nat_ca, res.sequence, nat_seq)
+        scores = true_scores(res, native, model_name=str(model_path))
+        y = scores.per_residue
+        err_bin = pair_error_bins(take(native.cb[native_residues(native)], scores.mapping), res.cb)
+        data.lddt, data.gdt_ts, data.tm_score = scores.lddt, scores.gdt_ts, scores.tm_score
     data.y = f32(y)
     data.err_bin = torch.as_tensor(err_bin, dtype=torch.long)
     return data
@@ -172,7 +169,7 @@ def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: b
     target_dir = check_target_dir(Path(target_dir))
     references = read_references(target_dir / "alphafold", config.n_references, config.reference_format)
     native_path = find_native(target_dir)
-    native = read_coords(native_path)[1] if native_path else None
+    native = read_coords(native_path, require_backbone=False)[1] if native_path else None
     if native is None:
         log.info("%s: no native structure; labels are NaN", target_dir)
     samples = []
