@@ -754,16 +754,20 @@ def _qa_set_field(path: Path, atom: str, res_seq: int, start: int, end: int, val
     path.write_text("\n".join(lines) + "\n")
 
 
-def _qa_checkpoint(tmp: Path, n_references: int = 5, sh_degree: int = 2) -> Path:
-    """A small untrained qa checkpoint in Lightning's format, for features of the given settings."""
+def _qa_checkpoint(tmp: Path, n_references: int = 5, sh_degree: int = 2, distogram: bool | None = None) -> Path:
+    """A small untrained qa checkpoint in Lightning's format, for features of the given settings (stored
+    in it unless ``distogram`` is None, as in checkpoints of older versions)."""
     import lightning
     import torch
 
     from pgml.qa.module import QAModule
     from pgml.qa.params import N_ERROR_BINS
 
+    features = None if distogram is None else {"n_references": n_references, "graph_radius": 15.0,
+                                               "sh_degree": sh_degree, "reference_format": "auto",
+                                               "distogram": distogram}
     module = QAModule(23 + 2 * n_references, N_ERROR_BINS * n_references + 2, (sh_degree + 1) ** 2,
-                      hidden=4, resnet_blocks=1, resnet_channels=4, egnn_layers=1)
+                      hidden=4, resnet_blocks=1, resnet_channels=4, egnn_layers=1, features=features)
     path = tmp / "in" / "qa.ckpt"
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
@@ -786,6 +790,28 @@ def _qa_graphs_two_settings(tmp: Path) -> tuple[Path, Path]:
     for path, n in zip(out, ("5", "2"), strict=True):
         assert main(["qa", "build-graphs", "--targets", str(target), "--output", str(path), "--n-references", n]) == 0
     return out[0], out[1]
+
+
+def qa_build_target_without_pkls(tmp: Path) -> Path:
+    target = qa_target(tmp)
+    for pkl in (target / "alphafold").glob("*.pkl"):
+        pkl.unlink()
+    return target
+
+
+def _qa_to_colabfold(target: Path, scores: str | None = None) -> None:
+    """Rewrite the simulated AlphaFold directory in ColabFold's layout (``scores``: the JSON text of rank 1)."""
+    import json
+    import pickle
+
+    folder = target / "alphafold"
+    for k in range(1, 6):
+        tag = f"rank_{k:03d}_alphafold2_ptm_model_{k}_seed_000"
+        result = pickle.loads((folder / f"result_model_{k}.pkl").read_bytes())
+        (folder / f"result_model_{k}.pkl").rename(folder / f"job_all_{tag}.pickle")
+        (folder / f"relaxed_model_{k}.pdb").rename(folder / f"job_unrelaxed_{tag}.pdb")
+        text = scores if scores is not None and k == 1 else json.dumps({"plddt": result["plddt"].tolist()})
+        (folder / f"job_scores_{tag}.json").write_text(text)
 
 
 def qa_build_flags(*flags: str) -> Callable[[Path, Resources], list[str]]:
@@ -941,6 +967,33 @@ QA_CASES: list[Case] = [
                        "--n-references", "2", "--output-dir", str(t / "out")],
          r"decoy_00\.pdb: 1UBI/decoy_00: features of 27 node, 20 pair and 9 edge channels, the model was trained "
          r"on 33, 47 and 9"),
+    Case("qa-predict-flag-differs-from-the-model",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, distogram=True)), "--targets",
+                       str(qa_target(t)), "--n-references", "2", "--output-dir", str(t / "out")],
+         r"n_references: the model was trained with n_references=5; --n-references 2 would build other inputs"),
+    Case("qa-predict-distogram-model-on-structures-only",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, distogram=True)), "--targets",
+                       str(qa_build_target_without_pkls(t)), "--output-dir", str(t / "out")],
+         r"alphafold: the model was trained with distogram channels on; these references have no distogram"),
+    Case("qa-predict-distogram-model-with-pdb-format",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, distogram=True)), "--targets",
+                       str(qa_target(t)), "--reference-format", "pdb", "--output-dir", str(t / "out")],
+         r"reference_format: the model was trained with distogram channels on; --reference-format pdb"),
+    Case("qa-predict-graphs-of-other-settings",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, n_references=2, distogram=True)),
+                       "--graphs", str(_qa_graphs(t)), "--output-dir", str(t / "out")],
+         r"1UBI/decoy_00: built with n_references=5, the model was trained with 2"),
+    Case("qa-predict-card-of-another-chain",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, distogram=True)), "--targets",
+                       str(qa_target(t)), "--output-dir", str(t / "out")]
+         if write(t / "in" / "model.json", '{"chain": "bfactor", "inputs": {}}') else [],
+         r"model\.json: model card is for the 'bfactor' chain, not 'qa'"),
+    Case("qa-build-colabfold-scores-without-plddt",
+         qa_build_with(lambda t: _qa_to_colabfold(t, scores='{"pae": []}')),
+         r"job_scores_rank_001_alphafold2_ptm_model_1_seed_000\.json: not a ColabFold scores JSON"),
+    Case("qa-build-colabfold-plddt-too-short",
+         qa_build_with(lambda t: _qa_to_colabfold(t, scores='{"plddt": [90.0, 80.0]}')),
+         r"json: plddt: plddt has 2 values, the structure 20 residues"),
     Case("qa-predict-nothing-to-predict",
          lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t)), "--graphs", str(_qa_graphs(t)),
                        "--split", str(_qa_split_table(t)), "--output-dir", str(t / "out")],

@@ -76,23 +76,30 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from pgml.qa.predict import load_module, predict_files
+    from pgml.errors import InputError
+    from pgml.qa.predict import (
+        check_graph_settings,
+        feature_config_for,
+        load_module,
+        model_settings,
+        predict_files,
+    )
     from pgml.qa.samples import target_samples
-    from pgml.qa.training import load_samples, samples_of
+    from pgml.qa.training import load_samples, read_split, samples_of
 
     module = load_module(args.model, args.device)
+    settings = model_settings(module, args.model)
     samples = load_samples(args.graphs or [])
     if args.split:
-        from pgml.qa.training import read_split
-
         samples = samples_of(samples, read_split(args.split), args.subset)
+    check_graph_settings(settings, samples)
     if args.targets:
-        config = FeatureConfig(n_references=args.n_references, graph_radius=args.graph_radius,
-                               sh_degree=args.sh_degree, reference_format=args.reference_format)
-        samples += [s for target in args.targets for s in target_samples(target, config)]
+        config, require_distogram = feature_config_for(settings, {
+            "n_references": args.n_references, "graph_radius": args.graph_radius, "sh_degree": args.sh_degree,
+            "reference_format": args.reference_format})
+        samples += [s for target in args.targets
+                    for s in target_samples(target, config, require_distogram=require_distogram)]
     if not samples:
-        from pgml.errors import InputError
-
         raise InputError("nothing to predict (no --graphs models in the subset, no --targets)")
     predict_files(module, samples, args.output_dir, fmt=args.format)
     return 0
@@ -145,15 +152,21 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_feature_args(p: argparse.ArgumentParser) -> None:
+def _add_feature_args(p: argparse.ArgumentParser, *, from_model: bool = False) -> None:
+    """Feature flags; with ``from_model`` (predict) they default to the trained model's settings."""
     feat = FeatureConfig()
-    p.add_argument("--n-references", type=int, default=feat.n_references,
-                   help="reference predictions used (fewer on disk are reused in turn)")
-    p.add_argument("--graph-radius", type=float, default=feat.graph_radius, help="Cα radius of the residue graph (Å)")
-    p.add_argument("--sh-degree", type=int, default=feat.sh_degree, help="highest degree of the spherical harmonics")
-    p.add_argument("--reference-format", choices=REFERENCE_FORMATS, default=feat.reference_format,
-                   help="alphafold: result pkls + PDBs; pdb: structures only (pLDDT from the B column, "
-                        "distogram channels off); auto: pkls when present")
+    default = (lambda value: None) if from_model else (lambda value: value)  # noqa: E731
+    note = " (default: the model's setting)" if from_model else ""
+    p.add_argument("--n-references", type=int, default=default(feat.n_references),
+                   help=f"reference predictions used (fewer on disk are reused in turn){note}")
+    p.add_argument("--graph-radius", type=float, default=default(feat.graph_radius),
+                   help=f"Cα radius of the residue graph (Å){note}")
+    p.add_argument("--sh-degree", type=int, default=default(feat.sh_degree),
+                   help=f"highest degree of the spherical harmonics{note}")
+    p.add_argument("--reference-format", choices=REFERENCE_FORMATS, default=default(feat.reference_format),
+                   help="alphafold: result pkls + PDBs; colabfold: ranked PDBs + scores JSON (+ --save-all "
+                        "pickles: distogram channels on); pdb: structures only (pLDDT from the B column, "
+                        f"distogram channels off); auto: the layout of the directory{note}")
 
 
 def register(steps: argparse._SubParsersAction) -> None:
@@ -219,7 +232,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes residues.tsv, models.tsv, structures/<target>/<model>.pdb|cif")
     p.add_argument("--format", choices=OUTPUT_FORMATS, default="auto", help="structure format written")
-    _add_feature_args(p)
+    _add_feature_args(p, from_model=True)
     add_threads_argument(p)
     add_device_argument(p)
     p.set_defaults(func=_predict)

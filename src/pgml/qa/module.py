@@ -37,7 +37,9 @@ class QAModule(pl.LightningModule):
                  hidden: int = _T.hidden, resnet_blocks: int = _T.resnet_blocks,
                  resnet_channels: int = _T.resnet_channels, egnn_layers: int = _T.egnn_layers,
                  lddt_weight: float = _T.lddt_weight, optimizer: str = _T.optimizer, lr: float = _T.lr,
-                 weight_decay: float = _T.weight_decay) -> None:
+                 weight_decay: float = _T.weight_decay, features: dict | None = None) -> None:
+        """``features``: the feature settings of the training graphs (:func:`pgml.qa.samples.feature_settings`),
+        kept in the checkpoint so that ``predict`` builds its inputs the same way."""
         super().__init__()
         self.save_hyperparameters()
         self.model = EnQA(node_dim, pair_dim, edge_dim, hidden=hidden, resnet_blocks=resnet_blocks,

@@ -28,7 +28,7 @@ CONTACT_CUTOFF = 15.0
 #: residues with relative SASA above this are solvent exposed (buriedness feature)
 EXPOSED_RSA = 0.25
 #: where a model's own prediction is read from in an AlphaFold output directory
-REFERENCE_FORMATS = ("auto", "alphafold", "pdb")
+REFERENCE_FORMATS = ("auto", "alphafold", "colabfold", "pdb")
 #: graph-convolution variant: the node-level EGNN of [enqa] or a spherical-harmonics graph convolution
 ARCHITECTURES = ("egnn", "sh")
 
@@ -47,7 +47,8 @@ class FeatureConfig:
     n_references: int = 5
     graph_radius: float = 15.0
     sh_degree: int = 2
-    #: "alphafold": pkl + PDBs (distogram channels on when a pkl is there), "pdb": PDBs/mmCIFs only
+    #: "alphafold": pkl + PDBs; "colabfold": ranked PDBs + scores JSON (+ --save-all pickles, distogram
+    #: channels on when one is there); "pdb": PDBs/mmCIFs only; "auto": the layout of the directory
     reference_format: str = "auto"
 
     def __post_init__(self) -> None:

@@ -44,6 +44,73 @@ def load_module(checkpoint: Path, device: str = "auto"):  # noqa: ANN201
     return module.eval().to(pick_device(device))
 
 
+#: flags of ``predict`` that must equal the model's settings when given
+SETTING_FLAGS = {"n_references": "--n-references", "graph_radius": "--graph-radius", "sh_degree": "--sh-degree"}
+
+
+def model_settings(module, checkpoint: Path) -> dict | None:  # noqa: ANN001
+    """The feature settings a checkpoint was trained with (its hyperparameters, checked against the
+    ``model.json`` card beside it when there is one); None for a checkpoint that predates them."""
+    from pgml.modelcard import card_path, check_settings, read_card
+
+    settings = module.hparams.get("features")
+    card = card_path(checkpoint)
+    if card.is_file():
+        model_card = read_card(checkpoint, "qa")
+        if settings is None:
+            settings = {k: model_card.inputs[k] for k in (*SETTING_FLAGS, "reference_format", "distogram")
+                        if k in model_card.inputs} or None
+        else:
+            check_settings(model_card, settings, path=card)
+    return settings
+
+
+def feature_config_for(settings: dict | None, given: dict):  # noqa: ANN201 - FeatureConfig
+    """(FeatureConfig, require_distogram) to build a user's targets for a model trained with ``settings``.
+
+    Settings come from the model; a flag in ``given`` that differs from them is refused (it would build
+    other inputs than the model was trained on). A model trained with distogram channels needs
+    references with distograms; one trained without reads structures only (``reference_format pdb``).
+    """
+    from pgml.errors import InputError
+    from pgml.qa.params import FeatureConfig
+
+    given = {k: v for k, v in given.items() if v is not None}
+    if settings is None:
+        log.warning("the checkpoint stores no feature settings (trained by an older pgml); building features "
+                    "from the flags and their defaults")
+        return FeatureConfig(**given), False
+    for key, flag in SETTING_FLAGS.items():
+        if key in given and given[key] != settings[key]:
+            raise InputError(f"the model was trained with {key}={settings[key]!r}; {flag} {given[key]!r} would build "
+                             f"other inputs (leave the flag out: predict takes the model's settings)", record=key)
+    distogram = settings.get("distogram")
+    fmt = given.get("reference_format") or ("pdb" if distogram is False else "auto")
+    if distogram is True and fmt == "pdb":
+        raise InputError("the model was trained with distogram channels on; --reference-format pdb would leave "
+                         "them empty", record="reference_format")
+    config = FeatureConfig(n_references=settings["n_references"], graph_radius=settings["graph_radius"],
+                           sh_degree=settings["sh_degree"], reference_format=fmt)
+    return config, distogram is True
+
+
+def check_graph_settings(settings: dict | None, samples: list) -> None:
+    """Refuse graphs built with other settings than the model's (names the setting)."""
+    from pgml.errors import InputError
+
+    if settings is None:
+        return
+    for s in samples:
+        built = getattr(s, "feature_settings", None)
+        if built is None:
+            continue
+        keys = [*SETTING_FLAGS] + (["distogram"] if isinstance(settings.get("distogram"), bool) else [])
+        for key in keys:
+            if built[key] != settings[key]:
+                raise InputError(f"built with {key}={built[key]!r}, the model was trained with {settings[key]!r}",
+                                 path=getattr(s, "path", s.model), record=f"{s.target}/{s.model}")
+
+
 def check_feature_sizes(module, samples: list) -> None:  # noqa: ANN001
     """Refuse models whose feature channels differ from what the checkpoint was trained on."""
     from pgml.errors import InputError

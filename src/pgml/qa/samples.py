@@ -89,6 +89,13 @@ def pair_feature_names(n_references: int) -> list[str]:
             + ["contact_probability", "model_distance"])
 
 
+def feature_settings(config: FeatureConfig, distogram: bool) -> dict:
+    """Every setting a trained model needs its inputs built with (stored with each graph, in the
+    checkpoint and in the model card): the :class:`FeatureConfig` and whether distogram channels are on."""
+    return {"n_references": config.n_references, "graph_radius": config.graph_radius,
+            "sh_degree": config.sh_degree, "reference_format": config.reference_format, "distogram": distogram}
+
+
 def model_sample(model_path: Path, references: list[Reference], config: FeatureConfig, *,
                  native=None, target: str = "", structure=None):  # noqa: ANN001
     """The Data of one model (see the module docstring); ``native`` a ResidueCoords or None."""
@@ -145,6 +152,7 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     data = Data(x=f32(x), pair=f32(pair), pos=f32(res.ca), edge_index=torch.as_tensor(np.stack([src, dst])),
                 edge_attr=f32(sh), consensus=f32(consensus), plddt=f32(plddt))
     data.target, data.model = target, structure_stem(model_path)
+    data.feature_settings = feature_settings(config, distogram=bool(contact))
     data.path = str(model_path)
     data.chain = [str(c) for c in res.chain_id]
     data.res_seq = [int(r) for r in res.res_seq]
@@ -162,12 +170,18 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     return data
 
 
-def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: bool = True) -> list:
-    """Data of every model of one target (see :func:`model_sample`)."""
+def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: bool = True,
+                   require_distogram: bool = False) -> list:
+    """Data of every model of one target (see :func:`model_sample`). ``require_distogram``: refuse
+    references without distograms (for a model trained with the distogram channels on)."""
     from tqdm import tqdm
 
     target_dir = check_target_dir(Path(target_dir))
     references = read_references(target_dir / "alphafold", config.n_references, config.reference_format)
+    if require_distogram and all(ref.probs is None for ref in references):
+        raise InputError("the model was trained with distogram channels on; these references have no distogram "
+                         "(AlphaFold result_model_*.pkl, or ColabFold run with --save-all)",
+                         path=target_dir / "alphafold")
     native_path = find_native(target_dir)
     native = read_coords(native_path, require_backbone=False)[1] if native_path else None
     if native is None:
