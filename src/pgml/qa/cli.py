@@ -16,6 +16,8 @@ from pathlib import Path
 from pgml.cliargs import output_dir, output_file
 from pgml.qa.params import (
     ARCHITECTURES,
+    FINAL_LOSSES,
+    INITIAL_WEIGHTINGS,
     REFERENCE_FORMATS,
     FeatureConfig,
     SimulateConfig,
@@ -60,7 +62,9 @@ def _split(args: argparse.Namespace) -> int:
 
     config = SplitConfig(val_fraction=args.val_fraction, test_fraction=args.test_fraction,
                          min_seq_id=args.min_seq_id, coverage=args.coverage)
-    split_targets(args.graphs, args.output, config, seed=args.seed, threads=n_threads())
+    lists = {name: path for name, path in (("train", args.train_list), ("val", args.val_list),
+                                           ("test", args.test_list)) if path is not None}
+    split_targets(args.graphs, args.output, config, seed=args.seed, threads=n_threads(), lists=lists or None)
     return 0
 
 
@@ -69,7 +73,9 @@ def _train(args: argparse.Namespace) -> int:
 
     config = TrainConfig(architecture=args.architecture, hidden=args.hidden, resnet_blocks=args.resnet_blocks,
                          resnet_channels=args.resnet_channels, egnn_layers=args.egnn_layers,
-                         lddt_weight=args.lddt_weight, optimizer=args.optimizer, lr=args.lr,
+                         lddt_weight=args.lddt_weight, harmonics_2d=args.harmonics_2d,
+                         initial_weighting=args.initial_weighting, final_loss=args.final_loss,
+                         optimizer=args.optimizer, lr=args.lr,
                          weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, seed=args.seed)
     train_model(args.graphs, args.split, args.output_dir, config, device=args.device)
     return 0
@@ -190,13 +196,19 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     p.set_defaults(func=_build_graphs)
 
-    p = steps.add_parser("split", help="train/validation/test targets by sequence identity (MMseqs2)")
+    p = steps.add_parser("split", help="train/validation/test targets by sequence identity (MMseqs2) or by lists")
     p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
     output_file(p, "--output", type=Path, required=True, help="TSV: id (target), split, group")
     p.add_argument("--val-fraction", type=float, default=split.val_fraction)
     p.add_argument("--test-fraction", type=float, default=split.test_fraction)
     p.add_argument("--min-seq-id", type=float, default=split.min_seq_id)
     p.add_argument("--coverage", type=float, default=split.coverage)
+    p.add_argument("--train-list", type=Path, default=split.train_list,
+                   help="list split: training target ids, one per line (e.g. EnQA's af2_train.txt)")
+    p.add_argument("--val-list", type=Path, default=split.val_list,
+                   help="list split: validation target ids (default: --val-fraction of the training targets)")
+    p.add_argument("--test-list", type=Path, default=split.test_list,
+                   help="list split: test target ids (e.g. EnQA's af2_test.txt)")
     p.add_argument("--seed", type=int, default=0)
     add_threads_argument(p)
     p.set_defaults(func=_split)
@@ -213,6 +225,13 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--resnet-channels", type=int, default=train.resnet_channels)
     p.add_argument("--egnn-layers", type=int, default=train.egnn_layers)
     p.add_argument("--lddt-weight", type=float, default=train.lddt_weight, help="weight of the lDDT MSE in the loss")
+    p.add_argument("--harmonics-2d", action=argparse.BooleanOptionalAction, default=train.harmonics_2d,
+                   help="spherical harmonics of every residue pair as 2-D input of the ResNet")
+    p.add_argument("--initial-weighting", choices=INITIAL_WEIGHTINGS, default=train.initial_weighting,
+                   help="eq. 5.3: contact: AlphaFold's contact probability over all residues; neighbours: mean "
+                        "over the graph neighbours")
+    p.add_argument("--final-loss", choices=FINAL_LOSSES, default=train.final_loss,
+                   help="final distance errors: mse of the error in Å (section 5.3) or ce of its 9 bins")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=train.optimizer)
     p.add_argument("--lr", type=float, default=train.lr)
     p.add_argument("--weight-decay", type=float, default=train.weight_decay)

@@ -31,6 +31,11 @@ EXPOSED_RSA = 0.25
 REFERENCE_FORMATS = ("auto", "alphafold", "colabfold", "pdb")
 #: graph-convolution variant: the node-level EGNN of [enqa] or a spherical-harmonics graph convolution
 ARCHITECTURES = ("egnn", "sh")
+#: eq. 5.3: weights of the initial estimate (AlphaFold's contact probability over all residues, or the
+#: unweighted mean over the graph neighbours)
+INITIAL_WEIGHTINGS = ("contact", "neighbours")
+#: loss of the final (edge-level) distance errors: MSE of the error in Å (section 5.3) or CE of its bins
+FINAL_LOSSES = ("mse", "ce")
 
 
 def check_finite(**values: float) -> None:
@@ -93,6 +98,9 @@ class TrainConfig:
     resnet_channels: int = 32
     egnn_layers: int = 3
     lddt_weight: float = 5.0
+    harmonics_2d: bool = True
+    initial_weighting: str = "contact"
+    final_loss: str = "mse"
     optimizer: str = "adam"
     lr: float = 1e-3
     weight_decay: float = 5e-5
@@ -104,6 +112,11 @@ class TrainConfig:
         check_finite(lddt_weight=self.lddt_weight, lr=self.lr, weight_decay=self.weight_decay)
         if self.architecture not in ARCHITECTURES:
             raise InputError(f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+        if self.initial_weighting not in INITIAL_WEIGHTINGS:
+            raise InputError(f"unknown initial_weighting {self.initial_weighting!r}; choose one of "
+                             f"{', '.join(INITIAL_WEIGHTINGS)}")
+        if self.final_loss not in FINAL_LOSSES:
+            raise InputError(f"unknown final_loss {self.final_loss!r}; choose one of {', '.join(FINAL_LOSSES)}")
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         for name in ("hidden", "resnet_blocks", "resnet_channels", "egnn_layers", "epochs", "patience"):
@@ -119,12 +132,16 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """Train/validation/test assignment of targets by sequence identity (``pgml qa split``)."""
+    """Train/validation/test assignment of targets by sequence identity or by lists (``pgml qa split``)."""
 
     val_fraction: float = 0.2
     test_fraction: float = 0.2
     min_seq_id: float = 0.3
     coverage: float = 0.8
+    #: list split (the chapter's temporal split): files of target ids per subset; None: identity split
+    train_list: str | None = None
+    val_list: str | None = None
+    test_list: str | None = None
 
     def __post_init__(self) -> None:
         check_finite(val_fraction=self.val_fraction, test_fraction=self.test_fraction,

@@ -6,9 +6,11 @@ predictions, :mod:`pgml.qa.references`) and, for training and evaluation, ``nati
 
 * ``x`` (R, 20 + 3 + 2 n_ref) node features, ``pair`` (C, R, R) pair features (9 n_ref distance-error
   channels, mean contact probability, model Cβ distance / 20 clipped at 1), ``pos`` (R, 3) Cα,
-  ``edge_index`` / ``edge_attr`` the Cα graph within the radius with spherical-harmonic edge features;
+  ``edge_index`` / ``edge_attr`` the Cα graph within the radius with spherical-harmonic edge features,
+  ``sh2d`` ((L+1)^2, R, R) the same harmonics for every residue pair (the ResNet's 2-D input);
 * labels ``y`` (R,) Cα-lDDT to the native (NaN without a native residue), ``err_bin`` (R, R) error
-  bins of the Cβ distances (-1 outside 15 Å in the native), ``lddt``, ``gdt_ts``, ``tm_score``, all by
+  bins of the Cβ distances (-1 outside 15 Å in the native), ``err`` (R, R) the signed errors themselves
+  (Å, NaN there), ``lddt``, ``gdt_ts``, ``tm_score``, all by
   CASP's convention (:mod:`pgml.qa.score`: native length, missing residues not conserved);
 * baselines ``consensus`` (mean Cα-lDDT to the references) and ``plddt`` (mean reference pLDDT / 100),
   NaN (``n/a``) where no reference has the residue or carries a pLDDT, and NaN for the whole model
@@ -35,7 +37,7 @@ from pgml.qa.features import (
 )
 from pgml.qa.geometry import edge_angles, local_frames, real_spherical_harmonics
 from pgml.qa.inputs import check_finite_coords, check_pair_memory, check_target_dir, read_coords
-from pgml.qa.lddt import lddt, pair_error_bins
+from pgml.qa.lddt import lddt, pair_error_bins, pair_errors
 from pgml.qa.params import N_ERROR_BINS, FeatureConfig
 from pgml.qa.references import Reference, read_references
 from pgml.qa.score import native_residues, true_scores
@@ -87,6 +89,17 @@ def node_feature_names(n_references: int) -> list[str]:
 def pair_feature_names(n_references: int) -> list[str]:
     return ([f"err{b}_ref{k}" for k in range(n_references) for b in range(N_ERROR_BINS)]
             + ["contact_probability", "model_distance"])
+
+
+def harmonics_2d(res, degree: int) -> np.ndarray:  # noqa: ANN001 - ResidueCoords
+    """((degree+1)^2, R, R) real spherical harmonics of the Cα_i→Cα_j direction in residue i's frame for
+    every ordered pair (0 on the diagonal): the 2-D input of the ResNet [enqa]."""
+    n = len(res)
+    src, dst = np.nonzero(~np.eye(n, dtype=bool))
+    theta, phi = edge_angles(local_frames(res.n, res.ca, res.c), res.ca, src, dst)
+    out = np.zeros(((degree + 1) ** 2, n, n))
+    out[:, src, dst] = real_spherical_harmonics(degree, theta, phi).T
+    return out
 
 
 def feature_settings(config: FeatureConfig, distogram: bool) -> dict:
@@ -141,6 +154,7 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     src, dst = np.nonzero((d_ca <= config.graph_radius) & ~np.eye(n_res, dtype=bool))
     theta, phi = edge_angles(local_frames(res.n, res.ca, res.c), res.ca, src, dst)
     sh = real_spherical_harmonics(config.sh_degree, theta, phi)
+    sh2d = harmonics_2d(res, config.sh_degree)
     consensus, plddt = _nanmean(ref_lddt), _nanmean(ref_plddt)
     if uncovered:
         log.warning("%s: chain(s) %s have no counterpart in the references (e.g. a homodimer model against "
@@ -150,7 +164,7 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
         plddt = np.full(n_res, np.nan)
     f32 = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32))  # noqa: E731
     data = Data(x=f32(x), pair=f32(pair), pos=f32(res.ca), edge_index=torch.as_tensor(np.stack([src, dst])),
-                edge_attr=f32(sh), consensus=f32(consensus), plddt=f32(plddt))
+                edge_attr=f32(sh), sh2d=f32(sh2d), consensus=f32(consensus), plddt=f32(plddt))
     data.target, data.model = target, structure_stem(model_path)
     data.feature_settings = feature_settings(config, distogram=bool(contact))
     data.path = str(model_path)
@@ -159,14 +173,18 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     data.sequence = res.sequence
     y = np.full(n_res, np.nan)
     err_bin = np.full((n_res, n_res), -1)
+    err = np.full((n_res, n_res), np.nan)
     data.lddt = data.gdt_ts = data.tm_score = float("nan")
     if native is not None:
         scores = true_scores(res, native, model_name=str(model_path))
         y = scores.per_residue
-        err_bin = pair_error_bins(take(native.cb[native_residues(native)], scores.mapping), res.cb)
+        native_cb = take(native.cb[native_residues(native)], scores.mapping)
+        err_bin = pair_error_bins(native_cb, res.cb)
+        err = pair_errors(native_cb, res.cb)
         data.lddt, data.gdt_ts, data.tm_score = scores.lddt, scores.gdt_ts, scores.tm_score
     data.y = f32(y)
     data.err_bin = torch.as_tensor(err_bin, dtype=torch.long)
+    data.err = f32(err)
     return data
 
 

@@ -113,6 +113,10 @@ def train_model(graph_files: list[Path], split: Path, output_dir: Path, config: 
     if not train or not val:
         raise InputError(f"{len(train)} training and {len(val)} validation models; need both", path=split)
     unlabelled = [f"{s.target}/{s.model}" for s in train + val if torch.isnan(s.y).all()]
+    stale = [f"{s.target}/{s.model}" for s in train + val if not hasattr(s, "err") or not hasattr(s, "sh2d")]
+    if stale:
+        raise InputError(f"graphs built by an older pgml (no err / sh2d): {', '.join(stale[:3])}; build them "
+                         "again with `pgml qa build-graphs`", path=graph_files[0])
     if unlabelled:
         raise InputError(f"models without a native (no labels): {', '.join(unlabelled[:5])}", path=split)
     log.info("%d training and %d validation models", len(train), len(val))
@@ -122,7 +126,8 @@ def train_model(graph_files: list[Path], split: Path, output_dir: Path, config: 
                       architecture=config.architecture, hidden=config.hidden, resnet_blocks=config.resnet_blocks,
                       resnet_channels=config.resnet_channels, egnn_layers=config.egnn_layers,
                       lddt_weight=config.lddt_weight, optimizer=config.optimizer, lr=config.lr,
-                      weight_decay=config.weight_decay, features=settings)
+                      weight_decay=config.weight_decay, features=settings, harmonics_2d=config.harmonics_2d,
+                      initial_weighting=config.initial_weighting, final_loss=config.final_loss)
     loader = torch.utils.data.DataLoader
     train_loader = loader(train, batch_size=1, sampler=EpochShuffleSampler(len(train), seed=config.seed),
                           collate_fn=first)
