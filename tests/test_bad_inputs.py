@@ -946,7 +946,7 @@ QA_CASES: list[Case] = [
     Case("qa-split-graphs-not-a-list", qa_split_with(_qa_torch_file({"graphs": []})),
          r"graphs\.pt: not a graph file of `pgml qa build-graphs` \(holds dict"),
     Case("qa-split-graphs-of-another-chain", qa_split_with(_qa_torch_file([{"x": 1}])),
-         r"graphs\.pt: item 0: not a qa model graph \(no x, pair"),
+         r"graphs\.pt: item 0: not a qa model graph of this pgml \(no x, pair"),
     Case("qa-split-graphs-text-file", qa_split_with(lambda t: write(t / "in" / "graphs.pt", "not torch\n")),
          r"graphs\.pt: not a graph file of `pgml qa build-graphs`"),
     # train

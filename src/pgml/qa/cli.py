@@ -16,8 +16,6 @@ from pathlib import Path
 from pgml.cliargs import output_dir, output_file
 from pgml.qa.params import (
     ARCHITECTURES,
-    FINAL_LOSSES,
-    INITIAL_WEIGHTINGS,
     REFERENCE_FORMATS,
     FeatureConfig,
     SimulateConfig,
@@ -73,9 +71,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config = TrainConfig(architecture=args.architecture, hidden=args.hidden, resnet_blocks=args.resnet_blocks,
                          resnet_channels=args.resnet_channels, egnn_layers=args.egnn_layers,
-                         lddt_weight=args.lddt_weight, harmonics_2d=args.harmonics_2d,
-                         initial_weighting=args.initial_weighting, final_loss=args.final_loss,
-                         optimizer=args.optimizer, lr=args.lr,
+                         lddt_weight=args.lddt_weight, optimizer=args.optimizer, lr=args.lr,
                          weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, seed=args.seed)
     train_model(args.graphs, args.split, args.output_dir, config, device=args.device)
     return 0
@@ -225,13 +221,6 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--resnet-channels", type=int, default=train.resnet_channels)
     p.add_argument("--egnn-layers", type=int, default=train.egnn_layers)
     p.add_argument("--lddt-weight", type=float, default=train.lddt_weight, help="weight of the lDDT MSE in the loss")
-    p.add_argument("--harmonics-2d", action=argparse.BooleanOptionalAction, default=train.harmonics_2d,
-                   help="spherical harmonics of every residue pair as 2-D input of the ResNet")
-    p.add_argument("--initial-weighting", choices=INITIAL_WEIGHTINGS, default=train.initial_weighting,
-                   help="eq. 5.3: contact: AlphaFold's contact probability over all residues; neighbours: mean "
-                        "over the graph neighbours")
-    p.add_argument("--final-loss", choices=FINAL_LOSSES, default=train.final_loss,
-                   help="final distance errors: mse of the error in Å (section 5.3) or ce of its 9 bins")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=train.optimizer)
     p.add_argument("--lr", type=float, default=train.lr)
     p.add_argument("--weight-decay", type=float, default=train.weight_decay)

@@ -8,7 +8,7 @@ c_ij AlphaFold's contact probability (the ``contact_probability`` pair channel, 
 and s_k the lDDT credit of error bin k (:data:`pgml.qa.params.ERROR_BIN_SCORES`). A residue whose
 references carry no distogram (all c_ij = 0: structure-only references, residues the references lack)
 is weighted by the model's own contacts instead (model Cβ distance <= 15 Å, from the last pair
-channel). ``initial_weighting="neighbours"`` takes the unweighted mean over the graph neighbours;
+channel);
 node-level EGNN layers (eqs. 5.4-5.7, :class:`pgml.nn.EGNNConv`) over the residue graph with the pair
 embedding at each edge and the spherical harmonics as edge features, coordinates updated
 equivariantly; a sigmoid head gives the lDDT. The edge-level EGNN (section 5.2.3) runs the same
@@ -17,7 +17,7 @@ layers (eqs. 5.4-5.7 with the pairs as nodes) on the line graph of the residue g
 (x_i + x_j)/2 of the EGNN-updated coordinates, each joined to its k = 3 nearest other pairs; a
 pair starts from the mean of its two directed edge embeddings plus h_i + h_j of the node-level
 EGNN, and a linear head gives the refined ("final") distance error of every pair: the signed error
-d_native - d_model in Å (``final_loss="mse"``, section 5.3) or its 9-bin logits (``final_loss="ce"``).
+d_native - d_model in Å, trained with MSE (section 5.3).
 ``architecture="sh"`` swaps both EGNNs for :class:`SHGraphConv`, a graph convolution on invariant
 features only (the spherical-harmonics variant; on the line graph its edge feature is the midpoint
 distance). Every input but ``pos`` is invariant, so the lDDT and the final error logits are
@@ -86,21 +86,17 @@ class SHGraphConv(MessagePassing):
 
 class EnQA(nn.Module):
     """The EnQA network (see the module docstring). ``forward`` returns ``(lddt (R,), initial error
-    logits (R, R, 9), initial estimate (R,), updated positions (R, 3), final errors (P,) in Å or final
-    error logits (P, 9), pairs (2, P))`` with ``pairs`` the residue pairs i < j of the graph (the line
+    logits (R, R, 9), initial estimate (R,), updated positions (R, 3), final errors (P,) in Å,
+    pairs (2, P))`` with ``pairs`` the residue pairs i < j of the graph (the line
     graph's nodes)."""
 
     def __init__(self, node_dim: int, pair_dim: int, edge_dim: int, *, hidden: int = 32, resnet_blocks: int = 5,
                  resnet_channels: int = 32, egnn_layers: int = 3, architecture: str = "egnn",
-                 line_k: int = 3, harmonics_2d: bool = True, initial_weighting: str = "contact",
-                 final_loss: str = "mse") -> None:
+                 line_k: int = 3) -> None:
         super().__init__()
-        self.harmonics_2d = harmonics_2d
-        self.initial_weighting = initial_weighting
-        self.final_loss = final_loss
         self.conv1d = nn.Sequential(nn.Conv1d(node_dim, hidden, 3, padding=1), nn.ELU(),
                                     nn.Conv1d(hidden, hidden, 3, padding=1), nn.ELU())
-        self.pair_in = nn.Conv2d(pair_dim + (edge_dim if harmonics_2d else 0) + 2 * hidden, resnet_channels, 1)
+        self.pair_in = nn.Conv2d(pair_dim + edge_dim + 2 * hidden, resnet_channels, 1)
         self.resnet = nn.Sequential(*[ResBlock2d(resnet_channels) for _ in range(resnet_blocks)])
         self.error_head = nn.Conv2d(resnet_channels, N_ERROR_BINS, 1)
         self.edge_in = nn.Linear(resnet_channels + edge_dim, hidden)
@@ -119,7 +115,7 @@ class EnQA(nn.Module):
             self.line_convs = nn.ModuleList(SHGraphConv(hidden, 1) for _ in range(egnn_layers))
         self.architecture = architecture
         self.head = nn.Linear(hidden, 1)
-        self.final_head = nn.Linear(hidden, 1 if final_loss == "mse" else N_ERROR_BINS)
+        self.final_head = nn.Linear(hidden, 1)
         self.register_buffer("bin_scores", torch.tensor(ERROR_BIN_SCORES, dtype=torch.float32))
 
     def reset_parameters(self) -> None:
@@ -130,30 +126,20 @@ class EnQA(nn.Module):
             conv.reset_parameters()
 
     def forward(self, x: Tensor, pair: Tensor, pos: Tensor, edge_index: Tensor, edge_attr: Tensor,
-                sh2d: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+                sh2d: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
         n = x.size(0)
         h1 = self.conv1d(x.t().unsqueeze(0))[0]  # (hidden, R)
         tiled = torch.cat([h1.unsqueeze(2).expand(-1, -1, n), h1.unsqueeze(1).expand(-1, n, -1)], 0)
-        inputs = [pair, tiled]
-        if self.harmonics_2d:
-            if sh2d is None:
-                raise ValueError("this EnQA reads the 2-D spherical harmonics (sh2d); build the graphs again")
-            inputs.insert(1, sh2d.to(pair.dtype))
-        z = self.resnet(self.pair_in(torch.cat(inputs, 0).unsqueeze(0)))[0]  # (C, R, R)
+        z = self.resnet(self.pair_in(torch.cat([pair, sh2d.to(pair.dtype), tiled], 0).unsqueeze(0)))[0]  # (C, R, R)
         logits = self.error_head(z.unsqueeze(0))[0].permute(1, 2, 0)  # (R, R, 9)
         src, dst = edge_index
-        if self.initial_weighting == "contact":
-            initial = self.initial_estimate(logits, pair)  # eq. 5.3
-        else:
-            expected = (logits[dst, src].softmax(-1) * self.bin_scores).sum(-1)
-            initial = scatter(expected, dst, dim=0, dim_size=n, reduce="mean")
+        initial = self.initial_estimate(logits, pair)  # eq. 5.3
         h = self.node_in(torch.cat([h1.t(), initial.unsqueeze(-1)], -1))
         e = self.edge_in(torch.cat([z[:, dst, src].t(), edge_attr], -1))
         for conv in self.convs:
             h, pos = conv(h, pos, edge_index, e)
         final, pairs = self.edge_level(h, pos, edge_index, e)
-        if self.final_loss == "mse":
-            final = final.squeeze(-1)
+        final = final.squeeze(-1)
         return torch.sigmoid(self.head(h)).squeeze(-1), logits, initial, pos, final, pairs
 
     def initial_estimate(self, logits: Tensor, pair: Tensor) -> Tensor:

@@ -31,11 +31,6 @@ EXPOSED_RSA = 0.25
 REFERENCE_FORMATS = ("auto", "alphafold", "colabfold", "pdb")
 #: graph-convolution variant: the node-level EGNN of [enqa] or a spherical-harmonics graph convolution
 ARCHITECTURES = ("egnn", "sh")
-#: eq. 5.3: weights of the initial estimate (AlphaFold's contact probability over all residues, or the
-#: unweighted mean over the graph neighbours)
-INITIAL_WEIGHTINGS = ("contact", "neighbours")
-#: loss of the final (edge-level) distance errors: MSE of the error in Å (section 5.3) or CE of its bins
-FINAL_LOSSES = ("mse", "ce")
 
 
 def check_finite(**values: float) -> None:
@@ -98,9 +93,6 @@ class TrainConfig:
     resnet_channels: int = 32
     egnn_layers: int = 3
     lddt_weight: float = 5.0
-    harmonics_2d: bool = True
-    initial_weighting: str = "contact"
-    final_loss: str = "mse"
     optimizer: str = "adam"
     lr: float = 1e-3
     weight_decay: float = 5e-5
@@ -112,11 +104,6 @@ class TrainConfig:
         check_finite(lddt_weight=self.lddt_weight, lr=self.lr, weight_decay=self.weight_decay)
         if self.architecture not in ARCHITECTURES:
             raise InputError(f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
-        if self.initial_weighting not in INITIAL_WEIGHTINGS:
-            raise InputError(f"unknown initial_weighting {self.initial_weighting!r}; choose one of "
-                             f"{', '.join(INITIAL_WEIGHTINGS)}")
-        if self.final_loss not in FINAL_LOSSES:
-            raise InputError(f"unknown final_loss {self.final_loss!r}; choose one of {', '.join(FINAL_LOSSES)}")
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         for name in ("hidden", "resnet_blocks", "resnet_channels", "egnn_layers", "epochs", "patience"):

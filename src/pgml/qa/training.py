@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 #: what every Data of ``pgml qa build-graphs`` carries
-SAMPLE_KEYS = ("x", "pair", "pos", "edge_index", "edge_attr", "y", "err_bin", "target", "model")
+SAMPLE_KEYS = ("x", "pair", "pos", "edge_index", "edge_attr", "sh2d", "y", "err_bin", "err", "target", "model")
 
 
 def load_samples(graph_files: list[Path]) -> list:
@@ -38,7 +38,8 @@ def load_samples(graph_files: list[Path]) -> list:
         for k, sample in enumerate(loaded):
             missing = [key for key in SAMPLE_KEYS if not hasattr(sample, key)]
             if missing:
-                raise InputError(f"not a qa model graph (no {', '.join(missing)})", path=path, record=f"item {k}")
+                raise InputError(f"not a qa model graph of this pgml (no {', '.join(missing)}); build it with "
+                                 "`pgml qa build-graphs`", path=path, record=f"item {k}")
         if samples and (loaded[0].x.size(1), loaded[0].pair.size(0), loaded[0].edge_attr.size(1)) != (
                 samples[0].x.size(1), samples[0].pair.size(0), samples[0].edge_attr.size(1)):
             raise InputError("built with other feature settings (number of references, harmonic degree) than "
@@ -113,10 +114,6 @@ def train_model(graph_files: list[Path], split: Path, output_dir: Path, config: 
     if not train or not val:
         raise InputError(f"{len(train)} training and {len(val)} validation models; need both", path=split)
     unlabelled = [f"{s.target}/{s.model}" for s in train + val if torch.isnan(s.y).all()]
-    stale = [f"{s.target}/{s.model}" for s in train + val if not hasattr(s, "err") or not hasattr(s, "sh2d")]
-    if stale:
-        raise InputError(f"graphs built by an older pgml (no err / sh2d): {', '.join(stale[:3])}; build them "
-                         "again with `pgml qa build-graphs`", path=graph_files[0])
     if unlabelled:
         raise InputError(f"models without a native (no labels): {', '.join(unlabelled[:5])}", path=split)
     log.info("%d training and %d validation models", len(train), len(val))
@@ -126,8 +123,7 @@ def train_model(graph_files: list[Path], split: Path, output_dir: Path, config: 
                       architecture=config.architecture, hidden=config.hidden, resnet_blocks=config.resnet_blocks,
                       resnet_channels=config.resnet_channels, egnn_layers=config.egnn_layers,
                       lddt_weight=config.lddt_weight, optimizer=config.optimizer, lr=config.lr,
-                      weight_decay=config.weight_decay, features=settings, harmonics_2d=config.harmonics_2d,
-                      initial_weighting=config.initial_weighting, final_loss=config.final_loss)
+                      weight_decay=config.weight_decay, features=settings)
     loader = torch.utils.data.DataLoader
     train_loader = loader(train, batch_size=1, sampler=EpochShuffleSampler(len(train), seed=config.seed),
                           collate_fn=first)
