@@ -79,7 +79,7 @@ def time_inference(sample, device: str, repeats: int) -> tuple[float, float]:  #
     torch.manual_seed(0)
     net = EnQA(sample.x.size(1), sample.pair.size(0), sample.edge_attr.size(1)).to(device).eval()
     data = sample.to(device)
-    args = (data.x, data.pair, data.pos, data.edge_index, data.edge_attr)
+    args = (data.x, data.pair, data.pos, data.edge_index, data.edge_attr, data.sh2d)
     with torch.no_grad():
         net(*args)  # warm-up
         if device == "cuda":

@@ -1410,7 +1410,291 @@ CONTACT_CASES: list[Case] = [
 
 # ==== qa ====
 
+
+def _qa_pkl(target: Path, change: Callable[[dict], object]) -> None:
+    """Rewrite ``result_model_1.pkl`` after ``change(result)``."""
+    import pickle
+
+    path = target / "alphafold" / "result_model_1.pkl"
+    result = pickle.loads(path.read_bytes())
+    change(result)
+    path.write_bytes(pickle.dumps(result))
+
+
+def _qa_set_field(path: Path, atom: str, res_seq: int, start: int, end: int, value: str) -> None:
+    """Put ``value`` into columns start:end of the ATOM record of ``atom`` in residue ``res_seq``."""
+    lines = path.read_text().splitlines()
+    k = next(i for i, line in enumerate(lines) if line.startswith("ATOM") and line[12:16].strip() == atom
+             and int(line[22:26]) == res_seq)
+    lines[k] = lines[k][:start] + f"{value:>{end - start}}" + lines[k][end:]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _qa_checkpoint(tmp: Path, n_references: int = 5, sh_degree: int = 2, distogram: bool | None = None) -> Path:
+    """A small untrained qa checkpoint in Lightning's format, for features of the given settings (stored
+    in it unless ``distogram`` is None, as in checkpoints of older versions)."""
+    import lightning
+    import torch
+
+    from pgml.qa.module import QAModule
+    from pgml.qa.params import N_ERROR_BINS
+
+    features = None if distogram is None else {"n_references": n_references, "graph_radius": 15.0,
+                                               "sh_degree": sh_degree, "reference_format": "auto",
+                                               "distogram": distogram}
+    module = QAModule(23 + 2 * n_references, N_ERROR_BINS * n_references + 2, (sh_degree + 1) ** 2,
+                      hidden=4, resnet_blocks=1, resnet_channels=4, egnn_layers=1, features=features)
+    path = tmp / "in" / "qa.ckpt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
+                "pytorch-lightning_version": lightning.__version__}, path)
+    return path
+
+
+def _qa_graphs(tmp: Path, n_references: int = 5) -> Path:
+    """``pgml qa build-graphs`` output of a simulated target, written under tmp/in."""
+    out = tmp / "in" / "graphs.pt"
+    assert main(["qa", "build-graphs", "--targets", str(qa_target(tmp)), "--output", str(out),
+                 "--n-references", str(n_references)]) == 0
+    return out
+
+
+def _qa_graphs_two_settings(tmp: Path) -> tuple[Path, Path]:
+    """Graph files of one target built with 5 and with 2 references."""
+    target = qa_target(tmp)
+    out = [tmp / "in" / "g5.pt", tmp / "in" / "g2.pt"]
+    for path, n in zip(out, ("5", "2"), strict=True):
+        assert main(["qa", "build-graphs", "--targets", str(target), "--output", str(path), "--n-references", n]) == 0
+    return out[0], out[1]
+
+
+def qa_build_target_without_pkls(tmp: Path) -> Path:
+    target = qa_target(tmp)
+    for pkl in (target / "alphafold").glob("*.pkl"):
+        pkl.unlink()
+    return target
+
+
+def _qa_to_colabfold(target: Path, scores: str | None = None) -> None:
+    """Rewrite the simulated AlphaFold directory in ColabFold's layout (``scores``: the JSON text of rank 1)."""
+    import json
+    import pickle
+
+    folder = target / "alphafold"
+    for k in range(1, 6):
+        tag = f"rank_{k:03d}_alphafold2_ptm_model_{k}_seed_000"
+        result = pickle.loads((folder / f"result_model_{k}.pkl").read_bytes())
+        (folder / f"result_model_{k}.pkl").rename(folder / f"job_all_{tag}.pickle")
+        (folder / f"relaxed_model_{k}.pdb").rename(folder / f"job_unrelaxed_{tag}.pdb")
+        text = scores if scores is not None and k == 1 else json.dumps({"plddt": result["plddt"].tolist()})
+        (folder / f"job_scores_{tag}.json").write_text(text)
+
+
+def qa_build_flags(*flags: str) -> Callable[[Path, Resources], list[str]]:
+    return lambda t, r: ["qa", "build-graphs", "--targets", str(qa_target(t)), "--output", str(t / "out" / "g.pt"),
+                         *flags]
+
+
+def qa_score_with(native: Callable[[Path], Path], model: Callable[[Path], Path],
+                  *extra: str) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        target = qa_target(tmp)
+        return ["qa", "score", "--native", str(native(target)), "--models", str(model(target)),
+                *[e.format(target=target, tmp=tmp) for e in extra]]
+    return build
+
+
+def qa_simulate_flags(*flags: str, output: str = "out") -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        native = write(tmp / "in" / "native.pdb.gz", (DEMO_STRUCTURES / "1UBI.pdb.gz").read_bytes())
+        return ["qa", "simulate", "--natives", str(native), "--output-dir", str(tmp / output), *flags]
+    return build
+
+
+def qa_split_with(graphs: Callable[[Path], Path], *flags: str) -> Callable[[Path, Resources], list[str]]:
+    return lambda t, r: ["qa", "split", "--graphs", str(graphs(t)), "--output", str(t / "out" / "split.tsv"), *flags]
+
+
+def qa_train_with(graphs: Callable[[Path], Path], split: Callable[[Path], Path],
+                  *flags: str) -> Callable[[Path, Resources], list[str]]:
+    return lambda t, r: ["qa", "train", "--graphs", str(graphs(t)), "--split", str(split(t)),
+                         "--output-dir", str(t / "out"), "--epochs", "1", *flags]
+
+
+def _qa_torch_file(obj: object) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        import torch
+
+        path = tmp / "in" / "graphs.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(obj, path)
+        return path
+    return make
+
+
+def _qa_split_table(tmp: Path) -> Path:
+    return write(tmp / "in" / "split.tsv", "id\tsplit\n1UBI\ttrain\n")
+
+
+def qa_evaluate_with(files: dict[str, str]) -> Callable[[Path, Resources], list[str]]:
+    def build(tmp: Path, res: Resources) -> list[str]:
+        folder = mkdir(tmp / "in" / "pred")
+        for name, text in files.items():
+            write(folder / name, text)
+        return ["qa", "evaluate", "--predictions", str(folder), "--output-dir", str(tmp / "out")]
+    return build
+
+
 QA_CASES: list[Case] = [
+    # build-graphs: targets, flags, models, references, natives
+    Case("qa-build-target-is-a-file", lambda t, r: ["qa", "build-graphs", "--targets", str(qa_target(t) / "native.pdb"),
+                                                    "--output", str(t / "out" / "g.pt")],
+         r"native\.pdb: a target is a directory holding models/, alphafold/"),
+    Case("qa-build-target-missing", lambda t, r: ["qa", "build-graphs", "--targets", str(t / "in" / "T9"),
+                                                  "--output", str(t / "out" / "g.pt")],
+         r"T9: target directory not found"),
+    Case("qa-build-graph-radius-nan", qa_build_flags("--graph-radius", "nan"), r"graph_radius must be a finite number"),
+    Case("qa-build-graph-radius-negative", qa_build_flags("--graph-radius", "-3"), r"graph_radius must be positive"),
+    Case("qa-build-zero-references", qa_build_flags("--n-references", "0"), r"n_references must be at least 1"),
+    Case("qa-build-harmonic-degree-too-high", qa_build_flags("--sh-degree", "9"), r"sh_degree must be in 0\.\.6"),
+    Case("qa-build-nan-coordinate-in-model",
+         qa_build_with(lambda t: _qa_set_field(t / "models" / "decoy_00.pdb", "CA", 5, 30, 38, "nan")),
+         r"decoy_00\.pdb: A:5:\w+:CA: 1 atom\(s\) with a NaN or infinite coordinate"),
+    Case("qa-build-nan-coordinate-in-native",
+         qa_build_with(lambda t: _qa_set_field(t / "native.pdb", "N", 3, 46, 54, "inf")),
+         r"native\.pdb: A:3:\w+:N: 1 atom\(s\) with a NaN or infinite coordinate"),
+    Case("qa-build-nan-plddt-in-pkl", qa_build_with(lambda t: _qa_pkl(t, lambda d: d["plddt"].__setitem__(3, np.nan))),
+         r"result_model_1\.pkl: plddt: 1 NaN or infinite value"),
+    Case("qa-build-nan-logits-in-pkl",
+         qa_build_with(lambda t: _qa_pkl(t, lambda d: d["distogram"]["logits"].__setitem__((0, 1, 2), np.nan))),
+         r"result_model_1\.pkl: distogram\.logits: 1 NaN or infinite value"),
+    Case("qa-build-unsorted-bin-edges",
+         qa_build_with(lambda t: _qa_pkl(t, lambda d: d["distogram"].__setitem__(
+             "bin_edges", d["distogram"]["bin_edges"][::-1].copy()))),
+         r"result_model_1\.pkl: distogram\.bin_edges: bin_edges must be an increasing list"),
+    Case("qa-build-plddt-length-differs",
+         qa_build_with(lambda t: _qa_pkl(t, lambda d: d.__setitem__("plddt", d["plddt"][:-2]))),
+         r"result_model_1\.pkl: plddt has shape \(18,\), distogram 20 residues"),
+    Case("qa-build-pkl-not-a-pickle", qa_build_with(lambda t: write(t / "alphafold" / "result_model_2.pkl", "text\n")),
+         r"result_model_2\.pkl: not a readable AlphaFold result pickle"),
+    Case("qa-build-pkl-without-its-pdb", qa_build_with(lambda t: (t / "alphafold" / "relaxed_model_3.pdb").unlink()),
+         r"result_model_3\.pkl: no relaxed_model_3\.pdb or unrelaxed_model_3\.pdb next to it"),
+    Case("qa-build-nan-plddt-in-reference-b-column",
+         lambda t, r: (_qa_set_field(qa_target(t) / "alphafold" / "relaxed_model_1.pdb", "CA", 4, 60, 66, "nan"),
+                       ["qa", "build-graphs", "--targets", str(t / "in" / "1UBI"), "--output", str(t / "out" / "g.pt"),
+                        "--reference-format", "pdb"])[1],
+         r"relaxed_model_1\.pdb: A:4:\w+: NaN or infinite pLDDT in the B column"),
+    Case("qa-build-alphafold-format-without-pkl",
+         lambda t, r: ([p.unlink() for p in (qa_target(t) / "alphafold").glob("*.pkl")],
+                       ["qa", "build-graphs", "--targets", str(t / "in" / "1UBI"), "--output", str(t / "out" / "g.pt"),
+                        "--reference-format", "alphafold"])[1],
+         r"alphafold: no result_model_\*\.pkl \(reference_format alphafold\)"),
+    Case("qa-build-output-inside-target",
+         lambda t, r: ["qa", "build-graphs", "--targets", str(qa_target(t)),
+                       "--output", str(t / "in" / "1UBI" / "models" / "decoy_00.pdb")],
+         r"decoy_00\.pdb: output file lies inside the input directory .*; choose another --output"),
+    # score
+    Case("qa-score-native-is-a-directory", qa_score_with(lambda t: t, lambda t: t / "models" / "decoy_00.pdb"),
+         r"1UBI: is a directory, not a structure file"),
+    Case("qa-score-model-of-another-protein",
+         qa_score_with(lambda t: t / "native.pdb", lambda t: write(t.parent / "other.pdb", pdb_text(full_atom_lines(12)))),
+         r"other\.pdb: sequence cannot be aligned to .*native\.pdb"),
+    Case("qa-score-nan-coordinate",
+         qa_score_with(lambda t: t / "native.pdb",
+                       lambda t: (_qa_set_field(t / "models" / "decoy_00.pdb", "C", 7, 38, 46, "nan"),
+                                  t / "models" / "decoy_00.pdb")[1]),
+         r"decoy_00\.pdb: A:7:\w+:C: 1 atom\(s\) with a NaN or infinite coordinate"),
+    Case("qa-score-output-over-a-model",
+         qa_score_with(lambda t: t / "native.pdb", lambda t: t / "models" / "decoy_00.pdb",
+                       "--output", "{target}/models/decoy_00.pdb"),
+         r"decoy_00\.pdb: output file is the input .*; choose another --output"),
+    # simulate
+    Case("qa-simulate-perturbation-nan", qa_simulate_flags("--max-perturbation", "nan"),
+         r"max_perturbation must be a finite number, got nan"),
+    Case("qa-simulate-zero-decoys", qa_simulate_flags("--n-decoys", "0"), r"n_decoys must be at least 1"),
+    Case("qa-simulate-output-holds-the-native", qa_simulate_flags(output="in"),
+         r"output directory holds input file .*native\.pdb\.gz; choose another --output-dir"),
+    # split
+    Case("qa-split-fraction-nan", qa_split_with(_qa_graphs, "--val-fraction", "nan"),
+         r"val_fraction must be a finite number, got nan"),
+    Case("qa-split-fractions-leave-no-training", qa_split_with(_qa_graphs, "--val-fraction", "0.5", "--test-fraction", "0.5"),
+         r"val_fraction \+ test_fraction must be below 1"),
+    Case("qa-split-graphs-not-a-list", qa_split_with(_qa_torch_file({"graphs": []})),
+         r"graphs\.pt: not a graph file of `pgml qa build-graphs` \(holds dict"),
+    Case("qa-split-graphs-of-another-chain", qa_split_with(_qa_torch_file([{"x": 1}])),
+         r"graphs\.pt: item 0: not a qa model graph of this pgml \(no x, pair"),
+    Case("qa-split-graphs-text-file", qa_split_with(lambda t: write(t / "in" / "graphs.pt", "not torch\n")),
+         r"graphs\.pt: not a graph file of `pgml qa build-graphs`"),
+    # train
+    Case("qa-train-lr-nan", qa_train_with(_qa_graphs, _qa_split_table, "--lr", "nan"), r"lr must be a finite number"),
+    Case("qa-train-split-is-binary", qa_train_with(_qa_graphs, lambda t: _qa_torch_file([1])(t)),
+         r"graphs\.pt: not a text split table \(binary content\)"),
+    Case("qa-train-graphs-is-a-directory", qa_train_with(lambda t: mkdir(t / "in" / "gdir"), _qa_split_table),
+         r"gdir: is a directory; give the \.pt files"),
+    Case("qa-train-no-validation-target", qa_train_with(_qa_graphs, _qa_split_table),
+         r"split\.tsv: 1 training and 0 validation models; need both"),
+    Case("qa-train-graphs-of-other-settings",
+         lambda t, r: ["qa", "train", "--graphs", *map(str, _qa_graphs_two_settings(t)),
+                       "--split", str(_qa_split_table(t)), "--output-dir", str(t / "out")],
+         r"g2\.pt: built with other feature settings"),
+    # predict, importance, evaluate
+    Case("qa-predict-features-of-other-settings",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t)), "--targets", str(qa_target(t)),
+                       "--n-references", "2", "--output-dir", str(t / "out")],
+         r"decoy_00\.pdb: 1UBI/decoy_00: features of 27 node, 20 pair and 9 edge channels, the model was trained "
+         r"on 33, 47 and 9"),
+    Case("qa-predict-flag-differs-from-the-model",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, distogram=True)), "--targets",
+                       str(qa_target(t)), "--n-references", "2", "--output-dir", str(t / "out")],
+         r"n_references: the model was trained with n_references=5; --n-references 2 would build other inputs"),
+    Case("qa-predict-distogram-model-on-structures-only",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, distogram=True)), "--targets",
+                       str(qa_build_target_without_pkls(t)), "--output-dir", str(t / "out")],
+         r"alphafold: the model was trained with distogram channels on; these references have no distogram"),
+    Case("qa-predict-distogram-model-with-pdb-format",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, distogram=True)), "--targets",
+                       str(qa_target(t)), "--reference-format", "pdb", "--output-dir", str(t / "out")],
+         r"reference_format: the model was trained with distogram channels on; --reference-format pdb"),
+    Case("qa-predict-graphs-of-other-settings",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, n_references=2, distogram=True)),
+                       "--graphs", str(_qa_graphs(t)), "--output-dir", str(t / "out")],
+         r"1UBI/decoy_00: built with n_references=5, the model was trained with 2"),
+    Case("qa-predict-card-of-another-chain",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t, distogram=True)), "--targets",
+                       str(qa_target(t)), "--output-dir", str(t / "out")]
+         if write(t / "in" / "model.json", '{"chain": "bfactor", "inputs": {}}') else [],
+         r"model\.json: model card is for the 'bfactor' chain, not 'qa'"),
+    Case("qa-build-colabfold-scores-without-plddt",
+         qa_build_with(lambda t: _qa_to_colabfold(t, scores='{"pae": []}')),
+         r"job_scores_rank_001_alphafold2_ptm_model_1_seed_000\.json: not a ColabFold scores JSON"),
+    Case("qa-build-colabfold-plddt-too-short",
+         qa_build_with(lambda t: _qa_to_colabfold(t, scores='{"plddt": [90.0, 80.0]}')),
+         r"json: plddt: plddt has 2 values, the structure 20 residues"),
+    Case("qa-predict-nothing-to-predict",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t)), "--graphs", str(_qa_graphs(t)),
+                       "--split", str(_qa_split_table(t)), "--output-dir", str(t / "out")],
+         r"nothing to predict \(no --graphs models in the subset"),
+    Case("qa-predict-output-dir-is-the-target",
+         lambda t, r: ["qa", "predict", "--model", str(_qa_checkpoint(t)), "--targets", str(qa_target(t)),
+                       "--output-dir", str(t / "in" / "1UBI")],
+         r"output directory is the input .*1UBI; choose another --output-dir"),
+    Case("qa-importance-zero-repeats",
+         lambda t, r: ["qa", "importance", "--model", str(_qa_checkpoint(t)), "--graphs", str(_qa_graphs(t)),
+                       "--split", str(_qa_split_table(t)), "--repeats", "0", "--output-dir", str(t / "out")],
+         r"--repeats must be at least 1, got 0"),
+    Case("qa-evaluate-predictions-missing",
+         lambda t, r: ["qa", "evaluate", "--predictions", str(t / "in" / "none"), "--output-dir", str(t / "out")],
+         r"none: not an output directory of `pgml qa predict`"),
+    Case("qa-evaluate-models-without-true-column",
+         qa_evaluate_with({"residues.tsv": "target\tmodel\ttrue\tpredicted\taf2_consensus\taf2_plddt\n"
+                                           "T\tm\t0.5\t0.5\t0.5\t0.5\n",
+                           "models.tsv": "target\tmodel\tpredicted\n"}),
+         r"models\.tsv: .*true_lddt"),
+    Case("qa-evaluate-no-native", qa_evaluate_with({
+        "residues.tsv": "target\tmodel\ttrue\tpredicted\taf2_consensus\taf2_plddt\nT\tm\tn/a\t0.5\t0.5\t0.5\n",
+        "models.tsv": "target\tmodel\ttrue_lddt\tgdt_ts\tpredicted\taf2_consensus\taf2_plddt\n"
+                      "T\tm\tn/a\tn/a\t0.5\t0.5\t0.5\n"}),
+         r"no residue has a true lDDT"),
 ]
 
 # ==== fold ====

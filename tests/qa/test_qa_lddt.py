@@ -107,11 +107,16 @@ def test_gdt_and_tm_of_identical_and_moved_structures() -> None:
     r, t = (x.numpy() for x in rigid_motion(3))
     moved = native @ r.T + t
     assert gdt_ts(moved, native) == pytest.approx(1.0)
-    assert tm_score(moved, native, "A" * 40, "A" * 40) == pytest.approx(1.0, abs=1e-4)
+    assert tm_score(moved, native, "A" * 40) == pytest.approx(1.0, abs=1e-4)
     # half the residues displaced by 20 Å: those are beyond every GDT cutoff -> GDT-TS 0.5
     bad = moved.copy()
     bad[20:] += 20.0
     assert gdt_ts(bad, native) == pytest.approx(0.5)
-    assert 0.3 < tm_score(bad, native, "A" * 40, "A" * 40) < 0.6
+    assert 0.3 < tm_score(bad, native, "A" * 40) < 0.6
+    # residues the model lacks (NaN rows) count against it: native length in the denominator
+    cut = moved.copy()
+    cut[:10] = np.nan
+    assert gdt_ts(cut, native) == pytest.approx(30 / 40)
+    assert tm_score(cut, native, "A" * 40) == pytest.approx(30 / 40, abs=1e-4)
     rot, shift = kabsch(moved, native)
     np.testing.assert_allclose(moved @ rot.T + shift, native, atol=1e-8)

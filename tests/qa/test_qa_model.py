@@ -56,17 +56,17 @@ def test_predicted_lddt_invariant_to_rigid_motion(samples, architecture: str) ->
     s = samples[1]
     net = _net(s, architecture)
     args = [t.double() for t in (s.x, s.pair)]
-    fn = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double())[0]  # noqa: E731
+    fn = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double(), s.sh2d.double())[0]  # noqa: E731
     if architecture == "egnn":
         check_rigid_motion(fn, s.pos.double(), atol=1e-6)
     else:  # the SH variant reads no coordinates: invariant trivially, positions pass through
-        out = net(*args, s.pos.double(), s.edge_index, s.edge_attr.double())
+        out = net(*args, s.pos.double(), s.edge_index, s.edge_attr.double(), s.sh2d.double())
         r, t = rigid_motion(0)
-        moved = net(*args, s.pos.double() @ r.T + t, s.edge_index, s.edge_attr.double())
+        moved = net(*args, s.pos.double() @ r.T + t, s.edge_index, s.edge_attr.double(), s.sh2d.double())
         torch.testing.assert_close(out[0], moved[0])
     # the EGNN's updated coordinates are equivariant
     if architecture == "egnn":
-        fn2 = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double())[3]  # noqa: E731
+        fn2 = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double(), s.sh2d.double())[3]  # noqa: E731
         check_rigid_motion(fn2, s.pos.double(), equivariant_outputs=(0,), atol=1e-6)
 
 
@@ -95,23 +95,56 @@ def test_pipeline_invariant_to_rigid_motion(tmp_path, target, samples) -> None:
     torch.testing.assert_close(moved.x[:, rsa], original.x[:, rsa], atol=0.03, rtol=0)
     keep = [k for k in range(moved.x.size(1)) if k != rsa]
     torch.testing.assert_close(moved.x[:, keep], original.x[:, keep], atol=2e-3, rtol=1e-3)
-    for key in ("pair", "edge_attr", "y", "consensus"):
-        torch.testing.assert_close(getattr(moved, key), getattr(original, key), atol=2e-3, rtol=1e-3)
+    for key in ("pair", "edge_attr", "sh2d", "y", "err", "consensus"):
+        torch.testing.assert_close(getattr(moved, key), getattr(original, key), atol=2e-3, rtol=1e-3, equal_nan=True)
     net = _net(original)
-    run = lambda s: net(s.x.double(), s.pair.double(), s.pos.double(), s.edge_index, s.edge_attr.double())[0]  # noqa: E731
+    run = lambda s: net(s.x.double(), s.pair.double(), s.pos.double(), s.edge_index, s.edge_attr.double(), s.sh2d.double())[0]  # noqa: E731
     torch.testing.assert_close(run(moved), run(original), atol=5e-3, rtol=0)
 
 
+SCORES = torch.tensor([0, 0.25, 0.5, 0.75, 1, 0.75, 0.5, 0.25, 0], dtype=torch.float64)
+
+
 def test_initial_estimate_is_eq_5_3(samples) -> None:
+    """q_i = sum_j c_ij sum_k p_ijk s_k / sum_j c_ij over all j != i, c the contact probability."""
     s = samples[0]
     net = _net(s)
     with torch.no_grad():
-        _, logits, initial, *_ = net(s.x.double(), s.pair.double(), s.pos.double(), s.edge_index, s.edge_attr.double())
+        _, logits, initial, *_ = net(s.x.double(), s.pair.double(), s.pos.double(), s.edge_index,
+                                     s.edge_attr.double(), s.sh2d.double())
+    contact = s.pair[-2].double()
+    assert float(contact.sum()) > 0  # the simulated references carry distograms
+    for i in (0, 5, 17):
+        c = contact[i].clone()
+        c[i] = 0
+        expected = (c * (logits[i].softmax(-1) * SCORES).sum(-1)).sum() / c.sum()
+        assert float(initial[i]) == pytest.approx(float(expected))
+    # without distograms the model's own contacts (Cβ within 15 Å) weight the pairs
+    pair = s.pair.double().clone()
+    pair[-2] = 0
+    with torch.no_grad():
+        _, logits, initial, *_ = net(s.x.double(), pair, s.pos.double(), s.edge_index, s.edge_attr.double(),
+                                     s.sh2d.double())
+    near = (pair[-1] * 20 <= 15).double()
     i = 5
-    neighbours = s.edge_index[0][s.edge_index[1] == i]
-    scores = torch.tensor([0, 0.25, 0.5, 0.75, 1, 0.75, 0.5, 0.25, 0], dtype=torch.float64)
-    expected = (logits[i, neighbours].softmax(-1) * scores).sum(-1).mean()
+    near[i, i] = 0
+    expected = (near[i] * (logits[i].softmax(-1) * SCORES).sum(-1)).sum() / near[i].sum()
     assert float(initial[i]) == pytest.approx(float(expected))
+
+
+def test_harmonics_enter_the_resnet(samples) -> None:
+    """The 2-D harmonics are read by the ResNet: they change the initial errors."""
+    s = samples[0]
+    net = _net(s)
+    args = (s.x.double(), s.pair.double(), s.pos.double(), s.edge_index, s.edge_attr.double())
+    with torch.no_grad():
+        a = net(*args, s.sh2d.double())[1]
+        b = net(*args, torch.zeros_like(s.sh2d.double()))[1]
+    assert not torch.allclose(a, b)
+    assert s.sh2d.shape == (9, 30, 30) and float(s.sh2d[:, 3, 3].abs().sum()) == 0.0
+    # Y_00 = 1 / (2 sqrt(pi)) for every ordered pair i != j
+    off = ~torch.eye(30, dtype=torch.bool)
+    torch.testing.assert_close(s.sh2d[0][off], torch.full((870,), 0.5 / np.pi ** 0.5, dtype=torch.float32))
 
 
 def test_line_graph_hand_made() -> None:
@@ -141,17 +174,17 @@ def test_final_error_logits_invariant_to_rigid_motion(samples, architecture: str
     s = samples[1]
     net = _net(s, architecture)
     args = [t.double() for t in (s.x, s.pair)]
-    out = net(*args, s.pos.double(), s.edge_index, s.edge_attr.double())
+    out = net(*args, s.pos.double(), s.edge_index, s.edge_attr.double(), s.sh2d.double())
     final, pairs = out[4], out[5]
-    assert final.shape == (pairs.size(1), 9) and bool((pairs[0] < pairs[1]).all())
+    assert final.shape == (pairs.size(1),) and bool((pairs[0] < pairs[1]).all())  # errors in Å
     # every undirected edge of the residue graph is one pair
     assert pairs.size(1) == s.edge_index.size(1) // 2
-    fn = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double())[4]  # noqa: E731
+    fn = lambda pos: net(*args, pos, s.edge_index, s.edge_attr.double(), s.sh2d.double())[4]  # noqa: E731
     check_rigid_motion(fn, s.pos.double(), atol=1e-6)
 
 
-def test_loss_is_initial_ce_plus_5_mse_plus_final_ce(samples) -> None:
-    """Section 5.2.4: CE on the initial errors + 5 × MSE on lDDT + CE on the final errors."""
+def test_loss_is_initial_ce_plus_5_mse_plus_final_mse(samples) -> None:
+    """Section 5.3: CE on the initial errors + 5 × MSE on lDDT + MSE on the final distance errors (Å)."""
     from torch.nn.functional import cross_entropy, mse_loss
 
     from pgml.qa.module import QAModule
@@ -164,10 +197,13 @@ def test_loss_is_initial_ce_plus_5_mse_plus_final_ce(samples) -> None:
         loss, _ = module.loss(s)
         lddt, logits, _, _, final, pairs = module(s)
     valid = s.err_bin >= 0
-    target = s.err_bin[pairs[0], pairs[1]]
-    assert (target >= 0).sum() > 10  # pairs within 15 Å of the native too: the final CE is not empty
+    target = s.err[pairs[0], pairs[1]]
+    known = ~torch.isnan(target)
+    assert known.sum() > 10  # pairs within 15 Å of the native too: the final MSE is not empty
+    # the error targets are the signed Cβ errors whose bins are err_bin
+    assert torch.equal(~torch.isnan(s.err), valid)
     expected = (cross_entropy(logits[valid], s.err_bin[valid]) + 5 * mse_loss(lddt, s.y)
-                + cross_entropy(final[target >= 0], target[target >= 0]))
+                + mse_loss(final[known], target[known]))
     assert float(loss) == pytest.approx(float(expected), rel=1e-5)
 
 

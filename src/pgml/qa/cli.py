@@ -14,7 +14,6 @@ import logging
 from pathlib import Path
 
 from pgml.cliargs import output_dir, output_file
-from pgml.fileio import check_output_dir, check_output_file
 from pgml.qa.params import (
     ARCHITECTURES,
     REFERENCE_FORMATS,
@@ -33,7 +32,6 @@ OUTPUT_FORMATS = ("auto", "pdb", "cif")
 def _simulate(args: argparse.Namespace) -> int:
     from pgml.qa.simulate import simulate_target
 
-    check_output_dir(args.output_dir, inputs=args.natives)
     config = SimulateConfig(n_decoys=args.n_decoys, max_perturbation=args.max_perturbation,
                             max_residues=args.max_residues)
     for native in args.natives:
@@ -47,7 +45,6 @@ def _build_graphs(args: argparse.Namespace) -> int:
     from pgml.fileio import atomic_path
     from pgml.qa.samples import target_samples
 
-    check_output_file(args.output, inputs=args.targets)
     config = FeatureConfig(n_references=args.n_references, graph_radius=args.graph_radius,
                            sh_degree=args.sh_degree, reference_format=args.reference_format)
     samples = [s for target in args.targets for s in target_samples(target, config)]
@@ -61,10 +58,11 @@ def _split(args: argparse.Namespace) -> int:
     from pgml.qa.split import split_targets
     from pgml.runtime import n_threads
 
-    check_output_file(args.output, inputs=args.graphs)
     config = SplitConfig(val_fraction=args.val_fraction, test_fraction=args.test_fraction,
                          min_seq_id=args.min_seq_id, coverage=args.coverage)
-    split_targets(args.graphs, args.output, config, seed=args.seed, threads=n_threads())
+    lists = {name: path for name, path in (("train", args.train_list), ("val", args.val_list),
+                                           ("test", args.test_list)) if path is not None}
+    split_targets(args.graphs, args.output, config, seed=args.seed, threads=n_threads(), lists=lists or None)
     return 0
 
 
@@ -75,31 +73,35 @@ def _train(args: argparse.Namespace) -> int:
                          resnet_channels=args.resnet_channels, egnn_layers=args.egnn_layers,
                          lddt_weight=args.lddt_weight, optimizer=args.optimizer, lr=args.lr,
                          weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, seed=args.seed)
-    check_output_dir(args.output_dir, inputs=[*args.graphs, args.split])
     train_model(args.graphs, args.split, args.output_dir, config, device=args.device)
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from pgml.qa.predict import load_module, predict_files
+    from pgml.errors import InputError
+    from pgml.qa.predict import (
+        check_graph_settings,
+        feature_config_for,
+        load_module,
+        model_settings,
+        predict_files,
+    )
     from pgml.qa.samples import target_samples
-    from pgml.qa.training import load_samples, samples_of
+    from pgml.qa.training import load_samples, read_split, samples_of
 
-    inputs = [args.model, *(args.graphs or []), *([args.split] if args.split else []), *(args.targets or [])]
-    check_output_dir(args.output_dir, inputs=inputs)
     module = load_module(args.model, args.device)
+    settings = model_settings(module, args.model)
     samples = load_samples(args.graphs or [])
     if args.split:
-        from pgml.split import read_split_table
-
-        samples = samples_of(samples, read_split_table(args.split), args.subset)
+        samples = samples_of(samples, read_split(args.split), args.subset)
+    check_graph_settings(settings, samples)
     if args.targets:
-        config = FeatureConfig(n_references=args.n_references, graph_radius=args.graph_radius,
-                               sh_degree=args.sh_degree, reference_format=args.reference_format)
-        samples += [s for target in args.targets for s in target_samples(target, config)]
+        config, require_distogram = feature_config_for(settings, {
+            "n_references": args.n_references, "graph_radius": args.graph_radius, "sh_degree": args.sh_degree,
+            "reference_format": args.reference_format})
+        samples += [s for target in args.targets
+                    for s in target_samples(target, config, require_distogram=require_distogram)]
     if not samples:
-        from pgml.errors import InputError
-
         raise InputError("nothing to predict (no --graphs models in the subset, no --targets)")
     predict_files(module, samples, args.output_dir, fmt=args.format)
     return 0
@@ -108,7 +110,6 @@ def _predict(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.qa.evaluate import evaluate_predictions
 
-    check_output_dir(args.output_dir, inputs=[args.predictions])
     evaluate_predictions(args.predictions, args.output_dir)
     return 0
 
@@ -117,17 +118,22 @@ def _importance(args: argparse.Namespace) -> int:
     from pgml.fileio import atomic_dir
     from pgml.qa.importance import permutation_importance, plot_importance
     from pgml.qa.predict import load_module
-    from pgml.qa.training import load_samples, samples_of
-    from pgml.split import read_split_table
+    from pgml.qa.training import load_samples, read_split, samples_of
     from pgml.tables import write_tsv
 
-    check_output_dir(args.output_dir, inputs=[args.model, *args.graphs, args.split])
+    if args.repeats < 1:
+        from pgml.errors import InputError
+
+        raise InputError(f"--repeats must be at least 1, got {args.repeats}")
     module = load_module(args.model, "cpu")
-    samples = samples_of(load_samples(args.graphs), read_split_table(args.split), args.subset)
+    samples = samples_of(load_samples(args.graphs), read_split(args.split), args.subset)
     if not samples:
         from pgml.errors import InputError
 
         raise InputError(f"no {args.subset} models", path=args.split)
+    from pgml.qa.predict import check_feature_sizes
+
+    check_feature_sizes(module, samples)
     table = permutation_importance(module, samples, repeats=args.repeats, seed=args.seed)
     with atomic_dir(args.output_dir) as tmp:
         write_tsv(table, tmp / "feature_importance.tsv", float_format="%.5f")
@@ -143,21 +149,26 @@ def _score(args: argparse.Namespace) -> int:
     if args.output:
         from pgml.tables import write_tsv
 
-        check_output_file(args.output, inputs=[args.native, *args.models])
-        write_tsv(table, args.output, float_format="%.4f")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        write_tsv(table, args.output, float_format="%.4f", na_rep="n/a")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="n/a"))
     return 0
 
 
-def _add_feature_args(p: argparse.ArgumentParser) -> None:
+def _add_feature_args(p: argparse.ArgumentParser, *, from_model: bool = False) -> None:
+    """Feature flags; with ``from_model`` (predict) they default to the trained model's settings."""
     feat = FeatureConfig()
-    p.add_argument("--n-references", type=int, default=feat.n_references,
-                   help="reference predictions used (fewer on disk are reused in turn)")
-    p.add_argument("--graph-radius", type=float, default=feat.graph_radius, help="Cα radius of the residue graph (Å)")
-    p.add_argument("--sh-degree", type=int, default=feat.sh_degree, help="highest degree of the spherical harmonics")
-    p.add_argument("--reference-format", choices=REFERENCE_FORMATS, default=feat.reference_format,
-                   help="alphafold: result pkls + PDBs; pdb: structures only (pLDDT from the B column, "
-                        "distogram channels off); auto: pkls when present")
+    default = (lambda value: None) if from_model else (lambda value: value)  # noqa: E731
+    note = " (default: the model's setting)" if from_model else ""
+    p.add_argument("--n-references", type=int, default=default(feat.n_references),
+                   help=f"reference predictions used (fewer on disk are reused in turn){note}")
+    p.add_argument("--graph-radius", type=float, default=default(feat.graph_radius),
+                   help=f"Cα radius of the residue graph (Å){note}")
+    p.add_argument("--sh-degree", type=int, default=default(feat.sh_degree),
+                   help=f"highest degree of the spherical harmonics{note}")
+    p.add_argument("--reference-format", choices=REFERENCE_FORMATS, default=default(feat.reference_format),
+                   help="alphafold: result pkls + PDBs; colabfold: ranked PDBs + scores JSON (+ --save-all "
+                        "pickles: distogram channels on); pdb: structures only (pLDDT from the B column, "
+                        f"distogram channels off); auto: the layout of the directory{note}")
 
 
 def register(steps: argparse._SubParsersAction) -> None:
@@ -181,13 +192,19 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     p.set_defaults(func=_build_graphs)
 
-    p = steps.add_parser("split", help="train/validation/test targets by sequence identity (MMseqs2)")
+    p = steps.add_parser("split", help="train/validation/test targets by sequence identity (MMseqs2) or by lists")
     p.add_argument("--graphs", nargs="+", type=Path, required=True, help=".pt files from `build-graphs`")
     output_file(p, "--output", type=Path, required=True, help="TSV: id (target), split, group")
     p.add_argument("--val-fraction", type=float, default=split.val_fraction)
     p.add_argument("--test-fraction", type=float, default=split.test_fraction)
     p.add_argument("--min-seq-id", type=float, default=split.min_seq_id)
     p.add_argument("--coverage", type=float, default=split.coverage)
+    p.add_argument("--train-list", type=Path, default=split.train_list,
+                   help="list split: training target ids, one per line (e.g. EnQA's af2_train.txt)")
+    p.add_argument("--val-list", type=Path, default=split.val_list,
+                   help="list split: validation target ids (default: --val-fraction of the training targets)")
+    p.add_argument("--test-list", type=Path, default=split.test_list,
+                   help="list split: test target ids (e.g. EnQA's af2_test.txt)")
     p.add_argument("--seed", type=int, default=0)
     add_threads_argument(p)
     p.set_defaults(func=_split)
@@ -223,7 +240,7 @@ def register(steps: argparse._SubParsersAction) -> None:
     output_dir(p, "--output-dir", type=Path, required=True,
                    help="writes residues.tsv, models.tsv, structures/<target>/<model>.pdb|cif")
     p.add_argument("--format", choices=OUTPUT_FORMATS, default="auto", help="structure format written")
-    _add_feature_args(p)
+    _add_feature_args(p, from_model=True)
     add_threads_argument(p)
     add_device_argument(p)
     p.set_defaults(func=_predict)

@@ -34,7 +34,7 @@ def _mse(module, samples: list, change=None) -> float:  # noqa: ANN001
             x, pair = s.x, s.pair
             if change is not None:
                 x, pair = change(s, x.clone(), pair.clone())
-            pred = module.model(x, pair, s.pos, s.edge_index, s.edge_attr)[0]
+            pred = module.model(x, pair, s.pos, s.edge_index, s.edge_attr, s.sh2d)[0]
             known = ~torch.isnan(s.y)
             errors.append(((pred[known] - s.y[known]) ** 2).numpy())
     return float(np.concatenate(errors).mean())

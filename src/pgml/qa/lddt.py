@@ -64,13 +64,20 @@ def lddt(reference: np.ndarray, model: np.ndarray, residue: np.ndarray | None = 
     return glob, per_residue
 
 
+def pair_errors(reference: np.ndarray, model: np.ndarray, radius: float = LDDT_RADIUS) -> np.ndarray:
+    """(R, R) signed error ``d_reference - d_model`` (Å) of Cβ pairs (i != j) within ``radius`` in the
+    reference; NaN elsewhere (and where either lacks the atom). The target of the final-error MSE."""
+    d_ref = np.linalg.norm(reference[:, None] - reference[None], axis=-1)
+    d_mod = np.linalg.norm(model[:, None] - model[None], axis=-1)
+    valid = (d_ref <= radius) & ~np.eye(len(reference), dtype=bool) & ~np.isnan(d_ref) & ~np.isnan(d_mod)
+    return np.where(valid, d_ref - d_mod, np.nan)
+
+
 def pair_error_bins(reference: np.ndarray, model: np.ndarray, radius: float = LDDT_RADIUS) -> np.ndarray:
     """(R, R) index of the lDDT error bin of ``d_reference - d_model`` for Cβ pairs (i != j) within
     ``radius`` in the reference; -1 elsewhere. The training target of the 9-bin distance errors."""
     from pgml.qa.params import ERROR_BIN_EDGES
 
-    d_ref = np.linalg.norm(reference[:, None] - reference[None], axis=-1)
-    d_mod = np.linalg.norm(model[:, None] - model[None], axis=-1)
-    bins = np.digitize(d_ref - d_mod, ERROR_BIN_EDGES, right=True)
-    valid = (d_ref <= radius) & ~np.eye(len(reference), dtype=bool) & ~np.isnan(d_ref) & ~np.isnan(d_mod)
-    return np.where(valid, bins, -1)
+    errors = pair_errors(reference, model, radius)
+    bins = np.digitize(np.nan_to_num(errors), ERROR_BIN_EDGES, right=True)
+    return np.where(np.isnan(errors), -1, bins)

@@ -1,9 +1,10 @@
 """``QAModule``: the Lightning wrapper that trains EnQA [enqa].
 
-Loss (section 5.2.4): cross-entropy of the initial 9-bin distance errors against the true error bins
+Loss (section 5.3): cross-entropy of the initial 9-bin distance errors against the true error bins
 (pairs within 15 Å in the native), plus ``lddt_weight`` (5) times the MSE of the per-residue lDDT
-(residues with a native counterpart), plus the cross-entropy of the final (edge-level EGNN) error
-logits of the graph's residue pairs against the same bins. One model per batch (pair features differ in size).
+(residues with a native counterpart), plus the MSE of the final (edge-level EGNN) distance errors of
+the graph's residue pairs against the true signed errors d_native - d_model in Å. One model per batch
+(pair features differ in size).
 Validation logs ``val_loss`` (the same loss) and ``val_pearson`` (per-residue Pearson over all
 validation residues).
 """
@@ -37,7 +38,9 @@ class QAModule(pl.LightningModule):
                  hidden: int = _T.hidden, resnet_blocks: int = _T.resnet_blocks,
                  resnet_channels: int = _T.resnet_channels, egnn_layers: int = _T.egnn_layers,
                  lddt_weight: float = _T.lddt_weight, optimizer: str = _T.optimizer, lr: float = _T.lr,
-                 weight_decay: float = _T.weight_decay) -> None:
+                 weight_decay: float = _T.weight_decay, features: dict | None = None) -> None:
+        """``features``: the feature settings of the training graphs (:func:`pgml.qa.samples.feature_settings`),
+        kept in the checkpoint so that ``predict`` builds its inputs the same way."""
         super().__init__()
         self.save_hyperparameters()
         self.model = EnQA(node_dim, pair_dim, edge_dim, hidden=hidden, resnet_blocks=resnet_blocks,
@@ -45,19 +48,20 @@ class QAModule(pl.LightningModule):
         self._val: list[tuple[np.ndarray, np.ndarray, float]] = []
 
     def forward(self, data: Any) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
-        return self.model(data.x, data.pair, data.pos, data.edge_index, data.edge_attr)
+        return self.model(data.x, data.pair, data.pos, data.edge_index, data.edge_attr, data.sh2d)
 
     def loss(self, data: Any) -> tuple[Tensor, Tensor]:
         lddt, logits, _, _, final, pairs = self(data)
         cross_entropy = torch.nn.functional.cross_entropy
         valid = data.err_bin >= 0
         ce = cross_entropy(logits[valid], data.err_bin[valid]) if valid.any() else lddt.sum() * 0
-        target = data.err_bin[pairs[0], pairs[1]]
-        valid_pairs = target >= 0
-        ce_final = cross_entropy(final[valid_pairs], target[valid_pairs]) if valid_pairs.any() else final.sum() * 0
+        target = data.err[pairs[0], pairs[1]]
+        valid_pairs = ~torch.isnan(target)
+        final_loss = (torch.nn.functional.mse_loss(final[valid_pairs], target[valid_pairs])
+                      if valid_pairs.any() else final.sum() * 0)
         known = ~torch.isnan(data.y)
         mse = torch.nn.functional.mse_loss(lddt[known], data.y[known])
-        return ce + self.hparams.lddt_weight * mse + ce_final, lddt
+        return ce + self.hparams.lddt_weight * mse + final_loss, lddt
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         loss, _ = self.loss(batch)

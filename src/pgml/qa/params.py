@@ -8,6 +8,7 @@ dataclasses, and ``workflow/schemas/config.schema.yaml`` repeats the defaults fo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from pgml.errors import InputError
@@ -27,9 +28,16 @@ CONTACT_CUTOFF = 15.0
 #: residues with relative SASA above this are solvent exposed (buriedness feature)
 EXPOSED_RSA = 0.25
 #: where a model's own prediction is read from in an AlphaFold output directory
-REFERENCE_FORMATS = ("auto", "alphafold", "pdb")
+REFERENCE_FORMATS = ("auto", "alphafold", "colabfold", "pdb")
 #: graph-convolution variant: the node-level EGNN of [enqa] or a spherical-harmonics graph convolution
 ARCHITECTURES = ("egnn", "sh")
+
+
+def check_finite(**values: float) -> None:
+    """Refuse NaN or infinite numeric settings (a NaN passes every ``<``/``>`` check silently)."""
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise InputError(f"{name} must be a finite number, got {value}")
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,12 @@ class FeatureConfig:
     n_references: int = 5
     graph_radius: float = 15.0
     sh_degree: int = 2
-    #: "alphafold": pkl + PDBs (distogram channels on when a pkl is there), "pdb": PDBs/mmCIFs only
+    #: "alphafold": pkl + PDBs; "colabfold": ranked PDBs + scores JSON (+ --save-all pickles, distogram
+    #: channels on when one is there); "pdb": PDBs/mmCIFs only; "auto": the layout of the directory
     reference_format: str = "auto"
 
     def __post_init__(self) -> None:
+        check_finite(graph_radius=self.graph_radius)
         if self.n_references < 1:
             raise InputError(f"n_references must be at least 1, got {self.n_references}")
         if self.graph_radius <= 0:
@@ -61,6 +71,15 @@ class SimulateConfig:
     n_decoys: int = 8
     max_perturbation: float = 6.0
     max_residues: int = 120
+
+    def __post_init__(self) -> None:
+        check_finite(max_perturbation=self.max_perturbation)
+        if self.n_decoys < 1:
+            raise InputError(f"n_decoys must be at least 1, got {self.n_decoys}")
+        if self.max_perturbation <= 0:
+            raise InputError(f"max_perturbation must be positive, got {self.max_perturbation}")
+        if self.max_residues < 10:
+            raise InputError(f"max_residues must be at least 10, got {self.max_residues}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_finite(lddt_weight=self.lddt_weight, lr=self.lr, weight_decay=self.weight_decay)
         if self.architecture not in ARCHITECTURES:
             raise InputError(f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
         if self.optimizer not in OPTIMIZERS:
@@ -91,13 +111,34 @@ class TrainConfig:
                 raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.lddt_weight < 0:
             raise InputError(f"lddt_weight must be >= 0, got {self.lddt_weight}")
+        if self.lr <= 0:
+            raise InputError(f"lr must be positive, got {self.lr}")
+        if self.weight_decay < 0:
+            raise InputError(f"weight_decay must be >= 0, got {self.weight_decay}")
 
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """Train/validation/test assignment of targets by sequence identity (``pgml qa split``)."""
+    """Train/validation/test assignment of targets by sequence identity or by lists (``pgml qa split``)."""
 
     val_fraction: float = 0.2
     test_fraction: float = 0.2
     min_seq_id: float = 0.3
     coverage: float = 0.8
+    #: list split (the chapter's temporal split): files of target ids per subset; None: identity split
+    train_list: str | None = None
+    val_list: str | None = None
+    test_list: str | None = None
+
+    def __post_init__(self) -> None:
+        check_finite(val_fraction=self.val_fraction, test_fraction=self.test_fraction,
+                     min_seq_id=self.min_seq_id, coverage=self.coverage)
+        for name in ("val_fraction", "test_fraction"):
+            if not 0 < getattr(self, name) < 1:
+                raise InputError(f"{name} must lie between 0 and 1, got {getattr(self, name)}")
+        if self.val_fraction + self.test_fraction >= 1:
+            raise InputError(f"val_fraction + test_fraction must be below 1 (training needs targets), "
+                             f"got {self.val_fraction} + {self.test_fraction}")
+        for name in ("min_seq_id", "coverage"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise InputError(f"{name} must lie in [0, 1], got {getattr(self, name)}")

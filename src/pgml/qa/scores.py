@@ -1,8 +1,11 @@
 """Global model scores: TM-score (tmtools, TM-align's code) and GDT-TS [zemla2003].
 
-Both take a fixed residue correspondence (model residue k is native residue k). TM-score comes from
-``tmtools.tm_align`` with that correspondence as its alignment, normalised by the native's length.
-GDT-TS is the mean over the cutoffs 1, 2, 4 and 8 Å of the largest fraction of native residues whose
+Both take the model's Cα indexed by native residue (row k of the model is native residue k, NaN where
+the model lacks it) and follow CASP's convention: the denominator is the native's length, so a residue
+the model lacks counts as wrong and removing residues never raises a score. TM-score comes from
+``tmtools.tm_align`` with the fixed correspondence as its alignment (the model's residues against the
+whole native, gaps where the model lacks one), so it is normalised by the native's length with the d0
+of that length. GDT-TS is the mean over the cutoffs 1, 2, 4 and 8 Å of the largest fraction of native residues whose
 Cα lies within the cutoff after some superposition. tmtools does not report it and no package of the
 environment does, so it is computed here the way LGA searches superpositions: Kabsch fits seeded on
 windows of 4, 8 and 16 residues (about 20 starts each) and on all residues, each refined by refitting
@@ -45,8 +48,9 @@ def _max_within(model: np.ndarray, native: np.ndarray, cutoff: float, seeds: lis
 
 
 def gdt_ts(model_ca: np.ndarray, native_ca: np.ndarray) -> float:
-    """GDT-TS in [0, 1] of aligned Cα arrays (R, 3); rows with NaN in either are left out of fits
-    and count as not within any cutoff; the denominator is the number of native residues."""
+    """GDT-TS in [0, 1] of the model's Cα indexed by native residue (R, 3); rows with NaN in either are
+    left out of fits and count as not within any cutoff; the denominator is the number of native
+    residues (CASP's convention: a residue the model lacks counts as outside every cutoff)."""
     ok = ~(np.isnan(model_ca).any(axis=1) | np.isnan(native_ca).any(axis=1))
     n_native = int((~np.isnan(native_ca).any(axis=1)).sum())
     model, native = model_ca[ok], native_ca[ok]
@@ -62,18 +66,20 @@ def gdt_ts(model_ca: np.ndarray, native_ca: np.ndarray) -> float:
     return float(np.mean(fractions))
 
 
-def tm_score(model_ca: np.ndarray, native_ca: np.ndarray, model_seq: str, native_seq: str) -> float:
-    """TM-score of aligned Cα arrays (residue k of the model is residue k of the native), normalised
-    by the native's length, computed by ``tmtools.tm_align`` with that alignment fixed."""
+def tm_score(model_ca: np.ndarray, native_ca: np.ndarray, native_seq: str) -> float:
+    """TM-score of the model's Cα indexed by native residue (NaN rows: residues the model lacks)
+    against the native, normalised by the native's length (``tm_norm_chain2`` of ``tmtools.tm_align``
+    with the correspondence fixed as a gapped alignment)."""
     import tmtools
 
-    ok = ~(np.isnan(model_ca).any(axis=1) | np.isnan(native_ca).any(axis=1))
-    if ok.sum() < 3:
+    native_ok = ~np.isnan(native_ca).any(axis=1)
+    model_ca, native_ca = model_ca[native_ok], native_ca[native_ok]
+    native_seq = "".join(s for s, k in zip(native_seq, native_ok, strict=True) if k)
+    present = ~np.isnan(model_ca).any(axis=1)
+    if present.sum() < 3 or len(native_ca) < 3:
         return 0.0
-    mseq = "".join(s for s, k in zip(model_seq, ok, strict=True) if k)
-    nseq = "".join(s for s, k in zip(native_seq, ok, strict=True) if k)
-    result = tmtools.tm_align(np.ascontiguousarray(model_ca[ok]), np.ascontiguousarray(native_ca[ok]),
-                              mseq, nseq, [mseq, nseq])
-    # tm_norm_chain2 is normalised by the second structure (the native); rescale to all native residues
-    n_native = int((~np.isnan(native_ca).any(axis=1)).sum())
-    return float(result.tm_norm_chain2) * int(ok.sum()) / n_native
+    seq_x = "".join(s for s, k in zip(native_seq, present, strict=True) if k)
+    aligned_x = "".join(s if k else "-" for s, k in zip(native_seq, present, strict=True))
+    result = tmtools.tm_align(np.ascontiguousarray(model_ca[present]), np.ascontiguousarray(native_ca),
+                              seq_x, native_seq, [aligned_x, native_seq])
+    return float(result.tm_norm_chain2)
