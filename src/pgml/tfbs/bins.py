@@ -174,6 +174,21 @@ def match_contigs(frame: pd.DataFrame, sizes: dict[str, int], path: str | os.Pat
     return frame
 
 
+def check_contigs(have: dict[str, int], want: dict[str, int], path: str | os.PathLike, *, where: str,
+                  advice: str, length_in: str = "", reference: str = "the bins say") -> None:
+    """Refuse a file whose contigs (``have``: name -> length) lack, misname (``1`` for ``chr1``) or give
+    another length to a chromosome of ``want``; ``where`` names the file's contig list in the message."""
+    missing = [c for c in want if c not in have]
+    if missing:
+        other = missing[0][3:] if missing[0].startswith("chr") else f"chr{missing[0]}"
+        hint = f" (it names them like {other!r}: {advice})" if other in have else ""
+        raise InputError(f"chromosome(s) {', '.join(missing[:6])} of the bins missing from {where}{hint}", path=path)
+    wrong = [c for c in want if have[c] != want[c]]
+    if wrong:
+        raise InputError(f"length of {wrong[0]} is {have[wrong[0]]}{length_in}, {reference} {want[wrong[0]]} "
+                         "(another assembly?)", path=path)
+
+
 @contextlib.contextmanager
 def load_npz(path: Path, what: str) -> Iterator[Any]:
     """``np.load`` of an ``.npz`` written by a tfbs step; any other file (or a missing key) is one line."""

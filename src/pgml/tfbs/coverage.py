@@ -22,7 +22,7 @@ import numpy as np
 
 from pgml.errors import InputError
 from pgml.fileio import atomic_path, copy_file
-from pgml.tfbs.bins import match_contigs, read_bed, require_file
+from pgml.tfbs.bins import check_contigs, match_contigs, read_bed, require_file
 from pgml.tfbs.params import IGNORE_FOR_NORMALIZATION
 
 log = logging.getLogger(__name__)
@@ -68,16 +68,9 @@ def check_bam_contigs(bam: Path, sizes: dict[str, int], chroms: list[str]) -> No
             have = dict(zip(handle.references, handle.lengths, strict=True))
     except (ValueError, OSError) as exc:
         raise InputError(f"not a readable BAM file ({exc})", path=bam) from None
-    missing = [c for c in chroms if c not in have]
-    if missing:
-        other = missing[0][3:] if missing[0].startswith("chr") else f"chr{missing[0]}"
-        hint = f" (it names them like {other!r}: realign or rename to the genome's names)" if other in have else ""
-        raise InputError(f"chromosome(s) {', '.join(missing[:6])} of the bins missing from the BAM header{hint}",
-                         path=bam)
-    wrong = [c for c in chroms if have[c] != sizes[c]]
-    if wrong:
-        raise InputError(f"length of {wrong[0]} is {have[wrong[0]]} in the BAM header, the genome says "
-                         f"{sizes[wrong[0]]} (another assembly?)", path=bam)
+    check_contigs(have, {c: sizes[c] for c in chroms}, bam, where="the BAM header",
+                  advice="realign or rename to the genome's names", length_in=" in the BAM header",
+                  reference="the genome says")
 
 
 def merged_bam(bams: list[Path], scratch: Path) -> Path:

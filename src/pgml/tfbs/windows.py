@@ -29,7 +29,7 @@ import torch
 
 from pgml.errors import InputError
 from pgml.fileio import atomic_path
-from pgml.tfbs.bins import BinSet, require_file
+from pgml.tfbs.bins import BinSet, check_contigs, require_file
 from pgml.tfbs.params import BIN_SIZE, BIN_STEP, FLANK, LABEL_BOUND, LABEL_UNBOUND, SLICE_MAX_GAP
 
 #: byte -> channel (A, C, G, T); anything else (N, IUPAC codes) -> 4 = all zeros
@@ -188,17 +188,8 @@ def fasta_sizes(fasta: str | os.PathLike) -> dict[str, int]:
 def check_fasta_contigs(fasta: str | os.PathLike, sizes: dict[str, int]) -> None:
     """Refuse a FASTA that lacks (or misnames, ``>1`` for ``chr1``) a chromosome of the bins, or gives it
     another length."""
-    have = fasta_sizes(fasta)
-    missing = [c for c in sizes if c not in have]
-    if missing:
-        other = missing[0][3:] if missing[0].startswith("chr") else f"chr{missing[0]}"
-        hint = f" (it names them like {other!r}: use the FASTA the bins were made from)" if other in have else ""
-        raise InputError(f"chromosome(s) {', '.join(missing[:6])} of the bins missing from the FASTA{hint}",
-                         path=fasta)
-    wrong = [c for c in sizes if have[c] != sizes[c]]
-    if wrong:
-        raise InputError(f"length of {wrong[0]} is {have[wrong[0]]}, the bins say {sizes[wrong[0]]} "
-                         "(another assembly?)", path=fasta)
+    check_contigs(fasta_sizes(fasta), sizes, fasta, where="the FASTA",
+                  advice="use the FASTA the bins were made from")
 
 
 def check_has_bases(fasta: str | os.PathLike, chroms: list[str], chunk: int = 1_000_000) -> None:
