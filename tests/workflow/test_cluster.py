@@ -42,7 +42,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SLURM_LOCAL = REPO / "scripts" / "slurm_local.sh"
-WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resources")
+WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resources", "tests/configs")
 TEST_WORKFLOWS = REPO / "tests" / "workflows"
 PROFILE = "profiles/slurm-local"
 
