@@ -138,8 +138,9 @@ JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=task=1
 JobAcctGatherParams=OverMemoryKill
-# finished jobs stay visible to squeue for 10 minutes (Snakemake polls with squeue)
-MinJobAge=600
+# finished jobs stay visible to squeue and scontrol for an hour (Snakemake polls with squeue; the
+# cluster test reads every job of a demo run that lasts longer than 10 minutes)
+MinJobAge=3600
 # time limits: a job over its limit is killed at once, not after the default grace
 KillWait=5
 OverTimeLimit=0

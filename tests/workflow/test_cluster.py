@@ -181,7 +181,7 @@ def local_env() -> dict[str, str]:
 
 
 def slurm_jobs(env: dict[str, str]) -> list[dict[str, str]]:
-    """Every job slurmctld still remembers (MinJobAge is 10 min), as ``scontrol -o show job`` fields."""
+    """Every job slurmctld still remembers (MinJobAge is 1 h), as ``scontrol -o show job`` fields."""
     out = subprocess.run(
         ["scontrol", "-o", "show", "job"], env=env, capture_output=True, text=True, check=True
     ).stdout
