@@ -19,14 +19,13 @@ import contextlib
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pgml.fetch.cache import Cache, Record, hash_file
 from pgml.fetch.http import Client, FetchError, download
-from pgml.fileio import file_mode
+from pgml.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -130,22 +129,12 @@ def _discard(*paths: Path) -> None:
 
 def deliver(cached: Path, target: Path) -> Path:
     """Put the cached file at ``target`` atomically: a hard link where possible, else a copy."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        tmp_path.unlink()
+    with atomic_path(target) as tmp:
+        tmp.unlink()
         try:
-            os.link(cached, tmp_path)
+            os.link(cached, tmp)
         except OSError:
-            shutil.copyfile(cached, tmp_path)
-            os.chmod(tmp_path, file_mode())
-        os.replace(tmp_path, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-        raise
+            shutil.copyfile(cached, tmp)
     return target
 
 

@@ -90,6 +90,15 @@ def aupr(y: ArrayLike, score: ArrayLike) -> float:
     return float(average_precision_score(ya, sa))
 
 
+def _tied_counts(ya: np.ndarray, sa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True positives and items called at each distinct score threshold, best first (ties never split)."""
+    order = np.argsort(-sa, kind="stable")
+    s_sorted, y_sorted = sa[order], ya[order]
+    # last index of each block of tied scores: the cut points of the distinct thresholds
+    ends = np.r_[np.nonzero(np.diff(s_sorted))[0], s_sorted.size - 1]
+    return np.cumsum(y_sorted)[ends], ends + 1
+
+
 def aupr_davis_goadrich(y: ArrayLike, score: ArrayLike) -> float:
     """Area under the precision-recall curve, interpolated as Davis and Goadrich ([davisgoadrich], section 4).
 
@@ -108,11 +117,9 @@ def aupr_davis_goadrich(y: ArrayLike, score: ArrayLike) -> float:
     n_pos = int(ya.sum())
     if n_pos == 0:
         return float("nan")
-    order = np.argsort(-sa, kind="stable")
-    s_sorted, y_sorted = sa[order], ya[order]
-    ends = np.r_[np.nonzero(np.diff(s_sorted))[0], s_sorted.size - 1]
-    tp = np.cumsum(y_sorted)[ends].astype(np.float64)
-    fp = (ends + 1) - tp
+    tp, called = _tied_counts(ya, sa)
+    tp = tp.astype(np.float64)
+    fp = called - tp
     tp_a, fp_a = np.r_[0.0, tp[:-1]], np.r_[0.0, fp[:-1]]
     d = tp - tp_a
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -163,12 +170,7 @@ def recall_at_fdr(y: ArrayLike, score: ArrayLike, fdr: float) -> float:
     n_pos = int(ya.sum())
     if n_pos == 0:
         return float("nan")
-    order = np.argsort(-sa, kind="stable")
-    s_sorted, y_sorted = sa[order], ya[order]
-    # last index of each block of tied scores: the cut points of the distinct thresholds
-    ends = np.r_[np.nonzero(np.diff(s_sorted))[0], s_sorted.size - 1]
-    tp = np.cumsum(y_sorted)[ends]
-    called = ends + 1
+    tp, called = _tied_counts(ya, sa)
     ok = (called - tp) <= fdr * called + 1e-12
     return float(tp[ok].max() / n_pos) if ok.any() else 0.0
 
