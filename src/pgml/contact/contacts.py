@@ -44,12 +44,7 @@ def native_contacts(path: str | Path, chain: str | None = None) -> NativeContact
     from pgml.structure.residue_coords import distance_map, residue_coords
 
     structure = read_structure(path, chains=[chain] if chain else None)
-    atoms = structure.atoms
-    bad = ~np.isfinite(atoms.coords).all(axis=1)
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        raise InputError(f"atom {atoms.atom_name[k]} has a non-finite coordinate {tuple(atoms.coords[k].tolist())}",
-                         path=path, record=f"{atoms.chain_id[k]}:{atoms.res_seq[k]}:{atoms.res_name[k]}")
+    # a NaN or infinite coordinate is refused by read_structure, naming the atom
     coords = residue_coords(structure)
     first = chain or str(coords.chain_id[0])
     keep = coords.chain_id == first

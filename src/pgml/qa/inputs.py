@@ -25,7 +25,8 @@ DEFAULT_DISTOGRAM_BINS = 64
 
 
 def check_finite_coords(structure: Structure, path: Path | str) -> None:
-    """Refuse a structure with a NaN or infinite coordinate, naming the first such atom."""
+    """Refuse a structure with a NaN or infinite coordinate, naming the first such atom (for structures
+    built in memory; files are checked by :func:`pgml.structure.read_structure`)."""
     atoms = structure.atoms
     bad = ~np.isfinite(atoms.coords).all(axis=1)
     if bad.any():
@@ -41,8 +42,7 @@ def read_coords(path: Path | str, *, require_backbone: bool = True) -> tuple[Str
     Natives are read with ``require_backbone=False``: an experimental structure may lack a terminal N
     or C, and a residue without Cα simply takes no part in the scores.
     """
-    structure = read_structure(path)
-    check_finite_coords(structure, path)
+    structure = read_structure(path)  # refuses a NaN or infinite coordinate, naming the atom
     return structure, residue_coords(structure, require_backbone=require_backbone)
 
 
