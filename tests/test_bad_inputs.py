@@ -1387,6 +1387,8 @@ CONTACT_CASES: list[Case] = [
          r"q\.npy: no prediction for this target in --predictions"),
     Case("contact-train-pssm-rows-differ", contact_train(pssm_query="GGGGG"),
          r"[qv]\.tsv: PSSM has 5 rows, the alignment's query 4 residues"),
+    Case("contact-train-heads-do-not-divide", lambda t, r: [*contact_train()(t, r), "--heads", "7"],
+         r"--heads 7: must divide the regional attention's \d+ channels"),
     Case("contact-train-split-without-val", contact_train(split="id\tsplit\nq\ttrain\nv\ttest\n"),
          r"split\.tsv: the split needs at least one train and one val target"),
     Case("contact-predict-no-query",
