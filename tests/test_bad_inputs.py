@@ -1116,9 +1116,11 @@ def tfbs_import(content: bytes | dict[str, list[float]], *, layer: str | None = 
             path.write_bytes(content)
         else:
             with h5py.File(path, "w") as f:
-                if layer:
-                    f.attrs["model_config"] = json.dumps({"class_name": "Model", "config": {"layers": [
-                        {"name": "gru_1", "class_name": layer, "config": {}, "inbound_nodes": []}]}})
+                if layer is not None:  # "" writes a layer without a class
+                    spec = {"name": "gru_1", "class_name": layer, "config": {}, "inbound_nodes": []}
+                    if not layer:
+                        del spec["class_name"]
+                    f.attrs["model_config"] = json.dumps({"class_name": "Model", "config": {"layers": [spec]}})
                     group = f.create_group("model_weights")
                 else:
                     group = f
@@ -1227,6 +1229,10 @@ TFBS_CASES: list[Case] = [
          r"m\.h5: gru_1: layer gru_1 \(GRU\) has no counterpart in pgml's released network"),
     Case("tfbs-import-model-output-over-input", tfbs_import(b"x", output="in/m.h5"),
          r"m\.h5: output file is the input .*m\.h5; choose another --output"),
+    Case("tfbs-import-model-output-named-like-the-card", tfbs_import(b"x", output="out/model.json"),
+         r"model\.json: the model card would be written over the checkpoint; name --output other than model\.json"),
+    Case("tfbs-import-model-layer-without-class", tfbs_import({"x/x/kernel:0": [1.0]}, layer=""),
+         r"m\.h5: model_config has a layer without name, class or inbound nodes"),
 ]
 
 # ==== contact ====

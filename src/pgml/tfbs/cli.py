@@ -219,12 +219,16 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _import_model(args: argparse.Namespace) -> int:
+    from pgml.modelcard import card_path
     from pgml.tfbs.keras_import import import_keras
 
     check_output_file(args.output, inputs=[args.keras])
-    if args.card is not None:
-        check_output_file(args.card, inputs=[args.keras, args.output])
-    print(json.dumps(import_keras(args.keras, args.output, card=args.card)))
+    card = args.card if args.card is not None else card_path(args.output)
+    if card.resolve() == args.output.resolve():
+        raise InputError(f"the model card would be written over the checkpoint; name --output other than "
+                         f"{card.name} or give --card", path=args.output)
+    check_output_file(card, inputs=[args.keras])
+    print(json.dumps(import_keras(args.keras, args.output, card=card)))
     return 0
 
 

@@ -91,7 +91,10 @@ def read_layers(path: Path) -> tuple[list[Layer], dict[str, np.ndarray], str]:
     if not isinstance(layers, list):
         raise _fail(path, "model_config has no layer list")
     version = version.decode() if isinstance(version, bytes) else str(version)
-    return [Layer(spec) for spec in layers], tensors, version
+    try:
+        return [Layer(spec) for spec in layers], tensors, version
+    except (KeyError, TypeError, IndexError, AttributeError):
+        raise _fail(path, "model_config has a layer without name, class or inbound nodes") from None
 
 
 def _consumers(layers: list[Layer]) -> dict[str, list[Layer]]:
@@ -334,7 +337,14 @@ def import_keras(keras_file: Path, output: Path, card: Path | None = None) -> di
 
     keras_file = require_file(keras_file, "Keras model file (.h5)")
     layers, tensors, version = read_layers(keras_file)
-    config, roles = read_architecture(keras_file, layers)
+    try:
+        config, roles = read_architecture(keras_file, layers)
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise _fail(keras_file, f"model_config is not an architecture pgml reads ({type(exc).__name__}: {exc})") from None
+    except ValueError as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise _fail(keras_file, f"model_config describes no released network ({exc})") from None
     model = ReleasedDeepGRN(config)
     state = {k: v for k, v in model.state_dict().items()}
     mapped = map_tensors(keras_file, tensors, config, roles, state)
