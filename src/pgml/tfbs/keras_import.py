@@ -346,7 +346,7 @@ def import_keras(keras_file: Path, output: Path, card: Path | None = None) -> di
             raise
         raise _fail(keras_file, f"model_config describes no released network ({exc})") from None
     model = ReleasedDeepGRN(config)
-    state = {k: v for k, v in model.state_dict().items()}
+    state = dict(model.state_dict())
     mapped = map_tensors(keras_file, tensors, config, roles, state)
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in mapped.items()})
     sha = hashlib.sha256(keras_file.read_bytes()).hexdigest()
