@@ -1102,6 +1102,34 @@ def tfbs_annotation_beds(tmp: Path) -> list[str]:
 TPM_HEADER = "gene\tCellA\tCellB\tCellC\n"
 PCA_HEADER = "cell\t" + "\t".join(f"PC{i}" for i in range(1, 9)) + "\n"
 
+def tfbs_import(content: bytes | dict[str, list[float]], *, layer: str | None = None,
+                output: str = "out/m.ckpt") -> Callable[[Path, Resources], list[str]]:
+    """import-model on ``content``: raw bytes, or an HDF5 file with these tensors (and, with ``layer``,
+    a Keras model_config of one layer of that class)."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        import json
+
+        import h5py
+
+        path = mkdir(tmp / "in") / "m.h5"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            with h5py.File(path, "w") as f:
+                if layer is not None:  # "" writes a layer without a class
+                    spec = {"name": "gru_1", "class_name": layer, "config": {}, "inbound_nodes": []}
+                    if not layer:
+                        del spec["class_name"]
+                    f.attrs["model_config"] = json.dumps({"class_name": "Model", "config": {"layers": [spec]}})
+                    group = f.create_group("model_weights")
+                else:
+                    group = f
+                for name, values in content.items():
+                    group.create_dataset(name, data=np.asarray(values, dtype=np.float32))
+        return ["tfbs", "import-model", "--keras", str(path), "--output", str(tmp / output)]
+    return build
+
+
 TFBS_CASES: list[Case] = [
     # outputs over inputs (secondary outputs and CELL=FILE inputs)
     Case("tfbs-pca-variance-over-tpm", tfbs_pca(TPM_HEADER + "g1\t1\t2\t3\ng2\t3\t1\t0\n", variance="tpm"),
@@ -1192,6 +1220,19 @@ TFBS_CASES: list[Case] = [
     Case("tfbs-narrowpeak-track-line",
          tfbs_label('track type=narrowPeak name="CTCF"\nbrowser position chr1:1-2000\nchr1\t100\t300\n'),
          r"K562\tchr1\t[1-9]", status=0, found_in="out/counts.tsv"),
+    # import-model: the authors' Keras files
+    Case("tfbs-import-model-not-hdf5", tfbs_import(b"not an HDF5 file"),
+         r"m\.h5: not a readable Keras HDF5 model file"),
+    Case("tfbs-import-model-hdf5-without-model", tfbs_import({"x": [1.0]}),
+         r"m\.h5: not a Keras model file \(no model_config or model_weights\)"),
+    Case("tfbs-import-model-unknown-layer", tfbs_import({"gru_1/gru_1/kernel:0": [1.0]}, layer="GRU"),
+         r"m\.h5: gru_1: layer gru_1 \(GRU\) has no counterpart in pgml's released network"),
+    Case("tfbs-import-model-output-over-input", tfbs_import(b"x", output="in/m.h5"),
+         r"m\.h5: output file is the input .*m\.h5; choose another --output"),
+    Case("tfbs-import-model-output-named-like-the-card", tfbs_import(b"x", output="out/model.json"),
+         r"model\.json: the model card would be written over the checkpoint; name --output other than model\.json"),
+    Case("tfbs-import-model-layer-without-class", tfbs_import({"x/x/kernel:0": [1.0]}, layer=""),
+         r"m\.h5: model_config has a layer without name, class or inbound nodes"),
 ]
 
 # ==== contact ====

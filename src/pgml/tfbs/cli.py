@@ -1,7 +1,8 @@
 """``pgml tfbs <step>``: the command-line steps of the tfbs chain (DeepGRN [deepgrn]).
 
 Steps: ``simulate`` (demo inputs), ``bin-genome``, ``label-bins``, ``dnase-coverage``,
-``expression-pca``, ``annotate-bins`` (preprocessing), ``train``, ``predict`` and ``evaluate``. Each
+``expression-pca``, ``annotate-bins`` (preprocessing), ``train``, ``import-model`` (the authors' published
+Keras models), ``predict`` and ``evaluate``. Each
 step parses arguments and calls library functions; torch-heavy modules are imported inside the steps.
 """
 
@@ -217,6 +218,20 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_model(args: argparse.Namespace) -> int:
+    from pgml.modelcard import card_path
+    from pgml.tfbs.keras_import import import_keras
+
+    check_output_file(args.output, inputs=[args.keras])
+    card = args.card if args.card is not None else card_path(args.output)
+    if card.resolve() == args.output.resolve():
+        raise InputError(f"the model card would be written over the checkpoint; name --output other than "
+                         f"{card.name} or give --card", path=args.output)
+    check_output_file(card, inputs=[args.keras])
+    print(json.dumps(import_keras(args.keras, args.output, card=card)))
+    return 0
+
+
 def _predict(args: argparse.Namespace) -> int:
     from pgml.tfbs.bins import BinSet
     from pgml.tfbs.predict import load_model, predict_cell, write_predictions
@@ -232,7 +247,7 @@ def _predict(args: argparse.Namespace) -> int:
 
     bins = BinSet.load(args.bins)
     check_chrom_list(args.chroms, bins.chroms, "--chroms", path=args.bins)
-    module = load_model(args.model)
+    module = load_model(args.model, released=True)
     source = _source(args)
     card = read_card(args.model, "tfbs", path=args.card)
     check_settings(card, card_inputs(source, args.pca), path=args.card or card_path(args.model))
@@ -451,8 +466,16 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     p.set_defaults(func=_train)
 
+    p = steps.add_parser("import-model", help="a DeepGRN model the authors published (Keras 2.2.4 .h5) as a "
+                         "checkpoint for predict, with its model card")
+    p.add_argument("--keras", type=Path, required=True,
+                   help="<TF>_{single,pair}.h5 (pgml fetch weights --ids deepgrn:<TF>_single)")
+    output_file(p, "--output", type=Path, required=True, help="model.ckpt")
+    output_file(p, "--card", type=Path, default=None, help="model card (default: model.json beside --output)")
+    p.set_defaults(func=_import_model)
+
     p = steps.add_parser("predict", help="probabilities for every bin of chosen chromosomes, one cell type")
-    p.add_argument("--model", type=Path, required=True, help="model.ckpt of train")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt of train or import-model")
     p.add_argument("--card", type=Path, default=None, help="its model card (default: model.json beside the model)")
     _add_window_args(p)
     p.add_argument("--cell", required=True, help="any cell type with a DNase track and expression components")

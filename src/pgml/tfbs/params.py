@@ -25,6 +25,15 @@ MERGES = ("mean", "max")
 #: the network: DeepGRN (single + pairwise attention modules and their ensemble) or the no-attention
 #: ablation of figure 2.4 (CNN + BiLSTM, the BiLSTM output flattened into the dense layers)
 VARIANTS = ("deepgrn", "noattention")
+#: the authors' published networks (:mod:`pgml.tfbs.released`), imported by ``pgml tfbs import-model``:
+#: where each one's attention sits (their ``make_model`` names: attention1d_after_lstm_original,
+#: attention_before_lstm with one attention vector, qkv_pe_before_lstm)
+RELEASED_ATTENTIONS = ("attention1d", "single_before_lstm", "pairwise_before_lstm")
+#: their windows: 200-bp bins widened by 401 bp on both sides (1,002 bp, ``flanking`` of their predict.py)
+RELEASED_FLANK = 401
+#: their input order, mapped onto pgml's at import: sequence channels, then the 14 features
+RELEASED_SEQUENTIAL = ("A", "T", "G", "C", "mappability", "dnase")
+RELEASED_ANNOTATIONS = ("cpg", "cds", "intron", "promoter", "utr5", "utr3")
 #: challenge split: chromosomes held out for validation and test
 VALID_CHROMS = ("chr11",)
 TEST_CHROMS = ("chr1", "chr8", "chr21")
@@ -111,3 +120,35 @@ class SimulateConfig:
     #: DNase reads per kb of background, and per bound site
     background_reads: float = 4.0
     site_reads: int = 25
+
+
+@dataclass(frozen=True)
+class ReleasedConfig:
+    """One of the authors' published networks (:class:`pgml.tfbs.released.ReleasedDeepGRN`), read from
+    the Keras file's architecture by :mod:`pgml.tfbs.keras_import`."""
+
+    attention: str
+    conv_filters: int
+    conv_kernel: int
+    pool: int
+    lstm_hidden: int
+    dense: int
+    #: dense ReLU layers after the first one that follows the features (their ``num_denselayer``)
+    extra_dense: int = 0
+    merge: str = "mean"
+    length: int = BIN_SIZE + 2 * RELEASED_FLANK
+    #: whether the network reads the mappability channel and the 14 non-sequential features
+    mappability: bool = True
+    features: bool = True
+
+    def __post_init__(self) -> None:
+        if self.attention not in RELEASED_ATTENTIONS:
+            raise ValueError(f"attention must be one of {RELEASED_ATTENTIONS}, got {self.attention!r}")
+        if self.merge not in MERGES:
+            raise ValueError(f"merge must be one of {MERGES}, got {self.merge!r}")
+        if min(self.conv_filters, self.conv_kernel, self.pool, self.lstm_hidden, self.dense, self.length) < 1:
+            raise ValueError("widths must be >= 1")
+        if self.extra_dense < 0:
+            raise ValueError("extra_dense must be >= 0")
+        if (self.length - self.conv_kernel + 1) // self.pool < 1:
+            raise ValueError(f"window of {self.length} bp too short for kernel {self.conv_kernel} and pool {self.pool}")

@@ -21,6 +21,7 @@ from pgml.runtime import pick_device
 from pgml.tfbs.bins import BinSet, bin_starts, overlap_mask
 from pgml.tfbs.model import TfbsModule
 from pgml.tfbs.params import BIN_SIZE, PREDICT_BATCH_SIZE, PREDICT_WORKERS
+from pgml.tfbs.released import ReleasedModule
 from pgml.tfbs.windows import TfbsWindows, batch_loader
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,13 @@ NO_SEQUENCE = "no_sequence"
 HPARAMS = ("length", "config", "lr")
 
 
-def load_model(path: Path) -> TfbsModule:
+def load_model(path: Path, *, released: bool = False) -> TfbsModule | ReleasedModule:
     """The DeepGRN module of a ``model.ckpt`` written by ``pgml tfbs train``; any other file (another
-    chain's checkpoint, a truncated file, weights of other widths) is refused in one line."""
+    chain's checkpoint, a truncated file, weights of other widths) is refused in one line.
+
+    With ``released``, a checkpoint of ``pgml tfbs import-model`` (one of the authors' published networks,
+    :class:`pgml.tfbs.released.ReleasedModule`) is accepted too; steps that need the chapter's network
+    (its attention modules) leave it False and refuse such a checkpoint."""
     import pickle
     import zipfile
 
@@ -46,6 +51,8 @@ def load_model(path: Path) -> TfbsModule:
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile,
             AttributeError, ModuleNotFoundError) as exc:
         raise InputError(f"not a readable torch checkpoint ({type(exc).__name__})", path=path) from None
+    if isinstance(ckpt, dict) and "released" in ckpt:
+        return _load_released(path, ckpt, released)
     hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
     if not isinstance(hparams, dict) or any(k not in hparams for k in HPARAMS) or "state_dict" not in ckpt:
         raise InputError("not a tfbs (DeepGRN) checkpoint: no length/config/lr hyper-parameters; give the "
@@ -58,6 +65,23 @@ def load_model(path: Path) -> TfbsModule:
         raise InputError(f"weights do not fit a DeepGRN model of the stated widths ({detail})", path=path) from None
     module.eval()
     return module
+
+
+def _load_released(path: Path, ckpt: dict, allowed: bool) -> ReleasedModule:
+    """The released network of an ``import-model`` checkpoint."""
+    from pgml.errors import InputError
+    from pgml.tfbs.params import ReleasedConfig
+
+    if not allowed:
+        raise InputError("an imported published model (pgml tfbs import-model): only predict runs it; this "
+                         "step needs a model.ckpt of pgml tfbs train", path=path)
+    try:
+        module = ReleasedModule(ReleasedConfig(**ckpt["released"]))
+        module.model.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
+        detail = " ".join(str(exc).split())[:160]
+        raise InputError(f"weights do not fit the released DeepGRN network they name ({detail})", path=path) from None
+    return module.eval()
 
 
 @torch.no_grad()
