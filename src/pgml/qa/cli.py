@@ -87,8 +87,8 @@ def _predict(args: argparse.Namespace) -> int:
         model_settings,
         predict_files,
     )
-    from pgml.qa.samples import target_samples
     from pgml.qa.published import is_released, load_released, refuse_chapter_features
+    from pgml.qa.samples import target_samples
     from pgml.qa.training import load_samples, read_split, samples_of
 
     if is_released(args.model):
