@@ -92,7 +92,7 @@ def _predict(args: argparse.Namespace) -> int:
     from pgml.qa.training import load_samples, read_split, samples_of
 
     if is_released(args.model):
-        refuse_chapter_features(load_released(args.model)[1])
+        refuse_chapter_features(load_released(args.model)[1], args.model)
     module = load_module(args.model, args.device)
     settings = model_settings(module, args.model)
     samples = load_samples(args.graphs or [])

@@ -165,7 +165,7 @@ class ReleasedMethod:
     refused: str | None = None
 
 
-_AF2_NODES = ("33: residue one-hot and Voronota (S-GCN) residue features of EnQA's feature.py, the AlphaFold "
+_AF2_NODES = ("residue one-hot and Voronota (S-GCN) residue features of EnQA's feature.py, the AlphaFold "
               "pLDDT and the lDDT of the model against the AlphaFold models (result_model_*.pkl + PDBs)")
 _SH = "25 spherical-harmonics channels of the Voronota contact maps (order 4)"
 #: EnQA method name (as the authors' EnQA.py spells it) -> its released network and inputs
@@ -179,7 +179,7 @@ RELEASED_METHODS = {
                                       f"{_SH} + 25: 'cov25' distogram covariance channels of the 5 AlphaFold "
                                       "models"),
     "EnQA-MSA": ReleasedMethod("EnQA-MSA.pth", 24, 145, True,
-                               "24: residue one-hot and Voronota (S-GCN) residue features, pLDDT from the B column",
+                               "residue one-hot and Voronota (S-GCN) residue features, pLDDT from the B column",
                                f"{_SH} + 120: ESM-2 (esm2_t6_8M_UR50D) attention maps"),
     "se3_Full": ReleasedMethod("esto9_se3.tar", 33, 70, False, _AF2_NODES, f"{_SH} + 45: 'esto9'",
                                refused="its graph layers are the DGL-based SE(3)-Transformer (tensor-field "

@@ -193,11 +193,12 @@ def load_released(checkpoint: Path):  # noqa: ANN201 - (ReleasedEnQA, ModelCard)
     return model.eval(), card
 
 
-def refuse_chapter_features(card) -> None:  # noqa: ANN001 - ModelCard
+def refuse_chapter_features(card, checkpoint: Path) -> None:  # noqa: ANN001 - ModelCard
     """``predict`` with an imported model: pgml's ``build-graphs`` makes the chapter's features, not the
     channels the released network was trained on (the card names them), so they are refused."""
     inputs = card.inputs
     raise InputError(f"the released {inputs['method']} network expects EnQA's own features "
                      f"({inputs['node_channels']} node channels: {inputs['node_features']}; "
                      f"{inputs['pair_channels']} pair channels: {inputs['pair_features']}); pgml builds the "
-                     f"chapter's features, which it cannot read", record=f"variant={inputs['variant']}")
+                     f"chapter's features, which it cannot read", path=checkpoint,
+                     record=f"variant={inputs['variant']}")
