@@ -1536,6 +1536,22 @@ def _qa_split_table(tmp: Path) -> Path:
     return write(tmp / "in" / "split.tsv", "id\tsplit\n1UBI\ttrain\n")
 
 
+def qa_import_with(state: dict[str, tuple[int, ...]] | None, method: str = "EGNN_Full",
+                   output: str = "out/model.ckpt") -> Callable[[Path, Resources], list[str]]:
+    """``pgml qa import-model`` of a tiny weights file holding zero tensors of the given shapes (None: not a
+    torch file)."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        import torch
+
+        path = mkdir(tmp / "in") / "weights.tar"
+        if state is None:
+            path.write_text("not torch\n")
+        else:
+            torch.save({"model": {k: torch.zeros(shape) for k, shape in state.items()}, "optimizer": {}}, path)
+        return ["qa", "import-model", "--enqa", str(path), "--method", method, "--output", str(tmp / output)]
+    return build
+
+
 def qa_evaluate_with(files: dict[str, str]) -> Callable[[Path, Resources], list[str]]:
     def build(tmp: Path, res: Resources) -> list[str]:
         folder = mkdir(tmp / "in" / "pred")
@@ -1695,6 +1711,20 @@ QA_CASES: list[Case] = [
         "models.tsv": "target\tmodel\ttrue_lddt\tgdt_ts\tpredicted\taf2_consensus\taf2_plddt\n"
                       "T\tm\tn/a\tn/a\t0.5\t0.5\t0.5\n"}),
          r"no residue has a true lDDT"),
+    Case("qa-import-not-a-torch-file", qa_import_with(None), r"weights\.tar: not a torch weights file"),
+    Case("qa-import-tensor-of-another-shape", qa_import_with({"conv1d_1.weight": (16, 24, 1)}),
+         r"weights\.tar: conv1d_1\.weight: tensor has shape \(16, 24, 1\), the released EGNN_Full network's "
+         r"node_conv\.weight has \(16, 33, 1\)"),
+    Case("qa-import-tensor-without-counterpart", qa_import_with({"EGNN_layers.gcl_9.node_mlp.0.bias": (32,)}),
+         r"weights\.tar: EGNN_layers\.gcl_9\.node_mlp\.0\.bias: tensor has no counterpart in the released "
+         r"EGNN_Full network"),
+    Case("qa-import-tensor-missing", qa_import_with({"conv1d_1.weight": (16, 33, 1)}),
+         r"weights\.tar: node_conv\.bias: no tensor of the file maps onto this tensor of the released EGNN_Full "
+         r"network"),
+    Case("qa-import-se3-method", qa_import_with({}, method="se3_Full"),
+         r"se3_Full: cannot be imported: its graph layers are the DGL-based SE\(3\)-Transformer"),
+    Case("qa-import-output-over-the-weights", qa_import_with({}, output="in/weights.tar"),
+         r"weights\.tar: output file is the input .*weights\.tar; choose another --output"),
 ]
 
 # ==== fold ====

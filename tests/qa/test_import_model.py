@@ -135,7 +135,8 @@ def test_missing_tensor_is_refused(tmp_path: Path) -> None:
     state = {k: torch.zeros(shape) for k, shape in
              {"conv1d_1.weight": (16, 33, 1), "conv1d_1.bias": (16,)}.items()}
     path = _weights_file(tmp_path / "w.tar", state)
-    with pytest.raises(InputError, match=r"w\.tar: pair_in\.weight: the file lacks a tensor for pair_in\.weight"):
+    with pytest.raises(InputError, match=r"w\.tar: pair_in\.weight: no tensor of the file maps onto this tensor of "
+                                         r"the released EGNN_Full network"):
         import_enqa(path, "EGNN_Full", tmp_path / "model.ckpt")
 
 

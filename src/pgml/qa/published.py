@@ -102,8 +102,8 @@ def map_state(state: dict, model, method: str, path: Path) -> dict:  # noqa: ANN
         mapped[ours] = tensor
     for ours in target:
         if ours not in mapped:
-            raise InputError(f"the file lacks a tensor for {ours} of the released {method} network", path=path,
-                             record=ours)
+            raise InputError(f"no tensor of the file maps onto this tensor of the released {method} network",
+                             path=path, record=ours)
     return mapped
 
 
