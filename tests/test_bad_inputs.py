@@ -1719,8 +1719,8 @@ QA_CASES: list[Case] = [
          r"weights\.tar: EGNN_layers\.gcl_9\.node_mlp\.0\.bias: tensor has no counterpart in the released "
          r"EGNN_Full network"),
     Case("qa-import-tensor-missing", qa_import_with({"conv1d_1.weight": (16, 33, 1)}),
-         r"weights\.tar: node_conv\.bias: no tensor of the file maps onto this tensor of the released EGNN_Full "
-         r"network"),
+         r"weights\.tar: node_conv\.bias: the file has no conv1d_1\.bias, which this tensor of the released "
+         r"EGNN_Full network needs"),
     Case("qa-import-se3-method", qa_import_with({}, method="se3_Full"),
          r"se3_Full: cannot be imported: its graph layers are the DGL-based SE\(3\)-Transformer"),
     Case("qa-import-output-over-the-weights", qa_import_with({}, output="in/weights.tar"),

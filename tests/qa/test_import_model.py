@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -15,7 +17,7 @@ from pgml.cli import main
 from pgml.errors import InputError
 from pgml.fetch.weights import WEIGHTS
 from pgml.qa.params import RELEASED_METHODS
-from pgml.qa.published import import_enqa, load_released, map_state, pgml_name
+from pgml.qa.published import authors_name, import_enqa, load_released, map_state, pgml_name
 from pgml.qa.released import ReleasedEnQA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +71,38 @@ def test_method_names_are_the_fetchable_ones() -> None:
 ])
 def test_tensor_names(authors: str, ours: str | None) -> None:
     assert pgml_name(authors) == ours
+
+
+@pytest.mark.parametrize("name", IMPORTABLE)
+def test_names_map_one_to_one(name: str) -> None:
+    """Every tensor of pgml's released network has one authors' name, and it maps back."""
+    keys = list(ReleasedEnQA(RELEASED_METHODS[name]).state_dict())
+    theirs = [authors_name(k) for k in keys]
+    assert None not in theirs and len(set(theirs)) == len(keys)
+    assert [pgml_name(t) for t in theirs] == keys
+
+
+def authors_file(path: Path, name: str, seed: int = 0) -> Path:
+    """A weights file in the authors' layout from a freshly initialised network (no published weights)."""
+    torch.manual_seed(seed)
+    state = {authors_name(k): v for k, v in ReleasedEnQA(RELEASED_METHODS[name]).state_dict().items()}
+    torch.save({"model": state, "optimizer": {}}, path)
+    return path
+
+
+def test_import_round_trip(tmp_path: Path) -> None:
+    """A file in the authors' layout imports to the same network (same outputs) and carries its card."""
+    path = authors_file(tmp_path / "w.tar", "EGNN_Full")
+    n_parameters, card_path = import_enqa(path, "EGNN_Full", tmp_path / "m" / "model.ckpt")
+    model, card = load_released(tmp_path / "m" / "model.ckpt")
+    torch.manual_seed(0)
+    fresh = ReleasedEnQA(RELEASED_METHODS["EGNN_Full"]).eval()
+    x = np.load(FIXTURES / "EGNN_Full.npz")
+    for a, b in zip(run(model, x), run(fresh, x), strict=True):
+        assert torch.equal(a, b)
+    assert n_parameters == sum(p.numel() for p in fresh.parameters()) == card.metrics["parameters"]
+    assert card_path == tmp_path / "m" / "model.json" and card.source["licence"] == "GPL-3.0"
+    assert card.source["repository"] == "BioinfoMachineLearning/EnQA" and card.inputs["pair_channels"] == 70
 
 
 def test_initial_lddt_by_hand() -> None:
@@ -135,8 +169,8 @@ def test_missing_tensor_is_refused(tmp_path: Path) -> None:
     state = {k: torch.zeros(shape) for k, shape in
              {"conv1d_1.weight": (16, 33, 1), "conv1d_1.bias": (16,)}.items()}
     path = _weights_file(tmp_path / "w.tar", state)
-    with pytest.raises(InputError, match=r"w\.tar: pair_in\.weight: no tensor of the file maps onto this tensor of "
-                                         r"the released EGNN_Full network"):
+    with pytest.raises(InputError, match=r"w\.tar: pair_in\.weight: the file has no conv2d_1\.weight, which this "
+                                         r"tensor of the released EGNN_Full network needs"):
         import_enqa(path, "EGNN_Full", tmp_path / "model.ckpt")
 
 
@@ -215,3 +249,72 @@ def test_predict_checks_the_card(imported: dict[str, Path], tmp_path: Path, caps
     finally:
         card.write_text(text)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture()
+def synthetic_model(tmp_path: Path) -> Path:
+    ckpt = tmp_path / "m" / "model.ckpt"
+    import_enqa(authors_file(tmp_path / "w.tar", "EGNN_esto9"), "EGNN_esto9", ckpt)
+    return ckpt
+
+
+def _features(tmp_path: Path, change=None) -> Path:  # noqa: ANN001
+    x = dict(np.load(FIXTURES / "EGNN_esto9.npz"))
+    if change is not None:
+        change(x)
+    path = tmp_path / "in" / "target.npz"
+    path.parent.mkdir(exist_ok=True)
+    np.savez(path, **x)
+    return path
+
+
+def test_predict_released_scores_features(synthetic_model: Path, tmp_path: Path) -> None:
+    """predict-released writes the network's lDDT clipped to [0, 1] and its initial estimate."""
+    features = _features(tmp_path)
+    assert main(["qa", "predict-released", "--model", str(synthetic_model), "--features", str(features),
+                 "--output-dir", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "residues.tsv", sep="\t")
+    model, _ = load_released(synthetic_model)
+    _, _, lddt, initial = run(model, np.load(features))
+    assert list(table.residue) == list(range(1, 17))
+    assert np.abs(table.predicted.to_numpy() - lddt.clamp(0, 1).numpy()).max() <= 5e-5
+    assert np.abs(table.initial.to_numpy() - initial.numpy()).max() <= 5e-5
+    models = pd.read_csv(tmp_path / "out" / "models.tsv", sep="\t")
+    assert models.predicted.item() == pytest.approx(table.predicted.mean(), abs=1e-4)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda x: x.pop("cmap"), r"target\.npz: lacks the array\(s\) cmap"),
+    (lambda x: x.__setitem__("f2d", x["f2d"][:50]), r"target\.npz: f2d: has shape \(50, 16, 16\), the model expects "
+                                                    r"\(70, 16, 16\)"),
+    (lambda x: x["f1d"].__setitem__((0, 2), np.nan), r"target\.npz: f1d: holds values that are not finite"),
+    (lambda x: x["edge_index"].__setitem__((1, 0), 16), r"target\.npz: edge_index: residue indices must lie in 0\.\.15"),
+    (lambda x: x["cmap"].__setitem__((slice(None), 3), 0), r"target\.npz: cmap: 1 residue\(s\) without contact weight "
+                                                           r"\(first: residue 4, 0-based column 3\)"),
+])
+def test_predict_released_refuses_bad_features(synthetic_model: Path, tmp_path: Path, capsys, change,  # noqa: ANN001
+                                               message: str) -> None:
+    features = _features(tmp_path, change)
+    assert main(["qa", "predict-released", "--model", str(synthetic_model), "--features", str(features),
+                 "--output-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.search(message, err[0]), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_predict_released_refuses_a_trained_checkpoint(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    ckpt = tmp_path / "model.ckpt"
+    torch.save({"state_dict": {}, "hyper_parameters": {}}, ckpt)
+    assert main(["qa", "predict-released", "--model", str(ckpt), "--features", str(FIXTURES / "EGNN_Full.npz"),
+                 "--output-dir", str(tmp_path / "out")]) == 2
+    assert "model.ckpt: not a checkpoint written by `pgml qa import-model`" in capsys.readouterr().err
+
+
+@needs_weights
+def test_predict_released_with_the_published_model(imported: dict[str, Path], tmp_path: Path) -> None:
+    """The authors' EGNN_Full through the command: their lDDT, clipped as their EnQA.py does."""
+    assert main(["qa", "predict-released", "--model", str(imported["EGNN_Full"]), "--features",
+                 str(FIXTURES / "EGNN_Full.npz"), "--output-dir", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "residues.tsv", sep="\t")
+    reference = np.clip(np.load(FIXTURES / "EGNN_Full.npz")["lddt"], 0, 1)
+    assert np.abs(table.predicted.to_numpy() - reference).max() <= 1e-4

@@ -119,6 +119,14 @@ def _import_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict_released(args: argparse.Namespace) -> int:
+    from pgml.qa.released_predict import predict_released
+
+    table = predict_released(args.model, args.features, args.output_dir)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="n/a"))
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from pgml.qa.evaluate import evaluate_predictions
 
@@ -264,6 +272,14 @@ def register(steps: argparse._SubParsersAction) -> None:
                    help="the EnQA method the file holds (names of the authors' EnQA.py)")
     output_file(p, "--output", type=Path, required=True, help="checkpoint; model.json is written beside it")
     p.set_defaults(func=_import_model)
+
+    p = steps.add_parser("predict-released", help="per-residue lDDT from an imported EnQA model on EnQA's features")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt from `import-model`")
+    p.add_argument("--features", type=Path, nargs="+", required=True,
+                   help=".npz files with f1d, f2d, pos, edge_index, cmap as EnQA's own feature code builds them")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes residues.tsv and models.tsv")
+    add_threads_argument(p)
+    p.set_defaults(func=_predict_released)
 
     p = steps.add_parser("importance", help="feature-permutation importance of a trained model (figure 5.5)")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt from `train`")

@@ -146,7 +146,8 @@ class SplitConfig:
 
 #: network variants: "chapter" (:mod:`pgml.qa.model`, section 5.2 as written) and "released" (the
 #: networks behind the authors' published weights, :mod:`pgml.qa.released`)
-VARIANTS = ("chapter", "released")
+CHAPTER, RELEASED = "chapter", "released"
+VARIANTS = (CHAPTER, RELEASED)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from pgml.errors import InputError
-from pgml.qa.params import RELEASED_METHODS, ReleasedMethod
+from pgml.qa.params import RELEASED, RELEASED_METHODS, ReleasedMethod
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,41 @@ def pgml_name(name: str) -> str | None:
     if m := _GCL.fullmatch(name):
         line, i, mlp, n, what = m.groups()
         return f"egnn.{'line_layers' if line else 'layers'}.{i}.{_MLP[mlp]}.{n}.{what}"
+    return None
+
+
+_OURS_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"node_conv\.(weight|bias)"), r"conv1d_1.\1"),
+    (re.compile(r"pair_in\.(weight|bias)"), r"conv2d_1.\1"),
+    (re.compile(r"pair_norm\.(weight|bias)"), r"inorm_1.\1"),
+    (re.compile(r"error_head\.(weight|bias)"), r"conv2d_bin.\1"),
+    (re.compile(r"(base|bin)_resnet\.init_proj\.(weight|bias)"), r"\1_resnet.resnet_\1_resnet_init_proj.\2"),
+    (re.compile(r"egnn\.node_in\.(weight|bias)"), r"EGNN_layers.embedding_in.\1"),
+    (re.compile(r"egnn\.edge_in\.(weight|bias)"), r"EGNN_layers.e_embedding_in.\1"),
+    (re.compile(r"egnn\.node_out\.(weight|bias)"), r"EGNN_layers.embedding_out.\1"),
+]
+_OURS_BLOCK = re.compile(r"(base|bin)_resnet\.blocks\.(\d+)\.(conv|norm)([123])\.(weight|bias)")
+_OURS_EXTRA = re.compile(r"(base|bin)_resnet\.extra\.(\d+)\.(conv|norm)([123])\.(weight|bias)")
+_OURS_GCL = re.compile(r"egnn\.(layers|line_layers)\.(\d+)\.(phi_e|phi_h|phi_x)\.(\d+)\.(weight|bias)")
+
+
+def authors_name(ours: str) -> str | None:
+    """The authors' name of pgml's tensor ``ours`` (the inverse of :func:`pgml_name`)."""
+    for pattern, repl in _OURS_RULES:
+        if pattern.fullmatch(ours):
+            return pattern.sub(repl, ours)
+    kind = {"conv": "conv2d", "norm": "inorm"}
+    if m := _OURS_BLOCK.fullmatch(ours):
+        net, index, part, k, what = m.groups()
+        cycle, d = divmod(int(index), len(_DILATIONS))
+        return f"{net}_resnet.resnet_{net}_resnet_{cycle}_{list(_DILATIONS)[d]}_{kind[part]}_{k}.{what}"
+    if m := _OURS_EXTRA.fullmatch(ours):
+        net, i, part, k, what = m.groups()
+        return f"{net}_resnet.resnet_{net}_resnet_extra{i}_{kind[part]}_{k}.{what}"
+    if m := _OURS_GCL.fullmatch(ours):
+        layers, i, mlp, n, what = m.groups()
+        name = {v: k for k, v in _MLP.items()}[mlp]
+        return f"EGNN_layers.gcl_{'e_' if layers == 'line_layers' else ''}{i}.{name}_mlp.{n}.{what}"
     return None
 
 
@@ -102,8 +137,8 @@ def map_state(state: dict, model, method: str, path: Path) -> dict:  # noqa: ANN
         mapped[ours] = tensor
     for ours in target:
         if ours not in mapped:
-            raise InputError(f"no tensor of the file maps onto this tensor of the released {method} network",
-                             path=path, record=ours)
+            raise InputError(f"the file has no {authors_name(ours)}, which this tensor of the released {method} "
+                             f"network needs", path=path, record=ours)
     return mapped
 
 
@@ -129,7 +164,7 @@ def model_card(method_name: str, path: Path, n_parameters: int):  # noqa: ANN201
     if sha != published.sha256:
         log.warning("%s: sha256 %s differs from the published %s file's %s", path, sha, method_name,
                     published.sha256)
-    inputs = {"variant": "released", "method": method_name, "node_channels": method.node_channels,
+    inputs = {"variant": RELEASED, "method": method_name, "node_channels": method.node_channels,
               "pair_channels": method.pair_channels, "node_features": method.node_features,
               "pair_features": method.pair_features, "line_graph": method.line_graph,
               "structures": "the model PDB and, except EnQA-MSA, AlphaFold outputs with distograms "
@@ -182,9 +217,14 @@ def load_released(checkpoint: Path):  # noqa: ANN201 - (ReleasedEnQA, ModelCard)
 
     from pgml.modelcard import card_path, read_card
 
-    data = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    try:
+        data = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the one line
+        raise InputError(f"not a readable checkpoint ({str(exc).splitlines()[0]})", path=checkpoint) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError("not a checkpoint written by `pgml qa import-model`", path=checkpoint)
     card = read_card(checkpoint, "qa")
-    for key, value in (("variant", "released"), ("method", data["method"])):
+    for key, value in (("variant", RELEASED), ("method", data["method"])):
         if card.inputs.get(key) != value:
             raise InputError(f"the card gives {key}={card.inputs.get(key)!r}, the checkpoint holds {value!r}",
                              path=card_path(checkpoint), record=key)
