@@ -190,6 +190,10 @@ def import_enqa(path: Path, method_name: str, output: Path) -> tuple[int, Path]:
     from pgml.fileio import atomic_path
     from pgml.modelcard import card_path, write_card
 
+    card_file = card_path(output)
+    if card_file.exists() and not output.exists():
+        raise InputError(f"holds the card of another model; give --output a directory of its own (the card is "
+                         f"written beside the checkpoint as {card_file.name})", path=card_file)
     model = build_released(method_name)
     mapped = map_state(read_state(path), model, method_name, path)
     model.load_state_dict(mapped, strict=True)
