@@ -244,5 +244,6 @@ def refuse_chapter_features(card, checkpoint: Path) -> None:  # noqa: ANN001 - M
     raise InputError(f"the released {inputs['method']} network expects EnQA's own features "
                      f"({inputs['node_channels']} node channels: {inputs['node_features']}; "
                      f"{inputs['pair_channels']} pair channels: {inputs['pair_features']}); pgml builds the "
-                     f"chapter's features, which it cannot read", path=checkpoint,
+                     f"chapter's features, which it cannot read; score EnQA's features with `pgml qa predict-released`",
+                     path=checkpoint,
                      record=f"variant={inputs['variant']}")
