@@ -1579,6 +1579,46 @@ def _qa_split_table(tmp: Path) -> Path:
     return write(tmp / "in" / "split.tsv", "id\tsplit\n1UBI\ttrain\n")
 
 
+def qa_import_with(state: dict[str, tuple[int, ...]] | None, method: str = "EGNN_Full",
+                   output: str = "out/model.ckpt") -> Callable[[Path, Resources], list[str]]:
+    """``pgml qa import-model`` of a tiny weights file holding zero tensors of the given shapes (None: not a
+    torch file)."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        import torch
+
+        path = mkdir(tmp / "in") / "weights.tar"
+        if state is None:
+            path.write_text("not torch\n")
+        else:
+            torch.save({"model": {k: torch.zeros(shape) for k, shape in state.items()}, "optimizer": {}}, path)
+        return ["qa", "import-model", "--enqa", str(path), "--method", method, "--output", str(tmp / output)]
+    return build
+
+
+def qa_predict_released_with(change: Callable[[dict], object]) -> Callable[[Path, Resources], list[str]]:
+    """``pgml qa predict-released`` with an imported (freshly initialised) EGNN_esto9 network and a features
+    file of 8 residues changed by ``change``."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        import torch
+
+        from pgml.qa.params import RELEASED_METHODS
+        from pgml.qa.published import authors_name, import_enqa
+        from pgml.qa.released import ReleasedEnQA
+
+        state = {authors_name(k): v for k, v in ReleasedEnQA(RELEASED_METHODS["EGNN_esto9"]).state_dict().items()}
+        torch.save({"model": state}, mkdir(tmp / "in") / "weights.tar")
+        import_enqa(tmp / "in" / "weights.tar", "EGNN_esto9", tmp / "in" / "model" / "model.ckpt")
+        rng = np.random.default_rng(0)
+        n = 8
+        arrays = {"f1d": rng.random((33, n)), "f2d": rng.random((70, n, n)), "pos": rng.random((n, 3)) * 0.1,
+                  "edge_index": np.stack(np.nonzero(~np.eye(n, dtype=bool))), "cmap": np.full((n, n), 0.5)}
+        change(arrays)
+        np.savez(tmp / "in" / "T1.npz", **arrays)
+        return ["qa", "predict-released", "--model", str(tmp / "in" / "model" / "model.ckpt"), "--features",
+                str(tmp / "in" / "T1.npz"), "--output-dir", str(tmp / "out")]
+    return build
+
+
 def qa_evaluate_with(files: dict[str, str]) -> Callable[[Path, Resources], list[str]]:
     def build(tmp: Path, res: Resources) -> list[str]:
         folder = mkdir(tmp / "in" / "pred")
@@ -1738,6 +1778,34 @@ QA_CASES: list[Case] = [
         "models.tsv": "target\tmodel\ttrue_lddt\tgdt_ts\tpredicted\taf2_consensus\taf2_plddt\n"
                       "T\tm\tn/a\tn/a\t0.5\t0.5\t0.5\n"}),
          r"no residue has a true lDDT"),
+    Case("qa-import-not-a-torch-file", qa_import_with(None), r"weights\.tar: not a torch weights file"),
+    Case("qa-import-tensor-of-another-shape", qa_import_with({"conv1d_1.weight": (16, 24, 1)}),
+         r"weights\.tar: conv1d_1\.weight: tensor has shape \(16, 24, 1\), the released EGNN_Full network's "
+         r"node_conv\.weight has \(16, 33, 1\)"),
+    Case("qa-import-tensor-without-counterpart", qa_import_with({"EGNN_layers.gcl_9.node_mlp.0.bias": (32,)}),
+         r"weights\.tar: EGNN_layers\.gcl_9\.node_mlp\.0\.bias: tensor has no counterpart in the released "
+         r"EGNN_Full network"),
+    Case("qa-import-tensor-missing", qa_import_with({"conv1d_1.weight": (16, 33, 1)}),
+         r"weights\.tar: node_conv\.bias: the file has no conv1d_1\.bias, which this tensor of the released "
+         r"EGNN_Full network needs"),
+    Case("qa-import-se3-method", qa_import_with({}, method="se3_Full"),
+         r"se3_Full: cannot be imported: its graph layers are the DGL-based SE\(3\)-Transformer"),
+    Case("qa-import-beside-another-models-card",
+         lambda t, r: qa_import_with({})(t, r) if write(t / "out" / "model.json", "{}") else [],
+         r"out/model\.json: holds the card of another model; give --output a directory of its own"),
+    Case("qa-predict-released-array-missing", qa_predict_released_with(lambda a: a.pop("pos")),
+         r"T1\.npz: lacks the array\(s\) pos \(needs f1d, f2d, pos, edge_index, cmap\)"),
+    Case("qa-predict-released-other-channel-count",
+         qa_predict_released_with(lambda a: a.__setitem__("f1d", a["f1d"][:24])),
+         r"T1\.npz: f1d: has shape \(24, 8\), the model expects \(33, 8\)"),
+    Case("qa-predict-released-nan-contact-weight",
+         qa_predict_released_with(lambda a: a["cmap"].__setitem__((2, 5), np.nan)),
+         r"T1\.npz: cmap: holds values that are not finite numbers"),
+    Case("qa-predict-released-residue-without-contacts",
+         qa_predict_released_with(lambda a: a["cmap"].__setitem__((slice(None), 6), 0.0)),
+         r"T1\.npz: cmap: 1 residue\(s\) without contact weight \(first: residue 7"),
+    Case("qa-import-output-over-the-weights", qa_import_with({}, output="in/weights.tar"),
+         r"weights\.tar: output file is the input .*weights\.tar; choose another --output"),
 ]
 
 # ==== fold ====

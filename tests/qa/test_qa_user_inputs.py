@@ -144,6 +144,7 @@ def test_trained_model_stores_settings_and_card(tmp_path: Path, target: Path) ->
                         "distogram": True}
     card = json.loads((tmp_path / "model" / "model.json").read_text())
     assert card["chain"] == "qa" and card["inputs"]["n_references"] == 2 and card["inputs"]["distogram"] is True
+    assert card["inputs"]["variant"] == "chapter"
     assert card["training"]["targets"] == {"train": 1, "val": 1, "test": 1}
     assert set(card["metrics"]) >= {"enqa", "af2_consensus", "af2_plddt", "enqa_beats_af2_consensus"}
     # predict reads them: a target with 2 references' worth of settings, no flag given

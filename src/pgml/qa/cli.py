@@ -17,6 +17,7 @@ from pgml.cliargs import output_dir, output_file
 from pgml.qa.params import (
     ARCHITECTURES,
     REFERENCE_FORMATS,
+    RELEASED_METHOD_NAMES,
     FeatureConfig,
     SimulateConfig,
     SplitConfig,
@@ -86,9 +87,12 @@ def _predict(args: argparse.Namespace) -> int:
         model_settings,
         predict_files,
     )
+    from pgml.qa.published import is_released, load_released, refuse_chapter_features
     from pgml.qa.samples import target_samples
     from pgml.qa.training import load_samples, read_split, samples_of
 
+    if is_released(args.model):
+        refuse_chapter_features(load_released(args.model)[1], args.model)
     module = load_module(args.model, args.device)
     settings = model_settings(module, args.model)
     samples = load_samples(args.graphs or [])
@@ -104,6 +108,22 @@ def _predict(args: argparse.Namespace) -> int:
     if not samples:
         raise InputError("nothing to predict (no --graphs models in the subset, no --targets)")
     predict_files(module, samples, args.output_dir, fmt=args.format)
+    return 0
+
+
+def _import_model(args: argparse.Namespace) -> int:
+    from pgml.qa.published import import_enqa
+
+    n_parameters, card = import_enqa(args.enqa, args.method, args.output)
+    print(f"{args.method}: {n_parameters} parameters -> {args.output} (card {card})")
+    return 0
+
+
+def _predict_released(args: argparse.Namespace) -> int:
+    from pgml.qa.released_predict import predict_released
+
+    table = predict_released(args.model, args.features, args.output_dir)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="n/a"))
     return 0
 
 
@@ -244,6 +264,22 @@ def register(steps: argparse._SubParsersAction) -> None:
     add_threads_argument(p)
     add_device_argument(p)
     p.set_defaults(func=_predict)
+
+    p = steps.add_parser("import-model", help="import EnQA's published weights as the released network")
+    p.add_argument("--enqa", type=Path, required=True,
+                   help="the authors' weights file (pgml fetch weights --ids enqa:<method>)")
+    p.add_argument("--method", choices=RELEASED_METHOD_NAMES, required=True,
+                   help="the EnQA method the file holds (names of the authors' EnQA.py)")
+    output_file(p, "--output", type=Path, required=True, help="checkpoint; model.json is written beside it")
+    p.set_defaults(func=_import_model)
+
+    p = steps.add_parser("predict-released", help="per-residue lDDT from an imported EnQA model on EnQA's features")
+    p.add_argument("--model", type=Path, required=True, help="model.ckpt from `import-model`")
+    p.add_argument("--features", type=Path, nargs="+", required=True,
+                   help=".npz files with f1d, f2d, pos, edge_index, cmap as EnQA's own feature code builds them")
+    output_dir(p, "--output-dir", type=Path, required=True, help="writes residues.tsv and models.tsv")
+    add_threads_argument(p)
+    p.set_defaults(func=_predict_released)
 
     p = steps.add_parser("importance", help="feature-permutation importance of a trained model (figure 5.5)")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt from `train`")

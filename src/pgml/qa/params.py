@@ -142,3 +142,49 @@ class SplitConfig:
         for name in ("min_seq_id", "coverage"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+
+
+#: network variants: "chapter" (:mod:`pgml.qa.model`, section 5.2 as written) and "released" (the
+#: networks behind the authors' published weights, :mod:`pgml.qa.released`)
+CHAPTER, RELEASED = "chapter", "released"
+VARIANTS = (CHAPTER, RELEASED)
+
+
+@dataclass(frozen=True)
+class ReleasedMethod:
+    """One published EnQA model: its weights file in the authors' ``models/`` and the inputs it expects
+    (channel counts and what fills them, from the authors' ``EnQA.py`` / ``EnQA-MSA.py``)."""
+
+    file: str
+    node_channels: int
+    pair_channels: int
+    #: True: the EGNN with the edge-level layer on the line graph (``resEGNN_with_ne``)
+    line_graph: bool
+    node_features: str
+    pair_features: str
+    #: why the method cannot be imported (None: it can)
+    refused: str | None = None
+
+
+_AF2_NODES = ("residue one-hot and Voronota (S-GCN) residue features of EnQA's feature.py, the AlphaFold "
+              "pLDDT and the lDDT of the model against the AlphaFold models (result_model_*.pkl + PDBs)")
+_SH = "25 spherical-harmonics channels of the Voronota contact maps (order 4)"
+#: EnQA method name (as the authors' EnQA.py spells it) -> its released network and inputs
+RELEASED_METHODS = {
+    "EGNN_Full": ReleasedMethod("egnn_ne.tar", 33, 70, True, _AF2_NODES,
+                                f"{_SH} + 45: the 9-bin distance-error distributions ('esto9') of the model "
+                                "against the 5 AlphaFold models"),
+    "EGNN_esto9": ReleasedMethod("egnn_esto9.tar", 33, 70, False, _AF2_NODES,
+                                 f"{_SH} + 45: 'esto9' against the 5 AlphaFold models"),
+    "EGNN_covariance": ReleasedMethod("cov25.pth.tar", 33, 50, False, _AF2_NODES,
+                                      f"{_SH} + 25: 'cov25' distogram covariance channels of the 5 AlphaFold "
+                                      "models"),
+    "EnQA-MSA": ReleasedMethod("EnQA-MSA.pth", 24, 145, True,
+                               "residue one-hot and Voronota (S-GCN) residue features, pLDDT from the B column",
+                               f"{_SH} + 120: ESM-2 (esm2_t6_8M_UR50D) attention maps"),
+    "se3_Full": ReleasedMethod("esto9_se3.tar", 33, 70, False, _AF2_NODES, f"{_SH} + 45: 'esto9'",
+                               refused="its graph layers are the DGL-based SE(3)-Transformer (tensor-field "
+                                       "kernels from DGL graphs and the authors' fibre code), which pgml "
+                                       "does not carry; it cannot be rebuilt exactly on torch_geometric"),
+}
+RELEASED_METHOD_NAMES = tuple(RELEASED_METHODS)

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from pgml.errors import InputError
-from pgml.qa.params import TrainConfig
+from pgml.qa.params import CHAPTER, TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def write_model_card(output_dir: Path, settings: dict, config: TrainConfig, assi
     counts = {name: sum(1 for v in assignment.values() if v == name) for name in ("train", "val", "test")}
     card = ModelCard(
         chain="qa",
-        inputs={"kind": "model structures + AlphaFold/ColabFold/ESMFold references", **settings,
+        inputs={"kind": "model structures + AlphaFold/ColabFold/ESMFold references", "variant": CHAPTER, **settings,
                 "node_dim": train[0].x.size(1), "pair_dim": train[0].pair.size(0),
                 "edge_dim": train[0].edge_attr.size(1)},
         training={"graphs": [str(g) for g in graph_files], "split": str(split), "targets": counts,
