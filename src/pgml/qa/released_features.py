@@ -1,0 +1,267 @@
+"""The input arrays of EnQA's released networks, built from a model PDB and AlphaFold's outputs
+(``pgml qa released-features``; ``pgml qa predict-released --structures``).
+
+The authors' ``EnQA.py`` [enqa] hands the network ``f1d = [one-hot (20), residue features (3),
+pLDDT (5), af2_qa (5)]``, ``f2d = [spherical harmonics (25), esto9 (45) | cov25 (25)]``, ``pos``, the
+edge list and ``cmap``. Built here the way the authors' ``feature.py`` and
+``data/process_alphafold.py`` (commit b540a46) build them, from AlphaFold's ``result_model_{1..5}.pkl``
+(distogram logits + bin edges, pLDDT) and ``relaxed_model_{1..5}.pdb`` (``unrelaxed_`` when not relaxed):
+
+* ``plddt`` (5, L): each model's pLDDT / 100.
+* ``cmap`` (L, L): the mean over the 5 models of the probability mass of the first 42 distogram bins
+  (distance below 18.4 Å with AlphaFold's 64 bins): the contact weights of eq. 5.3.
+* ``esto9`` (45, L, L): for each AlphaFold model, the probability mass of its distogram in each of the 9
+  distance-error bins [-inf, -4, -2, -1, -0.5, 0.5, 1, 2, 4, inf) (lower edge included) of
+  ``d_model - c_b``, with ``d_model`` the model's Cα distance and ``c_b`` the authors' bin centres:
+  ``[e_0 / 2, (e_0 + e_1) / 2, ..., (e_61 + e_62) / 2, e_62]`` (a first bin from 0 and the last bin's
+  lower edge) — not the midpoints of :func:`pgml.qa.features.bin_midpoints`.
+* ``cov25`` (25, L, L): for each residue pair the 5 x 5 covariance (denominator 63) over the 64 bins
+  of the 5 models' probability vectors.
+* ``af2_qa`` (5, L): the per-residue lDDT of the model against each AlphaFold model (the AlphaFold
+  model is the reference; heavy atoms matched by residue order and atom name; 15 Å, thresholds
+  0.5/1/2/4 Å) by :func:`pgml.qa.lddt.lddt`, where the authors run OpenStructure's ``lddt`` binary.
+  A residue without any scored pair gets -1, as the authors' parser writes the binary's ``-``.
+* ``one_hot`` (20, L): residue types in the authors' order (three-letter names sorted: ALA, ARG, ...).
+* ``pos`` (L, 3): Cα in Å x 0.01 (float32); ``edge_index``: every ordered pair, self-pairs included,
+  with ``|pos_i - pos_j| <= 0.15`` (15 Å), as ``numpy.where`` returns them.
+
+Two parts depart from the authors' pipeline, which runs Voronota and their S-GCN featurizer binaries
+(not Python, not part of pgml): the 3 residue features (Voronota volume, buriedness, SASA; volume and
+SASA divided by their sum over residues) are pgml's Cβ Voronoi-cell volume, contact-graph buriedness and
+relative SASA (freesasa) of :mod:`pgml.qa.features` (volume and SASA divided by their sums, as the
+authors normalise); the 25 spherical-harmonics channels of the Voronota contact maps are pgml's real
+spherical harmonics (l <= 4) of the Cα→Cα direction in residue i's frame for residue pairs with
+Cβ within 8 Å (:mod:`pgml.qa.geometry`). Their values differ from the authors'; the docs' agreement
+table says how far the predictions move.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from pgml.errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: AlphaFold models the released networks read
+N_AF2_MODELS = 5
+#: distogram bins summed into the contact map (authors' ``cmap_cutoff_dim``)
+CMAP_BINS = 42
+#: coordinates are scaled by this (Å -> network units) and edges join residues within EDGE_CUTOFF Å
+COORD_SCALE, EDGE_CUTOFF = 0.01, 15.0
+#: lower-inclusive edges of the 9 distance-error bins of 'esto9' (Å)
+ESTO9_EDGES = (-np.inf, -4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0, np.inf)
+#: the pair channels each importable method reads beside the spherical harmonics
+PAIR_KIND = {"EGNN_Full": "esto9", "EGNN_esto9": "esto9", "EGNN_covariance": "cov25"}
+#: residue types in the order of the authors' one-hot (sorted three-letter names)
+RESIDUE_TYPES = tuple(sorted(("ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE", "LEU", "LYS",
+                              "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL")))
+#: Cβ distance (Å) of the residue pairs given spherical harmonics, and their highest degree
+SH_CONTACT, SH_DEGREE = 8.0, 4
+
+
+def one_hot(res_names: np.ndarray, path: Path | str) -> np.ndarray:
+    """(20, L) residue types in the authors' order; refuses a residue that is none of the 20."""
+    out = np.zeros((len(RESIDUE_TYPES), len(res_names)), dtype=np.float32)
+    for i, name in enumerate(res_names):
+        if name not in RESIDUE_TYPES:
+            raise InputError(f"residue type {name} is none of the 20 the released network was trained on",
+                             path=path, record=f"residue {i + 1}")
+        out[RESIDUE_TYPES.index(name), i] = 1.0
+    return out
+
+
+def positions(ca: np.ndarray) -> np.ndarray:
+    """(L, 3) Cα in network units: float32 Å x 0.01."""
+    return (np.asarray(ca, dtype=np.float32) * COORD_SCALE).astype(np.float32)
+
+
+def edge_list(pos: np.ndarray, cutoff: float = EDGE_CUTOFF * COORD_SCALE) -> np.ndarray:
+    """(2, E) every ordered pair (self-pairs included) within ``cutoff`` in ``pos``'s units, row-major."""
+    from scipy.spatial.distance import cdist
+
+    return np.stack(np.nonzero(cdist(pos, pos) <= cutoff)).astype(np.int64)
+
+
+def plddt_rows(plddts: list[np.ndarray]) -> np.ndarray:
+    """(M, L) pLDDT / 100 of each AlphaFold model."""
+    return (np.stack(plddts) / 100).astype(np.float32)
+
+
+def contact_map(probs: list[np.ndarray], n_bins: int = CMAP_BINS) -> np.ndarray:
+    """(L, L) mean over models of the probability mass of the first ``n_bins`` distogram bins."""
+    return np.mean([p[..., :n_bins].sum(-1) for p in probs], axis=0).astype(np.float32)
+
+
+def bin_centres(edges: np.ndarray) -> np.ndarray:
+    """The authors' (B,) distance of each of the B = len(edges) + 1 distogram bins: midpoints of
+    ``[0, e_0, ..., e_last]`` and then ``e_last`` itself."""
+    bounds = np.concatenate(([0.0], np.asarray(edges, dtype=np.float64)))
+    return np.concatenate(((bounds[:-1] + bounds[1:]) / 2, bounds[-1:]))
+
+
+def esto9_single(probs: np.ndarray, edges: np.ndarray, d_model: np.ndarray) -> np.ndarray:
+    """(9, L, L) mass of ``probs`` (L, L, B) in each distance-error bin of ``d_model - centre_b``."""
+    error = d_model[..., None] - bin_centres(edges)
+    return np.stack([np.where((error >= lo) & (error < hi), probs, 0.0).sum(-1)
+                     for lo, hi in zip(ESTO9_EDGES[:-1], ESTO9_EDGES[1:], strict=True)])
+
+
+def esto9(probs: list[np.ndarray], edges: list[np.ndarray], ca: np.ndarray) -> np.ndarray:
+    """(9 M, L, L) :func:`esto9_single` of each AlphaFold model against the model's Cα distances."""
+    d_model = np.linalg.norm(ca[:, None] - ca[None], axis=-1)
+    return np.concatenate([esto9_single(p, e, d_model) for p, e in zip(probs, edges, strict=True)]).astype(np.float32)
+
+
+def cov25(probs: list[np.ndarray]) -> np.ndarray:
+    """(M², L, L) covariance over the B bins between the models' probability vectors, per pair."""
+    x = np.stack(probs, axis=2)  # (L, L, M, B)
+    centred = x - x.mean(axis=3, keepdims=True)
+    cov = np.einsum("ijmb,ijnb->ijmn", centred, centred) / (x.shape[3] - 1)
+    return cov.reshape(*cov.shape[:2], -1).transpose(2, 0, 1).astype(np.float32)
+
+
+def heavy_atoms(atoms) -> tuple[np.ndarray, list[tuple[int, str]]]:  # noqa: ANN001 - AtomTable
+    """(coordinates, (residue index, atom name) keys) of the protein heavy atoms."""
+    keep = atoms.protein_mask() & (atoms.element != "H") & (atoms.element != "D")
+    keys = list(zip(atoms.res_index[keep].tolist(), atoms.atom_name[keep].tolist(), strict=True))
+    return atoms.coords[keep], keys
+
+
+def af2_lddt(model_atoms, reference_atoms, n_residues: int) -> np.ndarray:  # noqa: ANN001 - AtomTable
+    """(L,) all-atom lDDT of each model residue against the reference (heavy atoms matched by residue
+    index and name; a model atom the reference lacks takes no part); -1 where a residue has no pair."""
+    from pgml.qa.lddt import lddt
+
+    coords, keys = heavy_atoms(model_atoms)
+    ref_coords, ref_keys = heavy_atoms(reference_atoms)
+    where = {key: k for k, key in enumerate(ref_keys)}
+    reference = np.full_like(coords, np.nan)
+    for k, key in enumerate(keys):
+        if key in where:
+            reference[k] = ref_coords[where[key]]
+    residue = np.array([r for r, _ in keys], dtype=np.int64)
+    _, per_residue = lddt(reference, coords, residue, n_residues=n_residues)
+    return np.where(np.isnan(per_residue), -1.0, per_residue).astype(np.float32)
+
+
+def residue_features(structure, res, path: Path | str) -> np.ndarray:  # noqa: ANN001
+    """(3, L) pgml's stand-ins for the Voronota volume, buriedness and SASA (module docstring), volume
+    and SASA divided by their sums over residues as the authors' ``load_x`` does."""
+    from pgml.qa.features import buriedness, relative_sasa, voronoi_volumes
+
+    rsa = relative_sasa(structure.atoms)
+    volume = np.expm1(voronoi_volumes(res.cb))
+    out = np.stack([volume, buriedness(res.cb, rsa), rsa])
+    for row in (0, 2):
+        total = out[row].sum()
+        if not total > 0:
+            raise InputError(f"the {'volume' if row == 0 else 'SASA'} of every residue is 0; the features would "
+                             "divide by zero", path=path)
+        out[row] = out[row] / total
+    return out.astype(np.float32)
+
+
+def contact_harmonics(res) -> np.ndarray:  # noqa: ANN001 - ResidueCoords
+    """(25, L, L) real spherical harmonics (l <= 4) of the Cα_i→Cα_j direction in residue i's frame for
+    pairs i != j with Cβ within :data:`SH_CONTACT` Å; 0 elsewhere."""
+    from pgml.qa.geometry import edge_angles, local_frames, real_spherical_harmonics
+
+    n = len(res)
+    d = np.linalg.norm(res.cb[:, None] - res.cb[None], axis=-1)
+    src, dst = np.nonzero((d < SH_CONTACT) & ~np.eye(n, dtype=bool))
+    theta, phi = edge_angles(local_frames(res.n, res.ca, res.c), res.ca, src, dst)
+    out = np.zeros(((SH_DEGREE + 1) ** 2, n, n), dtype=np.float32)
+    out[:, src, dst] = real_spherical_harmonics(SH_DEGREE, theta, phi).T
+    return out
+
+
+def _af2_files(directory: Path) -> list[tuple[Path, Path]]:
+    """(result pkl, structure) of AlphaFold models 1..5; refuses a missing one."""
+    if not directory.is_dir():
+        raise InputError("is not a directory (AlphaFold's output: result_model_{1..5}.pkl and "
+                         "relaxed_model_{1..5}.pdb)", path=directory)
+    out = []
+    for i in range(1, N_AF2_MODELS + 1):
+        pkl = directory / f"result_model_{i}.pkl"
+        structures = [directory / f"{kind}_model_{i}.pdb" for kind in ("relaxed", "unrelaxed")]
+        found = [p for p in structures if p.is_file()]
+        if not pkl.is_file() or not found:
+            missing = pkl.name if not pkl.is_file() else f"{structures[0].name} (or {structures[1].name})"
+            raise InputError(f"lacks {missing}; the released networks read AlphaFold's 5 models with their result "
+                             "pickles", path=directory)
+        out.append((pkl, found[0]))
+    return out
+
+
+def read_alphafold(directory: Path, n_residues: int, model_path: Path) -> dict:
+    """Distogram probabilities, bin edges, pLDDT and structures of the 5 AlphaFold models, each checked
+    against the model's residue count."""
+    from pgml.qa.inputs import read_coords
+    from pgml.qa.references import read_result_pkl
+
+    probs, edges, plddts, structures = [], [], [], []
+    for pkl, pdb in _af2_files(directory):
+        p, e, plddt = read_result_pkl(pkl)  # refuses a pkl without distogram, NaN, shapes that disagree
+        if len(plddt) != n_residues:
+            raise InputError(f"AlphaFold predicted {len(plddt)} residues, the model {model_path} has {n_residues}; "
+                             "the released features need the same residues in the same order", path=pkl)
+        structure, res = read_coords(pdb)
+        if len(res) != n_residues:
+            raise InputError(f"has {len(res)} residues, the model {model_path} has {n_residues}", path=pdb)
+        probs.append(p)
+        edges.append(e)
+        plddts.append(plddt)
+        structures.append(structure)
+    return {"probs": probs, "edges": edges, "plddt": plddts, "structures": structures}
+
+
+def released_arrays(model_path: Path, alphafold_dir: Path, method: str) -> dict[str, np.ndarray]:
+    """Every named array (one_hot, features, plddt, af2_qa, sh, esto9|cov25, pos, edge_index, cmap) and
+    the network's inputs f1d, f2d of ``method``."""
+    from pgml.qa.inputs import read_coords
+
+    if method not in PAIR_KIND:
+        raise InputError(f"pgml builds the features of {', '.join(PAIR_KIND)}; {method} reads others (the model "
+                         "card names them)", record=method)
+    structure, res = read_coords(model_path)
+    n = len(res)
+    af2 = read_alphafold(alphafold_dir, n, model_path)
+    pos = positions(res.ca)
+    arrays = {
+        "one_hot": one_hot(res.res_name, model_path),
+        "features": residue_features(structure, res, model_path),
+        "plddt": plddt_rows(af2["plddt"]),
+        "af2_qa": np.stack([af2_lddt(structure.atoms, s.atoms, n) for s in af2["structures"]]),
+        "sh": contact_harmonics(res),
+        "pos": pos,
+        "edge_index": edge_list(pos),
+        "cmap": contact_map(af2["probs"]),
+    }
+    kind = PAIR_KIND[method]
+    arrays[kind] = esto9(af2["probs"], af2["edges"], res.ca) if kind == "esto9" else cov25(af2["probs"])
+    arrays["f1d"] = np.concatenate([arrays[k] for k in ("one_hot", "features", "plddt", "af2_qa")])
+    arrays["f2d"] = np.concatenate([arrays["sh"], arrays[kind]])
+    undefined = int((arrays["af2_qa"] < 0).sum())
+    if undefined:
+        log.warning("%s: %d residue lDDT value(s) against the AlphaFold models have no scored pair (set to -1, as "
+                    "the authors' pipeline does)", model_path, undefined)
+    for name, values in arrays.items():
+        if not np.isfinite(values).all():
+            raise InputError(f"the {name} array holds non-finite values", path=model_path, record=name)
+    return arrays
+
+
+def write_released_features(model_path: Path, alphafold_dir: Path, method: str, output: Path) -> dict:
+    """Write the arrays of :func:`released_arrays` to ``output`` (.npz, atomically); returns them."""
+    from pgml.fileio import atomic_path
+
+    arrays = released_arrays(model_path, alphafold_dir, method)
+    with atomic_path(output) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    log.info("%s: %d residues, %d edges, f1d %s, f2d %s -> %s", model_path, arrays["pos"].shape[0],
+             arrays["edge_index"].shape[1], arrays["f1d"].shape, arrays["f2d"].shape, output)
+    return arrays
