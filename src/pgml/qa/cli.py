@@ -17,6 +17,7 @@ from pgml.cliargs import output_dir, output_file
 from pgml.qa.params import (
     ARCHITECTURES,
     REFERENCE_FORMATS,
+    RELEASED_FEATURE_METHODS,
     RELEASED_METHOD_NAMES,
     FeatureConfig,
     SimulateConfig,
@@ -119,10 +120,23 @@ def _import_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _released_features(args: argparse.Namespace) -> int:
+    from pgml.qa.released_features import write_released_features
+
+    arrays = write_released_features(args.model, args.alphafold_dir, args.method, args.output)
+    print(f"{args.model}: {arrays['pos'].shape[0]} residues, f1d {arrays['f1d'].shape}, f2d {arrays['f2d'].shape}, "
+          f"{arrays['edge_index'].shape[1]} edges -> {args.output}")
+    return 0
+
+
 def _predict_released(args: argparse.Namespace) -> int:
+    from pgml.errors import InputError
     from pgml.qa.released_predict import predict_released
 
-    table = predict_released(args.model, args.features, args.output_dir)
+    if bool(args.features) == bool(args.structures) or bool(args.structures) != bool(args.alphafold_dir):
+        raise InputError("give either --features FILE.npz ... or --structures PDB ... with --alphafold-dir DIR")
+    table = predict_released(args.model, args.features or [], args.output_dir, structures=args.structures or [],
+                             alphafold_dir=args.alphafold_dir)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="n/a"))
     return 0
 
@@ -273,10 +287,24 @@ def register(steps: argparse._SubParsersAction) -> None:
     output_file(p, "--output", type=Path, required=True, help="checkpoint; model.json is written beside it")
     p.set_defaults(func=_import_model)
 
+    p = steps.add_parser("released-features",
+                         help="EnQA's released-network inputs from a model PDB and AlphaFold's outputs (.npz)")
+    p.add_argument("--model", type=Path, required=True, help="the model structure to score (PDB/mmCIF)")
+    p.add_argument("--alphafold-dir", type=Path, required=True,
+                   help="AlphaFold's output for the target: result_model_{1..5}.pkl and relaxed_model_{1..5}.pdb")
+    p.add_argument("--method", choices=RELEASED_FEATURE_METHODS, required=True,
+                   help="the EnQA method whose inputs to build (names of the authors' EnQA.py)")
+    output_file(p, "--output", type=Path, required=True,
+                help=".npz: f1d, f2d, pos, edge_index, cmap and the named parts (one_hot, plddt, af2_qa, ...)")
+    p.set_defaults(func=_released_features)
+
     p = steps.add_parser("predict-released", help="per-residue lDDT from an imported EnQA model on EnQA's features")
     p.add_argument("--model", type=Path, required=True, help="model.ckpt from `import-model`")
-    p.add_argument("--features", type=Path, nargs="+", required=True,
-                   help=".npz files with f1d, f2d, pos, edge_index, cmap as EnQA's own feature code builds them")
+    p.add_argument("--features", type=Path, nargs="+",
+                   help=".npz files with f1d, f2d, pos, edge_index, cmap (`released-features` or EnQA's own code)")
+    p.add_argument("--structures", type=Path, nargs="+",
+                   help="instead of --features: model structures of one target, featurised as `released-features`")
+    p.add_argument("--alphafold-dir", type=Path, help="with --structures: AlphaFold's output for the target")
     output_dir(p, "--output-dir", type=Path, required=True, help="writes residues.tsv and models.tsv")
     add_threads_argument(p)
     p.set_defaults(func=_predict_released)

@@ -188,3 +188,6 @@ RELEASED_METHODS = {
                                        "does not carry; it cannot be rebuilt exactly on torch_geometric"),
 }
 RELEASED_METHOD_NAMES = tuple(RELEASED_METHODS)
+#: the methods whose inputs `released-features` builds -> the pair channels beside the spherical harmonics
+RELEASED_PAIR_KIND = {"EGNN_Full": "esto9", "EGNN_esto9": "esto9", "EGNN_covariance": "cov25"}
+RELEASED_FEATURE_METHODS = tuple(RELEASED_PAIR_KIND)

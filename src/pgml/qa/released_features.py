@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from pgml.errors import InputError
+from pgml.qa.params import RELEASED_PAIR_KIND as PAIR_KIND
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,6 @@ CMAP_BINS = 42
 COORD_SCALE, EDGE_CUTOFF = 0.01, 15.0
 #: lower-inclusive edges of the 9 distance-error bins of 'esto9' (Å)
 ESTO9_EDGES = (-np.inf, -4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0, np.inf)
-#: the pair channels each importable method reads beside the spherical harmonics
-PAIR_KIND = {"EGNN_Full": "esto9", "EGNN_esto9": "esto9", "EGNN_covariance": "cov25"}
 #: residue types in the order of the authors' one-hot (sorted three-letter names)
 RESIDUE_TYPES = tuple(sorted(("ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE", "LEU", "LYS",
                               "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL")))

@@ -37,6 +37,12 @@ def read_features(path: Path, node_channels: int, pair_channels: int) -> dict[st
             arrays = {name: data[name] for name in data.files}
     except (OSError, ValueError, EOFError) as exc:
         raise InputError(f"not a readable .npz features file ({exc})", path=path) from None
+    return checked_arrays(arrays, path, node_channels, pair_channels)
+
+
+def checked_arrays(arrays: dict[str, np.ndarray], path: Path, node_channels: int,
+                   pair_channels: int) -> dict[str, np.ndarray]:
+    """The five arrays, checked against the model's channel counts (names the array and what is wrong)."""
     missing = [name for name in ARRAYS if name not in arrays]
     if missing:
         raise InputError(f"lacks the array(s) {', '.join(missing)} (needs {', '.join(ARRAYS)})", path=path)
@@ -76,8 +82,25 @@ def predict_file(model, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.n
     return lddt.clamp(0, 1).numpy().astype(np.float64), initial.numpy().astype(np.float64)
 
 
-def predict_released(checkpoint: Path, features: list[Path], output_dir: Path) -> pd.DataFrame:
-    """Score every features file with the imported model ``checkpoint``; returns the model table."""
+def _inputs(features: list[Path], structures: list[Path], alphafold_dir: Path | None, method: str,
+            node_channels: int, pair_channels: int):  # noqa: ANN202 - generator of (name, path, arrays)
+    """(name, path, arrays) of every features file, then of every structure featurised against
+    ``alphafold_dir`` (:mod:`pgml.qa.released_features`), checked the same way."""
+    for path in features:
+        yield path.name.removesuffix(".npz"), path, read_features(path, node_channels, pair_channels)
+    if structures:
+        from pgml.qa.released_features import released_arrays
+
+        for path in structures:
+            arrays = released_arrays(path, alphafold_dir, method)
+            yield path.name.removesuffix(".gz").rsplit(".", 1)[0], path, checked_arrays(arrays, path, node_channels,
+                                                                                       pair_channels)
+
+
+def predict_released(checkpoint: Path, features: list[Path], output_dir: Path, *, structures: list[Path] = (),
+                     alphafold_dir: Path | None = None) -> pd.DataFrame:
+    """Score every features file, and every structure in ``structures`` featurised against the AlphaFold
+    outputs in ``alphafold_dir``, with the imported model ``checkpoint``; returns the model table."""
     from pgml.fileio import atomic_dir
     from pgml.qa.published import load_released
     from pgml.tables import write_tsv
@@ -85,14 +108,13 @@ def predict_released(checkpoint: Path, features: list[Path], output_dir: Path) -
     model, card = load_released(checkpoint)
     node_channels, pair_channels = card.inputs["node_channels"], card.inputs["pair_channels"]
     residues, models = [], []
-    for path in features:
-        arrays = read_features(path, node_channels, pair_channels)
+    for name, path, arrays in _inputs(list(features), list(structures), alphafold_dir, card.inputs["method"],
+                                      node_channels, pair_channels):
         lddt, initial = predict_file(model, arrays)
         undefined = int(np.isnan(lddt).sum())
         if undefined:
             log.warning("%s: the network gave %d of %d residues a non-finite lDDT (written n/a)", path, undefined,
                         len(lddt))
-        name = path.name.removesuffix(".npz")
         residues.append(pd.DataFrame({"model": name, "residue": np.arange(1, len(lddt) + 1), "predicted": lddt,
                                       "initial": initial}))
         defined = lddt[~np.isnan(lddt)]
