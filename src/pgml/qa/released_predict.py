@@ -2,8 +2,10 @@
 
 The released networks read the features the authors' ``feature.py`` builds (Voronota / S-GCN residue
 features and spherical harmonics, AlphaFold pLDDT, lDDT and distance-error channels; the model card
-names them), which pgml's ``build-graphs`` does not make. A features file is an ``.npz`` with the five
-arrays the authors' ``EnQA.py`` hands to the network:
+names them), which pgml's ``build-graphs`` does not make. They come either from features files or from
+model structures and AlphaFold's outputs, featurised by :mod:`pgml.qa.released_features` (the same
+arrays ``pgml qa released-features`` writes). A features file is an ``.npz`` with the five arrays the
+authors' ``EnQA.py`` hands to the network:
 
 - ``f1d`` (D1, L): node features; ``f2d`` (D2, L, L): pair features (D1, D2: the card's channel counts);
 - ``pos`` (L, 3): Cα coordinates in Å × 0.01; ``edge_index`` (2, E): residue pairs (0-based) within
