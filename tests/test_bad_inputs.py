@@ -1619,6 +1619,21 @@ def qa_predict_released_with(change: Callable[[dict], object]) -> Callable[[Path
     return build
 
 
+def qa_released_features_with(change: Callable[[Path], object], output: str = "out/f.npz"
+                              ) -> Callable[[Path, Resources], list[str]]:
+    """``pgml qa released-features`` on a simulated target after ``change(target)``."""
+    def build(tmp: Path, res: Resources) -> list[str]:
+        target = qa_target(tmp)
+        change(target)
+        return ["qa", "released-features", "--model", str(target / "models" / "decoy_00.pdb"), "--alphafold-dir",
+                str(target / "alphafold"), "--method", "EGNN_Full", "--output", str(tmp / output)]
+    return build
+
+
+def _qa_pkl_one_residue_short(result: dict) -> None:
+    result["plddt"], result["distogram"]["logits"] = result["plddt"][:-1], result["distogram"]["logits"][:-1, :-1]
+
+
 def qa_evaluate_with(files: dict[str, str]) -> Callable[[Path, Resources], list[str]]:
     def build(tmp: Path, res: Resources) -> list[str]:
         folder = mkdir(tmp / "in" / "pred")
@@ -1804,6 +1819,20 @@ QA_CASES: list[Case] = [
     Case("qa-predict-released-residue-without-contacts",
          qa_predict_released_with(lambda a: a["cmap"].__setitem__((slice(None), 6), 0.0)),
          r"T1\.npz: cmap: 1 residue\(s\) without contact weight \(first: residue 7"),
+    Case("qa-released-features-pkl-without-distogram", qa_released_features_with(_qa_pkl_without_distogram),
+         r"result_model_1\.pkl: no distogram \(distogram\.logits and distogram\.bin_edges\)"),
+    Case("qa-released-features-length-differs",
+         qa_released_features_with(lambda t: _qa_pkl(t, _qa_pkl_one_residue_short)),
+         r"result_model_1\.pkl: AlphaFold predicted 19 residues, the model .*decoy_00\.pdb has 20"),
+    Case("qa-released-features-nan-plddt",
+         qa_released_features_with(lambda t: _qa_pkl(t, lambda r: r["plddt"].__setitem__(3, np.nan))),
+         r"result_model_1\.pkl: plddt: 1 NaN or infinite value"),
+    Case("qa-released-features-output-over-the-model",
+         qa_released_features_with(lambda t: None, output="in/1UBI/models/decoy_00.pdb"),
+         r"decoy_00\.pdb: output file is the input"),
+    Case("qa-predict-released-features-and-structures",
+         lambda t, r: [*qa_predict_released_with(lambda a: None)(t, r), "--structures", str(t / "in" / "T1.npz")],
+         r"give either --features FILE\.npz \.\.\. or --structures PDB \.\.\. with --alphafold-dir DIR"),
     Case("qa-import-output-over-the-weights", qa_import_with({}, output="in/weights.tar"),
          r"weights\.tar: output file is the input .*weights\.tar; choose another --output"),
 ]
