@@ -184,3 +184,9 @@ def test_bad_alphafold_outputs_get_one_line_and_no_file(target: Path, tmp_path: 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and re.search(message, err[0]), err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_refuses_before_reading_when_the_features_would_not_fit(target: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("PGML_MEMORY_LIMIT", "1M")
+    with pytest.raises(InputError, match=r"decoy_01\.pdb: the released features of 24 residues need about 4\.5 MiB, more than the 1\.0 MiB"):
+        released_arrays(target / "models" / "decoy_01.pdb", target / "alphafold", "EGNN_Full")

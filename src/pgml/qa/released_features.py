@@ -218,6 +218,14 @@ def read_alphafold(directory: Path, n_residues: int, model_path: Path) -> dict:
     return {"probs": probs, "edges": edges, "plddt": plddts, "structures": structures}
 
 
+def feature_bytes(n_residues: int, distogram_bins: int = 64) -> int:
+    """Peak bytes of :func:`released_arrays` for L residues: per residue pair the 5 models' distogram
+    probabilities (float64) and, while cov25 is computed, their stacked and centred copies
+    (3 x 8 x 5 B), plus the float32 pair outputs (spherical harmonics, esto9 or cov25, cmap, f2d):
+    ``L^2 (120 B + 4 x 2 x (25 + 45 + 1))``."""
+    return int(n_residues) ** 2 * (3 * 8 * N_AF2_MODELS * distogram_bins + 4 * 2 * (25 + 45 + 1))
+
+
 def released_arrays(model_path: Path, alphafold_dir: Path, method: str) -> dict[str, np.ndarray]:
     """Every named array (one_hot, features, plddt, af2_qa, sh, esto9|cov25, pos, edge_index, cmap) and
     the network's inputs f1d, f2d of ``method``."""
@@ -226,8 +234,12 @@ def released_arrays(model_path: Path, alphafold_dir: Path, method: str) -> dict[
     if method not in PAIR_KIND:
         raise InputError(f"pgml builds the features of {', '.join(PAIR_KIND)}; {method} reads others (the model "
                          "card names them)", record=method)
+    from pgml.runtime import check_memory
+
     structure, res = read_coords(model_path)
     n = len(res)
+    check_memory(feature_bytes(n), f"the released features of {n} residues", path=model_path,
+                 lower_with="a model split into domains (with AlphaFold run on each domain)")
     af2 = read_alphafold(alphafold_dir, n, model_path)
     pos = positions(res.ca)
     arrays = {
