@@ -53,6 +53,9 @@ def main() -> None:
     ap.add_argument("--alphafold-dir", type=Path)
     ap.add_argument("--reference", type=Path, default=FIXTURE)
     ap.add_argument("--checkpoints", type=Path, nargs="*")
+    ap.add_argument("--basic", type=Path,
+                    help="the authors' create_basic_features arrays (one_hot, features, sh_data) for --model, "
+                         "from their Voronota + S-GCN featurizer run")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="qa_released_features_") as tmp:
         run(args, Path(tmp))
@@ -88,8 +91,17 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     same = np.array_equal(ours["EGNN_Full"]["edge_index"], ref["edge_index"])
     print(f"| edge_index | {ours['EGNN_Full']['edge_index'].shape} | {'identical' if same else 'DIFFERENT'} |")
 
-    print("\n| method | mean predicted lDDT | authors' arrays substituted | residue features set to 0 | "
-          "spherical harmonics set to 0 |\n|---|---|---|---|---|")
+    basic = dict(np.load(args.basic)) if args.basic else None
+    if basic is not None:
+        a = ours["EGNN_Full"]
+        for name, theirs, mine in (("features", basic["features"], a["features"]), ("sh", basic["sh_data"], a["sh"])):
+            r = [np.corrcoef(x, y)[0, 1] for x, y in zip(theirs.reshape(len(theirs), -1), mine.reshape(len(mine), -1),
+                                                         strict=True)]
+            print(f"| {name} (Voronota) | {mine.shape} | {np.abs(mine - theirs).max():.1e} (Pearson r per channel "
+                  f"{min(r):.2f}..{max(r):.2f}) |")
+    extra = " | authors' residue features and harmonics substituted" if basic is not None else ""
+    print(f"\n| method | mean predicted lDDT | authors' arrays substituted | residue features set to 0 | "
+          f"spherical harmonics set to 0{extra} |\n|---|---|---|---|---|" + ("---|" if extra else ""))
     for ckpt in args.checkpoints:
         model, card = load_released(ckpt)
         method = card.inputs["method"]
@@ -100,6 +112,9 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         rows = [_predict(model, authors),
                 _predict(model, _with(arrays, kind, features=np.zeros_like(arrays["features"]))),
                 _predict(model, _with(arrays, kind, sh=np.zeros_like(arrays["sh"])))]
+        if basic is not None:
+            full = _with(authors, kind, features=basic["features"], sh=basic["sh_data"])
+            rows.append(_predict(model, full))
         print(f"| {method} | {base.mean():.4f} | " + " | ".join(f"{np.abs(r - base).max():.1e}" for r in rows) + " |")
 
 
