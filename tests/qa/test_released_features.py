@@ -25,6 +25,7 @@ from pgml.qa.released_features import (
     cov25,
     edge_list,
     esto9_single,
+    featurizer_harmonics,
     one_hot,
     released_arrays,
 )
@@ -66,6 +67,31 @@ def test_arrays_agree_with_the_authors_feature_code(target: Path, reference: dic
     node, pair = RELEASED_METHODS[method].node_channels, RELEASED_METHODS[method].pair_channels
     assert arrays["f1d"].shape == (node, 24) and arrays["f2d"].shape == (pair, 24, 24)
     assert arrays["af2_qa"].shape == (5, 24) and ((arrays["af2_qa"] > 0) & (arrays["af2_qa"] <= 1)).all()
+
+
+def test_harmonics_agree_with_the_authors_featurizer(target: Path, reference: dict) -> None:
+    """The S-GCN featurizer's output (4 decimals) on the Voronota contact pairs: pgml's pairs are a subset
+    and carry the same 25 values."""
+    arrays = released_arrays(target / "models" / "decoy_01.pdb", target / "alphafold", "EGNN_Full")
+    adj = reference["sh_adj"]
+    theirs = np.zeros((25, 24, 24), dtype=np.float32)
+    theirs[:, adj[:, 0].astype(int), adj[:, 1].astype(int)] = adj[:, 2:].T
+    ours_pairs, their_pairs = np.abs(arrays["sh"]).sum(0) > 0, np.abs(theirs).sum(0) > 0
+    assert not (ours_pairs & ~their_pairs).any()
+    assert ours_pairs.sum() == 114 and their_pairs.sum() == 128
+    assert np.abs(arrays["sh"][:, ours_pairs] - theirs[:, ours_pairs]).max() <= 5.1e-5
+
+
+def test_featurizer_harmonics_hand_computed() -> None:
+    # along z: only the m = 0 slots, sqrt((2l+1)/4pi); along x (theta = pi/2, phi = 0), l = 1:
+    # slot 1 (m=1) = 2 N_11 P_1^1(0) = -2 sqrt(3/8pi), slot -1 = -2 N_11 P_1^1(0) sin 0 = 0
+    z = featurizer_harmonics(2, np.array([0.0]), np.array([0.0]))[0]
+    np.testing.assert_allclose(z, [np.sqrt(1 / (4 * np.pi)), 0, np.sqrt(3 / (4 * np.pi)), 0, 0, 0,
+                                   np.sqrt(5 / (4 * np.pi)), 0, 0], atol=1e-12)
+    x = featurizer_harmonics(1, np.array([np.pi / 2]), np.array([0.0]))[0]
+    np.testing.assert_allclose(x, [np.sqrt(1 / (4 * np.pi)), 0, 0, -2 * np.sqrt(3 / (8 * np.pi))], atol=1e-12)
+    y = featurizer_harmonics(1, np.array([np.pi / 2]), np.array([np.pi / 2]))[0]
+    np.testing.assert_allclose(y, [np.sqrt(1 / (4 * np.pi)), 2 * np.sqrt(3 / (8 * np.pi)), 0, 0], atol=1e-12)
 
 
 def test_bin_centres_start_at_zero_and_end_on_the_last_edge() -> None:

@@ -25,14 +25,17 @@ edge list and ``cmap``. Built here the way the authors' ``feature.py`` and
 * ``pos`` (L, 3): Cα in Å x 0.01 (float32); ``edge_index``: every ordered pair, self-pairs included,
   with ``|pos_i - pos_j| <= 0.15`` (15 Å), as ``numpy.where`` returns them.
 
-Two parts depart from the authors' pipeline, which runs Voronota and their S-GCN featurizer binaries
-(not Python, not part of pgml): the 3 residue features (Voronota volume, buriedness, SASA; volume and
-SASA divided by their sum over residues) are pgml's Cβ Voronoi-cell volume, contact-graph buriedness and
-relative SASA (freesasa) of :mod:`pgml.qa.features` (volume and SASA divided by their sums, as the
-authors normalise); the 25 spherical-harmonics channels of the Voronota contact maps are pgml's real
-spherical harmonics (l <= 4) of the Cα→Cα direction in residue i's frame for residue pairs with
-Cβ within 8 Å (:mod:`pgml.qa.geometry`). Their values differ from the authors'; the docs' agreement
-table says how far the predictions move.
+* ``sh`` (25, L, L): the spherical harmonics (l <= 4) of the Cα_i→Cα_j direction in residue i's frame
+  in the convention of the authors' S-GCN featurizer (:func:`featurizer_harmonics`; its values to its 4
+  printed decimals on the pairs both have).
+
+Two parts depart from the authors' pipeline, which runs Voronota (a C++ program, not part of pgml):
+the residue pairs given harmonics are those with two heavy atoms within 4.5 Å, where the authors take
+the pairs with a Voronota contact face (pgml's pairs were a subset, 89-94 % of them, on the examples
+checked); and the 3 residue features (Voronota volume, buriedness, SASA; volume and SASA divided by
+their sums over residues) are pgml's Cβ Voronoi-cell volume, contact-graph buriedness and relative SASA
+(freesasa) of :mod:`pgml.qa.features` (volume and SASA divided by their sums, as the authors normalise).
+The docs' agreement table says how far the predictions move.
 """
 
 from __future__ import annotations
@@ -58,8 +61,8 @@ ESTO9_EDGES = (-np.inf, -4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0, np.inf)
 #: residue types in the order of the authors' one-hot (sorted three-letter names)
 RESIDUE_TYPES = tuple(sorted(("ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE", "LEU", "LYS",
                               "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL")))
-#: Cβ distance (Å) of the residue pairs given spherical harmonics, and their highest degree
-SH_CONTACT, SH_DEGREE = 8.0, 4
+#: heavy-atom distance (Å) of the residue pairs given spherical harmonics, and their highest degree
+SH_CONTACT, SH_DEGREE = 4.5, 4
 
 
 def one_hot(res_names: np.ndarray, path: Path | str) -> np.ndarray:
@@ -164,17 +167,49 @@ def residue_features(structure, res, path: Path | str) -> np.ndarray:  # noqa: A
     return out.astype(np.float32)
 
 
-def contact_harmonics(res) -> np.ndarray:  # noqa: ANN001 - ResidueCoords
-    """(25, L, L) real spherical harmonics (l <= 4) of the Cα_i→Cα_j direction in residue i's frame for
-    pairs i != j with Cβ within :data:`SH_CONTACT` Å; 0 elsewhere."""
-    from pgml.qa.geometry import edge_angles, local_frames, real_spherical_harmonics
+def featurizer_harmonics(lmax: int, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """(E, (lmax+1)^2) the harmonics as the authors' S-GCN featurizer (``sh-featurizer-linux --mode sh``)
+    writes them: for each l the slots m = -1, -2, ..., -l, 0, 1, ..., l holding ``-2 N_lk P_l^k sin(kφ)``
+    (slot -k), ``N_l0 P_l^0`` and ``2 N_lm P_l^m cos(mφ)``, P with the Condon-Shortley phase; in terms of
+    pgml's orthonormal real harmonics Y_lm: ``sqrt(2) (-1)^(k+1) Y_l,-k``, ``Y_l0`` and
+    ``sqrt(2) (-1)^m Y_lm`` (found by regressing the featurizer's output on Y_lm; agreement to its 4
+    printed decimals, see the docs)."""
+    from pgml.qa.geometry import real_spherical_harmonics
+
+    y = real_spherical_harmonics(lmax, theta, phi)
+    cols = []
+    for l in range(lmax + 1):  # noqa: E741
+        at = l * l + l  # column of Y_l0
+        cols += [np.sqrt(2) * (-1) ** (k + 1) * y[:, at - k] for k in range(1, l + 1)]
+        cols += [y[:, at]] + [np.sqrt(2) * (-1) ** m * y[:, at + m] for m in range(1, l + 1)]
+    return np.stack(cols, axis=-1)
+
+
+def contact_pairs(atoms, n_residues: int, cutoff: float = SH_CONTACT) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(src, dst) ordered residue pairs i != j with two heavy atoms within ``cutoff`` Å: pgml's stand-in for
+    the residue pairs with a Voronota contact face, of which they were a subset on the examples checked."""
+    from scipy.spatial import cKDTree
+
+    coords, keys = heavy_atoms(atoms)
+    residue = np.array([r for r, _ in keys], dtype=np.int64)
+    pairs = cKDTree(coords).query_pairs(cutoff, output_type="ndarray")
+    contact = np.zeros((n_residues, n_residues), dtype=bool)
+    contact[residue[pairs[:, 0]], residue[pairs[:, 1]]] = True
+    contact |= contact.T
+    np.fill_diagonal(contact, False)
+    return np.nonzero(contact)
+
+
+def contact_harmonics(atoms, res) -> np.ndarray:  # noqa: ANN001 - AtomTable, ResidueCoords
+    """(25, L, L) :func:`featurizer_harmonics` (l <= 4) of the Cα_i→Cα_j direction in residue i's frame
+    (x along Cα→N, y towards C) for the :func:`contact_pairs`; 0 elsewhere."""
+    from pgml.qa.geometry import edge_angles, local_frames
 
     n = len(res)
-    d = np.linalg.norm(res.cb[:, None] - res.cb[None], axis=-1)
-    src, dst = np.nonzero((d < SH_CONTACT) & ~np.eye(n, dtype=bool))
+    src, dst = contact_pairs(atoms, n)
     theta, phi = edge_angles(local_frames(res.n, res.ca, res.c), res.ca, src, dst)
     out = np.zeros(((SH_DEGREE + 1) ** 2, n, n), dtype=np.float32)
-    out[:, src, dst] = real_spherical_harmonics(SH_DEGREE, theta, phi).T
+    out[:, src, dst] = featurizer_harmonics(SH_DEGREE, theta, phi).T
     return out
 
 
@@ -247,7 +282,7 @@ def released_arrays(model_path: Path, alphafold_dir: Path, method: str) -> dict[
         "features": residue_features(structure, res, model_path),
         "plddt": plddt_rows(af2["plddt"]),
         "af2_qa": np.stack([af2_lddt(structure.atoms, s.atoms, n) for s in af2["structures"]]),
-        "sh": contact_harmonics(res),
+        "sh": contact_harmonics(structure.atoms, res),
         "pos": pos,
         "edge_index": edge_list(pos),
         "cmap": contact_map(af2["probs"]),
