@@ -54,8 +54,8 @@ def main() -> None:
     ap.add_argument("--reference", type=Path, default=FIXTURE)
     ap.add_argument("--checkpoints", type=Path, nargs="*")
     ap.add_argument("--basic", type=Path,
-                    help="the authors' create_basic_features arrays (one_hot, features, sh_data) for --model, "
-                         "from their Voronota + S-GCN featurizer run")
+                    help="the authors' create_basic_features arrays (features, sh_data or sh_adj) for --model, "
+                         "from their Voronota + S-GCN featurizer run (default: those in --reference, if any)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="qa_released_features_") as tmp:
         run(args, Path(tmp))
@@ -91,11 +91,15 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     same = np.array_equal(ours["EGNN_Full"]["edge_index"], ref["edge_index"])
     print(f"| edge_index | {ours['EGNN_Full']['edge_index'].shape} | {'identical' if same else 'DIFFERENT'} |")
 
-    basic = dict(np.load(args.basic)) if args.basic else None
+    basic = dict(np.load(args.basic)) if args.basic else (ref if "sh_adj" in ref else None)
+    if basic is not None and "sh_data" not in basic:
+        n, adj = len(ref["pos"]), basic["sh_adj"]
+        basic["sh_data"] = np.zeros((adj.shape[1] - 2, n, n), dtype=np.float32)
+        basic["sh_data"][:, adj[:, 0].astype(int), adj[:, 1].astype(int)] = adj[:, 2:].T
     if basic is not None:
         a = ours["EGNN_Full"]
         for name, theirs, mine in (("features", basic["features"], a["features"]), ("sh", basic["sh_data"], a["sh"])):
-            r = [np.corrcoef(x, y)[0, 1] for x, y in zip(theirs.reshape(len(theirs), -1), mine.reshape(len(mine), -1),
+            r = [np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else 1.0 for x, y in zip(theirs.reshape(len(theirs), -1), mine.reshape(len(mine), -1),
                                                          strict=True)]
             print(f"| {name} (Voronota) | {mine.shape} | {np.abs(mine - theirs).max():.1e} (Pearson r per channel "
                   f"{min(r):.2f}..{max(r):.2f}) |")

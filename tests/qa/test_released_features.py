@@ -20,6 +20,7 @@ from pgml.qa.params import RELEASED_METHODS, SimulateConfig
 from pgml.qa.released_features import (
     RESIDUE_TYPES,
     af2_lddt,
+    atom_volumes,
     bin_centres,
     contact_map,
     cov25,
@@ -80,6 +81,24 @@ def test_harmonics_agree_with_the_authors_featurizer(target: Path, reference: di
     assert not (ours_pairs & ~their_pairs).any()
     assert ours_pairs.sum() == 114 and their_pairs.sum() == 128
     assert np.abs(arrays["sh"][:, ours_pairs] - theirs[:, ours_pairs]).max() <= 5.1e-5
+
+
+def test_residue_features_are_close_to_voronotas(target: Path, reference: dict) -> None:
+    """Volume and SASA (each divided by its sum) within 2e-3 of Voronota's, depth (buriedness) equal."""
+    ours = released_arrays(target / "models" / "decoy_01.pdb", target / "alphafold", "EGNN_Full")["features"]
+    theirs = reference["features"]
+    for k in (0, 2):
+        assert np.abs(ours[k] - theirs[k]).max() < 2e-3 and np.corrcoef(ours[k], theirs[k])[0, 1] > 0.99
+    np.testing.assert_array_equal(ours[1], theirs[1])
+
+
+def test_atom_volumes_of_a_lone_atom_fill_its_solvent_ball() -> None:
+    radius = 1.6
+    volume = atom_volumes(np.zeros((1, 3)), np.array([radius]), step=0.2)[0]
+    assert volume == pytest.approx(4 / 3 * np.pi * (radius + 1.4) ** 3, rel=0.02)
+    # two atoms 3 A apart, equal radii: the cells split the union of the balls in half
+    two = atom_volumes(np.array([[0.0, 0, 0], [3.0, 0, 0]]), np.array([radius, radius]), step=0.2)
+    assert two[0] == pytest.approx(two[1], rel=0.01)
 
 
 def test_featurizer_harmonics_hand_computed() -> None:

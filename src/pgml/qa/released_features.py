@@ -29,13 +29,20 @@ edge list and ``cmap``. Built here the way the authors' ``feature.py`` and
   in the convention of the authors' S-GCN featurizer (:func:`featurizer_harmonics`; its values to its 4
   printed decimals on the pairs both have).
 
-Two parts depart from the authors' pipeline, which runs Voronota (a C++ program, not part of pgml):
-the residue pairs given harmonics are those with two heavy atoms within 4.5 Å, where the authors take
-the pairs with a Voronota contact face (pgml's pairs were a subset, 89-94 % of them, on the examples
-checked); and the 3 residue features (Voronota volume, buriedness, SASA; volume and SASA divided by
-their sums over residues) are pgml's Cβ Voronoi-cell volume, contact-graph buriedness and relative SASA
-(freesasa) of :mod:`pgml.qa.features` (volume and SASA divided by their sums, as the authors normalise).
-The docs' agreement table says how far the predictions move.
+* ``features`` (3, L): per residue the sum of its atoms' cell volumes, the least depth of its atoms
+  (buriedness) and the sum of their solvent-accessible areas; volume and SASA divided by their sums over
+  residues, as the authors' S-GCN step aggregates Voronota's atom values and ``load_x`` normalises them.
+
+Where the authors run Voronota (a C++ program, not part of pgml) pgml computes the same quantities with
+the field's libraries, approximately: the atom cells are those of the additively weighted Voronoi
+diagram of the atom balls (Voronota's default radii by element) cut by the solvent balls (radius +
+1.4 Å), measured on a 0.4 Å grid (scipy's cKDTree); the solvent-accessible areas are freesasa's
+(Lee-Richards, same radii and probe); the depth counts hops in the graph of atoms within 4.5 Å from the
+atoms with solvent-accessible area; and the residue pairs given harmonics are those with two heavy atoms
+within 4.5 Å, where the authors take the pairs with a Voronota contact face (pgml's pairs were a subset,
+89-94 % of them, on the examples checked). Written here because no Python library computes Voronota's
+tessellation; the docs' agreement table gives the remaining differences and how far the predictions
+move.
 """
 
 from __future__ import annotations
@@ -61,8 +68,12 @@ ESTO9_EDGES = (-np.inf, -4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0, np.inf)
 #: residue types in the order of the authors' one-hot (sorted three-letter names)
 RESIDUE_TYPES = tuple(sorted(("ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE", "LEU", "LYS",
                               "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL")))
-#: heavy-atom distance (Å) of the residue pairs given spherical harmonics, and their highest degree
+#: heavy-atom distance (Å) of the residue pairs given spherical harmonics (and of the atom contacts of the
+#: depth), and the harmonics' highest degree
 SH_CONTACT, SH_DEGREE = 4.5, 4
+#: Voronota's default radii by element (Å), its solvent probe (Å) and the volume grid's spacing (Å)
+VORONOTA_RADII = {"C": 1.8, "N": 1.6, "O": 1.5, "S": 1.9, "SE": 1.9}
+PROBE, GRID_STEP = 1.4, 0.4
 
 
 def one_hot(res_names: np.ndarray, path: Path | str) -> np.ndarray:
@@ -150,14 +161,78 @@ def af2_lddt(model_atoms, reference_atoms, n_residues: int) -> np.ndarray:  # no
     return np.where(np.isnan(per_residue), -1.0, per_residue).astype(np.float32)
 
 
-def residue_features(structure, res, path: Path | str) -> np.ndarray:  # noqa: ANN001
-    """(3, L) pgml's stand-ins for the Voronota volume, buriedness and SASA (module docstring), volume
-    and SASA divided by their sums over residues as the authors' ``load_x`` does."""
-    from pgml.qa.features import buriedness, relative_sasa, voronoi_volumes
+def atom_radii(elements: np.ndarray) -> np.ndarray:
+    """(N,) Voronota's default van der Waals radius of each element (Å; 1.8 for any other)."""
+    return np.array([VORONOTA_RADII.get(str(e), 1.8) for e in elements])
 
-    rsa = relative_sasa(structure.atoms)
-    volume = np.expm1(voronoi_volumes(res.cb))
-    out = np.stack([volume, buriedness(res.cb, rsa), rsa])
+
+def atom_sas_areas(coords: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """(N,) solvent-accessible area of each atom (Å², freesasa, Lee-Richards, probe 1.4 Å)."""
+    import freesasa
+
+    result = freesasa.calcCoord(np.asarray(coords, dtype=np.float64).ravel(), radii,
+                                freesasa.Parameters({"probe-radius": PROBE}))
+    return np.array([result.atomArea(i) for i in range(len(coords))])
+
+
+def atom_depth(coords: np.ndarray, areas: np.ndarray, contact: float = SH_CONTACT) -> np.ndarray:
+    """(N,) Voronota's shelling depth, approximated: 1 for atoms with solvent-accessible area, else 1 +
+    hops in the graph of atoms within ``contact`` Å to such an atom."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import shortest_path
+    from scipy.spatial import cKDTree
+
+    n = len(coords)
+    exposed = np.flatnonzero(areas > 0)
+    if len(exposed) == 0:
+        return np.full(n, float(n))
+    pairs = cKDTree(coords).query_pairs(contact, output_type="ndarray")
+    graph = csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    depth = shortest_path(graph, directed=False, unweighted=True, indices=exposed).min(axis=0) + 1
+    depth[~np.isfinite(depth)] = n
+    return depth
+
+
+def atom_volumes(coords: np.ndarray, radii: np.ndarray, step: float = GRID_STEP,
+                 chunk: int = 200_000) -> np.ndarray:
+    """(N,) volume (Å³) of each atom's cell in the additively weighted Voronoi diagram of the atom balls,
+    cut by the solvent-accessible balls (radius + 1.4 Å), as Voronota's cells are: grid points ``step``
+    Å apart, each given to the atom with the least ``distance - radius`` when that is at most 1.4 Å."""
+    from scipy.spatial import cKDTree
+
+    tree, reach = cKDTree(coords), float(radii.max()) + PROBE
+    lo, hi = coords.min(axis=0) - reach, coords.max(axis=0) + reach
+    axes = [np.arange(a, b + step, step) for a, b in zip(lo, hi, strict=True)]
+    counts = np.zeros(len(coords))
+    shape = tuple(len(a) for a in axes)
+    for start in range(0, int(np.prod(shape)), chunk):
+        flat = np.arange(start, min(start + chunk, int(np.prod(shape))))
+        ijk = np.unravel_index(flat, shape)
+        grid = np.stack([axes[k][ijk[k]] for k in range(3)], axis=1)
+        dist, idx = tree.query(grid, k=min(12, len(coords)), distance_upper_bound=reach)
+        dist, idx = dist.reshape(len(grid), -1), idx.reshape(len(grid), -1)
+        found = np.isfinite(dist)
+        power = np.where(found, dist - radii[np.minimum(idx, len(coords) - 1)], np.inf)
+        best = power.argmin(axis=1)
+        inside = power[np.arange(len(grid)), best] <= PROBE
+        counts += np.bincount(idx[np.arange(len(grid)), best][inside], minlength=len(coords))
+    return counts * step ** 3
+
+
+def residue_features(structure, n_residues: int, path: Path | str) -> np.ndarray:  # noqa: ANN001
+    """(3, L) volume, buriedness and SASA per residue as the authors' S-GCN step aggregates Voronota's atom
+    values (sum, minimum, sum), built in pgml (module docstring); volume and SASA divided by their sums
+    over residues as the authors' ``load_x`` does."""
+    coords, keys = heavy_atoms(structure.atoms)
+    keep = structure.atoms.protein_mask() & (structure.atoms.element != "H") & (structure.atoms.element != "D")
+    radii = atom_radii(structure.atoms.element[keep])
+    residue = np.array([r for r, _ in keys], dtype=np.int64)
+    areas = atom_sas_areas(coords, radii)
+    depth = atom_depth(coords, areas)
+    out = np.stack([np.bincount(residue, weights=atom_volumes(coords, radii), minlength=n_residues),
+                    np.array([depth[residue == r].min() if (residue == r).any() else 1.0
+                              for r in range(n_residues)]),
+                    np.bincount(residue, weights=areas, minlength=n_residues)])
     for row in (0, 2):
         total = out[row].sum()
         if not total > 0:
@@ -279,7 +354,7 @@ def released_arrays(model_path: Path, alphafold_dir: Path, method: str) -> dict[
     pos = positions(res.ca)
     arrays = {
         "one_hot": one_hot(res.res_name, model_path),
-        "features": residue_features(structure, res, model_path),
+        "features": residue_features(structure, n, model_path),
         "plddt": plddt_rows(af2["plddt"]),
         "af2_qa": np.stack([af2_lddt(structure.atoms, s.atoms, n) for s in af2["structures"]]),
         "sh": contact_harmonics(structure.atoms, res),
