@@ -24,11 +24,9 @@ edge list and ``cmap``. Built here the way the authors' ``feature.py`` and
 * ``one_hot`` (20, L): residue types in the authors' order (three-letter names sorted: ALA, ARG, ...).
 * ``pos`` (L, 3): Cα in Å x 0.01 (float32); ``edge_index``: every ordered pair, self-pairs included,
   with ``|pos_i - pos_j| <= 0.15`` (15 Å), as ``numpy.where`` returns them.
-
 * ``sh`` (25, L, L): the spherical harmonics (l <= 4) of the Cα_i→Cα_j direction in residue i's frame
   in the convention of the authors' S-GCN featurizer (:func:`featurizer_harmonics`; its values to its 4
   printed decimals on the pairs both have).
-
 * ``features`` (3, L): per residue the sum of its atoms' cell volumes, the least depth of its atoms
   (buriedness) and the sum of their solvent-accessible areas; volume and SASA divided by their sums over
   residues, as the authors' S-GCN step aggregates Voronota's atom values and ``load_x`` normalises them.
