@@ -109,7 +109,7 @@ def test_sample_levels(ubiquitin: dict) -> None:
     cov = {tuple(p) for p, h in zip(*s["hops_cov"][0], strict=True) if h == 1}
     hb = {tuple(p) for p, h in zip(*s["hops_hb"][0], strict=True) if h == 1}
     assert cov < hb
-    assert s["hbond_source"] in ("mkdssp", "pydssp") and s["n_hbonds"] > 30
+    assert s["hbond_source"] == "dssp" and s["n_hbonds"] > 30
 
 
 def test_missing_side_chains_are_pooled_on_the_fly(write_pdb) -> None:
