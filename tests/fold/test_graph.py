@@ -155,6 +155,21 @@ def _reference_hops(n: int, edges: np.ndarray, max_hops: int) -> dict[tuple[int,
     return out
 
 
+@pytest.mark.parametrize("block_cells", [7, 50, 4_000_000])
+def test_hops_equal_breadth_first_search_on_random_graphs_in_any_block_size(monkeypatch, block_cells: int) -> None:
+    import pgml.fold.hops as hops_module
+
+    monkeypatch.setattr(hops_module, "BLOCK_CELLS", block_cells)  # 1 or a few sources per block, or all
+    rng = np.random.default_rng(block_cells)
+    for _ in range(40):
+        n = int(rng.integers(1, 40))
+        edges = rng.integers(0, n, size=(int(rng.integers(0, 60)), 2))
+        max_hops = int(rng.integers(1, 8))
+        pairs, hops = hop_pairs(n, edges, max_hops)
+        assert dict(zip(map(tuple, pairs.tolist()), hops.tolist(), strict=True)) == _reference_hops(n, edges, max_hops)
+        assert pairs.shape[1] == 2 and np.all(np.diff(pairs[:, 0] * n + pairs[:, 1]) > 0)
+
+
 @pytest.mark.parametrize("name", ["1UBI.pdb.gz", "4ZHL.cif.gz"])
 def test_sample_hops_equal_breadth_first_search_at_every_level(name: str) -> None:
     from pgml.fold.pooling import pooled_edges
