@@ -213,6 +213,11 @@ def _ladders(bb: Backbone, found: list[tuple[str, int, int]]) -> list[dict]:
     def diff(p: int, q: int) -> int:  # mkdssp subtracts unsigned 32-bit integers
         return (p - q) % _UINT
 
+    chain, segment = bb.chain.tolist(), bb._segment.tolist()
+
+    def unbroken(p: int, q: int) -> bool:  # Backbone.unbroken for one pair, p <= q
+        return p <= q and chain[p] == chain[q] and segment[p] == segment[q]
+
     k = 0
     while k < len(ladders):
         m = k + 1
@@ -220,8 +225,8 @@ def _ladders(bb: Backbone, found: list[tuple[str, int, int]]) -> list[dict]:
             a, b = ladders[k], ladders[m]
             ibi, iei, jbi, jei = a["i"][0], a["i"][-1], a["j"][0], a["j"][-1]
             ibj, iej, jbj, jej = b["i"][0], b["i"][-1], b["j"][0], b["j"][-1]
-            if (a["type"] != b["type"] or not bb.unbroken(min(ibi, ibj), max(iei, iej))
-                    or not bb.unbroken(min(jbi, jbj), max(jei, jej)) or diff(ibj, iei) >= 6
+            if (a["type"] != b["type"] or not unbroken(min(ibi, ibj), max(iei, iej))
+                    or not unbroken(min(jbi, jbj), max(jei, jej)) or diff(ibj, iei) >= 6
                     or (iei >= ibj and ibi <= iej)):
                 m += 1
                 continue
