@@ -121,6 +121,17 @@ def test_chain_break_stops_a_helix() -> None:
     assert "".join(ss) == " HHHH       "  # only the turns at 0 and 1 lie inside one piece
 
 
+def test_missing_backbones_are_named_in_a_warning(caplog) -> None:
+    import logging
+
+    atoms = read_structure(DEMO_STRUCTURES / "1UBI.pdb.gz").atoms
+    keep = ~((atoms.res_seq % 4 == 0) & (atoms.atom_name == "O"))  # every fourth residue loses its O
+    with caplog.at_level(logging.WARNING):
+        result = backbone_hbonds(atoms.subset(keep), "dssp", path="no_o.pdb")
+    assert result.source == "dssp" and len(result.pairs) > 0
+    assert any("no_o.pdb: only 57 of 76 residues have a complete backbone" in r.getMessage() for r in caplog.records)
+
+
 def test_libstdcxx_sort_orders_like_sorted_for_distinct_keys() -> None:
     rng = np.random.default_rng(0)
     values = rng.permutation(200).tolist()

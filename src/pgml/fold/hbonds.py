@@ -23,7 +23,7 @@ import numpy as np
 from pgml.errors import InputError
 from pgml.fold.params import HBOND_SOURCES
 from pgml.structure import kabsch_sander
-from pgml.structure.dssp import DsspResult, DsspUnavailable, run_mkdssp
+from pgml.structure.dssp import MIN_REPORTED, DsspResult, DsspUnavailable, run_mkdssp
 from pgml.structure.io import AtomTable
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,13 @@ def backbone_hbonds(atoms: AtomTable, source: str = "dssp", *, path: str | Path 
         raise ValueError(f"source must be one of {HBOND_SOURCES}, got {source!r}")
     n_res = int(atoms.res_index.max()) + 1 if len(atoms) else 0
     if source == "dssp":
-        return _dssp_result(kabsch_sander.assign(atoms), n_res, "dssp")
+        result = kabsch_sander.assign(atoms)
+        written = len(np.unique(atoms.res_index[atoms.protein_mask()]))
+        if len(result.residues) < MIN_REPORTED * written:
+            log.warning("%s: only %d of %d residues have a complete backbone (N, CA, C, O); H-bonds and "
+                        "secondary structure of the others are missing", path or "structure", len(result.residues),
+                        written)
+        return _dssp_result(result, n_res, "dssp")
     if source in ("auto", "mkdssp"):
         try:
             result = run_mkdssp(atoms)
