@@ -190,6 +190,49 @@ def test_sample_hops_equal_breadth_first_search_at_every_level(name: str) -> Non
             edges = pooled_edges(edges, sample["assign"][level])
 
 
+def _reference_bonds(atoms) -> dict[tuple[int, int], int]:
+    """Covalent bonds by a loop over residues: CCD template bonds of atoms present (the last atom of a
+    name), C-N between consecutive residues of a chain below PEPTIDE_MAX, SG-SG below DISULFIDE_MAX."""
+    from pgml.structure.bonds import DISULFIDE_MAX, PEPTIDE_MAX
+    from pgml.structure.residues import standard_bonds
+
+    table = standard_bonds()
+    by_res: dict[int, dict[str, int]] = {}
+    for r in range(len(atoms)):
+        by_res.setdefault(int(atoms.res_index[r]), {})[str(atoms.atom_name[r])] = r
+    out: dict[tuple[int, int], int] = {}
+    keys = sorted(by_res)
+    for k in keys:
+        rows = by_res[k]
+        name = str(atoms.res_name[next(iter(rows.values()))])
+        for a1, a2, order in table.get(name, ()):
+            if a1 in rows and a2 in rows:
+                out.setdefault((min(rows[a1], rows[a2]), max(rows[a1], rows[a2])), int(order))
+    for k, m in zip(keys, keys[1:], strict=False):
+        c, n = by_res[k].get("C"), by_res[m].get("N")
+        if (m == k + 1 and c is not None and n is not None and atoms.chain_id[c] == atoms.chain_id[n]
+                and str(atoms.res_name[c]) in table and str(atoms.res_name[n]) in table
+                and np.linalg.norm(atoms.coords[c] - atoms.coords[n]) < PEPTIDE_MAX):
+            out.setdefault((min(c, n), max(c, n)), 1)
+    sg = [r for r in range(len(atoms)) if atoms.res_name[r] == "CYS" and atoms.atom_name[r] == "SG"]
+    for x in sg:
+        for y in sg:
+            if x < y and np.linalg.norm(atoms.coords[x] - atoms.coords[y]) < DISULFIDE_MAX:
+                out.setdefault((x, y), 1)
+    return out
+
+
+@pytest.mark.parametrize("name", ["1UBI.pdb.gz", "4ZHL.cif.gz", "1GBT.cif.gz"])
+def test_covalent_bonds_equal_a_loop_over_residues(name: str) -> None:
+    from pgml.structure.bonds import covalent_bonds
+    from pgml.structure.io import read_structure
+
+    atoms = read_structure(DEMO_STRUCTURES / name, keep_ligands=True).atoms
+    pairs, orders = covalent_bonds(atoms)
+    assert dict(zip(map(tuple, pairs.tolist()), orders.tolist(), strict=True)) == _reference_bonds(atoms)
+    assert pairs.dtype == np.int64 and orders.dtype == np.int8 and np.all(np.diff(pairs[:, 0] * len(atoms) + pairs[:, 1]) > 0)
+
+
 def test_atom_level_arrays_equal_per_atom_loops() -> None:
     import gemmi
 
