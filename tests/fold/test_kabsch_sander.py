@@ -49,7 +49,7 @@ def test_hydrogen_and_energy_by_hand() -> None:
     assert np.allclose(bb.h[1], [1.0, 0.0, 0.0]) and np.allclose(bb.h[0], bb.n[0])  # first residue: H = N
     donor, acceptor, energy = ks.hbond_energies(bb)
     got = {(int(d), int(a)): e for d, a, e in zip(donor, acceptor, energy, strict=True)}
-    # eq. 1: r_ON 3, r_CH 3.2, r_OH 2, r_CN 4.2 Å
+    # E = 27.888 (1/r_ON + 1/r_CH - 1/r_OH - 1/r_CN) kcal/mol with r_ON 3, r_CH 3.2, r_OH 2, r_CN 4.2 Å
     expected = 27.888 * (1 / 3 + 1 / 3.2 - 1 / 2 - 1 / 4.2)
     assert got[(1, 3)] == pytest.approx(expected, abs=1e-3) and got[(1, 3)] < -2.5
     assert (1, 2) not in got and (2, 1) not in got  # CA atoms 40 Å apart: never evaluated
@@ -102,7 +102,7 @@ def test_alpha_helix_letters_by_hand() -> None:
 
 
 def test_antiparallel_ladder_letters_by_hand() -> None:
-    # (2, 13) and (4, 11) bonded both ways: bridges at (2, 13) and (4, 11) (eq. 3, [dssp]) and, from
+    # (2, 13) and (4, 11) bonded both ways: antiparallel bridges at (2, 13) and (4, 11) and, from
     # 4 -> 11 with 13 -> 2, at (3, 12): one ladder, E on 2..4 and 11..13
     n = 16
     bonds = [(2, 13), (13, 2), (4, 11), (11, 4)]

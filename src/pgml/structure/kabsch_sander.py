@@ -14,14 +14,14 @@ structures of ``shared/data``):
 * amide hydrogen: H = N + (C - O) / |C - O| of the previous residue in that list (whatever its chain),
   none (H = N) for the first residue; prolines donate no bond;
 * chain breaks: a C-N distance above 2.5 Å between consecutive residues, or a change of chain;
-* eq. 1 of [dssp]: E = q1 q2 f (1/r_ON + 1/r_CH - 1/r_OH - 1/r_CN) with q1 q2 f = 0.42 * 0.2 * 332
+* the electrostatic H-bond energy of [dssp]: E = q1 q2 f (1/r_ON + 1/r_CH - 1/r_OH - 1/r_CN) with q1 q2 f = 0.42 * 0.2 * 332
   (27.888 kcal/mol), -9.9 when any distance is below 0.5 Å, rounded to 0.001 kcal/mol, for residue
   pairs whose CA atoms are within 9 Å (a KD-tree finds them), never with the next residue as donor
   to the one before it;
 * each residue keeps its two lowest-energy acceptors (ties: the earlier residue); a bond is one of
   them with E < -0.5 kcal/mol. The H-bond pairs returned are those mkdssp's mmCIF output lists, with
   the energy as it prints it (one decimal), below -0.5;
-* bridges, ladders with bulges (eq. 2-4 and sec. "Sheet" of [dssp]), then the alpha, 3-10 and pi
+* bridges and ladders with bulges as [dssp] defines them, then the alpha, 3-10 and pi
   helices (pi helices may overwrite alpha helices, as in mkdssp 4); H, G, I -> "H", E, B -> "E".
 
 Turns, bends, polyproline helices and accessibility do not change the three states and are not
@@ -38,7 +38,7 @@ from scipy.spatial import cKDTree
 from pgml.structure.dssp import HBOND_ENERGY, DsspResult, _written_residues
 from pgml.structure.io import AtomTable
 
-#: q1 q2 f of eq. 1 (kcal/mol Å), in single precision as in mkdssp
+#: q1 q2 f of the H-bond energy (kcal/mol Å), in single precision as in mkdssp
 COUPLING = float(np.float32(-27.888))
 #: residues whose CA atoms are this close (Å) are tested for H-bonds
 CA_CUTOFF = np.float32(9.0)
@@ -109,7 +109,7 @@ class Backbone:
 
 
 def hbond_energies(bb: Backbone) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Donor, acceptor (positions in ``bb``) and energy (kcal/mol, eq. 1) of every pair mkdssp
+    """Donor, acceptor (positions in ``bb``) and H-bond energy (kcal/mol) of every pair mkdssp
     evaluates: CA atoms within 9 Å, not a proline donor, not donor k + 1 to acceptor k."""
     if len(bb) < 2:
         empty = np.zeros(0, dtype=np.int64)
@@ -169,7 +169,7 @@ class _Bonds:
 
 
 def _bridges(bb: Backbone, bond: _Bonds) -> list[tuple[str, int, int]]:
-    """(type "p"/"a", i, j) of every bridge (eq. 2, 3 of [dssp]), ordered by i then j."""
+    """(type "p"/"a", i, j) of every parallel or antiparallel bridge of [dssp], ordered by i then j."""
     n = len(bb)
     donors = np.repeat(np.arange(n), 2)
     acceptors = bond.acc.reshape(-1)
