@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import time
 from pathlib import Path
@@ -77,7 +78,8 @@ def main() -> None:
         "ss3_residues_differing": int(table["ss3_differ"].sum()),
         "cpu_mkdssp_s": float(table["cpu_mkdssp_s"].sum()), "cpu_numpy_s": float(table["cpu_numpy_s"].sum()),
         "x_faster": float(table["cpu_mkdssp_s"].sum() / table["cpu_numpy_s"].sum())}])
-    print(f"DSSP in NumPy against mkdssp on {args.structures_dir} (protein atoms of model 1):")
+    shown = os.path.relpath(args.structures_dir, ROOT)
+    print(f"DSSP in NumPy against mkdssp on {shown} (protein atoms of model 1):")
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if (~same).any():
         print("\nstructures that differ:")
