@@ -109,7 +109,7 @@ def test_sample_levels(ubiquitin: dict) -> None:
     cov = {tuple(p) for p, h in zip(*s["hops_cov"][0], strict=True) if h == 1}
     hb = {tuple(p) for p, h in zip(*s["hops_hb"][0], strict=True) if h == 1}
     assert cov < hb
-    assert s["hbond_source"] in ("mkdssp", "pydssp") and s["n_hbonds"] > 30
+    assert s["hbond_source"] == "dssp" and s["n_hbonds"] > 30
 
 
 def test_missing_side_chains_are_pooled_on_the_fly(write_pdb) -> None:
@@ -155,6 +155,21 @@ def _reference_hops(n: int, edges: np.ndarray, max_hops: int) -> dict[tuple[int,
     return out
 
 
+@pytest.mark.parametrize("block_cells", [7, 50, 4_000_000])
+def test_hops_equal_breadth_first_search_on_random_graphs_in_any_block_size(monkeypatch, block_cells: int) -> None:
+    import pgml.fold.hops as hops_module
+
+    monkeypatch.setattr(hops_module, "BLOCK_CELLS", block_cells)  # 1 or a few sources per block, or all
+    rng = np.random.default_rng(block_cells)
+    for _ in range(40):
+        n = int(rng.integers(1, 40))
+        edges = rng.integers(0, n, size=(int(rng.integers(0, 60)), 2))
+        max_hops = int(rng.integers(1, 8))
+        pairs, hops = hop_pairs(n, edges, max_hops)
+        assert dict(zip(map(tuple, pairs.tolist()), hops.tolist(), strict=True)) == _reference_hops(n, edges, max_hops)
+        assert pairs.shape[1] == 2 and np.all(np.diff(pairs[:, 0] * n + pairs[:, 1]) > 0)
+
+
 @pytest.mark.parametrize("name", ["1UBI.pdb.gz", "4ZHL.cif.gz"])
 def test_sample_hops_equal_breadth_first_search_at_every_level(name: str) -> None:
     from pgml.fold.pooling import pooled_edges
@@ -173,6 +188,49 @@ def test_sample_hops_equal_breadth_first_search_at_every_level(name: str) -> Non
         assert np.all(np.diff(pairs[:, 0] * size + pairs[:, 1]) > 0)  # sorted by (i, j)
         if level < len(sample["assign"]):
             edges = pooled_edges(edges, sample["assign"][level])
+
+
+def _reference_bonds(atoms) -> dict[tuple[int, int], int]:
+    """Covalent bonds by a loop over residues: CCD template bonds of atoms present (the last atom of a
+    name), C-N between consecutive residues of a chain below PEPTIDE_MAX, SG-SG below DISULFIDE_MAX."""
+    from pgml.structure.bonds import DISULFIDE_MAX, PEPTIDE_MAX
+    from pgml.structure.residues import standard_bonds
+
+    table = standard_bonds()
+    by_res: dict[int, dict[str, int]] = {}
+    for r in range(len(atoms)):
+        by_res.setdefault(int(atoms.res_index[r]), {})[str(atoms.atom_name[r])] = r
+    out: dict[tuple[int, int], int] = {}
+    keys = sorted(by_res)
+    for k in keys:
+        rows = by_res[k]
+        name = str(atoms.res_name[next(iter(rows.values()))])
+        for a1, a2, order in table.get(name, ()):
+            if a1 in rows and a2 in rows:
+                out.setdefault((min(rows[a1], rows[a2]), max(rows[a1], rows[a2])), int(order))
+    for k, m in zip(keys, keys[1:], strict=False):
+        c, n = by_res[k].get("C"), by_res[m].get("N")
+        if (m == k + 1 and c is not None and n is not None and atoms.chain_id[c] == atoms.chain_id[n]
+                and str(atoms.res_name[c]) in table and str(atoms.res_name[n]) in table
+                and np.linalg.norm(atoms.coords[c] - atoms.coords[n]) < PEPTIDE_MAX):
+            out.setdefault((min(c, n), max(c, n)), 1)
+    sg = [r for r in range(len(atoms)) if atoms.res_name[r] == "CYS" and atoms.atom_name[r] == "SG"]
+    for x in sg:
+        for y in sg:
+            if x < y and np.linalg.norm(atoms.coords[x] - atoms.coords[y]) < DISULFIDE_MAX:
+                out.setdefault((x, y), 1)
+    return out
+
+
+@pytest.mark.parametrize("name", ["1UBI.pdb.gz", "4ZHL.cif.gz", "1GBT.cif.gz"])
+def test_covalent_bonds_equal_a_loop_over_residues(name: str) -> None:
+    from pgml.structure.bonds import covalent_bonds
+    from pgml.structure.io import read_structure
+
+    atoms = read_structure(DEMO_STRUCTURES / name, keep_ligands=True).atoms
+    pairs, orders = covalent_bonds(atoms)
+    assert dict(zip(map(tuple, pairs.tolist()), orders.tolist(), strict=True)) == _reference_bonds(atoms)
+    assert pairs.dtype == np.int64 and orders.dtype == np.int8 and np.all(np.diff(pairs[:, 0] * len(atoms) + pairs[:, 1]) > 0)
 
 
 def test_atom_level_arrays_equal_per_atom_loops() -> None:

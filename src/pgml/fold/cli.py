@@ -138,7 +138,8 @@ def register(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--unit", choices=UNITS, default=g.unit, help="one sample per entry, chain or fragment")
     p.add_argument("--fragment-length", type=int, default=g.fragment_length, help="residues per fragment")
     p.add_argument("--hbond-source", choices=HBOND_SOURCES, default=g.hbond_source,
-                   help="auto: mkdssp, then pydssp when mkdssp is missing or fails")
+                   help="dssp: DSSP's rules computed in pgml (the same pairs and letters as mkdssp, "
+                        "faster); mkdssp: the program; auto: mkdssp, then pydssp when mkdssp is missing or fails")
     p.add_argument("--ca-only", choices=CA_ONLY_POLICIES, default=g.ca_only,
                    help="CA-only models: refuse, or build the residue graph")
     p.add_argument("--nonstandard", choices=NONSTANDARD_POLICIES, default=g.nonstandard)

@@ -133,7 +133,7 @@ def ss_fractions(ss3: np.ndarray) -> tuple[float, float]:
     return float(np.sum(ss3 == "H")) / n, float(np.sum(ss3 == "E")) / n
 
 
-def build_sample(atoms: AtomTable, sample_id: str, entry: str, *, hbond_source: str = "auto",
+def build_sample(atoms: AtomTable, sample_id: str, entry: str, *, hbond_source: str = "dssp",
                  ss3: np.ndarray | None = None, hbonds: np.ndarray | None = None, source: str | None = None,
                  ca_only: bool = False, max_hops: int = MAX_HOPS) -> dict:
     """One protein (or fragment) as a multigraph sample (see the module docstring).
@@ -208,7 +208,7 @@ def _fragments(atoms: AtomTable, unit: str, length: int) -> list[tuple[str, np.n
 
 
 def structure_samples(path: str | Path, *, unit: str = "entry", fragment_length: int = 40,
-                      hbond_source: str = "auto", ca_only: str = "error", nonstandard: str = "map",
+                      hbond_source: str = "dssp", ca_only: str = "error", nonstandard: str = "map",
                       min_residues: int = 1) -> list[dict]:
     """Read one structure and build its samples (the entry, each chain, or fixed-length fragments
     of each chain; DSSP is run once on the whole entry). ``sample["ec"]`` holds the EC numbers the

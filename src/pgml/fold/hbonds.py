@@ -1,6 +1,9 @@
 """Backbone hydrogen bonds and secondary structure for the multigraph's adjacency B ([ieconv], sec. 3).
 
-``mkdssp`` (:func:`pgml.structure.dssp.run_mkdssp`) is tried first; when it is missing, fails or
+By default (``source="dssp"``) DSSP's rules are computed in NumPy (:mod:`pgml.structure.kabsch_sander`:
+the same H-bond pairs and three-state letters as mkdssp 4.2.2, without a process per structure, and for
+structures of any size). With ``source="mkdssp"`` or ``"auto"`` the program ``mkdssp``
+(:func:`pgml.structure.dssp.run_mkdssp`) is run; with ``"auto"``, when it is missing, fails or
 cannot take the structure, ``pydssp`` (a NumPy re-implementation of the DSSP electrostatic energy with
 an idealised amide hydrogen) assigns bonds and three-state secondary structure per chain. The source
 that was used is returned with the result and stored in the graph. The fallback is never silent: a
@@ -19,7 +22,8 @@ import numpy as np
 
 from pgml.errors import InputError
 from pgml.fold.params import HBOND_SOURCES
-from pgml.structure.dssp import DsspUnavailable, run_mkdssp
+from pgml.structure import kabsch_sander
+from pgml.structure.dssp import MIN_REPORTED, DsspResult, DsspUnavailable, run_mkdssp
 from pgml.structure.io import AtomTable
 
 log = logging.getLogger(__name__)
@@ -28,7 +32,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class BackboneHbonds:
     """``pairs`` (H, 2) residue indices (donor N-H, acceptor O); ``ss3`` per residue (R,) of
-    "H"/"E"/"-" ("-" also for residues DSSP did not see); ``source`` "mkdssp" or "pydssp"."""
+    "H"/"E"/"-" ("-" also for residues DSSP did not see); ``source`` "dssp", "mkdssp" or "pydssp"."""
 
     pairs: np.ndarray
     ss3: np.ndarray
@@ -65,8 +69,15 @@ def _pydssp(atoms: AtomTable, n_res: int) -> BackboneHbonds:
     return BackboneHbonds(pairs=arr, ss3=ss3, source="pydssp")
 
 
-def backbone_hbonds(atoms: AtomTable, source: str = "auto", *, path: str | Path | None = None) -> BackboneHbonds:
-    """Backbone H-bonds between residues (``atoms.res_index`` numbering) from mkdssp or pydssp.
+def _dssp_result(result: DsspResult, n_res: int, source: str) -> BackboneHbonds:
+    ss3 = np.full(n_res, "-", dtype="<U1")
+    ss3[result.residues] = np.asarray(list(result.ss3()))
+    return BackboneHbonds(pairs=result.hbonds, ss3=ss3, source=source)
+
+
+def backbone_hbonds(atoms: AtomTable, source: str = "dssp", *, path: str | Path | None = None) -> BackboneHbonds:
+    """Backbone H-bonds between residues (``atoms.res_index`` numbering) from DSSP's rules
+    (:func:`pgml.structure.kabsch_sander.assign`), mkdssp or pydssp.
 
     ``source="mkdssp"``: a structure mkdssp cannot take is an InputError naming ``path``;
     ``"auto"``: pydssp is used instead, with a warning naming ``path``, the reason and what pydssp found.
@@ -74,6 +85,14 @@ def backbone_hbonds(atoms: AtomTable, source: str = "auto", *, path: str | Path 
     if source not in HBOND_SOURCES:
         raise ValueError(f"source must be one of {HBOND_SOURCES}, got {source!r}")
     n_res = int(atoms.res_index.max()) + 1 if len(atoms) else 0
+    if source == "dssp":
+        result = kabsch_sander.assign(atoms)
+        written = len(np.unique(atoms.res_index[atoms.protein_mask()]))
+        if len(result.residues) < MIN_REPORTED * written:
+            log.warning("%s: only %d of %d residues have a complete backbone (N, CA, C, O); H-bonds and "
+                        "secondary structure of the others are missing", path or "structure", len(result.residues),
+                        written)
+        return _dssp_result(result, n_res, "dssp")
     if source in ("auto", "mkdssp"):
         try:
             result = run_mkdssp(atoms)
@@ -88,9 +107,7 @@ def backbone_hbonds(atoms: AtomTable, source: str = "auto", *, path: str | Path 
                         "%d backbone H-bonds, helix %.0f %%, strand %.0f %%", path or "structure", exc,
                         len(fallback.pairs), 100 * helix, 100 * strand)
             return fallback
-        ss3 = np.full(n_res, "-", dtype="<U1")
-        ss3[result.residues] = np.asarray(list(result.ss3()))
-        return BackboneHbonds(pairs=result.hbonds, ss3=ss3, source="mkdssp")
+        return _dssp_result(result, n_res, "mkdssp")
     return _pydssp(atoms, n_res)
 
 

@@ -32,8 +32,10 @@ def _check_range(config: object, names: tuple[str, ...], lo: float, hi: float, *
 LEVELS = 7
 #: level at which the residue representation starts
 RESIDUE_LEVEL = 2
-#: H-bond sources: "auto" tries mkdssp, then pydssp
-HBOND_SOURCES = ("auto", "mkdssp", "pydssp")
+#: H-bond sources: "dssp" DSSP's rules in NumPy (pgml.structure.kabsch_sander, mkdssp's pairs and
+#: letters without a process per structure), "mkdssp" the program, "auto" mkdssp and pydssp when
+#: mkdssp cannot take the structure, "pydssp"
+HBOND_SOURCES = ("dssp", "auto", "mkdssp", "pydssp")
 #: what one sample is: a whole entry, one chain, or fixed-length fragments of each chain
 UNITS = ("entry", "chain", "fragment")
 #: CA-only models: refuse, or build the residue graph (CA atoms, consecutive CAs bonded)
@@ -66,7 +68,7 @@ class GraphConfig:
 
     unit: str = "entry"
     fragment_length: int = 40
-    hbond_source: str = "auto"
+    hbond_source: str = "dssp"
     ca_only: str = "error"
     nonstandard: str = "map"
 

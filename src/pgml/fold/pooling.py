@@ -119,30 +119,69 @@ def _cached_halving(names: tuple[str, ...], bonds: tuple[tuple[str, str], ...]) 
     return labels
 
 
+@functools.cache
+def _table_arrays() -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+    """The stored table as arrays: ``RES:ATOM`` -> row, and per row its cluster and residue number;
+    per residue number its atom count and cluster count."""
+    table = pooling_table()
+    key_row: dict[str, int] = {}
+    cluster, residue = [], []
+    for r, (res, atoms) in enumerate(table.items()):
+        for atom, c in atoms.items():
+            key_row[f"{res}:{atom}"] = len(cluster)
+            cluster.append(c)
+            residue.append(r)
+    n_atoms = np.asarray([len(a) for a in table.values()], dtype=np.int64)
+    n_clusters = np.asarray([max(a.values()) + 1 for a in table.values()], dtype=np.int64)
+    return key_row, np.asarray(cluster, dtype=np.int64), n_atoms, n_clusters
+
+
 def atom_clusters(res_index: np.ndarray, res_name: np.ndarray, atom_name: np.ndarray,
                   bonds: np.ndarray) -> np.ndarray:
-    """Level-1 cluster of every atom (global numbering, residue after residue)."""
-    table = pooling_table()
-    out = np.zeros(len(res_index), dtype=np.int64)
-    order = np.argsort(res_index, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(res_index[order]) != 0])
-    ends = np.r_[starts[1:], len(order)]
+    """Level-1 cluster of every atom (global numbering, residue after residue).
+
+    A residue whose atom set is a stored residue's takes the stored clusters (looked up for all such
+    residues at once); any other residue is clustered on the fly (:func:`_cached_halving`)."""
+    key_row, table_cluster, table_atoms, table_clusters = _table_arrays()
+    res_index = np.asarray(res_index)
+    n = len(res_index)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    row = np.fromiter((key_row.get(f"{r}:{a}", -1) for r, a in zip(res_name.tolist(), atom_name.tolist(),
+                                                                  strict=True)), dtype=np.int64, count=n)
+    residues, first, inverse = np.unique(res_index, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # a residue takes the stored clusters when every atom is a stored atom of its residue type and its
+    # distinct atoms are as many as the stored ones (the atom sets are equal)
+    known = row >= 0
+    all_known = np.bincount(inverse, weights=~known, minlength=len(residues)) == 0
+    distinct = np.unique(np.stack([inverse[known], row[known]], axis=1), axis=0)[:, 0]
+    n_distinct = np.bincount(distinct, minlength=len(residues))
+    table_res = _table_residue(res_name[first])
+    stored = all_known & (table_res >= 0) & (n_distinct == np.where(table_res >= 0, table_atoms[table_res], -1))
+    labels = np.where(known, table_cluster[np.maximum(row, 0)], 0)
+    n_clusters = np.where(stored, table_clusters[np.maximum(table_res, 0)], 0)
     bonds = np.asarray(bonds, dtype=np.int64).reshape(-1, 2)
-    offset = 0
-    for s, e in zip(starts, ends, strict=True):
-        rows = order[s:e]
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(len(residues) + 1))
+    for k in np.flatnonzero(~stored):
+        rows = order[starts[k]:starts[k + 1]]
         names = [str(a) for a in atom_name[rows]]
-        stored = table.get(str(res_name[rows[0]]))
-        if stored is not None and set(names) == set(stored):
-            labels = np.asarray([stored[a] for a in names], dtype=np.int64)
-        else:
-            inside = np.isin(bonds[:, 0], rows) & np.isin(bonds[:, 1], rows)
-            local = {int(r): a for r, a in zip(rows, names, strict=True)}
-            pairs = tuple((local[int(i)], local[int(j)]) for i, j in bonds[inside])
-            labels = _cached_halving(tuple(names), pairs)
-        out[rows] = labels + offset
-        offset += int(labels.max()) + 1
-    return out
+        inside = np.isin(bonds[:, 0], rows) & np.isin(bonds[:, 1], rows)
+        local = {int(r): a for r, a in zip(rows, names, strict=True)}
+        pairs = tuple((local[int(i)], local[int(j)]) for i, j in bonds[inside])
+        halves = _cached_halving(tuple(names), pairs)
+        labels[rows] = halves
+        n_clusters[k] = int(halves.max()) + 1
+    offset = np.cumsum(n_clusters) - n_clusters
+    return labels + offset[inverse]
+
+
+def _table_residue(res_name: np.ndarray) -> np.ndarray:
+    """Stored residue number of each residue (by its name; -1 when the table has none)."""
+    names = list(pooling_table())
+    index = {r: k for k, r in enumerate(names)}
+    return np.asarray([index.get(str(r), -1) for r in res_name.tolist()], dtype=np.int64)
 
 
 def consecutive_pairs(chain_of_node: np.ndarray) -> np.ndarray:

@@ -9,6 +9,8 @@ the C-N distance is below ``PEPTIDE_MAX`` (a chain break is not bonded), and dis
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -23,48 +25,94 @@ PEPTIDE_MAX = 2.0
 DISULFIDE_MAX = 2.2
 
 
-def covalent_bonds(atoms: AtomTable) -> tuple[np.ndarray, np.ndarray]:
-    """Bonds as ``(pairs (E, 2) int64 with i < j, order (E,) int8)``, sorted by (i, j), no duplicates."""
+@functools.cache
+def _templates() -> tuple[dict[str, int], dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The CCD bond table as arrays: ``RES:ATOM`` -> key, residue name -> number; per residue number
+    the first of its bonds (CSR pointer); per bond its two atom keys and its order."""
     table = standard_bonds()
-    pairs: list[tuple[int, int]] = []
-    orders: list[int] = []
-    # Residue boundaries: res_index is non-decreasing within read_structure output, but do not rely on it.
-    order_idx = np.argsort(atoms.res_index, kind="stable")
-    res_sorted = atoms.res_index[order_idx]
-    starts = np.flatnonzero(np.r_[True, res_sorted[1:] != res_sorted[:-1]])
-    ends = np.r_[starts[1:], len(res_sorted)]
-    # per residue: name -> row, used for both intra- and inter-residue bonds
-    residues: list[tuple[int, str, str, dict[str, int]]] = []
-    for s, e in zip(starts, ends, strict=True):
-        rows = order_idx[s:e]
-        first = rows[0]
-        name_to_row = {str(atoms.atom_name[r]): int(r) for r in rows}
-        res_name = str(atoms.res_name[first])
-        residues.append((int(res_sorted[s]), res_name, str(atoms.chain_id[first]), name_to_row))
-        for a1, a2, order in table.get(res_name, ()):
-            i, j = name_to_row.get(a1), name_to_row.get(a2)
-            if i is not None and j is not None:
-                pairs.append((min(i, j), max(i, j)))
-                orders.append(int(order))
-    coords = atoms.coords
-    for (ri, _name_i, chain_i, rows_i), (rj, name_j, chain_j, rows_j) in zip(residues, residues[1:], strict=False):
-        if chain_i != chain_j or rj != ri + 1:
-            continue
-        c, n = rows_i.get("C"), rows_j.get("N")
-        if c is None or n is None or name_j not in table or _name_i not in table:
-            continue
-        if np.linalg.norm(coords[c] - coords[n]) < PEPTIDE_MAX:
-            pairs.append((min(c, n), max(c, n)))
-            orders.append(int(BondOrder.SINGLE))
-    sg = np.flatnonzero((atoms.res_name == "CYS") & (atoms.atom_name == "SG"))
-    if len(sg) > 1:
-        for a, b in cKDTree(coords[sg]).query_pairs(DISULFIDE_MAX, output_type="ndarray"):
-            i, j = int(sg[a]), int(sg[b])
-            pairs.append((min(i, j), max(i, j)))
-            orders.append(int(BondOrder.SINGLE))
-    if not pairs:
+    keys: dict[str, int] = {}
+    res_number = {r: k for k, r in enumerate(table)}
+    ptr, a1, a2, orders = [0], [], [], []
+    for res, bonds in table.items():
+        for x, y, order in bonds:
+            a1.append(keys.setdefault(f"{res}:{x}", len(keys)))
+            a2.append(keys.setdefault(f"{res}:{y}", len(keys)))
+            orders.append(int(order))
+        ptr.append(len(a1))
+    return (keys, res_number, np.asarray(ptr, dtype=np.int64), np.asarray(a1, dtype=np.int64),
+            np.asarray(a2, dtype=np.int64), np.asarray(orders, dtype=np.int8))
+
+
+def covalent_bonds(atoms: AtomTable) -> tuple[np.ndarray, np.ndarray]:
+    """Bonds as ``(pairs (E, 2) int64 with i < j, order (E,) int8)``, sorted by (i, j), no duplicates.
+
+    Vectorised over residues: each atom gets the key of its ``RES:ATOM`` in the CCD table (the last
+    atom of a name counts when a residue repeats one), every residue's template bonds are looked up at
+    once, and peptide bonds are tested for all consecutive residues together."""
+    keys, res_number, ptr, a1, a2, bond_order = _templates()
+    n = len(atoms)
+    if n == 0:
         return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int8)
-    arr = np.asarray(pairs, dtype=np.int64)
-    ords = np.asarray(orders, dtype=np.int8)
-    arr, first = np.unique(arr, axis=0, return_index=True)
-    return arr, ords[first]
+    # residues in res_index order (read_structure's output is ordered, but do not rely on it)
+    residues, first, res_of = np.unique(atoms.res_index, return_index=True, return_inverse=True)
+    res_of = res_of.reshape(-1)
+    n_res = len(residues)
+    names = atoms.atom_name.tolist()
+    res_names = atoms.res_name.tolist()
+    key = np.fromiter((keys.get(f"{r}:{a}", -1) for r, a in zip(res_names, names, strict=True)),
+                      dtype=np.int64, count=n)
+    n_keys = max(len(keys), 1)
+    # (residue, key) -> row of the last such atom
+    known = np.flatnonzero(key >= 0)
+    cell = res_of[known] * n_keys + key[known]
+    order = np.lexsort((known, cell))
+    cell, rows = cell[order], known[order]
+    last = np.r_[cell[1:] != cell[:-1], True] if len(cell) else np.zeros(0, dtype=bool)
+    cell, rows = cell[last], rows[last]
+
+    def row_of(res: np.ndarray, k: np.ndarray) -> np.ndarray:
+        want = res * n_keys + k
+        pos = np.clip(np.searchsorted(cell, want), 0, max(len(cell) - 1, 0))
+        found = (cell[pos] == want) if len(cell) else np.zeros(len(want), dtype=bool)
+        return np.where(found, rows[pos] if len(rows) else -1, -1)
+
+    rnum = np.asarray([res_number.get(str(r), -1) for r in atoms.res_name[first].tolist()], dtype=np.int64)
+    count = np.where(rnum >= 0, ptr[np.maximum(rnum, 0) + 1] - ptr[np.maximum(rnum, 0)], 0)
+    res_rep = np.repeat(np.arange(n_res), count)
+    bond = np.repeat(ptr[np.maximum(rnum, 0)], count) + (np.arange(int(count.sum())) - np.repeat(
+        np.cumsum(count) - count, count))
+    i, j = row_of(res_rep, a1[bond]), row_of(res_rep, a2[bond])
+    both = (i >= 0) & (j >= 0)
+    intra = np.stack([np.minimum(i, j), np.maximum(i, j)], axis=1)[both]
+    intra_order = bond_order[bond][both]
+    # peptide bonds: C of residue k to N of residue k + 1 (consecutive res_index, same chain, both standard)
+    chain = atoms.chain_id[first]
+    nxt = np.flatnonzero((chain[:-1] == chain[1:]) & (residues[1:] == residues[:-1] + 1)
+                         & (rnum[:-1] >= 0) & (rnum[1:] >= 0))
+    c = _named_row(atoms, res_of, n_res, "C")[nxt]
+    nn = _named_row(atoms, res_of, n_res, "N")[nxt + 1]
+    ok = (c >= 0) & (nn >= 0)
+    c, nn = c[ok], nn[ok]
+    close = np.linalg.norm(atoms.coords[c] - atoms.coords[nn], axis=1) < PEPTIDE_MAX
+    peptide = np.stack([np.minimum(c, nn), np.maximum(c, nn)], axis=1)[close]
+    sg = np.flatnonzero((atoms.res_name == "CYS") & (atoms.atom_name == "SG"))
+    ss = np.zeros((0, 2), dtype=np.int64)
+    if len(sg) > 1:
+        found = cKDTree(atoms.coords[sg]).query_pairs(DISULFIDE_MAX, output_type="ndarray").reshape(-1, 2)
+        a, b = sg[found[:, 0]], sg[found[:, 1]]
+        ss = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+    arr = np.concatenate([intra, peptide, ss]).astype(np.int64).reshape(-1, 2)
+    ords = np.concatenate([intra_order, np.full(len(peptide) + len(ss), int(BondOrder.SINGLE), dtype=np.int8)])
+    if len(arr) == 0:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int8)
+    arr, first_seen = np.unique(arr, axis=0, return_index=True)
+    return arr, ords[first_seen]
+
+
+def _named_row(atoms: AtomTable, res_of: np.ndarray, n_res: int, name: str) -> np.ndarray:
+    """Row of the last atom called ``name`` in each residue (-1 where none)."""
+    out = np.full(n_res, -1, dtype=np.int64)
+    hit = np.flatnonzero(atoms.atom_name == name)[::-1]
+    res, pos = np.unique(res_of[hit], return_index=True)
+    out[res] = hit[pos]
+    return out
