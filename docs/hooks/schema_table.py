@@ -27,7 +27,14 @@ def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def _cell(text: Any) -> str:
     """Table-safe text: pipes escaped, and ``<...>`` outside code spans shown, not read as HTML."""
     parts = str(text).replace("|", "\\|").replace("\n", " ").strip().split("`")
-    return "`".join(p if i % 2 else p.replace("<", "&lt;").replace(">", "&gt;") for i, p in enumerate(parts))
+    return "`".join(p if i % 2 else _plain(p) for i, p in enumerate(parts))
+
+
+def _plain(text: str) -> str:
+    """Text outside code spans: no HTML tags, no emphasis from ``*`` or ``_``."""
+    for char, escaped in (("<", "&lt;"), (">", "&gt;"), ("*", "\\*"), ("_", "\\_")):
+        text = text.replace(char, escaped)
+    return text
 
 
 def _allowed(node: dict[str, Any], defs: dict[str, Any]) -> str:
