@@ -63,9 +63,9 @@ def test_every_chain_has_a_headline() -> None:
     assert set(HEADLINES) == set(CHAINS)
 
 
-def test_missing_rows_and_columns_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no baseline row"):
-        compare("contact", _write(tmp_path, "c.tsv", "method\tlong_L/5\nattcontact\t0.3\n"))
+def test_missing_baseline_gives_no_verdict_and_missing_columns_are_refused(tmp_path: Path) -> None:
+    [c] = compare("contact", _write(tmp_path, "c.tsv", "method\tlong_L/5\nattcontact\t0.3\n"))
+    assert (c.baseline, c.verdict) == ("none", UNDEFINED)
     with pytest.raises(InputError, match="missing column"):
         compare("grn", _write(tmp_path, "g.tsv", "method\tauroc\ngnet2_boosting\t0.7\n"))
 

@@ -18,6 +18,10 @@ REPORT_METRICS = {
 REPORT_TARGETS = [REPORT_SUMMARY] if REPORT_METRICS else []
 
 
+localrules:
+    report_summarise_metrics,
+
+
 rule report_summarise_metrics:
     input:
         [f for files in REPORT_METRICS.values() for f in files],

@@ -15,6 +15,7 @@ ground floor may not import the chains that own those tables.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import pandas as pd
 
 from pgml.errors import InputError
 from pgml.tables import read_tsv
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ HEADLINES: dict[str, Headline] = {
 
 BEATS = "beats the baseline"
 DOES_NOT_BEAT = "does not beat the baseline"
-UNDEFINED = "no verdict (metric undefined)"
+UNDEFINED = "no verdict (metric undefined or no row)"
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,12 @@ def _matches(method: str, names: Sequence[str]) -> bool:
 
 
 def _best(rows: pd.DataFrame, spec: Headline, names: Sequence[str], path: Path, what: str) -> tuple[str, float]:
+    """The best row among ``names`` by the headline metric: (method, value); NaN when none is defined."""
     chosen = rows[rows[spec.method_column].astype(str).map(lambda m: _matches(m, names))]
-    if chosen.empty:
-        raise InputError(f"no {what} row (methods {', '.join(names)}) among "
-                         f"{', '.join(map(str, rows[spec.method_column]))}", path=path)
+    if chosen.empty:  # e.g. a config that runs no baseline: no verdict rather than no summary
+        log.warning("%s: no %s row (methods %s) among %s", path, what, ", ".join(names),
+                    ", ".join(map(str, rows[spec.method_column])))
+        return "none", float("nan")
     values = pd.to_numeric(chosen[spec.metric], errors="coerce")
     if values.isna().all():
         return str(chosen[spec.method_column].iloc[0]), float("nan")
