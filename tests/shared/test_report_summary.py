@@ -57,6 +57,14 @@ def test_a_tie_does_not_beat_and_nan_gives_no_verdict(tmp_path: Path) -> None:
     assert math.isnan(c.baseline_value) and c.verdict == UNDEFINED
 
 
+def test_the_chains_own_verdict_wins(tmp_path: Path) -> None:
+    """qa: EnQA ahead on per-residue r but stated not to beat AF2Consensus (per-model r) does not beat it."""
+    qa = ("method\tresidue_pearson\tenqa_beats_af2_consensus\tenqa_beats_af2_plddt\n"
+          "enqa\t0.6\tno\tyes\naf2_consensus\t0.5\t\t\naf2_plddt\t0.1\t\t\n")
+    [c] = compare("qa", _write(tmp_path, "q.tsv", qa))
+    assert (c.baseline, c.verdict) == ("af2_consensus", DOES_NOT_BEAT)
+
+
 def test_every_chain_has_a_headline() -> None:
     from pgml.cli import CHAINS
 
@@ -67,7 +75,7 @@ def test_missing_baseline_gives_no_verdict_and_missing_columns_are_refused(tmp_p
     [c] = compare("contact", _write(tmp_path, "c.tsv", "method\tlong_L/5\nattcontact\t0.3\n"))
     assert (c.baseline, c.verdict) == ("none", UNDEFINED)
     with pytest.raises(InputError, match="missing column"):
-        compare("grn", _write(tmp_path, "g.tsv", "method\tauroc\ngnet2_boosting\t0.7\n"))
+        compare("grn", _write(tmp_path, "g.tsv", "method\taupr\ngnet2_boosting\t0.7\n"))
 
 
 def test_rst_renders_with_the_report_link_targets(tmp_path: Path) -> None:

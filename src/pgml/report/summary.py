@@ -5,6 +5,8 @@ column per metric. :data:`HEADLINES` names, per chain, the headline metric, whic
 model and which are the baselines a user would pick without it, and the columns that split the
 table into separate comparisons (tfbs: one per TF and cell type; fold: one per test set). For each
 comparison the best model row is set beside the best baseline row and given a plain verdict. The
+verdict is the chain's own where its evaluation states one beyond the headline metric (qa: EnQA must
+beat the baseline on per-residue and per-model r, ``enqa_beats_<baseline>``). The
 table is written as reStructuredText, which ``workflow/report/workflow.rst`` includes, so the report
 opens on it; each chain's name links to its figures (Snakemake defines one link target per report
 category, named after the category, i.e. the chain).
@@ -39,17 +41,20 @@ class Headline:
     baselines: tuple[str, ...]  #: method names of the same-run baselines
     groups: tuple[str, ...] = ()  #: columns that split the table into separate comparisons
     method_column: str = "method"
+    #: where the chain's evaluation states its own verdict (``yes``/``no`` in the model's row, column
+    #: named with ``{baseline}``), when it is more than the headline metric's comparison
+    verdict_column: str | None = None
 
 
 #: chain -> its headline comparison (columns as the chains' ``evaluate`` steps write them)
 HEADLINES: dict[str, Headline] = {
     "tfbs": Headline("auprc", "auPRC (Davis-Goadrich), test chromosomes", ("ensemble",),
                      ("dnase_max", "logreg"), groups=("tf", "cell")),
-    "grn": Headline("aupr", "AUPR of the ranked edges against the true network", ("gnet2",),
+    "grn": Headline("auroc", "AUROC of the ranked edges against the true network", ("gnet2",),
                     ("clr", "aracne", "mrnet", "genie3", "correlation")),
     "contact": Headline("long_L/5", "long-range top-L/5 precision, test targets", ("attcontact",), ("apc_plm",)),
     "qa": Headline("residue_pearson", "per-residue Pearson r with the true lDDT (per model, averaged)",
-                   ("enqa",), ("af2_consensus", "af2_plddt")),
+                   ("enqa",), ("af2_consensus", "af2_plddt"), verdict_column="enqa_beats_{baseline}"),
     "bfactor": Headline("cc_mean", "Pearson CC per test protein, averaged",
                         ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta"), ("baseline",)),
     "fold": Headline("accuracy", "accuracy", ("ieconv",),
@@ -70,9 +75,12 @@ class Comparison:
     model_value: float
     baseline: str
     baseline_value: float
+    stated: str = ""  #: the evaluation's own verdict (``yes``/``no``), when it states one
 
     @property
     def verdict(self) -> str:
+        if self.stated in ("yes", "no"):
+            return BEATS if self.stated == "yes" else DOES_NOT_BEAT
         if math.isnan(self.model_value) or math.isnan(self.baseline_value):
             return UNDEFINED
         return BEATS if self.model_value > self.baseline_value else DOES_NOT_BEAT
@@ -112,7 +120,11 @@ def compare(chain: str, path: Path) -> list[Comparison]:
     for group, rows in grouped:
         model, model_value = _best(rows, spec, spec.models, path, "model")
         baseline, baseline_value = _best(rows, spec, spec.baselines, path, "baseline")
-        out.append(Comparison(chain, group, spec.label, model, model_value, baseline, baseline_value))
+        stated = ""
+        column = spec.verdict_column.format(baseline=baseline) if spec.verdict_column else None
+        if column and column in rows.columns:
+            stated = str(rows.loc[rows[spec.method_column] == model, column].iloc[0]).strip().lower()
+        out.append(Comparison(chain, group, spec.label, model, model_value, baseline, baseline_value, stated))
     return out
 
 
