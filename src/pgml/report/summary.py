@@ -36,7 +36,8 @@ class Headline:
     """How one chain's ``metrics.tsv`` gives its headline comparison."""
 
     metric: str  #: column holding the headline metric (higher is better)
-    label: str  #: the metric in words
+    short: str  #: the metric's short name (the table)
+    label: str  #: the metric in words (the list under the table)
     models: tuple[str, ...]  #: method names (or ``name_*`` prefixes) that are the chain's model
     baselines: tuple[str, ...]  #: method names of the same-run baselines
     groups: tuple[str, ...] = ()  #: columns that split the table into separate comparisons
@@ -48,16 +49,16 @@ class Headline:
 
 #: chain -> its headline comparison (columns as the chains' ``evaluate`` steps write them)
 HEADLINES: dict[str, Headline] = {
-    "tfbs": Headline("auprc", "auPRC (Davis-Goadrich), test chromosomes", ("ensemble",),
+    "tfbs": Headline("auprc", "auPRC", "Davis-Goadrich area under the precision-recall curve, test chromosomes", ("ensemble",),
                      ("dnase_max", "logreg"), groups=("tf", "cell")),
-    "grn": Headline("auroc", "AUROC of the ranked edges against the true network", ("gnet2",),
+    "grn": Headline("auroc", "AUROC", "area under the ROC curve of the ranked edges against the true network", ("gnet2",),
                     ("clr", "aracne", "mrnet", "genie3", "correlation")),
-    "contact": Headline("long_L/5", "long-range top-L/5 precision, test targets", ("attcontact",), ("apc_plm",)),
-    "qa": Headline("residue_pearson", "per-residue Pearson r with the true lDDT (per model, averaged)",
+    "contact": Headline("long_L/5", "long L/5", "precision of the top L/5 long-range pairs, test targets", ("attcontact",), ("apc_plm",)),
+    "qa": Headline("residue_pearson", "residue r", "per-residue Pearson r with the true lDDT, per model, averaged",
                    ("enqa",), ("af2_consensus", "af2_plddt"), verdict_column="enqa_beats_{baseline}"),
-    "bfactor": Headline("cc_mean", "Pearson CC per test protein, averaged",
+    "bfactor": Headline("cc_mean", "CC", "Pearson CC of the atoms' B-factors per test protein, averaged",
                         ("gcn", "gat", "mpn", "unet", "transformer", "egnn", "meta"), ("baseline",)),
-    "fold": Headline("accuracy", "accuracy", ("ieconv",),
+    "fold": Headline("accuracy", "accuracy", "fraction of test samples classified right", ("ieconv",),
                      ("majority_class", "composition_ss_logreg", "mmseqs2_nearest_neighbour"), groups=("test_set",)),
 }
 
@@ -70,6 +71,7 @@ UNDEFINED = "no verdict (metric undefined or no row)"
 class Comparison:
     chain: str
     group: str  #: e.g. "CTCF, CellA"; empty when the chain makes one comparison
+    short: str
     label: str
     model: str
     model_value: float
@@ -124,7 +126,8 @@ def compare(chain: str, path: Path) -> list[Comparison]:
         column = spec.verdict_column.format(baseline=baseline) if spec.verdict_column else None
         if column and column in rows.columns:
             stated = str(rows.loc[rows[spec.method_column] == model, column].iloc[0]).strip().lower()
-        out.append(Comparison(chain, group, spec.label, model, model_value, baseline, baseline_value, stated))
+        out.append(Comparison(chain, group, spec.short, spec.label, model, model_value, baseline, baseline_value,
+                              stated))
     return out
 
 
@@ -140,8 +143,8 @@ def summary_rst(comparisons: Iterable[Comparison], chains: Sequence[str]) -> str
         "-------",
         "",
         "Each chain's headline metric on its held-out test data: the model beside the strongest of the",
-        "baselines a user would pick without it, computed in the same run (higher is better). Click a",
-        "chain for its figures and tables.",
+        "baselines a user would pick without it, computed in the same run (higher is better; the",
+        "metrics are named below the table). Click a chain for its figures and tables.",
         "",
     ]
     for chain in chains:
@@ -154,11 +157,15 @@ def summary_rst(comparisons: Iterable[Comparison], chains: Sequence[str]) -> str
                    f"the model beats the baseline in {wins} of {len(mine)} comparisons")
         lines.append(f"- {chain}_: {verdict}.")
     lines += ["", ".. list-table::", "   :header-rows: 1", "",
-              "   * - chain", "     - metric", "     - model", "     - baseline", "     - verdict"]
+              "   * - chain (metric)", "     - model", "     - baseline", "     - verdict"]
     for c in comparisons:
-        chain = f"{c.chain}_ ({c.group})" if c.group else f"{c.chain}_"
-        lines += [f"   * - {chain}", f"     - {c.label}", f"     - {c.model} {_number(c.model_value)}",
+        where = f", {c.group}" if c.group else ""
+        lines += [f"   * - {c.chain}_ ({c.short}{where})", f"     - {c.model} {_number(c.model_value)}",
                   f"     - {c.baseline} {_number(c.baseline_value)}", f"     - {c.verdict}"]
+    lines += ["", "Metrics:", ""]
+    for chain in chains:
+        spec = HEADLINES[chain]
+        lines.append(f"- {chain}, {spec.short}: {spec.label}.")
     return "\n".join(lines) + "\n"
 
 
