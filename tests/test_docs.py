@@ -101,3 +101,30 @@ def test_site_builds_in_strict_mode(tmp_path: Path) -> None:
         assert (tmp_path / "site" / "chains" / chain / "index.html").exists()
     html = (tmp_path / "site" / "configuration" / "index.html").read_text()
     assert "bfactor.train.epochs" in html, "the configuration tables were not generated"
+
+
+def _nav_pages(node: object) -> set[str]:
+    if isinstance(node, str):
+        return {node}
+    if isinstance(node, dict):
+        return set().union(*(_nav_pages(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_nav_pages(v) for v in node))
+    return set()
+
+
+def test_every_page_is_reachable() -> None:
+    """A page is in the nav or linked from another page (a new page may join the nav later)."""
+    import posixpath
+
+    import yaml
+
+    nav = _nav_pages(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"])
+    linked: set[str] = set()
+    for page in DOCS.rglob("*.md"):
+        src = page.relative_to(DOCS).as_posix()
+        for target in re.findall(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)", page.read_text()):
+            linked.add(posixpath.normpath(posixpath.join(posixpath.dirname(src), target)))
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md") if "hooks" not in p.parts}
+    assert not pages - nav - linked, f"pages neither in the nav nor linked: {sorted(pages - nav - linked)}"
+    assert not nav - pages, f"nav entries without a page: {sorted(nav - pages)}"
