@@ -61,6 +61,13 @@ def test_every_fetch_step_is_on_the_fetching_page() -> None:
     assert not missing, f"docs/fetching.md does not name: {missing}"
 
 
+def test_every_report_step_is_on_the_outputs_page() -> None:
+    page = (DOCS / "outputs.md").read_text()
+    missing = [step for step in steps_of("report") if f"pgml report {step}" not in page]
+    assert not missing, f"docs/outputs.md does not name: {missing}"
+    assert "`report_summarise_metrics`" in page
+
+
 def test_readme_is_short_and_its_links_resolve() -> None:
     text = (ROOT / "README.md").read_text()
     assert len(text.splitlines()) <= 200, "README.md is over 200 lines: move the detail to docs/"
