@@ -24,9 +24,11 @@ include: "workflow/rules/fold.smk"
 include: "workflow/rules/qa.smk"
 include: "workflow/rules/contact.smk"
 include: "workflow/rules/tfbs.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         all_targets(),
+        REPORT_TARGETS,
     default_target: True

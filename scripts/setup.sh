@@ -53,7 +53,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then xgb=grn-gpu; else xgb=grn-cpu; fi
-extras="workflow,dev,${xgb},tfbs,contact,qa,fold"
+extras="workflow,dev,docs,${xgb},tfbs,contact,qa,fold"
 stamp=".venv/.pgml-setup"
 want="$(sha256sum pyproject.toml | cut -c1-64) ${extras}"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c 'import pgml' 2>/dev/null; then

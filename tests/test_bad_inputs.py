@@ -2085,9 +2085,28 @@ FETCH_CASES: list[Case] = [
                        "--output-dir", str(t / "out")], r"g\.gtf: no transcript records"),
 ]
 
+# ==== report ====
+
+
+def _summary(chain: str, table: str) -> Callable[[Path, Resources], list[str]]:
+    """``pgml report summary --metrics CHAIN=metrics.tsv`` with ``table`` as the chain's metrics table."""
+    return lambda t, r: ["report", "summary", "--metrics", f"{chain}={write(t / 'in' / 'metrics.tsv', table)}",
+                         "--output", str(t / "out" / "summary.rst")]
+
+
+REPORT_CASES: list[Case] = [
+    Case("report-summary-unknown-chain", _summary("fols", "method\taccuracy\nieconv\t0.5\n"),
+         r"metrics\.tsv: unknown chain 'fols'"),
+    Case("report-summary-missing-metric-column", _summary("bfactor", "method\tmae_mean\nmeta\t0.5\n"),
+         r"metrics\.tsv: header: missing column\(s\) cc_mean"),
+    Case("report-summary-not-chain-equals-file", lambda t, r: ["report", "summary", "--metrics", "bfactor",
+                                                                "--output", str(t / "out" / "summary.rst")],
+         r"--metrics 'bfactor': expected CHAIN=FILE"),
+]
+
 # ==== end of the chain blocks ====
 
-CASES += TFBS_CASES + CONTACT_CASES + QA_CASES + FOLD_CASES + FETCH_CASES
+CASES += TFBS_CASES + CONTACT_CASES + QA_CASES + FOLD_CASES + FETCH_CASES + REPORT_CASES
 
 
 # ---------------------------------------------------------------- the workflow's config check

@@ -31,6 +31,7 @@ CHAINS: dict[str, str] = {
 #: command groups that are not chains (ground-floor tools with steps): name -> description
 TOOLS: dict[str, str] = {
     "fetch": "public data (PDB, SCOPe, CASP, AlphaFold DB, UCSC, ENCODE, Synapse, UniRef) through a shared cache",
+    "report": "the summary the HTML report opens on: each chain's model beside its same-run baseline",
 }
 
 

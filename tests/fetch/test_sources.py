@@ -199,8 +199,8 @@ def test_sources_table_has_every_source(capsys) -> None:
     assert "(opt-in)" in out.split("| uniref")[1].split("\n")[0]
 
 
-def test_readme_table_is_the_sources_table(capsys) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def test_docs_table_is_the_sources_table(capsys) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "fetching.md").read_text()
     block = readme.split("<!-- fetch-sources -->\n", 1)[1].split("<!-- /fetch-sources -->", 1)[0]
     assert main(["fetch", "sources"]) == 0
-    assert block.strip() == capsys.readouterr().out.strip(), "README table differs: paste `pgml fetch sources`"
+    assert block.strip() == capsys.readouterr().out.strip(), "docs/fetching.md table differs: paste `pgml fetch sources`"

@@ -1,4 +1,4 @@
-"""``pgml qa score``: per-chain scores of a multi-chain model, the README example's numbers, and CASP's
+"""``pgml qa score``: per-chain scores of a multi-chain model, the qa page's example numbers, and CASP's
 convention on partial models (native length; missing atoms not conserved)."""
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ def test_multichain_model_scored_per_chain(demo_dir) -> None:
         assert table.loc[chain, "tm_score"] == pytest.approx(1.0, abs=1e-3)
 
 
-def test_readme_example_numbers(tmp_path, monkeypatch, capsys) -> None:
-    """The README's qa example, run as written, prints the table the README shows."""
-    text = (ROOT / "README.md").read_text()
+def test_docs_example_numbers(tmp_path, monkeypatch, capsys) -> None:
+    """The qa page's example (docs/chains/qa.md), run as written, prints the table the page shows."""
+    text = (ROOT / "docs" / "chains" / "qa.md").read_text()
     block = text[text.index("<!-- qa-example -->"):text.index("<!-- /qa-example -->")]
     commands = re.findall(r"^(pgml qa .+)$", block, re.M)
     expected = re.findall(r"^\s*(\S+)\s+all\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", block, re.M)

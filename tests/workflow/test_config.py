@@ -324,12 +324,15 @@ def test_rule_names_are_unique_and_chain_prefixed() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     rules = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     assert len(rules) == len(set(rules))
-    chains = SCHEMA["properties"]["chains"]["items"]["enum"]
-    assert [r for r in rules if r != "all" and not any(r.startswith(f"{c}_") for c in chains)] == []
-    # rules mirror `pgml <chain> <step>`: every chain with rules has a pgml subcommand
-    from pgml.cli import CHAINS
+    from pgml.cli import CHAINS, TOOLS
 
-    assert {r.split("_")[0] for r in rules if r != "all"} == set(CHAINS)
+    # rules mirror `pgml <chain> <step>` (or a ground-floor tool's `pgml report summary`): every chain
+    # has rules and every rule's prefix is a chain of the schema or a pgml tool group
+    chains = SCHEMA["properties"]["chains"]["items"]["enum"]
+    groups = [*chains, *TOOLS]
+    assert [r for r in rules if r != "all" and not any(r.startswith(f"{g}_") for g in groups)] == []
+    prefixes = {r.split("_")[0] for r in rules if r != "all"}
+    assert set(CHAINS) <= prefixes <= set(CHAINS) | set(TOOLS)
 
 
 def test_lint_is_clean() -> None:

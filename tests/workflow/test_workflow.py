@@ -84,6 +84,13 @@ def test_grn_chain_end_to_end(tmp_path: Path) -> None:
     for init in ("boosting", "kmeans"):
         assert (out / f"gnet2_{init}" / "plots" / "module_heatmaps.pdf").stat().st_size > 0
         assert (out / f"gnet2_{init}" / "coherence.tsv").exists()
+    # the report's summary sets the best GNET2 AUROC beside the best baseline's, with the verdict it implies
+    summary = (tmp_path / "results" / "report" / "summary.rst").read_text()
+    models = metrics.loc[[m for m in metrics.index if m.startswith("gnet2")], "auroc"]
+    best_base = metrics.loc[["clr", "genie3", "correlation"], "auroc"]
+    assert f"{models.idxmax()} {models.max():.3f}" in summary and f"{best_base.idxmax()} {best_base.max():.3f}" in summary
+    verdict = "beats the baseline" if models.max() > best_base.max() else "does not beat the baseline"
+    assert f"- grn_: the model {verdict}." in summary
 
 
 def test_fold_chain_end_to_end(tmp_path: Path) -> None:
