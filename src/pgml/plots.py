@@ -44,9 +44,10 @@ def figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | Non
 
 
 def save_figure(fig: Any, path: str | os.PathLike, dpi: int = DPI) -> None:
-    """Save ``fig`` atomically (format from the suffix: .png, .pdf...) and close it."""
+    """Save ``fig`` atomically (format from the suffix: .png, .pdf...), cropped to what it draws (no label
+    clipped), and close it."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi)
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     pyplot().close(fig)
 
 

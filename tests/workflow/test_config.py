@@ -441,3 +441,22 @@ def test_paper_config_dry_run_uses_only_its_own_settings(paper: Path, tmp_path: 
     other = {c for c in ("bfactor", "grn", "tfbs") if c not in config["chains"]}
     for chain in other:
         assert f"rule {chain}_" not in out
+
+
+def test_schema_has_no_key_cut_off_by_a_comma():
+    """An unquoted description with a comma in a YAML flow mapping ({..., description: a, b}) is cut at
+    the comma and leaves a stray key ``b`` mapped to null: only ``default`` may be null."""
+    stray: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if value is None and key != "default":
+                    stray.append(f"{path}/{key}")
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+
+    walk(SCHEMA, "")
+    assert not stray, stray
