@@ -29,8 +29,8 @@ from pgml.errors import InputError
 from pgml.qa.align import match_residues, take, take_pairs
 from pgml.qa.features import (
     buriedness,
-    contact_probability,
-    distance_error_features,
+    error_bin_bounds,
+    error_features_from_cumulative,
     one_hot,
     relative_sasa,
     voronoi_volumes,
@@ -128,17 +128,23 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     d_model = distance_map(res.cb)
     ref_lddt, ref_plddt, err_feats, contact = [], [], [], []
     uncovered: set[str] = set()
+    bounds: dict[bytes, np.ndarray] = {}  # error-bin bounds per distinct set of distogram bin edges
+    mappings: dict[int, np.ndarray] = {}  # a reference listed twice (fewer files than n_references) once
     for ref in refs:
-        mapping = match_residues(res, ref.coords, model_name=str(model_path), other_name=ref.name)
+        if id(ref) not in mappings:
+            mappings[id(ref)] = match_residues(res, ref.coords, model_name=str(model_path), other_name=ref.name)
+        mapping = mappings[id(ref)]
         uncovered.update(uncovered_chains(res.chain_id, mapping))
         ref_ca = take(ref.coords.ca, mapping)
         _, per_res = lddt(ref_ca, res.ca)
         ref_lddt.append(np.where(mapping >= 0, per_res, np.nan))
         ref_plddt.append(take(ref.plddt[:, None], mapping)[:, 0] / 100.0)
         if ref.probs is not None:
-            probs = take_pairs(ref.probs, mapping)
-            err_feats.append(distance_error_features(probs, ref.bin_edges, d_model))
-            contact.append(contact_probability(probs, ref.bin_edges))
+            key = np.asarray(ref.bin_edges, dtype=np.float64).tobytes()
+            if key not in bounds:
+                bounds[key] = error_bin_bounds(ref.bin_edges, d_model)
+            err_feats.append(error_features_from_cumulative(ref.cumulative, bounds[key], mapping))
+            contact.append(take_pairs(ref.contact, mapping))
         else:
             err_feats.append(np.zeros((n_res, n_res, N_ERROR_BINS)))
     rsa = relative_sasa(structure.atoms)
@@ -152,9 +158,8 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
                            np.clip(d_model / 20.0, 0, 1)[..., None]], -1).transpose(2, 0, 1)
     d_ca = distance_map(res.ca)
     src, dst = np.nonzero((d_ca <= config.graph_radius) & ~np.eye(n_res, dtype=bool))
-    theta, phi = edge_angles(local_frames(res.n, res.ca, res.c), res.ca, src, dst)
-    sh = real_spherical_harmonics(config.sh_degree, theta, phi)
     sh2d = harmonics_2d(res, config.sh_degree)
+    sh = sh2d[:, src, dst].T  # the graph's edges are pairs of the 2-D map: the same harmonics
     consensus, plddt = _nanmean(ref_lddt), _nanmean(ref_plddt)
     if uncovered:
         log.warning("%s: chain(s) %s have no counterpart in the references (e.g. a homodimer model against "
