@@ -35,12 +35,12 @@ def _batched_kabsch(model: np.ndarray, native: np.ndarray, masks: np.ndarray) ->
     weight = masks.astype(np.float64)
     count = weight.sum(axis=1, keepdims=True)
     mc, tc = weight @ model / count, weight @ native / count
-    h = np.einsum("sn,sni,snj->sij", weight, model[None] - mc[:, None], native[None] - tc[:, None])
+    h = ((model[None] - mc[:, None]) * weight[:, :, None]).transpose(0, 2, 1) @ (native[None] - tc[:, None])
     u, _, vt = np.linalg.svd(h)
     v, ut = vt.transpose(0, 2, 1), u.transpose(0, 2, 1)
     d = np.sign(np.linalg.det(v @ ut))
     r = v @ (np.concatenate([np.ones((len(d), 2)), d[:, None]], axis=1)[:, :, None] * ut)
-    return r, tc - np.einsum("si,sji->sj", mc, r)
+    return r, tc - (mc[:, None] @ r.transpose(0, 2, 1))[:, 0]
 
 
 def _max_within(model: np.ndarray, native: np.ndarray, cutoffs: tuple[float, ...],
@@ -65,8 +65,8 @@ def _max_within(model: np.ndarray, native: np.ndarray, cutoffs: tuple[float, ...
             break
         idx = np.flatnonzero(active)
         r, t = _batched_kabsch(model, native, masks[idx])
-        moved = np.einsum("nj,sij->sni", model, r) + t[:, None]
-        within = np.linalg.norm(moved - native[None], axis=2) <= cutoff[idx, None]
+        diff = model[None] @ r.transpose(0, 2, 1) + t[:, None] - native[None]
+        within = np.sqrt((diff * diff).sum(axis=2)) <= cutoff[idx, None]
         np.maximum.at(best, group[idx], within.sum(axis=1))
         active[idx[(within == masks[idx]).all(axis=1)]] = False
         masks[idx] = within
