@@ -248,3 +248,15 @@ def test_enqa_6kyt_samples_equal_the_direct_formulation(tmp_path) -> None:
     models = [source / "test_model.pdb.gz", source / "af2_relaxed_model_3.pdb.gz"]
     native = QA_DATA / "EnQA_6KYT" / "native" / "6KYTP.pdb.gz"
     assert _check_samples(tmp_path, native, models, FeatureConfig(reference_format="pdb")) == 2
+
+
+def test_worker_processes_give_the_same_samples_in_order(demo_target) -> None:  # noqa: ANN001
+    from pgml.qa.samples import target_samples
+
+    one = target_samples(demo_target, FeatureConfig(), progress=False)
+    two = target_samples(demo_target, FeatureConfig(), progress=False, workers=2)
+    assert [s.model for s in one] == [s.model for s in two] == ["decoy_00", "decoy_01", "decoy_02"]
+    for a, b in zip(one, two, strict=True):
+        for key in ("x", "pair", "edge_index", "edge_attr", "sh2d", "consensus", "plddt", "y", "err_bin", "err"):
+            assert np.array_equal(getattr(a, key).numpy(), getattr(b, key).numpy(), equal_nan=True), key
+        assert (a.lddt, a.gdt_ts, a.tm_score) == (b.lddt, b.gdt_ts, b.tm_score)

@@ -21,6 +21,7 @@ predictions, :mod:`pgml.qa.references`) and, for training and evaluation, ``nati
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -193,10 +194,24 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     return data
 
 
+#: what the worker processes of :func:`target_samples` share with their parent (set before they fork)
+_SHARED: dict = {}
+
+
+def _worker_sample(path: Path):  # noqa: ANN202 - torch_geometric Data
+    return model_sample(path, _SHARED["references"], _SHARED["config"], native=_SHARED["native"],
+                        target=_SHARED["target"])
+
+
 def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: bool = True,
-                   require_distogram: bool = False) -> list:
-    """Data of every model of one target (see :func:`model_sample`). ``require_distogram``: refuse
-    references without distograms (for a model trained with the distogram channels on)."""
+                   require_distogram: bool = False, workers: int = 1) -> list:
+    """Data of every model of one target (see :func:`model_sample`), in file order. ``require_distogram``:
+    refuse references without distograms (for a model trained with the distogram channels on).
+
+    ``workers`` > 1 builds the models in that many forked processes (where the platform forks), which
+    share the references, their cumulative distograms and the native with this process; the samples are
+    the same as with one process (each model's features depend on that model and the references only).
+    """
     from tqdm import tqdm
 
     target_dir = check_target_dir(Path(target_dir))
@@ -209,7 +224,19 @@ def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: b
     native = read_coords(native_path, require_backbone=False)[1] if native_path else None
     if native is None:
         log.info("%s: no native structure; labels are NaN", target_dir)
+    files = model_files(target_dir)
+    workers = min(workers, len(files))
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        for ref in references:  # filled once here, then shared with the workers
+            _ = ref.cumulative, ref.contact
+        _SHARED.update(references=references, config=config, native=native, target=target_dir.name)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return list(tqdm(pool.imap(_worker_sample, files), total=len(files), desc=target_dir.name,
+                                 disable=not progress))
+        finally:
+            _SHARED.clear()
     samples = []
-    for path in tqdm(model_files(target_dir), desc=target_dir.name, disable=not progress):
+    for path in tqdm(files, desc=target_dir.name, disable=not progress):
         samples.append(model_sample(path, references, config, native=native, target=target_dir.name))
     return samples

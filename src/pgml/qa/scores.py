@@ -64,9 +64,12 @@ def _max_within(model: np.ndarray, native: np.ndarray, cutoffs: tuple[float, ...
         if not active.any():
             break
         idx = np.flatnonzero(active)
-        r, t = _batched_kabsch(model, native, masks[idx])
+        # searches that reached the same subset at the same cutoff make the same fit: fit each subset once
+        keys = np.concatenate([np.packbits(masks[idx], axis=1), group[idx, None].astype(np.uint8)], axis=1)
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        r, t = _batched_kabsch(model, native, masks[idx[first]])
         diff = model[None] @ r.transpose(0, 2, 1) + t[:, None] - native[None]
-        within = np.sqrt((diff * diff).sum(axis=2)) <= cutoff[idx, None]
+        within = (np.sqrt((diff * diff).sum(axis=2)) <= cutoff[idx[first], None])[inverse.reshape(-1)]
         np.maximum.at(best, group[idx], within.sum(axis=1))
         active[idx[(within == masks[idx]).all(axis=1)]] = False
         masks[idx] = within
