@@ -127,11 +127,14 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     bins = max((len(r.bin_edges) + 1 for r in refs if r.bin_edges is not None), default=0)
     check_pair_memory(n_res, n_ref, bins, model_path)
     d_model = distance_map(res.cb)
-    ref_lddt, ref_plddt, err_feats, contact = [], [], [], []
+    ref_lddt, ref_plddt, contact = [], [], []
+    # pair channels written straight into the float32 array the sample holds (9 per reference, then the
+    # mean contact probability and the model distance): no float64 concatenation of all of them
+    pair = np.zeros((N_ERROR_BINS * n_ref + 2, n_res, n_res), dtype=np.float32)
     uncovered: set[str] = set()
     bounds: dict[bytes, np.ndarray] = {}  # error-bin bounds per distinct set of distogram bin edges
     mappings: dict[int, np.ndarray] = {}  # a reference listed twice (fewer files than n_references) once
-    for ref in refs:
+    for k, ref in enumerate(refs):
         if id(ref) not in mappings:
             mappings[id(ref)] = match_residues(res, ref.coords, model_name=str(model_path), other_name=ref.name)
         mapping = mappings[id(ref)]
@@ -144,19 +147,18 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
             key = np.asarray(ref.bin_edges, dtype=np.float64).tobytes()
             if key not in bounds:
                 bounds[key] = error_bin_bounds(ref.bin_edges, d_model)
-            err_feats.append(error_features_from_cumulative(ref.cumulative, bounds[key], mapping))
+            feats = error_features_from_cumulative(ref.cumulative, bounds[key], mapping)
+            pair[N_ERROR_BINS * k: N_ERROR_BINS * (k + 1)] = feats.transpose(2, 0, 1)
             contact.append(take_pairs(ref.contact, mapping))
-        else:
-            err_feats.append(np.zeros((n_res, n_res, N_ERROR_BINS)))
     rsa = relative_sasa(structure.atoms)
     if len(rsa) != n_res:
         raise InputError(f"{len(rsa)} residues with SASA but {n_res} residues", path=model_path)
     x = np.concatenate([one_hot(res.sequence), rsa[:, None], voronoi_volumes(res.cb)[:, None],
                         buriedness(res.cb, rsa)[:, None] / 10.0, np.nan_to_num(np.stack(ref_lddt, 1), nan=0.0),
                         np.nan_to_num(np.stack(ref_plddt, 1), nan=0.0)], 1)
-    contact_mean = np.mean(contact, axis=0) if contact else np.zeros((n_res, n_res))
-    pair = np.concatenate([np.concatenate(err_feats, -1), contact_mean[..., None],
-                           np.clip(d_model / 20.0, 0, 1)[..., None]], -1).transpose(2, 0, 1)
+    if contact:
+        pair[-2] = np.mean(contact, axis=0)
+    pair[-1] = np.clip(d_model / 20.0, 0, 1)
     d_ca = distance_map(res.ca)
     src, dst = np.nonzero((d_ca <= config.graph_radius) & ~np.eye(n_res, dtype=bool))
     sh2d = harmonics_2d(res, config.sh_degree)
@@ -169,7 +171,7 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
         consensus = np.full(n_res, np.nan)
         plddt = np.full(n_res, np.nan)
     f32 = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32))  # noqa: E731
-    data = Data(x=f32(x), pair=f32(pair), pos=f32(res.ca), edge_index=torch.as_tensor(np.stack([src, dst])),
+    data = Data(x=f32(x), pair=torch.from_numpy(pair), pos=f32(res.ca), edge_index=torch.as_tensor(np.stack([src, dst])),
                 edge_attr=f32(sh), sh2d=f32(sh2d), consensus=f32(consensus), plddt=f32(plddt))
     data.target, data.model = target, structure_stem(model_path)
     data.feature_settings = feature_settings(config, distogram=bool(contact))
