@@ -9,7 +9,8 @@ of that length. GDT-TS is the mean over the cutoffs 1, 2, 4 and 8 Å of the larg
 Cα lies within the cutoff after some superposition. tmtools does not report it and no package of the
 environment does, so it is computed here the way LGA searches superpositions: Kabsch fits seeded on
 windows of 4, 8 and 16 residues (about 20 starts each) and on all residues, each refined by refitting
-on the residues within the cutoff until the set stops changing. The search is a lower bound of the true maximum (as
+on the residues within the cutoff until the set stops changing (all seeds and cutoffs searched together, one
+batched fit per round, each distinct subset fitted once). The search is a lower bound of the true maximum (as
 LGA's is); for identical structures it is exactly 1.
 """
 
