@@ -274,6 +274,7 @@ def main() -> None:
             print(f"goal (>= {GOAL_RATE:.0f} models/s at {GOAL_LENGTH} residues, one process): "
                   + ("met" if rate >= GOAL_RATE else "not met") + f" ({rate:.2f} models/s)")
         if args.workers > 1:
+            (work / "pool").mkdir()
             native = tiled_native(GOAL_LENGTH, work / "pool" / f"L{GOAL_LENGTH}.pdb")
             target = simulate_target(native, work / "pool" / "targets", SimulateConfig(
                 n_decoys=args.pool_models, max_perturbation=2.0, max_residues=GOAL_LENGTH))
