@@ -9,8 +9,10 @@ end (each copy shifted by 45 Å) and cut to length; their decoys and five AlphaF
 graphs of ``pgml qa build-graphs`` with labels (the native is given): each implementation runs in a
 fresh process (``git archive <revision> src`` for the anchor, default the revision before the speed-up),
 reads the references once, builds the first decoy (untimed: it fills per-target caches) and then times
-every other decoy ``--repeats`` times. Stage seconds come from timing wrappers around the functions
-:func:`pgml.qa.samples.model_sample` calls; "other" is the rest. The network is the paper's size (2D
+every other decoy ``--repeats`` times; the fastest call counts (the one least slowed by other jobs on a
+shared machine), and each length runs anchor, this, this, anchor, keeping each one's best. Stage seconds
+(of that call) come from timing wrappers around the functions :func:`pgml.qa.samples.model_sample`
+calls; "other" is the rest. The network is the paper's size (2D
 ResNet of 5 blocks × 32 channels, 3 EGNN layers) with random weights: speed does not depend on training.
 
     python benchmarks/qa_speed.py [--quick] [--lengths 100 300 1000] [--repeats 3] [--reference REV]
@@ -98,19 +100,20 @@ for target in map(Path, sys.argv[4:]):
     start = time.perf_counter()
     first = samples.model_sample(models[0], refs, FeatureConfig(), native=native)
     first_s = time.perf_counter() - start
-    spent.clear()
-    start = time.perf_counter()
+    calls = []  # (seconds, stage seconds) of every timed model
     for _ in range(repeats):
         for path in models[1:]:
+            spent.clear()
+            start = time.perf_counter()
             sample = samples.model_sample(path, refs, FeatureConfig(), native=native)
-    n = repeats * (len(models) - 1)
-    per_model = (time.perf_counter() - start) / n
+            calls.append((time.perf_counter() - start, dict(spent)))
+    per_model, stage_s = min(calls, key=lambda c: c[0])  # the fastest call: the least disturbed by other jobs
     keys = ("x", "pair", "edge_index", "edge_attr", "sh2d", "consensus", "plddt", "y", "err_bin", "err")
     for s in (first, sample):
         np.savez(out / f"{target.name}__{s.model}.npz", **{k: getattr(s, k).numpy() for k in keys},
                  scores=np.array([s.lddt, s.gdt_ts, s.tm_score]))
     result[target.name] = {"per_model": per_model, "first": first_s, "references": references_s,
-                           "stages": {k: v / n for k, v in spent.items()}}
+                           "stages": stage_s}
 json.dump(result, open(out / "timings.json", "w"))
 """
 
@@ -261,9 +264,14 @@ def main() -> None:
             native = tiled_native(length, work / f"L{length}.pdb")
             targets.append(simulate_target(native, work / "targets", SimulateConfig(
                 n_decoys=max(2, args.decoys), max_perturbation=2.0, max_residues=length)))
-        anchor = time_features(extract(args.reference, work / "anchor"), targets, work / "anchor_out", repeats,
-                               args.threads)
-        this = time_features(ROOT / "src", targets, work / "this_out", repeats, args.threads)
+        anchor_src = extract(args.reference, work / "anchor")
+        anchor, this = {}, {}
+        for target in targets:  # anchor, this, this, anchor: both see the same load on average
+            for label, src, store in (("anchor", anchor_src, anchor), ("this", ROOT / "src", this),
+                                      ("this", ROOT / "src", this), ("anchor", anchor_src, anchor)):
+                timing = time_features(src, [target], work / f"{label}_out", repeats, args.threads)[target.name]
+                if target.name not in store or timing["per_model"] < store[target.name]["per_model"]:
+                    store[target.name] = timing
         worst, same, total = max_difference(work / "anchor_out", work / "this_out")
         print(f"# qa features (graphs with labels, 5 references with distograms), {args.threads} BLAS thread(s), "
               f"anchor = {args.reference}\n")
