@@ -63,8 +63,8 @@ def test_residue_without_reference_counterpart_is_nan_not_zero(target: Path, tmp
 
 
 def test_pair_feature_bytes_hand_computed() -> None:
-    # L = 100, 5 references, 64 bins: 100^2 (8*64*5 + 24*64 + 8*(50+2) + 4*(45+2))
-    assert pair_feature_bytes(100, 5, 64) == 10_000 * (2560 + 1536 + 416 + 188)
+    # L = 100, 5 references, 64 bins: 100^2 (8*64*5 + 8*65*5 + 8*5 + 24*64 + 8*18 + 8*(50+2) + 4*(45+2))
+    assert pair_feature_bytes(100, 5, 64) == 10_000 * (2560 + 2600 + 40 + 1536 + 144 + 416 + 188)
     assert pair_feature_bytes(200, 5, 64) == 4 * pair_feature_bytes(100, 5, 64)
     assert pair_feature_bytes(100, 2, 64) < pair_feature_bytes(100, 5, 64)
 

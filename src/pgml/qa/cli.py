@@ -46,10 +46,11 @@ def _build_graphs(args: argparse.Namespace) -> int:
 
     from pgml.fileio import atomic_path
     from pgml.qa.samples import target_samples
+    from pgml.runtime import n_threads
 
     config = FeatureConfig(n_references=args.n_references, graph_radius=args.graph_radius,
                            sh_degree=args.sh_degree, reference_format=args.reference_format)
-    samples = [s for target in args.targets for s in target_samples(target, config)]
+    samples = [s for target in args.targets for s in target_samples(target, config, workers=n_threads())]
     with atomic_path(args.output) as tmp:
         torch.save(samples, tmp)
     log.info("%d models of %d targets -> %s", len(samples), len(args.targets), args.output)

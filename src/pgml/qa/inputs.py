@@ -60,13 +60,16 @@ def check_target_dir(target: Path) -> Path:
 def pair_feature_bytes(n_residues: int, n_references: int, distogram_bins: int = DEFAULT_DISTOGRAM_BINS) -> int:
     """Peak bytes of one model's pair features with ``n_references`` distogram references of L residues.
 
-    Per residue pair: the references' distogram probabilities held in memory (8 B n bytes), three
-    transient (L, L, B) float64 arrays while one is read or mapped (logits, aligned copy, cumulative
-    sum), the 9 error channels of every reference with the contact probabilities and the model distances
-    (float64) and their float32 copy: ``L^2 (8 B n + 24 B + 8 (10 n + 2) + 4 (9 n + 2))``.
+    Per residue pair: the references' distogram probabilities held in memory (8 B n bytes) with their
+    cumulative sums (8 (B + 1) n, kept for every model of the target) and contact probabilities (8 n),
+    three transient (L, L, B) float64 arrays while one is read (logits, shifted logits, their exponential),
+    one model's error-bin bounds and cumulative masses (8 (2 x 9)), the 9 error channels of every reference
+    with the contact probabilities and the model distances (float64) and their float32 copy:
+    ``L^2 (8 B n + 8 (B + 1) n + 8 n + 24 B + 144 + 8 (10 n + 2) + 4 (9 n + 2))``.
     """
     n, b = n_references, distogram_bins
-    per_pair = 8 * b * n + 24 * b + 8 * (10 * n + 2) + 4 * (N_ERROR_BINS * n + 2)
+    per_pair = (8 * b * n + 8 * (b + 1) * n + 8 * n + 24 * b + 8 * 2 * N_ERROR_BINS
+                + 8 * (10 * n + 2) + 4 * (N_ERROR_BINS * n + 2))
     return int(n_residues) ** 2 * per_pair
 
 

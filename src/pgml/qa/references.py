@@ -25,6 +25,7 @@ import logging
 import pickle
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,22 @@ class Reference:
     probs: np.ndarray | None = None  # (L, L, B) softmax of the distogram logits
     bin_edges: np.ndarray | None = None  # (B - 1,)
     pae: np.ndarray | None = None  # (L, L) predicted aligned error (Å), when the predictor wrote it
+
+    @cached_property
+    def cumulative(self) -> np.ndarray | None:
+        """(L, L, B + 1) cumulative distogram mass (:func:`pgml.qa.features.cumulative_distogram`), computed
+        on first use and kept: every model of the target reads its distance-error features from it."""
+        from pgml.qa.features import cumulative_distogram
+
+        return None if self.probs is None else cumulative_distogram(self.probs)
+
+    @cached_property
+    def contact(self) -> np.ndarray | None:
+        """(L, L) contact probability of the distogram (:func:`pgml.qa.features.contact_probability`),
+        computed on first use and kept."""
+        from pgml.qa.features import contact_probability
+
+        return None if self.probs is None else contact_probability(self.probs, self.bin_edges)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

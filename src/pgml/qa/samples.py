@@ -21,6 +21,7 @@ predictions, :mod:`pgml.qa.references`) and, for training and evaluation, ``nati
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,8 @@ from pgml.errors import InputError
 from pgml.qa.align import match_residues, take, take_pairs
 from pgml.qa.features import (
     buriedness,
-    contact_probability,
-    distance_error_features,
+    error_bin_bounds,
+    error_features_from_cumulative,
     one_hot,
     relative_sasa,
     voronoi_volumes,
@@ -126,35 +127,42 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     bins = max((len(r.bin_edges) + 1 for r in refs if r.bin_edges is not None), default=0)
     check_pair_memory(n_res, n_ref, bins, model_path)
     d_model = distance_map(res.cb)
-    ref_lddt, ref_plddt, err_feats, contact = [], [], [], []
+    ref_lddt, ref_plddt, contact = [], [], []
+    # pair channels written straight into the float32 array the sample holds (9 per reference, then the
+    # mean contact probability and the model distance): no float64 concatenation of all of them
+    pair = np.zeros((N_ERROR_BINS * n_ref + 2, n_res, n_res), dtype=np.float32)
     uncovered: set[str] = set()
-    for ref in refs:
-        mapping = match_residues(res, ref.coords, model_name=str(model_path), other_name=ref.name)
+    bounds: dict[bytes, np.ndarray] = {}  # error-bin bounds per distinct set of distogram bin edges
+    mappings: dict[int, np.ndarray] = {}  # a reference listed twice (fewer files than n_references) once
+    for k, ref in enumerate(refs):
+        if id(ref) not in mappings:
+            mappings[id(ref)] = match_residues(res, ref.coords, model_name=str(model_path), other_name=ref.name)
+        mapping = mappings[id(ref)]
         uncovered.update(uncovered_chains(res.chain_id, mapping))
         ref_ca = take(ref.coords.ca, mapping)
         _, per_res = lddt(ref_ca, res.ca)
         ref_lddt.append(np.where(mapping >= 0, per_res, np.nan))
         ref_plddt.append(take(ref.plddt[:, None], mapping)[:, 0] / 100.0)
         if ref.probs is not None:
-            probs = take_pairs(ref.probs, mapping)
-            err_feats.append(distance_error_features(probs, ref.bin_edges, d_model))
-            contact.append(contact_probability(probs, ref.bin_edges))
-        else:
-            err_feats.append(np.zeros((n_res, n_res, N_ERROR_BINS)))
+            key = np.asarray(ref.bin_edges, dtype=np.float64).tobytes()
+            if key not in bounds:
+                bounds[key] = error_bin_bounds(ref.bin_edges, d_model)
+            feats = error_features_from_cumulative(ref.cumulative, bounds[key], mapping)
+            pair[N_ERROR_BINS * k: N_ERROR_BINS * (k + 1)] = feats.transpose(2, 0, 1)
+            contact.append(take_pairs(ref.contact, mapping))
     rsa = relative_sasa(structure.atoms)
     if len(rsa) != n_res:
         raise InputError(f"{len(rsa)} residues with SASA but {n_res} residues", path=model_path)
     x = np.concatenate([one_hot(res.sequence), rsa[:, None], voronoi_volumes(res.cb)[:, None],
                         buriedness(res.cb, rsa)[:, None] / 10.0, np.nan_to_num(np.stack(ref_lddt, 1), nan=0.0),
                         np.nan_to_num(np.stack(ref_plddt, 1), nan=0.0)], 1)
-    contact_mean = np.mean(contact, axis=0) if contact else np.zeros((n_res, n_res))
-    pair = np.concatenate([np.concatenate(err_feats, -1), contact_mean[..., None],
-                           np.clip(d_model / 20.0, 0, 1)[..., None]], -1).transpose(2, 0, 1)
+    if contact:
+        pair[-2] = np.mean(contact, axis=0)
+    pair[-1] = np.clip(d_model / 20.0, 0, 1)
     d_ca = distance_map(res.ca)
     src, dst = np.nonzero((d_ca <= config.graph_radius) & ~np.eye(n_res, dtype=bool))
-    theta, phi = edge_angles(local_frames(res.n, res.ca, res.c), res.ca, src, dst)
-    sh = real_spherical_harmonics(config.sh_degree, theta, phi)
     sh2d = harmonics_2d(res, config.sh_degree)
+    sh = sh2d[:, src, dst].T  # the graph's edges are pairs of the 2-D map: the same harmonics
     consensus, plddt = _nanmean(ref_lddt), _nanmean(ref_plddt)
     if uncovered:
         log.warning("%s: chain(s) %s have no counterpart in the references (e.g. a homodimer model against "
@@ -163,7 +171,7 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
         consensus = np.full(n_res, np.nan)
         plddt = np.full(n_res, np.nan)
     f32 = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32))  # noqa: E731
-    data = Data(x=f32(x), pair=f32(pair), pos=f32(res.ca), edge_index=torch.as_tensor(np.stack([src, dst])),
+    data = Data(x=f32(x), pair=torch.from_numpy(pair), pos=f32(res.ca), edge_index=torch.as_tensor(np.stack([src, dst])),
                 edge_attr=f32(sh), sh2d=f32(sh2d), consensus=f32(consensus), plddt=f32(plddt))
     data.target, data.model = target, structure_stem(model_path)
     data.feature_settings = feature_settings(config, distogram=bool(contact))
@@ -188,10 +196,24 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     return data
 
 
+#: what the worker processes of :func:`target_samples` share with their parent (set before they fork)
+_SHARED: dict = {}
+
+
+def _worker_sample(path: Path):  # noqa: ANN202 - torch_geometric Data
+    return model_sample(path, _SHARED["references"], _SHARED["config"], native=_SHARED["native"],
+                        target=_SHARED["target"])
+
+
 def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: bool = True,
-                   require_distogram: bool = False) -> list:
-    """Data of every model of one target (see :func:`model_sample`). ``require_distogram``: refuse
-    references without distograms (for a model trained with the distogram channels on)."""
+                   require_distogram: bool = False, workers: int = 1) -> list:
+    """Data of every model of one target (see :func:`model_sample`), in file order. ``require_distogram``:
+    refuse references without distograms (for a model trained with the distogram channels on).
+
+    ``workers`` > 1 builds the models in that many forked processes (where the platform forks), which
+    share the references, their cumulative distograms and the native with this process; the samples are
+    the same as with one process (each model's features depend on that model and the references only).
+    """
     from tqdm import tqdm
 
     target_dir = check_target_dir(Path(target_dir))
@@ -204,7 +226,19 @@ def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: b
     native = read_coords(native_path, require_backbone=False)[1] if native_path else None
     if native is None:
         log.info("%s: no native structure; labels are NaN", target_dir)
+    files = model_files(target_dir)
+    workers = min(workers, len(files))
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        for ref in references:  # filled once here, then shared with the workers
+            _ = ref.cumulative, ref.contact
+        _SHARED.update(references=references, config=config, native=native, target=target_dir.name)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return list(tqdm(pool.imap(_worker_sample, files), total=len(files), desc=target_dir.name,
+                                 disable=not progress))
+        finally:
+            _SHARED.clear()
     samples = []
-    for path in tqdm(model_files(target_dir), desc=target_dir.name, disable=not progress):
+    for path in tqdm(files, desc=target_dir.name, disable=not progress):
         samples.append(model_sample(path, references, config, native=native, target=target_dir.name))
     return samples

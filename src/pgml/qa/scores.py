@@ -9,7 +9,8 @@ of that length. GDT-TS is the mean over the cutoffs 1, 2, 4 and 8 Å of the larg
 Cα lies within the cutoff after some superposition. tmtools does not report it and no package of the
 environment does, so it is computed here the way LGA searches superpositions: Kabsch fits seeded on
 windows of 4, 8 and 16 residues (about 20 starts each) and on all residues, each refined by refitting
-on the residues within the cutoff until the set stops changing. The search is a lower bound of the true maximum (as
+on the residues within the cutoff until the set stops changing (all seeds and cutoffs searched together, one
+batched fit per round, each distinct subset fitted once). The search is a lower bound of the true maximum (as
 LGA's is); for identical structures it is exactly 1.
 """
 
@@ -30,20 +31,49 @@ def kabsch(mobile: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return r, tc - mc @ r.T
 
 
-def _max_within(model: np.ndarray, native: np.ndarray, cutoff: float, seeds: list[np.ndarray]) -> int:
-    best = 0
-    for seed in seeds:
-        subset = seed
-        for _ in range(20):
-            if len(subset) < 3:
-                break
-            r, t = kabsch(model[subset], native[subset])
-            dist = np.linalg.norm(model @ r.T + t - native, axis=1)
-            within = np.flatnonzero(dist <= cutoff)
-            best = max(best, len(within))
-            if np.array_equal(within, subset):
-                break
-            subset = within
+def _batched_kabsch(model: np.ndarray, native: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotations (S, 3, 3) and translations (S, 3) of :func:`kabsch` fitted on each row of ``masks`` (S, n)."""
+    weight = masks.astype(np.float64)
+    count = weight.sum(axis=1, keepdims=True)
+    mc, tc = weight @ model / count, weight @ native / count
+    h = ((model[None] - mc[:, None]) * weight[:, :, None]).transpose(0, 2, 1) @ (native[None] - tc[:, None])
+    u, _, vt = np.linalg.svd(h)
+    v, ut = vt.transpose(0, 2, 1), u.transpose(0, 2, 1)
+    d = np.sign(np.linalg.det(v @ ut))
+    r = v @ (np.concatenate([np.ones((len(d), 2)), d[:, None]], axis=1)[:, :, None] * ut)
+    return r, tc - (mc[:, None] @ r.transpose(0, 2, 1))[:, 0]
+
+
+def _max_within(model: np.ndarray, native: np.ndarray, cutoffs: tuple[float, ...],
+                seeds: list[np.ndarray]) -> np.ndarray:
+    """(len(cutoffs),) the most residues within each cutoff over the superpositions grown from ``seeds``.
+
+    From each seed: fit on the subset, take the residues within the cutoff as the next subset, until the
+    subset stops changing (at most 20 fits) or has fewer than 3 residues. Every seed x cutoff search runs
+    at once (one batched Kabsch fit per round), the same fits as running them one by one."""
+    n = len(model)
+    start = np.zeros((len(seeds), n), dtype=bool)
+    for k, seed in enumerate(seeds):
+        start[k, seed] = True
+    masks = np.tile(start, (len(cutoffs), 1))
+    cutoff = np.repeat(np.asarray(cutoffs, dtype=np.float64), len(seeds))
+    group = np.repeat(np.arange(len(cutoffs)), len(seeds))
+    best = np.zeros(len(cutoffs), dtype=np.int64)
+    active = np.ones(len(masks), dtype=bool)
+    for _ in range(20):
+        active &= masks.sum(axis=1) >= 3
+        if not active.any():
+            break
+        idx = np.flatnonzero(active)
+        # searches that reached the same subset at the same cutoff make the same fit: fit each subset once
+        keys = np.concatenate([np.packbits(masks[idx], axis=1), group[idx, None].astype(np.uint8)], axis=1)
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        r, t = _batched_kabsch(model, native, masks[idx[first]])
+        diff = model[None] @ r.transpose(0, 2, 1) + t[:, None] - native[None]
+        within = (np.sqrt((diff * diff).sum(axis=2)) <= cutoff[idx[first], None])[inverse.reshape(-1)]
+        np.maximum.at(best, group[idx], within.sum(axis=1))
+        active[idx[(within == masks[idx]).all(axis=1)]] = False
+        masks[idx] = within
     return best
 
 
@@ -62,7 +92,7 @@ def gdt_ts(model_ca: np.ndarray, native_ca: np.ndarray) -> float:
         if w < n:
             step = max(w // 2, (n - w) // 20 + 1)
             seeds += [np.arange(s, s + w) for s in range(0, n - w + 1, step)]
-    fractions = [_max_within(model, native, c, seeds) / n_native for c in GDT_CUTOFFS]
+    fractions = _max_within(model, native, GDT_CUTOFFS, seeds) / n_native
     return float(np.mean(fractions))
 
 
