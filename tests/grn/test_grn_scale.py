@@ -5,9 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pgml import runtime
 from pgml.grn import splits
-from pgml.grn.likelihood import constant_leaf_mask, gene_module_loglik, gene_module_loglik_and_constant
+from pgml.grn.data import build_dataset
+from pgml.grn.gnet import GnetParams, fit_gnet, fit_trees
+from pgml.grn.likelihood import (
+    constant_leaf_mask,
+    gene_module_loglik,
+    gene_module_loglik_and_constant,
+    group_loglik,
+)
+from pgml.grn.simulate import simulate_network
 from pgml.grn.splits import HIGH, LOW, NEUTRAL, kmeans3_levels
+from pgml.grn.tree import build_tree
 
 
 def _levels_from_all_pairs(x: np.ndarray) -> np.ndarray:
@@ -57,3 +67,68 @@ def test_one_pass_loglik_and_constant_mask_equal_the_two_passes() -> None:
     np.testing.assert_array_equal(ll, gene_module_loglik(x, leaves))
     np.testing.assert_array_equal(constant, constant_leaf_mask(x, leaves))
     assert constant[3, 0] and not constant[3, 1]
+
+
+def test_leaf_likelihoods_equal_one_gene_and_one_module_at_a_time() -> None:
+    """The leaves-as-columns products give eq. 3.15 of each gene under each module's grouping, and a
+    leaf shared by several modules (R's one-leaf rows) counts for each of them."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 30)) * rng.uniform(0.1, 10, size=(40, 1)) + rng.normal(0, 50, size=(40, 1))
+    x[7, rng.permutation(30)[:10]] = 1.25
+    leaves = [rng.integers(0, 3, 30), np.zeros(30, dtype=np.int64), np.repeat([0, 1, 2], 10),
+              np.zeros(30, dtype=np.int64), np.r_[np.zeros(29, dtype=np.int64), 1]]
+    ll, constant = gene_module_loglik_and_constant(x, leaves)
+    for g in range(len(x)):
+        for k, labels in enumerate(leaves):
+            assert ll[g, k] == pytest.approx(group_loglik(x[g][:, None], labels), rel=1e-10, abs=1e-10)
+            expected = any((labels == lab).sum() > 1 and np.ptp(x[g, labels == lab]) == 0 for lab in np.unique(labels))
+            assert constant[g, k] == expected
+    np.testing.assert_array_equal(ll[:, 1], ll[:, 3])
+    assert gene_module_loglik(x, []).shape == (40, 0)
+
+
+def _network(genes: int = 300, samples: int = 60):
+    sim = simulate_network(genes, samples, n_external=5, tf_fraction=0.1, seed=2)
+    return build_dataset(sim.expression, sim.regulators)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fit_trees_in_threads_and_from_the_cache_equal_one_tree_per_group(threads: int,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = _network()
+    levels = kmeans3_levels(ds.regulator_expr)
+    labels = np.random.default_rng(0).integers(-1, 6, len(ds.targets))
+    labels[labels == 4] = 1  # no group 4; group 5 appears, groups are not numbered in order
+    labels[:1] = 7  # a group of one gene, below min_group_size
+    params = GnetParams(mode="port")
+    monkeypatch.setattr(runtime, "_threads", threads)
+    cache: dict = {}
+    counts: dict[str, int] = {}
+    fitted = fit_trees(ds, labels, levels, params, cache=cache, counts=counts)
+    again = fit_trees(ds, labels, levels, params, cache=cache)
+    direct = []
+    for g in [int(g) for g in np.unique(labels) if g >= 0 and (labels == g).sum() >= params.min_group_size]:
+        tree = build_tree(ds.regulator_expr, levels, ds.target_expr[labels == g].T)
+        direct.append((g, tree))
+    assert [g for g, _ in fitted] == [g for g, _ in direct] == [0, 1, 2, 3, 5]
+    assert counts["built"] == 5
+    for (_, a), (_, b), (_, c) in zip(fitted, again, direct, strict=True):
+        assert a is b  # unchanged groups come from the cache
+        assert a.regulators == c.regulators and [s.kind for s in a.splits] == [s.kind for s in c.splits]
+        np.testing.assert_array_equal(a.leaf_labels, c.leaf_labels)
+        np.testing.assert_array_equal([s.gain for s in a.splits], [s.gain for s in c.splits])
+
+
+@pytest.mark.parametrize("mode", ["r_faithful", "port"])
+def test_gnet_gives_the_same_modules_on_one_thread_and_two(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = _network()
+    params = GnetParams(init="boosting", mode=mode, init_group_num=6)
+    fits = []
+    for threads in (1, 2):
+        monkeypatch.setattr(runtime, "_threads", threads)
+        fits.append(fit_gnet(ds, params, progress=False))
+    one, two = fits
+    assert len(one.modules) >= 2
+    np.testing.assert_array_equal(one.assignment, two.assignment)
+    assert [m.regulators for m in one.modules] == [m.regulators for m in two.modules]
+    assert [m.score for m in one.modules] == [m.score for m in two.modules]

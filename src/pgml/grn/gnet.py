@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -51,6 +52,7 @@ from pgml.grn.params import INIT_METHODS, GnetParams  # noqa: F401 - re-exported
 from pgml.grn.splits import kmeans3_levels
 from pgml.grn.tree import RegulatoryTree, build_tree
 from pgml.metrics import adjusted_rand_index, matched_changes
+from pgml.runtime import n_threads
 
 log = logging.getLogger(__name__)
 
@@ -100,21 +102,44 @@ def canonical(labels: np.ndarray) -> np.ndarray:
 
 
 def fit_trees(dataset: Dataset, labels: np.ndarray, levels: np.ndarray, params: GnetParams,
-              progress: bool = False, counts: dict[str, int] | None = None) -> list[tuple[int, RegulatoryTree]]:
+              progress: bool = False, counts: dict[str, int] | None = None,
+              cache: dict[bytes, RegulatoryTree] | None = None) -> list[tuple[int, RegulatoryTree]]:
     """One tree per group with >= min_group_size genes; returns (group label, tree) pairs.
 
     Trees without any split are left out; ``r_faithful`` also leaves out one-split trees and takes
     the groups in order of first appearance (R's ``assign_regul``), ``port`` in label order.
     ``counts`` (when given) adds the trees built (``built``) and those with a single split (``single``).
+
+    A tree depends only on its group's genes (in index order), the regulators and their levels, so
+    ``cache`` (when given) maps each group's gene indices to its tree and a group that is unchanged
+    since an earlier call reuses it. The trees of different groups are independent and are built in
+    :func:`pgml.runtime.n_threads` threads, largest group first, with single-threaded BLAS when
+    more than one is built (numpy releases the GIL in its matrix products and array arithmetic);
+    the result is in group order whatever the threads' timing.
     """
-    out = []
+    from threadpoolctl import threadpool_limits
+
     r_faithful = params.mode == "r_faithful"
     order = rfaithful.first_appearance(labels) if r_faithful else [int(g) for g in np.unique(labels) if g >= 0]
-    groups = [g for g in order if (labels == g).sum() >= params.min_group_size]
-    for g in tqdm(groups, desc="trees", unit="module", disable=not progress, leave=False):
-        y = dataset.target_expr[labels == g].T
-        tree = build_tree(dataset.regulator_expr, levels, y, max_depth=params.max_depth,
+    members = {g: np.flatnonzero(labels == g) for g in order}
+    groups = [g for g in order if members[g].size >= params.min_group_size]
+    cache = {} if cache is None else cache
+    keys = {g: members[g].tobytes() for g in groups}
+    todo = sorted({keys[g]: g for g in groups if keys[g] not in cache}.values(), key=lambda g: -members[g].size)
+
+    def build(g: int) -> RegulatoryTree:
+        y = dataset.target_expr[members[g]].T
+        return build_tree(dataset.regulator_expr, levels, y, max_depth=params.max_depth,
                           cor_cutoff=params.cor_cutoff, min_divide_size=params.min_divide_size)
+
+    workers = max(1, min(n_threads(), len(todo)))
+    with threadpool_limits(limits=1 if workers > 1 else None), ThreadPoolExecutor(max_workers=workers) as pool:
+        jobs = {g: pool.submit(build, g) for g in todo}
+        for g in tqdm(todo, desc="trees", unit="module", disable=not progress, leave=False):
+            cache[keys[g]] = jobs[g].result()
+    out = []
+    for g in groups:
+        tree = cache[keys[g]]
         if counts is not None:
             counts["built"] = counts.get("built", 0) + 1
             counts["single"] = counts.get("single", 0) + int(len(tree.splits) == 1)
@@ -204,9 +229,10 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
     history: list[dict] = []
     converged = False
     t2 = time.perf_counter()
+    trees: dict[bytes, RegulatoryTree] = {}  # group's gene indices -> its tree, shared by every fit_trees call
     bar = tqdm(range(1, params.max_iter + 1), desc="GNET2 iterations", unit="it", disable=not progress)
     for it in bar:
-        fitted = fit_trees(dataset, labels, levels, params)
+        fitted = fit_trees(dataset, labels, levels, params, cache=trees)
         if not fitted:
             log.warning("iteration %d: no group could be split%s; stopping", it,
                         " into a tree of >= 2 splits (R drops one-split trees)" if r_faithful else "")
@@ -230,7 +256,7 @@ def _fit_gnet(dataset: Dataset, params: GnetParams, progress: bool) -> GnetFit:
         labels = new
     timings["iterations"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    fitted = fit_trees(dataset, labels, levels, params, counts=counts)
+    fitted = fit_trees(dataset, labels, levels, params, counts=counts, cache=trees)
     if r_faithful and counts.get("built", 0) and counts["single"] == counts["built"]:
         log.warning("all %d final trees have a single split and R drops such trees, so no module is "
                     "left: the samples of each node correlate above cor_cutoff %.2f (or max_depth is 1); "

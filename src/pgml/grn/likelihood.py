@@ -80,8 +80,8 @@ def split_gains(y: np.ndarray, left: np.ndarray) -> np.ndarray:
 
     ``y`` is node samples x genes, ``left`` a candidates x node-samples boolean matrix (True = the
     sample goes left; the rest go right). Returns one gain per candidate; candidates that leave one
-    side empty get -inf. No Python loop over genes or candidates: per chunk of genes, two matrix
-    products give every candidate's left sums and sums of squares (the right side's follow by
+    side empty get -inf. No Python loop over genes or candidates: per chunk of genes, one matrix
+    product gives every candidate's left sums and sums of squares (the right side's follow by
     subtraction from the node totals), and the per-gene logs are summed in place.
     """
     y = np.asarray(y, dtype=np.float64)
@@ -94,12 +94,16 @@ def split_gains(y: np.ndarray, left: np.ndarray) -> np.ndarray:
     gains = np.zeros(masks.shape[0])
     for start in range(0, q, _GENE_CHUNK):
         yc = y[:, start:start + _GENE_CHUNK]
-        yc = yc - yc.mean(axis=0)
-        sq = yc * yc
+        k = yc.shape[1]
+        both = np.empty((n, 2 * k))
+        np.subtract(yc, yc.mean(axis=0), out=both[:, :k])
+        yc = both[:, :k]
+        sq = np.multiply(yc, yc, out=both[:, k:])
         tot2 = sq.sum(axis=0)
         tol = _REL_TOL * tot2[None, :] + 1e-300
-        s1 = masks @ yc  # left sums (right sums are -s1: the node is centred)
-        s2 = masks @ sq  # left sums of squares
+        sums = masks @ both  # one product: left sums | left sums of squares
+        s1 = sums[:, :k]  # left sums (right sums are -s1: the node is centred)
+        s2 = sums[:, k:]  # left sums of squares
         np.multiply(s1, s1, out=s1)  # s1^2, shared by both sides
         ss_right = tot2[None, :] - s2
         ss_right -= s1 * inv_right
@@ -127,9 +131,16 @@ def gene_module_loglik(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray
 def _leaf_moments(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray):  # noqa: ANN202
     """Per module k and leaf of more than one sample: ``(k, m, ss, raw)`` with the leaf's size m and,
     per gene, the sum of squared deviations ss and the raw sum of squares of the gene-centred values
-    (the likelihood is shift invariant; centring avoids cancellation)."""
+    (the likelihood is shift invariant; centring avoids cancellation).
+
+    Every leaf of every module is one column of a samples x leaves 0/1 matrix (a leaf that several
+    modules share, such as R's one-leaf rows, is one column), so all genes' sums and sums of squares
+    come from two matrix products rather than one copy of the genes' values per leaf.
+    """
     x = x - x.mean(axis=1, keepdims=True)
-    sq_all = x * x
+    column: dict[bytes, int] = {}
+    members: list[np.ndarray] = []
+    leaves: list[tuple[int, int, int]] = []  # (module, leaf size, column)
     for k, labels in enumerate(leaf_labels):
         labels = np.asarray(labels)
         for lab in np.unique(labels):
@@ -137,9 +148,18 @@ def _leaf_moments(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray):  #
             m = int(idx.sum())
             if m < 2:
                 continue
-            s1 = x[:, idx].sum(axis=1)
-            raw = sq_all[:, idx].sum(axis=1)
-            yield k, m, raw - s1 * s1 / m, raw
+            key = np.packbits(idx).tobytes()
+            if key not in column:
+                column[key] = len(members)
+                members.append(idx)
+            leaves.append((k, m, column[key]))
+    if not leaves:
+        return
+    indicator = np.stack(members, axis=1).astype(np.float64)
+    s1 = x @ indicator
+    raw = (x * x) @ indicator
+    for k, m, c in leaves:
+        yield k, m, raw[:, c] - s1[:, c] * s1[:, c] / m, raw[:, c]
 
 
 def gene_module_loglik_and_constant(x: np.ndarray, leaf_labels: list[np.ndarray] | np.ndarray
