@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import json
 import os
 import resource
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from functools import partial
@@ -45,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from anchor import extract  # noqa: E402 - benchmarks/ is the script's folder
 
 from pgml.fold.data import collate, prepare
 from pgml.fold.layers import IEConv, KipfWellingGCN
@@ -114,11 +113,7 @@ def to(batch: dict, device: torch.device) -> dict:
 
 def anchor_tree(commit: str, into: Path) -> Path:
     """``src`` and the resources of ``commit`` unpacked under ``into`` (its ``src`` path)."""
-    tar = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src", "resources/chem", "resources/fold"],
-                         check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
-        t.extractall(into, filter="data")
-    return into / "src"
+    return extract(commit, into, ("src", "resources/chem", "resources/fold"))
 
 
 def _env(src: Path, threads: int) -> dict:

@@ -19,9 +19,10 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from anchor import extract
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("importance", "initial_groups", "iterations", "final", "edges", "total")
@@ -54,15 +55,6 @@ json.dump({"timings": timings, "trees": [[ds.regulators[r] for r in m.regulators
 """
 
 
-def extract(revision: str, dest: Path) -> Path:
-    """The ``src`` folder of ``revision`` under ``dest`` (``git archive``)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    archive = dest / "src.tar"
-    with open(archive, "wb") as fh:
-        subprocess.run(["git", "archive", revision, "src"], cwd=ROOT, check=True, stdout=fh)
-    with tarfile.open(archive) as tar:
-        tar.extractall(dest, filter="data")
-    return dest / "src"
 
 
 def run(label: str, src: Path, work: Path, init: str, threads: int) -> dict:

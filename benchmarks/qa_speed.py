@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import tracemalloc
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from anchor import extract  # noqa: E402 - benchmarks/ is the script's folder
 
 from pgml.qa.lddt import lddt
 from pgml.qa.model import EnQA
@@ -145,15 +145,6 @@ def tiled_native(length: int, path: Path) -> Path:
     return path
 
 
-def extract(revision: str, dest: Path) -> Path:
-    """The ``src`` folder of ``revision`` under ``dest`` (``git archive``)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    archive = dest / "src.tar"
-    with open(archive, "wb") as fh:
-        subprocess.run(["git", "archive", revision, "src"], cwd=ROOT, check=True, stdout=fh)
-    with tarfile.open(archive) as tar:
-        tar.extractall(dest, filter="data")
-    return dest / "src"
 
 
 def time_features(src: Path, targets: list[Path], out: Path, repeats: int, threads: int) -> dict:
