@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=ROOT.parent / "shared" / "data" / "published_models" / "deepgrn")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "tests" / "tfbs"))
-    from test_import_model import fixture_inputs
+    from test_tfbs_import_model import fixture_inputs
 
     from pgml.cli import main as pgml
     from pgml.tfbs.predict import load_model
