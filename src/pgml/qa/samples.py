@@ -196,8 +196,17 @@ def model_sample(model_path: Path, references: list[Reference], config: FeatureC
     return data
 
 
-#: what the worker processes of :func:`target_samples` share with their parent (set before they fork)
+#: what a worker process of :func:`target_samples` holds for its target (set by :func:`_worker_init`)
 _SHARED: dict = {}
+
+
+def _worker_init(target_dir: Path, config: FeatureConfig, native_path: Path | None) -> None:
+    """Read the target's references and native once per worker process, as the parent reads them."""
+    references = read_references(target_dir / "alphafold", config.n_references, config.reference_format)
+    for ref in references:  # the per-reference caches every model of the target reads
+        _ = ref.cumulative, ref.contact
+    native = read_coords(native_path, require_backbone=False)[1] if native_path else None
+    _SHARED.update(references=references, config=config, native=native, target=target_dir.name)
 
 
 def _worker_sample(path: Path):  # noqa: ANN202 - torch_geometric Data
@@ -210,9 +219,10 @@ def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: b
     """Data of every model of one target (see :func:`model_sample`), in file order. ``require_distogram``:
     refuse references without distograms (for a model trained with the distogram channels on).
 
-    ``workers`` > 1 builds the models in that many forked processes (where the platform forks), which
-    share the references, their cumulative distograms and the native with this process; the samples are
-    the same as with one process (each model's features depend on that model and the references only).
+    ``workers`` > 1 builds the models in that many worker processes, each of which reads the references
+    and the native once; the samples are the same as with one process (each model's features depend on
+    that model and the references only). The workers start from a fork server (a fresh interpreter), not
+    by forking this process: a fork of a process whose OpenMP threads have run (torch, BLAS) can hang.
     """
     from tqdm import tqdm
 
@@ -228,16 +238,14 @@ def target_samples(target_dir: str | Path, config: FeatureConfig, *, progress: b
         log.info("%s: no native structure; labels are NaN", target_dir)
     files = model_files(target_dir)
     workers = min(workers, len(files))
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        for ref in references:  # filled once here, then shared with the workers
-            _ = ref.cumulative, ref.contact
-        _SHARED.update(references=references, config=config, native=native, target=target_dir.name)
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return list(tqdm(pool.imap(_worker_sample, files), total=len(files), desc=target_dir.name,
-                                 disable=not progress))
-        finally:
-            _SHARED.clear()
+    if workers > 1:
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload([__name__])
+        with context.Pool(workers, initializer=_worker_init, initargs=(target_dir, config, native_path)) as pool:
+            return list(tqdm(pool.imap(_worker_sample, files), total=len(files), desc=target_dir.name,
+                             disable=not progress))
     samples = []
     for path in tqdm(files, desc=target_dir.name, disable=not progress):
         samples.append(model_sample(path, references, config, native=native, target=target_dir.name))
