@@ -2162,7 +2162,7 @@ CONFIG_CASES: list[Case] = [
 CASES += CONFIG_CASES
 
 #: the first word of every case id: the chain (or the workflow's config) it tests
-CHAIN_PREFIXES = ("bfactor", "grn", "tfbs", "contact", "qa", "fold", "config", "fetch")
+CHAIN_PREFIXES = ("bfactor", "grn", "tfbs", "contact", "qa", "fold", "config", "fetch", "report")
 
 
 def _contact_evaluate_long_query(tmp: Path) -> list[str]:

@@ -11,7 +11,6 @@ probability sums, on the demo simulation and on real CASP13 / EnQA models when .
 from __future__ import annotations
 
 import gzip
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -163,7 +162,6 @@ def test_voronoi_volumes_equal_one_convex_hull_per_cell(demo_dir) -> None:
 def demo_target(tmp_path_factory) -> Path:  # noqa: ANN001
     from pgml.qa.simulate import simulate_target
 
-    logging.getLogger("pgml").setLevel(logging.WARNING)
     return simulate_target(DEMO_STRUCTURES / "1UBI.pdb.gz", tmp_path_factory.mktemp("speedup"),
                            SimulateConfig(n_decoys=3, max_perturbation=3.0, max_residues=70))
 
