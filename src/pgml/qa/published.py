@@ -23,15 +23,20 @@ log = logging.getLogger(__name__)
 #: marks a checkpoint written by :func:`import_enqa`
 FORMAT = "pgml-qa-released"
 
-_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"conv1d_1\.(weight|bias)"), r"node_conv.\1"),
-    (re.compile(r"conv2d_1\.(weight|bias)"), r"pair_in.\1"),
-    (re.compile(r"inorm_1\.(weight|bias)"), r"pair_norm.\1"),
-    (re.compile(r"conv2d_bin\.(weight|bias)"), r"error_head.\1"),
+#: layers named one to one: (the authors' module, pgml's module); ``.weight`` / ``.bias`` follow both
+_RENAMED = [
+    ("conv1d_1", "node_conv"), ("conv2d_1", "pair_in"), ("inorm_1", "pair_norm"), ("conv2d_bin", "error_head"),
+    ("EGNN_layers.embedding_in", "egnn.node_in"), ("EGNN_layers.e_embedding_in", "egnn.edge_in"),
+    ("EGNN_layers.embedding_out", "egnn.node_out"),
+]
+
+
+def _renaming(pairs: list[tuple[str, str]]) -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(re.escape(src) + r"\.(weight|bias)"), dst + r".\1") for src, dst in pairs]
+
+
+_RULES = _renaming(_RENAMED) + [
     (re.compile(r"(base|bin)_resnet\.resnet_\1_resnet_init_proj\.(weight|bias)"), r"\1_resnet.init_proj.\2"),
-    (re.compile(r"EGNN_layers\.embedding_in\.(weight|bias)"), r"egnn.node_in.\1"),
-    (re.compile(r"EGNN_layers\.e_embedding_in\.(weight|bias)"), r"egnn.edge_in.\1"),
-    (re.compile(r"EGNN_layers\.embedding_out\.(weight|bias)"), r"egnn.node_out.\1"),
 ]
 _BLOCK = re.compile(r"(base|bin)_resnet\.resnet_\1_resnet_(\d+)_(\d+)_(conv2d|inorm)_([123])\.(weight|bias)")
 _EXTRA = re.compile(r"(base|bin)_resnet\.resnet_\1_resnet_extra(\d+)_(conv2d|inorm)_([123])\.(weight|bias)")
@@ -60,15 +65,8 @@ def pgml_name(name: str) -> str | None:
     return None
 
 
-_OURS_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"node_conv\.(weight|bias)"), r"conv1d_1.\1"),
-    (re.compile(r"pair_in\.(weight|bias)"), r"conv2d_1.\1"),
-    (re.compile(r"pair_norm\.(weight|bias)"), r"inorm_1.\1"),
-    (re.compile(r"error_head\.(weight|bias)"), r"conv2d_bin.\1"),
+_OURS_RULES = _renaming([(dst, src) for src, dst in _RENAMED]) + [
     (re.compile(r"(base|bin)_resnet\.init_proj\.(weight|bias)"), r"\1_resnet.resnet_\1_resnet_init_proj.\2"),
-    (re.compile(r"egnn\.node_in\.(weight|bias)"), r"EGNN_layers.embedding_in.\1"),
-    (re.compile(r"egnn\.edge_in\.(weight|bias)"), r"EGNN_layers.e_embedding_in.\1"),
-    (re.compile(r"egnn\.node_out\.(weight|bias)"), r"EGNN_layers.embedding_out.\1"),
 ]
 _OURS_BLOCK = re.compile(r"(base|bin)_resnet\.blocks\.(\d+)\.(conv|norm)([123])\.(weight|bias)")
 _OURS_EXTRA = re.compile(r"(base|bin)_resnet\.extra\.(\d+)\.(conv|norm)([123])\.(weight|bias)")
