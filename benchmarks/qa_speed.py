@@ -45,7 +45,7 @@ from pgml.structure import read_structure
 from pgml.structure.residue_coords import residue_coords
 
 ROOT = Path(__file__).resolve().parents[1]
-#: the implementation before the features were profiled and sped up (issue 22)
+#: the implementation before the features were profiled and sped up
 ANCHOR = "c4b5f28"
 GOAL_LENGTH, GOAL_RATE = 300, 5.0
 STAGES = {  # stage -> names looked up by model_sample in pgml.qa.samples (those absent in a revision are skipped)
