@@ -85,7 +85,7 @@ def test_grn_chain_end_to_end(tmp_path: Path) -> None:
         assert (out / f"gnet2_{init}" / "plots" / "module_heatmaps.pdf").stat().st_size > 0
         assert (out / f"gnet2_{init}" / "coherence.tsv").exists()
     # the report's summary sets the best GNET2 AUROC beside the best baseline's, with the verdict it implies
-    summary = (tmp_path / "results" / "report" / "summary.rst").read_text()
+    summary = (tmp_path / "results" / "grn" / "report" / "summary.rst").read_text()
     models = metrics.loc[[m for m in metrics.index if m.startswith("gnet2")], "auroc"]
     best_base = metrics.loc[["clr", "genie3", "correlation"], "auroc"]
     assert f"{models.idxmax()} {models.max():.3f}" in summary and f"{best_base.idxmax()} {best_base.max():.3f}" in summary

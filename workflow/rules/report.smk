@@ -1,8 +1,7 @@
-# The summary the HTML report opens on (`snakemake --report`): per chain built, the headline metric of
-# the model beside its same-run baseline and a verdict (`pgml report summary`). workflow/report/workflow.rst
-# includes the summary it writes. Its inputs are the evaluation tables among the chains' targets.
-REPORT_OUT = "results/report"
-REPORT_SUMMARY = f"{REPORT_OUT}/summary.rst"
+# The summary the HTML report opens on (`snakemake --report`): for each chain built, rule
+# <chain>_summarise_metrics sets the headline metric of the model beside its same-run baseline, with a
+# verdict (`pgml report summary`), in results/<chain>/report/summary.rst; workflow/report/workflow.rst
+# includes every chain's. Its inputs are the evaluation tables among the chain's targets.
 # chain -> the evaluation metrics.tsv files among the targets of every chain built
 REPORT_METRICS = {
     chain: files
@@ -15,27 +14,29 @@ REPORT_METRICS = {
         ]
     )
 }
-REPORT_TARGETS = [REPORT_SUMMARY] if REPORT_METRICS else []
+REPORT_SUMMARIES = {chain: f"results/{chain}/report/summary.rst" for chain in REPORT_METRICS}
+REPORT_TARGETS = list(REPORT_SUMMARIES.values())
 
 
-localrules:
-    report_summarise_metrics,
+for _chain, _files in REPORT_METRICS.items():
 
-
-rule report_summarise_metrics:
-    input:
-        [f for files in REPORT_METRICS.values() for f in files],
-    output:
-        report(
-            REPORT_SUMMARY,
-            category="Summary",
-            caption="../report/summary.rst",
-        ),
-    params:
-        metrics=" ".join(f"{chain}={','.join(files)}" for chain, files in REPORT_METRICS.items()),
-    log:
-        "logs/report/summarise_metrics.log",
-    conda:
-        f"{ENVS}/pgml.yaml"
-    shell:
-        "pgml report summary --metrics {params.metrics} --output {output} > {log} 2>&1"
+    rule:
+        name:
+            f"{_chain}_summarise_metrics"
+        localrule: True
+        input:
+            _files,
+        output:
+            report(
+                REPORT_SUMMARIES[_chain],
+                category="Summary",
+                caption="../report/summary.rst",
+            ),
+        params:
+            metrics=f"{_chain}={','.join(_files)}",
+        log:
+            f"logs/{_chain}/summarise_metrics.log",
+        conda:
+            f"{ENVS}/pgml.yaml"
+        shell:
+            "pgml report summary --metrics {params.metrics} --output {output} > {log} 2>&1"

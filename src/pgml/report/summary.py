@@ -136,17 +136,10 @@ def _number(value: float) -> str:
 
 
 def summary_rst(comparisons: Iterable[Comparison], chains: Sequence[str]) -> str:
-    """The summary as reStructuredText: a sentence per chain's verdicts and one table of all comparisons."""
+    """The summary as reStructuredText: a sentence per chain's verdicts, one table of the comparisons and
+    the metrics' names. The report's front page (workflow/report/workflow.rst) introduces it."""
     comparisons = list(comparisons)
-    lines = [
-        "Summary",
-        "-------",
-        "",
-        "Each chain's headline metric on its held-out test data: the model beside the strongest of the",
-        "baselines a user would pick without it, computed in the same run (higher is better; the",
-        "metrics are named below the table). Click a chain for its figures and tables.",
-        "",
-    ]
+    lines = []
     for chain in chains:
         mine = [c for c in comparisons if c.chain == chain]
         wins = sum(c.verdict == BEATS for c in mine)
