@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,29 +12,17 @@ import pytest
 import torch
 
 from pgml.bfactor.graphs import build_graphs
-from pgml.bfactor.params import SplitConfig
 from pgml.bfactor.predict import PRETRAINED_MODEL
-from pgml.bfactor.select import select_structures
-from pgml.bfactor.split import read_split, split_dataset
+from pgml.bfactor.split import read_split
 from pgml.bfactor.training import TrainConfig, card_inputs, check_card, load_model, train_model
 from pgml.errors import InputError
 from pgml.modelcard import read_card
-from pgml.structure.collection import shard_structures
-
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "structures"
-SMALL = ["1A8O.pdb.gz", "1UBI.pdb.gz", "3JQH.cif.gz", "1EJG.pdb.gz"]
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object, Path]:
-    work = tmp_path_factory.mktemp("card")
-    listing = work / "list.txt"
-    listing.write_text("".join(f"{DEMO / n}\n" for n in SMALL))
-    shard_structures([listing], n_shards=1, output_dir=work)
-    select_structures(work / "shard_0.txt", output=work / "sel.tsv", max_resolution=3.0)
+def trained(small_selection: Callable[[str], Path]) -> tuple[Path, object, Path]:
+    work = small_selection("card")
     build_graphs(work / "sel.tsv", output=work / "g.pt")
-    split_dataset([work / "sel.tsv"], output=work / "split.tsv", report=work / "report.tsv",
-                  config=SplitConfig(method="random", val_fraction=0.25, test_fraction=0.25), seed=0)
     config = TrainConfig(architecture="gcn", hidden=8, layers=2, dropout=0.0, lr=1e-2, weight_decay=0.0,
                          epochs=2, seed=3)
     result = train_model([work / "g.pt"], split=work / "split.tsv", output_dir=work / "model", config=config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,30 +15,19 @@ from scipy.spatial.transform import Rotation
 from pgml.bfactor.cli import ARCHITECTURES
 from pgml.bfactor.graphs import build_graphs, structure_to_graph
 from pgml.bfactor.models import build_model
-from pgml.bfactor.params import SplitConfig
 from pgml.bfactor.predict import predict_files
-from pgml.bfactor.select import select_structures
-from pgml.bfactor.split import split_dataset
 from pgml.bfactor.training import TrainConfig, load_model, train_model
 from pgml.cli import main
-from pgml.structure.collection import shard_structures
 from pgml.structure.io import Structure, read_structure
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "structures"
-SMALL = ["1A8O.pdb.gz", "1UBI.pdb.gz", "3JQH.cif.gz", "1EJG.pdb.gz"]
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def checkpoint(small_selection: Callable[[str], Path]) -> Path:
     """A GCN trained for two epochs on three small demo structures."""
-    work = tmp_path_factory.mktemp("train")
-    listing = work / "list.txt"
-    listing.write_text("".join(f"{DEMO / n}\n" for n in SMALL))
-    shard_structures([listing], n_shards=1, output_dir=work)
-    select_structures(work / "shard_0.txt", output=work / "sel.tsv", max_resolution=3.0)
+    work = small_selection("train")
     build_graphs(work / "sel.tsv", output=work / "g.pt")
-    split_dataset([work / "sel.tsv"], output=work / "split.tsv", report=work / "report.tsv",
-                  config=SplitConfig(method="random", val_fraction=0.25, test_fraction=0.25), seed=0)
     config = TrainConfig(architecture="gcn", hidden=8, layers=2, dropout=0.0, optimizer="adamw", lr=1e-2,
                          weight_decay=0.0, batch_size=1, epochs=2, patience=5, seed=0)
     train_model([work / "g.pt"], split=work / "split.tsv", output_dir=work / "model", config=config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 
 import gemmi
@@ -12,29 +13,19 @@ import pytest
 
 from pgml.bfactor.bcolumn import b_column_kind
 from pgml.bfactor.graphs import build_graphs
-from pgml.bfactor.params import PredictConfig, SplitConfig
+from pgml.bfactor.params import PredictConfig
 from pgml.bfactor.predict import EXIT_SOME_FAILED, predict_files, residue_table
-from pgml.bfactor.select import select_structures
-from pgml.bfactor.split import split_dataset
 from pgml.bfactor.training import TrainConfig, train_model
 from pgml.cli import main
-from pgml.structure.collection import shard_structures
 from pgml.structure.io import read_structure
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "structures"
-SMALL = ["1A8O.pdb.gz", "1UBI.pdb.gz", "3JQH.cif.gz", "1EJG.pdb.gz"]
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def models(small_selection: Callable[[str], Path]) -> dict[str, Path]:
     """Tiny GCNs (one epoch) trained on raw and on z-scored B-factors of four small demo structures."""
-    work = tmp_path_factory.mktemp("models")
-    listing = work / "list.txt"
-    listing.write_text("".join(f"{DEMO / n}\n" for n in SMALL))
-    shard_structures([listing], n_shards=1, output_dir=work)
-    select_structures(work / "shard_0.txt", output=work / "sel.tsv", max_resolution=3.0)
-    split_dataset([work / "sel.tsv"], output=work / "split.tsv", report=work / "report.tsv",
-                  config=SplitConfig(method="random", val_fraction=0.25, test_fraction=0.25), seed=0)
+    work = small_selection("models")
     config = TrainConfig(architecture="gcn", hidden=8, layers=1, dropout=0.0, lr=1e-2, weight_decay=0.0,
                          epochs=1, patience=1, seed=0)
     out = {}
