@@ -1,7 +1,8 @@
-"""Shared fixtures: the demo structures and a writer for small hand-made PDB files."""
+"""Shared fixtures: the demo structures, a writer for small hand-made PDB files and a tiny bfactor training set."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -56,3 +57,38 @@ def write_pdb(tmp_path: Path) -> Callable[..., Path]:
 def demo_dir() -> Path:
     assert DEMO_STRUCTURES.is_dir(), f"{DEMO_STRUCTURES} is part of the repository but missing"
     return DEMO_STRUCTURES
+
+
+# ---------------------------------------------------------------- bfactor: a tiny training set
+
+#: four small demo structures that a tiny model trains on in seconds
+SMALL = ["1A8O.pdb.gz", "1UBI.pdb.gz", "3JQH.cif.gz", "1EJG.pdb.gz"]
+
+
+@pytest.fixture(scope="session")
+def _selection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pgml.bfactor.params import SplitConfig
+    from pgml.bfactor.select import select_structures
+    from pgml.bfactor.split import split_dataset
+    from pgml.structure.collection import shard_structures
+
+    work = tmp_path_factory.mktemp("small_selection")
+    listing = work / "list.txt"
+    listing.write_text("".join(f"{DEMO_STRUCTURES / n}\n" for n in SMALL))
+    shard_structures([listing], n_shards=1, output_dir=work)
+    select_structures(work / "shard_0.txt", output=work / "sel.tsv", max_resolution=3.0)
+    split_dataset([work / "sel.tsv"], output=work / "split.tsv", report=work / "report.tsv",
+                  config=SplitConfig(method="random", val_fraction=0.25, test_fraction=0.25), seed=0)
+    return work
+
+
+@pytest.fixture(scope="session")
+def small_selection(_selection: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``small_selection(name)``: a new folder holding ``sel.tsv`` (the SMALL structures selected at 3 Å)
+    and their random ``split.tsv``, selected and split once for all the tests that train on them."""
+    def fresh(name: str) -> Path:
+        work = tmp_path_factory.mktemp(name)
+        for table in ("sel.tsv", "split.tsv"):
+            shutil.copy(_selection / table, work / table)
+        return work
+    return fresh
